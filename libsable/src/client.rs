@@ -1,0 +1,154 @@
+//! Per-connection client state, and the server-wide registry CLIENT LIST / CLIENT KILL / INFO clients read.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use tokio::sync::Notify;
+
+use crate::util::now_ms;
+
+/// The part of a client other threads may read (CLIENT LIST) or signal (CLIENT KILL).
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: String,
+    pub laddr: String,
+    pub created: Instant,
+    pub name: Mutex<Option<String>>,
+    pub db: AtomicUsize,
+    pub resp: AtomicU8,
+    /// Last interaction, ms since the epoch (idle time).
+    pub last_active_ms: AtomicU64,
+    /// Name of the last command run (`client|list` style).
+    pub last_cmd: Mutex<&'static str>,
+    /// Queries not yet executed and reply bytes not yet written, for CLIENT LIST.
+    pub qbuf: AtomicUsize,
+    pub omem: AtomicUsize,
+    pub blocked: AtomicBool,
+    pub killed: AtomicBool,
+    pub kill_signal: Notify,
+    pub is_unix: bool,
+}
+
+impl ClientInfo {
+    /// Asks the connection to close; it stops after the command it is running.
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Release);
+        self.kill_signal.notify_waiters();
+        self.kill_signal.notify_one();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    /// One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order.
+    pub fn describe(&self) -> String {
+        let now = now_ms();
+        let idle = now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000;
+        let flags = if self.blocked.load(Ordering::Relaxed) { "b" } else { "N" };
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+             qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r \
+             cmd={} user=default redir=-1 resp={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.id + 7,
+            self.name.lock().clone().unwrap_or_default(),
+            self.created.elapsed().as_secs(),
+            idle,
+            flags,
+            self.db.load(Ordering::Relaxed),
+            self.qbuf.load(Ordering::Relaxed),
+            self.omem.load(Ordering::Relaxed),
+            16384 + self.omem.load(Ordering::Relaxed),
+            self.last_cmd.lock(),
+            self.resp.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Every connected client by id.
+#[derive(Default)]
+pub struct ClientRegistry {
+    next_id: AtomicU64,
+    clients: Mutex<BTreeMap<u64, Arc<ClientInfo>>>,
+    pub total_connections: AtomicU64,
+    pub rejected_connections: AtomicU64,
+}
+
+impl ClientRegistry {
+    /// Registers a new connection and returns its shared record.
+    pub fn register(&self, addr: String, laddr: String, is_unix: bool) -> Arc<ClientInfo> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        let info = Arc::new(ClientInfo {
+            id,
+            addr,
+            laddr,
+            created: Instant::now(),
+            name: Mutex::new(None),
+            db: AtomicUsize::new(0),
+            resp: AtomicU8::new(2),
+            last_active_ms: AtomicU64::new(now_ms()),
+            last_cmd: Mutex::new("NULL"),
+            qbuf: AtomicUsize::new(0),
+            omem: AtomicUsize::new(0),
+            blocked: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
+            kill_signal: Notify::new(),
+            is_unix,
+        });
+        self.clients.lock().insert(id, info.clone());
+        self.total_connections.fetch_add(1, Ordering::Relaxed);
+        info
+    }
+
+    pub fn unregister(&self, id: u64) {
+        self.clients.lock().remove(&id);
+    }
+
+    pub fn count(&self) -> usize {
+        self.clients.lock().len()
+    }
+
+    pub fn blocked_count(&self) -> usize {
+        self.clients.lock().values().filter(|c| c.blocked.load(Ordering::Relaxed)).count()
+    }
+
+    /// A snapshot of all clients, ordered by id.
+    pub fn all(&self) -> Vec<Arc<ClientInfo>> {
+        self.clients.lock().values().cloned().collect()
+    }
+
+    pub fn get(&self, id: u64) -> Option<Arc<ClientInfo>> {
+        self.clients.lock().get(&id).cloned()
+    }
+}
+
+/// What the executing connection knows about itself; owned by its writer task.
+pub struct Client {
+    pub info: Arc<ClientInfo>,
+    /// Logical database selected with SELECT.
+    pub db: usize,
+    pub authenticated: bool,
+    /// Set by QUIT or a fatal error: close once pending replies are written.
+    pub close_after_reply: bool,
+}
+
+impl Client {
+    pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Self {
+        Self { info, db: 0, authenticated, close_after_reply: false }
+    }
+
+    pub fn id(&self) -> u64 {
+        self.info.id
+    }
+
+    pub fn select(&mut self, db: usize) {
+        self.db = db;
+        self.info.db.store(db, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,360 @@
+//! Connection family: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET and CLIENT.
+
+use std::sync::atomic::Ordering;
+
+use super::{Args, CmdError, CmdResult, Ctx, Handler};
+use crate::util::eq_ic;
+
+pub const HANDLERS: &[(&str, Handler)] = &[
+    ("ping", ping),
+    ("echo", echo),
+    ("quit", quit),
+    ("auth", auth),
+    ("hello", hello),
+    ("select", select),
+    ("reset", reset),
+    ("client|id", client_id),
+    ("client|setname", client_setname),
+    ("client|getname", client_getname),
+    ("client|list", client_list),
+    ("client|info", client_info),
+    ("client|kill", client_kill),
+    ("client|help", client_help),
+];
+
+fn ping(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    match args.remaining() {
+        0 => ctx.out.simple("PONG"),
+        1 => ctx.out.bulk(args.next_bytes()?),
+        _ => return Err(CmdError::WrongArity("ping".into())),
+    }
+    Ok(())
+}
+
+fn echo(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    ctx.out.bulk(args.next_bytes()?);
+    Ok(())
+}
+
+fn quit(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.out.ok();
+    ctx.client.close_after_reply = true;
+    Ok(())
+}
+
+/// Checks a username/password pair against `requirepass` (the only user is `default`).
+fn credentials_ok(ctx: &Ctx, user: &[u8], pass: &[u8]) -> bool {
+    if user != b"default" {
+        return false;
+    }
+    match ctx.server.requirepass.read().as_deref() {
+        None => true,
+        Some(p) => p.as_bytes() == pass,
+    }
+}
+
+fn wrongpass() -> CmdError {
+    CmdError::Prefixed("WRONGPASS", "invalid username-password pair or user is disabled.".into())
+}
+
+fn auth(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let (user, pass) = match args.remaining() {
+        1 => {
+            if ctx.server.requirepass.read().is_none() {
+                return Err(CmdError::err(
+                    "AUTH <password> called without any password configured for the default user. Are you sure \
+                     your configuration is correct?",
+                ));
+            }
+            (&b"default"[..], args.next_bytes()?)
+        }
+        2 => (&args.next_bytes()?[..], args.next_bytes()?),
+        _ => return Err(CmdError::Syntax),
+    };
+    if !credentials_ok(ctx, user, pass) {
+        return Err(wrongpass());
+    }
+    ctx.client.authenticated = true;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let mut proto = None;
+    if !args.is_empty() {
+        let v = args.next_i64().map_err(|_| CmdError::err("Protocol version is not an integer or out of range"))?;
+        if v != 2 && v != 3 {
+            return Err(CmdError::Prefixed("NOPROTO", "unsupported protocol version".into()));
+        }
+        proto = Some(v);
+    }
+    let mut name = None;
+    let mut authed = false;
+    while !args.is_empty() {
+        let opt = args.next_bytes()?;
+        if eq_ic(opt, b"AUTH") && args.remaining() >= 2 {
+            let user = args.next_bytes()?;
+            let pass = args.next_bytes()?;
+            if !credentials_ok(ctx, user, pass) {
+                return Err(wrongpass());
+            }
+            authed = true;
+        } else if eq_ic(opt, b"SETNAME") && !args.is_empty() {
+            name = Some(args.next_bytes()?);
+        } else {
+            return Err(CmdError::err(format!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt))));
+        }
+    }
+    if authed {
+        ctx.client.authenticated = true;
+    }
+    if !ctx.client.authenticated {
+        return Err(CmdError::Prefixed(
+            "NOAUTH",
+            "HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> \
+             <pass> option can be used to authenticate the client and select the RESP protocol version at the same \
+             time"
+                .into(),
+        ));
+    }
+    if let Some(n) = name {
+        set_name(ctx, n)?;
+    }
+    if let Some(p) = proto {
+        ctx.out.resp3 = p == 3;
+        ctx.client.info.resp.store(p as u8, Ordering::Relaxed);
+    }
+    let version = super::table().redis_version.clone();
+    let out = &mut *ctx.out;
+    out.map(7);
+    out.bulk(b"server");
+    out.bulk(b"redis");
+    out.bulk(b"version");
+    out.bulk(version.as_bytes());
+    out.bulk(b"proto");
+    out.int(if out.resp3 { 3 } else { 2 });
+    out.bulk(b"id");
+    out.int(ctx.client.id() as i64);
+    out.bulk(b"mode");
+    out.bulk(b"standalone");
+    out.bulk(b"role");
+    out.bulk(b"master");
+    out.bulk(b"modules");
+    out.array(0);
+    Ok(())
+}
+
+fn select(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let db = args.next_i64()?;
+    if db < 0 || db >= ctx.store.databases() as i64 {
+        return Err(CmdError::err("DB index is out of range"));
+    }
+    ctx.client.select(db as usize);
+    ctx.out.ok();
+    Ok(())
+}
+
+fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.client.select(0);
+    ctx.out.resp3 = false;
+    ctx.client.info.resp.store(2, Ordering::Relaxed);
+    *ctx.client.info.name.lock() = None;
+    ctx.client.authenticated = ctx.server.requirepass.read().is_none();
+    ctx.out.simple("RESET");
+    Ok(())
+}
+
+fn client_id(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.out.int(ctx.client.id() as i64);
+    Ok(())
+}
+
+fn set_name(ctx: &mut Ctx, name: &[u8]) -> CmdResult {
+    if name.iter().any(|&c| !(b'!'..=b'~').contains(&c)) {
+        return Err(CmdError::err("Client names cannot contain spaces, newlines or special characters."));
+    }
+    *ctx.client.info.name.lock() = (!name.is_empty()).then(|| String::from_utf8_lossy(name).into_owned());
+    Ok(())
+}
+
+fn client_setname(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    set_name(ctx, args.next_bytes()?)?;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn client_getname(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    let name = ctx.client.info.name.lock().clone();
+    ctx.out.opt_bulk(name.as_deref().map(str::as_bytes));
+    Ok(())
+}
+
+fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let mut ids: Option<Vec<u64>> = None;
+    while !args.is_empty() {
+        if args.eat("TYPE") {
+            let t = args.next_string()?.to_ascii_lowercase();
+            if !["normal", "master", "replica", "slave", "pubsub"].contains(&t.as_str()) {
+                return Err(CmdError::err(format!("Unknown client type '{t}'")));
+            }
+            if t != "normal" {
+                ids = Some(Vec::new());
+            }
+        } else if args.eat("ID") {
+            let mut v = Vec::new();
+            while let Some(a) = args.peek() {
+                match crate::util::parse_i64(a) {
+                    Some(id) if id > 0 => v.push(id as u64),
+                    _ => return Err(CmdError::err("Invalid client ID")),
+                }
+                args.next_bytes()?;
+            }
+            if v.is_empty() {
+                return Err(CmdError::Syntax);
+            }
+            ids = Some(v);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let mut text = String::new();
+    for c in ctx.server.clients.all() {
+        if ids.as_ref().is_some_and(|v| !v.contains(&c.id)) {
+            continue;
+        }
+        text.push_str(&c.describe());
+        text.push('\n');
+    }
+    ctx.out.verbatim(&text);
+    Ok(())
+}
+
+fn client_info(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    *ctx.client.info.last_cmd.lock() = "client|info";
+    let line = ctx.client.info.describe() + "\n";
+    ctx.out.verbatim(&line);
+    Ok(())
+}
+
+fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    // Old form: CLIENT KILL addr:port.
+    if args.remaining() == 1 {
+        let addr = args.next_string()?;
+        let Some(target) = ctx.server.clients.all().into_iter().find(|c| c.addr == addr) else {
+            return Err(CmdError::err("No such client"));
+        };
+        kill(ctx, &target);
+        ctx.out.ok();
+        return Ok(());
+    }
+    let (mut id, mut addr, mut laddr, mut skipme, mut user) = (None, None, None, true, None);
+    let mut type_filter: Option<String> = None;
+    while !args.is_empty() {
+        if args.remaining() < 2 {
+            return Err(CmdError::Syntax);
+        }
+        if args.eat("ID") {
+            match crate::util::parse_i64(args.next_bytes()?) {
+                Some(v) if v > 0 => id = Some(v as u64),
+                _ => return Err(CmdError::err("client-id should be greater than 0")),
+            }
+        } else if args.eat("ADDR") {
+            addr = Some(args.next_string()?);
+        } else if args.eat("LADDR") {
+            laddr = Some(args.next_string()?);
+        } else if args.eat("USER") {
+            user = Some(args.next_string()?);
+        } else if args.eat("TYPE") {
+            let t = args.next_string()?.to_ascii_lowercase();
+            if !["normal", "master", "replica", "slave", "pubsub"].contains(&t.as_str()) {
+                return Err(CmdError::err(format!("Unknown client type '{t}'")));
+            }
+            type_filter = Some(t);
+        } else if args.eat("SKIPME") {
+            let v = args.next_bytes()?;
+            if eq_ic(v, b"yes") {
+                skipme = true;
+            } else if eq_ic(v, b"no") {
+                skipme = false;
+            } else {
+                return Err(CmdError::Syntax);
+            }
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if let Some(u) = &user {
+        if u != "default" {
+            return Err(CmdError::err(format!("No such user '{u}'")));
+        }
+    }
+    let me = ctx.client.id();
+    let mut killed = 0;
+    for c in ctx.server.clients.all() {
+        let matches = id.is_none_or(|i| c.id == i)
+            && addr.as_ref().is_none_or(|a| &c.addr == a)
+            && laddr.as_ref().is_none_or(|a| &c.laddr == a)
+            && type_filter.as_ref().is_none_or(|t| t == "normal")
+            && !(skipme && c.id == me);
+        if matches {
+            kill(ctx, &c);
+            killed += 1;
+        }
+    }
+    ctx.out.int(killed);
+    Ok(())
+}
+
+fn kill(ctx: &mut Ctx, target: &crate::client::ClientInfo) {
+    if target.id == ctx.client.id() {
+        ctx.client.close_after_reply = true;
+    } else {
+        target.kill();
+    }
+}
+
+fn client_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    const LINES: &[&str] = &[
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "    * ID <client-id>",
+        "      Kill connections by client id.",
+        "LIST [options ...]",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "HELP",
+        "    Print this help.",
+    ];
+    help_reply(ctx, LINES);
+    Ok(())
+}
+
+/// Replies with HELP text lines as status replies, as Redis' `addReplyHelp` does.
+pub fn help_reply(ctx: &mut Ctx, lines: &[&str]) {
+    ctx.out.array(lines.len());
+    for l in lines {
+        ctx.out.simple(l);
+    }
+}

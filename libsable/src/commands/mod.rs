@@ -1,0 +1,312 @@
+//! Commands: one module per family, one table mapping names to handlers, and the dispatcher.
+//!
+//! Each family module exports `HANDLERS`, a list of `(name, handler)` pairs (`"client|list"` for a subcommand).
+//! [`CommandTable`] joins them with Redis' own metadata (arity, flags, key positions, docs, from `meta.json`), so
+//! dispatch checks and COMMAND replies come from the same place.
+
+pub mod args;
+pub mod bitmap;
+pub mod connection;
+pub mod error;
+pub mod keyspace;
+pub mod meta;
+pub mod server;
+pub mod string;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use bytes::Bytes;
+
+pub use args::Args;
+pub use error::{CmdError, CmdResult};
+use meta::{load_catalog, CommandMeta};
+
+use crate::client::Client;
+use crate::resp::reply::Reply;
+use crate::server::Server;
+use crate::storage::Store;
+
+/// A command handler: parses its arguments, runs, and writes its reply into `ctx.out`.
+pub type Handler = fn(&mut Ctx<'_>, &mut Args<'_>) -> CmdResult;
+
+/// Everything a handler may touch while it runs.
+pub struct Ctx<'a> {
+    pub server: &'a Server,
+    pub store: &'a Store,
+    pub client: &'a mut Client,
+    pub out: &'a mut Reply,
+    /// The table entry being run (its name is the one errors and stats use).
+    pub cmd: &'a Command,
+}
+
+impl Ctx<'_> {
+    /// The physical database of the client's selected one. Writers call this after taking their locks.
+    pub fn db(&self) -> u16 {
+        self.store.phys(self.client.db)
+    }
+}
+
+/// Command flags the dispatcher acts on, from the metadata's flag words.
+pub mod flags {
+    pub const WRITE: u32 = 1;
+    pub const READONLY: u32 = 1 << 1;
+    pub const ADMIN: u32 = 1 << 2;
+    pub const NO_AUTH: u32 = 1 << 3;
+    pub const FAST: u32 = 1 << 4;
+    pub const PUBSUB: u32 = 1 << 5;
+    pub const BLOCKING: u32 = 1 << 6;
+    pub const NO_MULTI: u32 = 1 << 7;
+    pub const LOADING: u32 = 1 << 8;
+
+    pub fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> u32 {
+        words.into_iter().fold(0, |acc, w| {
+            acc | match w {
+                "write" => WRITE,
+                "readonly" => READONLY,
+                "admin" => ADMIN,
+                "no_auth" => NO_AUTH,
+                "fast" => FAST,
+                "pubsub" => PUBSUB,
+                "blocking" => BLOCKING,
+                "no_multi" => NO_MULTI,
+                "loading" => LOADING,
+                _ => 0,
+            }
+        })
+    }
+}
+
+/// Per-command counters for INFO commandstats.
+#[derive(Default)]
+pub struct CmdStats {
+    pub calls: AtomicU64,
+    pub usec: AtomicU64,
+    pub failed: AtomicU64,
+    pub rejected: AtomicU64,
+}
+
+/// One entry of the table: a command, or a container (CLIENT, CONFIG…) whose subcommands are entries too.
+pub struct Command {
+    /// Lowercase, `parent|sub` for subcommands.
+    pub name: String,
+    pub handler: Option<Handler>,
+    pub arity: i32,
+    pub flags: u32,
+    pub meta: CommandMeta,
+    /// Subcommand name → index in the table.
+    pub subcommands: HashMap<String, usize>,
+    pub stats: CmdStats,
+}
+
+impl Command {
+    pub fn has(&self, flag: u32) -> bool {
+        self.flags & flag != 0
+    }
+
+    /// True when `argc` satisfies the arity (negative arity: at least that many).
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a >= 0 && argc as i32 == a) || (a < 0 && argc as i32 >= -a)
+    }
+
+    pub fn is_container(&self) -> bool {
+        self.handler.is_none()
+    }
+}
+
+/// Every implemented command, by name.
+pub struct CommandTable {
+    pub entries: Vec<Command>,
+    by_name: HashMap<String, usize>,
+    pub redis_version: String,
+}
+
+/// All handlers, family by family.
+fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
+    [connection::HANDLERS, string::HANDLERS, bitmap::HANDLERS, keyspace::HANDLERS, server::HANDLERS]
+        .into_iter()
+        .flatten()
+}
+
+impl CommandTable {
+    fn build() -> CommandTable {
+        let catalog = load_catalog();
+        let mut table = CommandTable { entries: Vec::new(), by_name: HashMap::new(), redis_version: catalog.redis_version };
+        for &(name, handler) in all_handlers() {
+            let parent = name.split_once('|').map(|(p, _)| p);
+            if let Some(parent) = parent {
+                if !table.by_name.contains_key(parent) {
+                    table.add(parent, None, &catalog.commands);
+                }
+            }
+            let idx = table.add(name, Some(handler), &catalog.commands);
+            if let Some(parent) = parent {
+                let p = table.by_name[parent];
+                let sub = name[parent.len() + 1..].to_string();
+                table.entries[p].subcommands.insert(sub, idx);
+            }
+        }
+        table
+    }
+
+    fn add(&mut self, name: &str, handler: Option<Handler>, catalog: &HashMap<String, CommandMeta>) -> usize {
+        // A handler without Redis metadata is a bug the unit tests catch; it still gets a permissive entry.
+        let meta = catalog.get(name).cloned().unwrap_or_else(|| CommandMeta {
+            info: meta::MetaValue::Array(vec![]),
+            docs: meta::MetaValue::Map(vec![]),
+        });
+        let entry = Command {
+            name: name.to_string(),
+            handler,
+            arity: meta.arity(),
+            flags: flags::from_words(meta.flags()),
+            meta,
+            subcommands: HashMap::new(),
+            stats: CmdStats::default(),
+        };
+        self.entries.push(entry);
+        self.by_name.insert(name.to_string(), self.entries.len() - 1);
+        self.entries.len() - 1
+    }
+
+    /// Finds a command by name, case-insensitively, without allocating for names of ordinary length.
+    pub fn lookup(&self, name: &[u8]) -> Option<&Command> {
+        let mut buf = [0u8; 64];
+        if name.len() > buf.len() {
+            return None;
+        }
+        for (d, s) in buf.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
+        }
+        let lower = std::str::from_utf8(&buf[..name.len()]).ok()?;
+        self.by_name.get(lower).map(|&i| &self.entries[i])
+    }
+
+    /// A top-level command or a `parent|sub` name (COMMAND INFO accepts both).
+    pub fn by_full_name(&self, name: &str) -> Option<&Command> {
+        self.by_name.get(&name.to_ascii_lowercase()).map(|&i| &self.entries[i])
+    }
+
+    /// Top-level commands (not subcommands).
+    pub fn top_level(&self) -> impl Iterator<Item = &Command> {
+        self.entries.iter().filter(|c| !c.name.contains('|'))
+    }
+
+    /// The implemented subcommands of a container.
+    pub fn subcommands_of<'a>(&'a self, cmd: &'a Command) -> impl Iterator<Item = &'a Command> {
+        let mut idx: Vec<usize> = cmd.subcommands.values().copied().collect();
+        idx.sort_by(|a, b| self.entries[*a].name.cmp(&self.entries[*b].name));
+        idx.into_iter().map(move |i| &self.entries[i])
+    }
+}
+
+/// The process-wide command table.
+pub fn table() -> &'static CommandTable {
+    static TABLE: OnceLock<CommandTable> = OnceLock::new();
+    TABLE.get_or_init(CommandTable::build)
+}
+
+/// Resolves `argv` to the entry that will run (the subcommand for containers), or the error to reply with.
+pub fn resolve(argv: &[Bytes]) -> Result<&'static Command, CmdError> {
+    let t = table();
+    let Some(cmd) = t.lookup(&argv[0]) else {
+        return Err(CmdError::UnknownCommand {
+            name: String::from_utf8_lossy(&argv[0]).into_owned(),
+            args: argv[1..].iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect(),
+        });
+    };
+    if !cmd.is_container() {
+        if !cmd.arity_ok(argv.len()) {
+            return Err(CmdError::WrongArity(cmd.name.clone()));
+        }
+        return Ok(cmd);
+    }
+    if argv.len() < 2 {
+        return Err(CmdError::WrongArity(cmd.name.clone()));
+    }
+    let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
+    let Some(&idx) = cmd.subcommands.get(&sub) else {
+        return Err(CmdError::UnknownSubcommand { sub: String::from_utf8_lossy(&argv[1]).into_owned(), cmd: cmd.name.clone() });
+    };
+    let sub_cmd = &t.entries[idx];
+    if !sub_cmd.arity_ok(argv.len()) {
+        return Err(CmdError::WrongArity(sub_cmd.name.clone()));
+    }
+    Ok(sub_cmd)
+}
+
+/// Runs one command and writes its reply. Errors become RESP errors here and only here.
+pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[Bytes]) {
+    let cmd = match resolve(argv) {
+        Ok(c) => c,
+        Err(e) => {
+            server.stats.record_error(&e);
+            if let Some(c) = table().lookup(&argv[0]) {
+                c.stats.rejected.fetch_add(1, Ordering::Relaxed);
+            }
+            out.error(&e.message());
+            return;
+        }
+    };
+    if !client.authenticated && !cmd.has(flags::NO_AUTH) {
+        cmd.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        let e = CmdError::Prefixed("NOAUTH", "Authentication required.".into());
+        server.stats.record_error(&e);
+        out.error(&e.message());
+        return;
+    }
+    let Some(handler) = cmd.handler else { return };
+    let skip = if cmd.name.contains('|') { 2 } else { 1 };
+    let mut args = Args::new(argv, skip);
+    let start = Instant::now();
+    let result = {
+        let mut ctx = Ctx { server, store: &server.store, client, out, cmd };
+        handler(&mut ctx, &mut args)
+    };
+    let usec = start.elapsed().as_micros() as u64;
+    cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
+    cmd.stats.usec.fetch_add(usec, Ordering::Relaxed);
+    *client.info.last_cmd.lock() = table_name(cmd);
+    if let Err(e) = result {
+        cmd.stats.failed.fetch_add(1, Ordering::Relaxed);
+        server.stats.record_error(&e);
+        out.error(&e.message());
+    }
+}
+
+/// The `'static` name of a table entry (entries live as long as the process).
+fn table_name(cmd: &'static Command) -> &'static str {
+    cmd.name.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_handler_has_redis_metadata() {
+        let t = table();
+        for &(name, _) in all_handlers() {
+            let c = t.by_full_name(name).unwrap_or_else(|| panic!("{name} missing"));
+            assert!(c.arity != 0, "{name} has no metadata in meta.json");
+        }
+    }
+
+    #[test]
+    fn lookup_is_case_insensitive() {
+        assert!(table().lookup(b"PiNg").is_some());
+        assert!(table().lookup(b"nosuchcommand").is_none());
+    }
+
+    #[test]
+    fn resolve_checks_arity_and_subcommands() {
+        let argv = |v: &[&str]| v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect::<Vec<_>>();
+        assert_eq!(resolve(&argv(&["get"])).err(), Some(CmdError::WrongArity("get".into())));
+        assert_eq!(resolve(&argv(&["client", "setname"])).err(), Some(CmdError::WrongArity("client|setname".into())));
+        assert!(matches!(resolve(&argv(&["client", "bogus"])), Err(CmdError::UnknownSubcommand { .. })));
+        assert_eq!(resolve(&argv(&["GET", "k"])).map(|c| c.name.as_str()), Ok("get"));
+    }
+}

@@ -1,0 +1,465 @@
+//! Configuration: SableDB's own options plus every Redis 7 parameter name, from `sabledb.ini`, the command line
+//! (`--option value`, which wins over the file) and CONFIG SET at run time.
+//!
+//! Names compare with `-` and `_` as equals (`tls_port` is `tls-port`). Values are validated by type before
+//! anything is opened or written, so a bad value stops start-up with a message naming it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::storage::{StorageOptions, WalFsync};
+use crate::util::glob::glob_match;
+
+/// How a value is validated and normalised.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Bool,
+    Int(i64, i64),
+    /// Bytes, accepting `kb mb gb` (and `k m g`) suffixes; CONFIG GET shows the byte count.
+    Memory,
+    Enum(&'static [&'static str]),
+    Str,
+}
+
+/// One option SableDB acts on.
+struct OptionDef {
+    name: &'static str,
+    kind: Kind,
+    default: &'static str,
+    /// Settable with CONFIG SET while running.
+    mutable: bool,
+}
+
+const fn opt(name: &'static str, kind: Kind, default: &'static str, mutable: bool) -> OptionDef {
+    OptionDef { name, kind, default, mutable }
+}
+
+const LOG_LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
+
+/// SableDB's own options. Where Redis has the same parameter its name is used; the rest are ours.
+const OPTIONS: &[OptionDef] = &[
+    opt("bind", Kind::Str, "127.0.0.1", false),
+    opt("port", Kind::Int(0, 65535), "6379", false),
+    opt("unixsocket", Kind::Str, "", false),
+    opt("unixsocketperm", Kind::Int(0, 777), "0", false),
+    opt("tls-port", Kind::Int(0, 65535), "0", false),
+    opt("tls-cert-file", Kind::Str, "", false),
+    opt("tls-key-file", Kind::Str, "", false),
+    opt("tls-ca-cert-file", Kind::Str, "", false),
+    opt("tls-auth-clients", Kind::Enum(&["yes", "no", "optional"]), "yes", false),
+    opt("databases", Kind::Int(1, 65535), "16", false),
+    opt("proto-max-bulk-len", Kind::Memory, "536870912", true),
+    opt("requirepass", Kind::Str, "", true),
+    opt("maxclients", Kind::Int(1, i32::MAX as i64), "10000", true),
+    opt("timeout", Kind::Int(0, i32::MAX as i64), "0", true),
+    opt("db_path", Kind::Str, "sabledb.db", false),
+    opt("workers", Kind::Int(0, 1024), "0", false),
+    opt("wal_fsync", Kind::Enum(&["no", "everysec", "always"]), "everysec", false),
+    opt("http_port", Kind::Int(0, 65535), "0", false),
+    opt("log_level", Kind::Enum(LOG_LEVELS), "info", false),
+    opt("block_cache_size", Kind::Memory, "268435456", false),
+    opt("write_buffer_size", Kind::Memory, "67108864", false),
+    opt("active_expire_interval_ms", Kind::Int(1, 10_000), "10", false),
+];
+
+/// Redis parameters that take one of a fixed set of words.
+const REDIS_ENUMS: &[(&str, &[&str])] = &[
+    (
+        "maxmemory-policy",
+        &[
+            "volatile-lru",
+            "volatile-lfu",
+            "volatile-random",
+            "volatile-ttl",
+            "allkeys-lru",
+            "allkeys-lfu",
+            "allkeys-random",
+            "noeviction",
+        ],
+    ),
+    ("appendfsync", &["always", "everysec", "no"]),
+    ("loglevel", &["debug", "verbose", "notice", "warning"]),
+    ("supervised", &["upstart", "systemd", "auto", "no"]),
+    ("repl-diskless-load", &["disabled", "on-empty-db", "swapdb"]),
+    ("sanitize-dump-payload", &["no", "yes", "clients"]),
+    ("acl-pubsub-default", &["allchannels", "resetchannels"]),
+    ("enable-protected-configs", &["no", "yes", "local"]),
+    ("enable-debug-command", &["no", "yes", "local"]),
+    ("enable-module-command", &["no", "yes", "local"]),
+    ("propagation-error-behavior", &["ignore", "panic", "panic-on-replicas"]),
+    ("cluster-preferred-endpoint-type", &["ip", "hostname", "unknown-endpoint"]),
+    ("oom-score-adj", &["no", "yes", "relative", "absolute"]),
+];
+
+/// Redis parameters that cannot change while running (CONFIG SET refuses them as Redis does).
+const REDIS_IMMUTABLE: &[&str] = &[
+    "daemonize",
+    "io-threads",
+    "io-threads-do-reads",
+    "logfile",
+    "pidfile",
+    "syslog-enabled",
+    "syslog-ident",
+    "syslog-facility",
+    "supervised",
+    "cluster-enabled",
+    "cluster-config-file",
+    "aclfile",
+    "appendfilename",
+    "appenddirname",
+    "always-show-logo",
+    "set-proc-title",
+    "disable-thp",
+    "enable-protected-configs",
+    "enable-debug-command",
+    "enable-module-command",
+    "tcp-backlog",
+    "unixsocketgroup",
+];
+
+/// Is `name` a memory-sized Redis parameter (accepts `1gb`)?
+fn redis_memory_param(name: &str) -> bool {
+    ["memory", "bytes", "size", "buffer-limit", "bulk-len"].iter().any(|w| name.contains(w))
+        && !name.contains("entries")
+        && name != "list-max-listpack-size"
+        && name != "list-max-ziplist-size"
+}
+
+/// Every Redis 7.0 parameter with its stock default (made by `scripts/gen-command-meta.py`).
+fn redis_defaults() -> &'static BTreeMap<String, String> {
+    static DEFAULTS: std::sync::OnceLock<BTreeMap<String, String>> = std::sync::OnceLock::new();
+    DEFAULTS.get_or_init(|| serde_json::from_str(include_str!("redis_defaults.json")).unwrap_or_default())
+}
+
+/// Normalised comparison form of a name: lowercase, `_` as `-`.
+fn norm(name: &str) -> String {
+    name.trim().to_ascii_lowercase().replace('_', "-")
+}
+
+/// Parses `1gb`, `512mb`, `100k`, `42` as Redis' `memtoull` does.
+pub fn parse_memory(v: &str) -> Option<i64> {
+    let lower = v.trim().to_ascii_lowercase();
+    let split = lower.find(|c: char| !c.is_ascii_digit() && c != '-').unwrap_or(lower.len());
+    let (num, unit) = lower.split_at(split);
+    let mul: i64 = match unit {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    let n: i64 = num.parse().ok()?;
+    n.checked_mul(mul)
+}
+
+/// The whole configuration: one value per parameter, by canonical name.
+#[derive(Debug, Clone)]
+pub struct Config {
+    values: BTreeMap<String, String>,
+    /// Normalised name → canonical name.
+    names: BTreeMap<String, String>,
+    /// The ini file the server started from (CONFIG REWRITE writes it back).
+    pub file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let mut values = redis_defaults().clone();
+        for o in OPTIONS {
+            values.insert(o.name.to_string(), o.default.to_string());
+        }
+        // Redis keeps no special meaning for these in SableDB; report what a stock server reports.
+        values.insert("dir".into(), String::new());
+        let names = values.keys().map(|k| (norm(k), k.clone())).collect();
+        let mut c = Config { values, names, file: None };
+        c.sync_derived();
+        c
+    }
+}
+
+impl Config {
+    /// `sabledb [CONFIG.ini] [--option value …]`.
+    pub fn from_args(args: &[String]) -> Result<Config, String> {
+        let mut cfg = Config::default();
+        let mut rest = args;
+        if let Some(first) = rest.first() {
+            if !first.starts_with("--") {
+                cfg.load_file(PathBuf::from(first))?;
+                rest = &rest[1..];
+            }
+        }
+        let mut i = 0;
+        while i < rest.len() {
+            let Some(name) = rest[i].strip_prefix("--") else {
+                return Err(format!("unexpected argument '{}': options are given as --name value", rest[i]));
+            };
+            let (name, value) = match name.split_once('=') {
+                Some((n, v)) => (n.to_string(), v.to_string()),
+                None => {
+                    let v = rest.get(i + 1).ok_or_else(|| format!("option '--{name}' needs a value"))?;
+                    i += 1;
+                    (name.to_string(), v.clone())
+                }
+            };
+            cfg.set(&name, &value).map_err(|e| format!("bad option '--{name}': {e}"))?;
+            i += 1;
+        }
+        Ok(cfg)
+    }
+
+    fn load_file(&mut self, path: PathBuf) -> Result<(), String> {
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for (lineno, line) in text.lines().enumerate() {
+            let Some((name, value)) = parse_ini_line(line) else { continue };
+            self.set(&name, &value)
+                .map_err(|e| format!("{}:{}: bad option '{name}': {e}", path.display(), lineno + 1))?;
+        }
+        self.file = Some(path);
+        Ok(())
+    }
+
+    fn canonical(&self, name: &str) -> Option<&str> {
+        self.names.get(&norm(name)).map(String::as_str)
+    }
+
+    fn kind_of(name: &str) -> Kind {
+        if let Some(o) = OPTIONS.iter().find(|o| o.name == name) {
+            return o.kind;
+        }
+        if let Some((_, words)) = REDIS_ENUMS.iter().find(|(n, _)| *n == name) {
+            return Kind::Enum(words);
+        }
+        let default = Config::redis_default(name);
+        if default == "yes" || default == "no" {
+            Kind::Bool
+        } else if default.parse::<i64>().is_ok() {
+            if redis_memory_param(name) {
+                Kind::Memory
+            } else {
+                Kind::Int(i64::MIN, i64::MAX)
+            }
+        } else {
+            Kind::Str
+        }
+    }
+
+    fn redis_default(name: &str) -> &'static str {
+        redis_defaults().get(name).map(String::as_str).unwrap_or("")
+    }
+
+    /// Validates and stores a value (start-up: any parameter may be set).
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let canonical = self.canonical(name).ok_or_else(|| "unknown option".to_string())?.to_string();
+        let normalised = validate(Config::kind_of(&canonical), value)?;
+        self.values.insert(canonical, normalised);
+        self.sync_derived();
+        Ok(())
+    }
+
+    /// CONFIG SET: like [`Config::set`] but refuses unknown and start-up-only parameters, with Redis' texts.
+    pub fn set_runtime(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let Some(canonical) = self.canonical(name).map(str::to_string) else {
+            return Err(format!("Unknown option or number of arguments for CONFIG SET - '{name}'"));
+        };
+        let immutable = OPTIONS.iter().any(|o| o.name == canonical && !o.mutable)
+            || REDIS_IMMUTABLE.contains(&canonical.as_str());
+        if immutable {
+            return Err(format!("CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"));
+        }
+        self.set(&canonical, value)
+            .map_err(|e| format!("CONFIG SET failed (possibly related to argument '{name}') - {e}"))
+    }
+
+    /// Parameters whose canonical name matches the glob `pattern` (case-insensitive), in name order.
+    pub fn matching(&self, pattern: &str) -> Vec<(String, String)> {
+        let pat = pattern.to_ascii_lowercase();
+        self.values
+            .iter()
+            .filter(|(k, _)| {
+                glob_match(pat.as_bytes(), k.as_bytes(), true)
+                    || glob_match(pat.replace('_', "-").as_bytes(), norm(k).as_bytes(), true)
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.canonical(name).and_then(|c| self.values.get(c)).map(String::as_str)
+    }
+
+    /// A value that was validated as a number (defaults are valid, so 0 is never reached in practice).
+    pub fn int(&self, name: &str) -> i64 {
+        self.get(name).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    pub fn str(&self, name: &str) -> &str {
+        self.get(name).unwrap_or("")
+    }
+
+    /// Keeps parameters that mirror others in step (`dir` shows where the data lives).
+    fn sync_derived(&mut self) {
+        let path = self.values.get("db_path").cloned().unwrap_or_default();
+        let abs = std::fs::canonicalize(&path)
+            .ok()
+            .or_else(|| std::env::current_dir().ok().map(|d| d.join(&path)))
+            .map(|p| p.display().to_string())
+            .unwrap_or(path);
+        self.values.insert("dir".into(), abs);
+    }
+
+    pub fn storage_options(&self) -> StorageOptions {
+        StorageOptions {
+            path: PathBuf::from(self.str("db_path")),
+            databases: self.int("databases") as u16,
+            wal_fsync: match self.str("wal_fsync") {
+                "no" => WalFsync::No,
+                "always" => WalFsync::Always,
+                _ => WalFsync::EverySec,
+            },
+            block_cache_bytes: self.int("block_cache_size") as usize,
+            write_buffer_bytes: self.int("write_buffer_size") as usize,
+        }
+    }
+
+    /// Checks settings that depend on each other (TLS files, listeners).
+    pub fn validate_all(&self) -> Result<(), String> {
+        if self.int("tls-port") != 0 && (self.str("tls-cert-file").is_empty() || self.str("tls-key-file").is_empty())
+        {
+            return Err("tls_port needs tls_cert_file and tls_key_file".into());
+        }
+        if self.int("port") == 0 && self.int("tls-port") == 0 && self.str("unixsocket").is_empty() {
+            return Err("no listener: set port, tls_port or unixsocket".into());
+        }
+        Ok(())
+    }
+
+    /// CONFIG REWRITE: rewrites the start-up file with the current values, keeping its comments and layout and
+    /// appending parameters that differ from their defaults but are not in the file.
+    pub fn rewrite(&self) -> Result<(), String> {
+        let path = self.file.as_ref().ok_or("The server is running without a config file")?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("Rewriting config file: {e}"))?;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut out = String::new();
+        for line in text.lines() {
+            match parse_ini_line(line).and_then(|(n, _)| self.canonical(&n).map(|c| (n, c.to_string()))) {
+                Some((written, canonical)) => {
+                    seen.insert(canonical.clone());
+                    out.push_str(&format!("{written} = {}\n", quote(&self.values[&canonical])));
+                }
+                None => {
+                    out.push_str(line);
+                    out.push('\n');
+                }
+            }
+        }
+        let defaults = Config::default();
+        for (k, v) in &self.values {
+            if !seen.contains(k) && defaults.values.get(k) != Some(v) && k != "dir" {
+                out.push_str(&format!("{k} = {}\n", quote(v)));
+            }
+        }
+        let tmp = path.with_extension("rewrite.tmp");
+        std::fs::write(&tmp, out).map_err(|e| format!("Rewriting config file: {e}"))?;
+        std::fs::rename(&tmp, path).map_err(|e| format!("Rewriting config file: {e}"))
+    }
+}
+
+fn quote(v: &str) -> String {
+    if v.is_empty() || v.contains(char::is_whitespace) {
+        format!("\"{v}\"")
+    } else {
+        v.to_string()
+    }
+}
+
+/// `name = value` or `name value`; comments (`#`, `;`) and `[sections]` yield None.
+fn parse_ini_line(line: &str) -> Option<(String, String)> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') || line.starts_with(';') || line.starts_with('[') {
+        return None;
+    }
+    let (name, value) = match line.split_once('=') {
+        Some((n, v)) => (n.trim(), v.trim()),
+        None => line.split_once(char::is_whitespace).map(|(n, v)| (n.trim(), v.trim())).unwrap_or((line, "")),
+    };
+    let value = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+    Some((name.to_string(), value.to_string()))
+}
+
+fn validate(kind: Kind, value: &str) -> Result<String, String> {
+    match kind {
+        Kind::Bool => match value.to_ascii_lowercase().as_str() {
+            "yes" => Ok("yes".into()),
+            "no" => Ok("no".into()),
+            _ => Err("argument must be 'yes' or 'no'".into()),
+        },
+        Kind::Int(min, max) => {
+            let n: i64 = value.trim().parse().map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+            if n < min || n > max {
+                return Err(format!("argument must be between {min} and {max} inclusive"));
+            }
+            Ok(n.to_string())
+        }
+        Kind::Memory => parse_memory(value)
+            .filter(|n| *n >= 0)
+            .map(|n| n.to_string())
+            .ok_or_else(|| "argument must be a memory value".into()),
+        Kind::Enum(words) => {
+            let v = value.to_ascii_lowercase();
+            if words.contains(&v.as_str()) {
+                Ok(v)
+            } else {
+                Err(format!("argument(s) must be one of the following: {}", words.join(", ")))
+            }
+        }
+        Kind::Str => Ok(value.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn command_line_wins_and_names_normalise() {
+        let c = Config::from_args(&args(&["--port", "6380", "--db_path", "/tmp/x", "--tls_port=7000"])).unwrap();
+        assert_eq!(c.int("port"), 6380);
+        assert_eq!(c.str("db-path"), "/tmp/x");
+        assert_eq!(c.int("tls_port"), 7000);
+    }
+
+    #[test]
+    fn bad_values_name_the_option() {
+        let e = Config::from_args(&args(&["--port", "http"])).unwrap_err();
+        assert!(e.contains("'--port'"), "{e}");
+        assert!(Config::from_args(&args(&["--nonsense", "1"])).unwrap_err().contains("unknown option"));
+        assert!(Config::from_args(&args(&["--wal_fsync", "sometimes"])).is_err());
+    }
+
+    #[test]
+    fn memory_units_and_redis_params() {
+        let mut c = Config::from_args(&args(&["--proto-max-bulk-len", "1mb"])).unwrap();
+        assert_eq!(c.get("proto-max-bulk-len"), Some("1048576"));
+        assert_eq!(c.get("save"), Some("3600 1 300 100 60 10000"));
+        c.set_runtime("maxmemory", "1gb").unwrap();
+        assert_eq!(c.get("maxmemory"), Some("1073741824"));
+        assert!(c.set_runtime("appendonly", "maybe").unwrap_err().contains("'yes' or 'no'"));
+        assert!(c.set_runtime("port", "1").unwrap_err().contains("immutable"));
+        assert!(c.set_runtime("hz", "x").is_err());
+        assert_eq!(c.matching("maxmemory-p*").len(), 1);
+    }
+
+    #[test]
+    fn ini_lines() {
+        assert_eq!(parse_ini_line("port = 6379"), Some(("port".into(), "6379".into())));
+        assert_eq!(parse_ini_line("save \"\""), Some(("save".into(), "".into())));
+        assert_eq!(parse_ini_line("# comment"), None);
+    }
+}

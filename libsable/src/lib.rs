@@ -1,0 +1,23 @@
+//! SableDB: a Redis 7 compatible server whose data lives in RocksDB.
+//!
+//! Map of the crate:
+//! - [`net`]: acceptor thread, worker threads (current-thread tokio runtimes), per-connection reader and writer
+//!   tasks, TLS, the HTTP metrics/health frontend.
+//! - [`resp`]: the request parser (RESP multibulk and inline) and the RESP2/RESP3 reply encoder.
+//! - [`commands`]: the command table (names → handlers, with Redis' arity, flags, key positions and docs), the
+//!   dispatcher, the argument cursor, the error type, and one module per command family.
+//! - [`storage`]: the RocksDB encoding of Redis types, striped locks, write transactions, expiry.
+//! - [`config`]: options from `sabledb.ini`, the command line and CONFIG SET.
+//! - [`server`]: shared server state and background jobs; [`client`]: per-connection state and the registry.
+
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod net;
+pub mod resp;
+pub mod server;
+pub mod storage;
+pub mod util;
+
+pub use config::Config;
+pub use net::run;

@@ -1,0 +1,153 @@
+//! One client connection: a reader task that parses requests and a writer task that runs them and replies.
+//!
+//! The reader parses every complete frame in its buffer and hands the writer a whole batch over a bounded channel
+//! (backpressure: a client that never reads its replies stops being read). The writer runs a batch, keeps
+//! replies in one buffer and writes it when no further batch is waiting or it grows past [`FLUSH_AT`], so a
+//! pipeline costs one write, not one per command.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+use crate::client::{Client, ClientInfo};
+use crate::commands;
+use crate::resp::parser::{Argv, Parsed, RequestParser};
+use crate::resp::reply::Reply;
+use crate::server::Server;
+use crate::util::now_ms;
+
+/// Replies are written once they reach this size even if more commands are waiting.
+pub const FLUSH_AT: usize = 64 * 1024;
+const READ_CHUNK: usize = 16 * 1024;
+/// Batches the reader may run ahead of the writer.
+const QUEUE_DEPTH: usize = 8;
+
+/// What the reader hands the writer.
+enum Request {
+    Command(Argv),
+    /// A malformed frame: reply `-ERR Protocol error: …` and close.
+    ProtocolError(String),
+}
+
+/// Serves one connection until the peer closes, QUIT, CLIENT KILL or a protocol error.
+pub async fn serve<R, W>(server: Arc<Server>, reader: R, writer: W, info: Arc<ClientInfo>)
+where
+    R: AsyncRead + Unpin + 'static,
+    W: AsyncWrite + Unpin + 'static,
+{
+    let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+    let read_task = tokio::task::spawn_local(read_loop(server.clone(), reader, tx, info.clone()));
+    write_loop(&server, writer, rx, info.clone()).await;
+    read_task.abort();
+    server.clients.unregister(info.id);
+}
+
+async fn read_loop<R: AsyncRead + Unpin>(
+    server: Arc<Server>,
+    mut reader: R,
+    tx: mpsc::Sender<Vec<Request>>,
+    info: Arc<ClientInfo>,
+) {
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    loop {
+        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+            buf.reserve(READ_CHUNK);
+        }
+        let n = tokio::select! {
+            r = reader.read_buf(&mut buf) => match r {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            },
+            _ = info.kill_signal.notified() => return,
+        };
+        server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+        let parser = RequestParser::new(server.max_bulk_len.load(Ordering::Relaxed));
+        let mut batch = Vec::new();
+        let mut fatal = false;
+        loop {
+            match parser.parse(&mut buf) {
+                Ok(Parsed::Command(argv)) => batch.push(Request::Command(argv)),
+                Ok(Parsed::Empty) => {}
+                Ok(Parsed::Incomplete) => break,
+                Err(e) => {
+                    batch.push(Request::ProtocolError(e.0));
+                    fatal = true;
+                    break;
+                }
+            }
+        }
+        info.qbuf.store(buf.len(), Ordering::Relaxed);
+        if !batch.is_empty() && tx.send(batch).await.is_err() {
+            return;
+        }
+        if fatal {
+            return;
+        }
+    }
+}
+
+async fn write_loop<W: AsyncWrite + Unpin>(
+    server: &Server,
+    mut writer: W,
+    mut rx: mpsc::Receiver<Vec<Request>>,
+    info: Arc<ClientInfo>,
+) {
+    let authenticated = server.requirepass.read().is_none();
+    let mut client = Client::new(info.clone(), authenticated);
+    let mut out = Reply::new(false);
+    loop {
+        let batch = tokio::select! {
+            b = rx.recv() => match b {
+                Some(b) => b,
+                None => break,
+            },
+            _ = info.kill_signal.notified() => break,
+        };
+        let mut pending = Some(batch);
+        while let Some(batch) = pending.take() {
+            info.last_active_ms.store(now_ms(), Ordering::Relaxed);
+            for req in batch {
+                match req {
+                    Request::Command(argv) => {
+                        server.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
+                        commands::execute(server, &mut client, &mut out, &argv);
+                    }
+                    Request::ProtocolError(msg) => {
+                        out.error(&format!("ERR Protocol error: {msg}"));
+                        client.close_after_reply = true;
+                    }
+                }
+                if client.close_after_reply || info.is_killed() {
+                    break;
+                }
+                if out.len() >= FLUSH_AT && flush(server, &mut writer, &mut out).await.is_err() {
+                    return;
+                }
+            }
+            if client.close_after_reply || info.is_killed() {
+                break;
+            }
+            // Run whatever the reader has already queued before paying for a write.
+            pending = rx.try_recv().ok();
+        }
+        if flush(server, &mut writer, &mut out).await.is_err() || client.close_after_reply || info.is_killed() {
+            break;
+        }
+    }
+    let _ = flush(server, &mut writer, &mut out).await;
+    let _ = writer.shutdown().await;
+}
+
+async fn flush<W: AsyncWrite + Unpin>(server: &Server, writer: &mut W, out: &mut Reply) -> std::io::Result<()> {
+    if out.is_empty() {
+        return Ok(());
+    }
+    writer.write_all(&out.buf).await?;
+    writer.flush().await?;
+    server.stats.net_output_bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
+    out.buf.clear();
+    Ok(())
+}

@@ -1,0 +1,174 @@
+//! The server: shared state every connection sees, and start-up (storage, listeners, workers, background jobs).
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::client::ClientRegistry;
+use crate::commands::error::CmdError;
+use crate::commands::keyspace::ScanCursors;
+use crate::config::Config;
+use crate::storage::{Store, WalFsync};
+use crate::util::now_ms;
+
+/// Server-wide counters for INFO stats.
+#[derive(Default)]
+pub struct Stats {
+    pub commands_processed: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    pub keyspace_hits: AtomicU64,
+    pub keyspace_misses: AtomicU64,
+    pub error_replies: AtomicU64,
+    /// Error prefix (`ERR`, `WRONGTYPE`…) → count, for INFO errorstats.
+    pub errors_by_prefix: Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl Stats {
+    pub fn record_error(&self, e: &CmdError) {
+        self.error_replies.fetch_add(1, Ordering::Relaxed);
+        let msg = e.message();
+        let prefix = msg.split(' ').next().unwrap_or("ERR").to_string();
+        *self.errors_by_prefix.lock().entry(prefix).or_insert(0) += 1;
+    }
+
+    pub fn hit(&self, found: bool) {
+        if found {
+            self.keyspace_hits.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.keyspace_misses.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// CONFIG RESETSTAT.
+    pub fn reset(&self) {
+        for c in [
+            &self.commands_processed,
+            &self.net_input_bytes,
+            &self.net_output_bytes,
+            &self.keyspace_hits,
+            &self.keyspace_misses,
+            &self.error_replies,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.errors_by_prefix.lock().clear();
+    }
+}
+
+/// State shared by every worker thread and connection.
+pub struct Server {
+    pub config: RwLock<Config>,
+    pub store: Store,
+    pub clients: ClientRegistry,
+    pub stats: Stats,
+    pub scan_cursors: ScanCursors,
+    pub started: Instant,
+    pub run_id: String,
+    /// Hot copies of config values read on every request.
+    pub max_bulk_len: AtomicI64,
+    pub requirepass: RwLock<Option<String>>,
+    pub shutting_down: AtomicBool,
+    /// Seconds since the epoch of the last successful WAL sync (LASTSAVE).
+    pub last_save: AtomicU64,
+    pub workers: usize,
+}
+
+impl Server {
+    /// Opens storage for a validated config.
+    pub fn new(config: Config) -> Result<Server, String> {
+        config.validate_all()?;
+        let store = Store::open(&config.storage_options())?;
+        let workers = match config.int("workers") {
+            0 => num_cpus::get().max(1),
+            n => n as usize,
+        };
+        let server = Server {
+            max_bulk_len: AtomicI64::new(config.int("proto-max-bulk-len")),
+            requirepass: RwLock::new(None),
+            config: RwLock::new(config),
+            store,
+            clients: ClientRegistry::default(),
+            stats: Stats::default(),
+            scan_cursors: ScanCursors::default(),
+            started: Instant::now(),
+            run_id: random_hex(40),
+            shutting_down: AtomicBool::new(false),
+            last_save: AtomicU64::new(now_ms() / 1000),
+            workers,
+        };
+        server.config_changed();
+        Ok(server)
+    }
+
+    /// Refreshes the hot copies after CONFIG SET.
+    pub fn config_changed(&self) {
+        let cfg = self.config.read();
+        self.max_bulk_len.store(cfg.int("proto-max-bulk-len"), Ordering::Relaxed);
+        let pass = cfg.str("requirepass");
+        *self.requirepass.write() = (!pass.is_empty()).then(|| pass.to_string());
+    }
+
+    /// Syncs the WAL and ends the process (SHUTDOWN, SIGTERM).
+    pub fn shutdown(&self) -> ! {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        if let Err(e) = self.store.sync_wal() {
+            tracing::error!("WAL sync at shutdown failed: {e}");
+        }
+        tracing::info!("SableDB is now ready to exit, bye bye...");
+        std::process::exit(0)
+    }
+
+    /// Starts the background jobs: active expiry and, with `wal_fsync everysec`, the WAL syncer.
+    pub fn start_background(self: &Arc<Self>) {
+        let interval = Duration::from_millis(self.config.read().int("active_expire_interval_ms").max(1) as u64);
+        let me = self.clone();
+        std::thread::Builder::new()
+            .name("active-expire".into())
+            .spawn(move || loop {
+                // Keep going while whole batches come back due, so a burst of expiries is cleared quickly.
+                loop {
+                    match me.store.expire_due(now_ms(), 512) {
+                        Ok(removed) if removed.len() >= 512 => continue,
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::error!("active expiry: {e}");
+                            break;
+                        }
+                    }
+                }
+                std::thread::sleep(interval);
+            })
+            .map(|_| ())
+            .unwrap_or_else(|e| tracing::error!("cannot start active expiry: {e}"));
+        if self.config.read().storage_options().wal_fsync == WalFsync::EverySec {
+            let me = self.clone();
+            std::thread::Builder::new()
+                .name("wal-fsync".into())
+                .spawn(move || loop {
+                    std::thread::sleep(Duration::from_secs(1));
+                    match me.store.sync_wal() {
+                        Ok(()) => me.last_save.store(now_ms() / 1000, Ordering::Relaxed),
+                        Err(e) => tracing::error!("WAL fsync: {e}"),
+                    }
+                })
+                .map(|_| ())
+                .unwrap_or_else(|e| tracing::error!("cannot start the WAL syncer: {e}"));
+        }
+    }
+}
+
+/// A random lowercase hex string (run_id).
+pub fn random_hex(n: usize) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = String::with_capacity(n);
+    while out.len() < n {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(now_ms());
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out.truncate(n);
+    out
+}

@@ -1,0 +1,481 @@
+//! The RocksDB-backed keyspace: opening the database, reads, write transactions with exact key counters, the
+//! logical→physical database map behind SWAPDB, and active expiry.
+//!
+//! Everything a command changes goes into one `WriteBatch` ([`Txn`]), written with the WAL on, so a crash keeps
+//! all of a command or none of it and no acknowledged write is lost to a `kill -9`.
+
+pub mod encoding;
+pub mod locks;
+
+use std::sync::atomic::{AtomicI64, AtomicU16, AtomicU64, Ordering};
+
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBPinnableSlice, Direction, IteratorMode,
+    Options, ReadOptions, WriteBatch, WriteOptions, DB,
+};
+
+use crate::commands::error::{CmdError, CmdResult};
+use crate::util::now_ms;
+use encoding::{db_bounds, expiry_key, meta_key, split_expiry_key, split_meta_key, MetaView};
+pub use encoding::KeyType;
+pub use locks::{LockGuard, ShardLocks};
+
+const CF_META: &str = "meta";
+const CF_EXPIRY: &str = "expiry";
+const CF_SYS: &str = "sys";
+const SYS_DB_MAP: &[u8] = b"db_map";
+
+/// When the WAL reaches the disk (Redis' `appendfsync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalFsync {
+    /// Never fsync explicitly: the WAL is in the OS page cache when a reply is sent (safe against `kill -9`).
+    No,
+    /// A background thread fsyncs the WAL once a second.
+    EverySec,
+    /// Every write is fsynced before its reply.
+    Always,
+}
+
+/// Storage settings taken from the config.
+#[derive(Debug, Clone)]
+pub struct StorageOptions {
+    pub path: std::path::PathBuf,
+    pub databases: u16,
+    pub wal_fsync: WalFsync,
+    pub block_cache_bytes: usize,
+    pub write_buffer_bytes: usize,
+}
+
+/// The open database and its in-memory bookkeeping.
+pub struct Store {
+    db: DB,
+    pub locks: ShardLocks,
+    write_opts: WriteOptions,
+    databases: u16,
+    /// Logical database index → physical key prefix; SWAPDB swaps two entries.
+    db_map: Vec<AtomicU16>,
+    /// Per physical database: records present (DBSIZE) and records with an expiry (INFO keyspace).
+    key_counts: Vec<AtomicI64>,
+    expire_counts: Vec<AtomicI64>,
+    pub expired_keys: AtomicU64,
+}
+
+/// A meta record read for a lock-free reader; expired records are never returned.
+pub struct Record<'a> {
+    raw: DBPinnableSlice<'a>,
+}
+
+impl Record<'_> {
+    pub fn view(&self) -> MetaView<'_> {
+        MetaView(&self.raw)
+    }
+}
+
+/// A meta record as a writer sees it under its lock: physically present, possibly already expired.
+pub struct Existing {
+    raw: Vec<u8>,
+    expired: bool,
+}
+
+impl Existing {
+    pub fn view(&self) -> MetaView<'_> {
+        MetaView(&self.raw)
+    }
+
+    /// The record if it is still logically alive.
+    pub fn live(&self) -> Option<MetaView<'_>> {
+        (!self.expired).then(|| MetaView(&self.raw))
+    }
+}
+
+fn corrupt(db: u16, key: &[u8]) -> CmdError {
+    tracing::error!("corrupt meta record in db {db} for key {:?}", String::from_utf8_lossy(key));
+    CmdError::Storage("corrupt record".into())
+}
+
+impl Store {
+    /// Opens (or creates) the database at `opts.path` and rebuilds the key counters from the data.
+    pub fn open(opts: &StorageOptions) -> Result<Store, String> {
+        let mut db_opts = Options::default();
+        db_opts.create_if_missing(true);
+        db_opts.create_missing_column_families(true);
+        db_opts.increase_parallelism(num_cpus::get().max(2) as i32);
+        db_opts.set_max_background_jobs(4);
+        db_opts.set_keep_log_file_num(4);
+        db_opts.set_max_total_wal_size(512 << 20);
+        db_opts.set_bytes_per_sync(1 << 20);
+
+        let cache = Cache::new_lru_cache(opts.block_cache_bytes);
+        let mut table = BlockBasedOptions::default();
+        table.set_block_cache(&cache);
+        table.set_bloom_filter(10.0, false);
+        table.set_cache_index_and_filter_blocks(true);
+        table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+        let mut cf_opts = Options::default();
+        cf_opts.set_block_based_table_factory(&table);
+        cf_opts.set_write_buffer_size(opts.write_buffer_bytes);
+        cf_opts.set_max_write_buffer_number(4);
+        cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
+        let cfs = [CF_META, CF_EXPIRY, CF_SYS].map(|name| ColumnFamilyDescriptor::new(name, cf_opts.clone()));
+        let db = DB::open_cf_descriptors(&db_opts, &opts.path, cfs)
+            .map_err(|e| format!("cannot open RocksDB at {}: {e}", opts.path.display()))?;
+
+        let mut write_opts = WriteOptions::default();
+        write_opts.set_sync(opts.wal_fsync == WalFsync::Always);
+
+        let n = opts.databases as usize;
+        let map = load_db_map(&db, n)?;
+        // Physical prefixes may exceed `databases` after SWAPDB with a since-reduced count; size for the largest.
+        let slots = map.iter().map(|&p| p as usize + 1).max().unwrap_or(n).max(n);
+        let mut store = Store {
+            db,
+            locks: ShardLocks::new(),
+            write_opts,
+            databases: opts.databases,
+            db_map: map.into_iter().map(AtomicU16::new).collect(),
+            key_counts: (0..slots).map(|_| AtomicI64::new(0)).collect(),
+            expire_counts: (0..slots).map(|_| AtomicI64::new(0)).collect(),
+            expired_keys: AtomicU64::new(0),
+        };
+        store.rebuild_counters()?;
+        Ok(store)
+    }
+
+    fn cf(&self, name: &str) -> &ColumnFamily {
+        // The families are created at open; a missing one is a programming error caught by every test.
+        self.db.cf_handle(name).expect("column family created at open")
+    }
+
+    fn rebuild_counters(&mut self) -> Result<(), String> {
+        let mut it = self.db.raw_iterator_cf(self.cf(CF_META));
+        it.seek_to_first();
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            if let (Some((db, _)), Some(m)) = (split_meta_key(k), MetaView::parse(v)) {
+                if let Some(c) = self.key_counts.get(db as usize) {
+                    c.fetch_add(1, Ordering::Relaxed);
+                    if m.expire_at() != 0 {
+                        self.expire_counts[db as usize].fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            it.next();
+        }
+        it.status().map_err(|e| format!("cannot scan the keyspace at start-up: {e}"))?;
+        Ok(())
+    }
+
+    pub fn databases(&self) -> u16 {
+        self.databases
+    }
+
+    /// The physical prefix of logical database `db`. Writers call this after taking their locks, so a concurrent
+    /// SWAPDB (which holds every lock) is seen either wholly before or wholly after.
+    pub fn phys(&self, db: usize) -> u16 {
+        self.db_map[db].load(Ordering::Acquire)
+    }
+
+    /// Keys present in logical database `db` (DBSIZE).
+    pub fn key_count(&self, db: usize) -> i64 {
+        self.key_counts[self.phys(db) as usize].load(Ordering::Relaxed)
+    }
+
+    /// Keys with an expiry in logical database `db` (INFO keyspace).
+    pub fn expire_count(&self, db: usize) -> i64 {
+        self.expire_counts[self.phys(db) as usize].load(Ordering::Relaxed)
+    }
+
+    /// Reads a live (not expired) meta record without locking: a point read is already consistent.
+    pub fn get(&self, db: u16, key: &[u8]) -> CmdResult<Option<Record<'_>>> {
+        let raw = self.db.get_pinned_cf(self.cf(CF_META), meta_key(db, key))?;
+        let Some(raw) = raw else { return Ok(None) };
+        let Some(m) = MetaView::parse(&raw) else { return Err(corrupt(db, key)) };
+        if m.is_expired(now_ms()) {
+            return Ok(None);
+        }
+        Ok(Some(Record { raw }))
+    }
+
+    /// Starts a write transaction. The caller holds the locks of every key it will write.
+    pub fn txn(&self) -> Txn<'_> {
+        Txn { store: self, batch: WriteBatch::default(), deltas: Vec::new() }
+    }
+
+    /// Visits the live keys of physical database `db` in byte order, starting at `from` (inclusive), until `visit`
+    /// returns false.
+    pub fn for_each_key(
+        &self,
+        db: u16,
+        from: &[u8],
+        mut visit: impl FnMut(&[u8], MetaView<'_>) -> bool,
+    ) -> CmdResult {
+        let (lo, hi) = db_bounds(db);
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_upper_bound(hi);
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(CF_META), ro);
+        let mut start = lo;
+        start.extend_from_slice(from);
+        it.seek(&start);
+        let now = now_ms();
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            if let Some(m) = MetaView::parse(v) {
+                if !m.is_expired(now) && !visit(&k[2..], m) {
+                    return Ok(());
+                }
+            }
+            it.next();
+        }
+        it.status()?;
+        Ok(())
+    }
+
+    /// Removes every key of physical database `db` in one atomic write. The caller holds every lock.
+    pub fn flush_db(&self, db: u16) -> CmdResult {
+        let (lo, hi) = db_bounds(db);
+        let mut batch = WriteBatch::default();
+        batch.delete_range_cf(self.cf(CF_META), lo, hi);
+        self.db.write_opt(batch, &self.write_opts)?;
+        // Expiry index entries of the flushed keys are now stale; active expiry drops them when it meets them.
+        self.key_counts[db as usize].store(0, Ordering::Relaxed);
+        self.expire_counts[db as usize].store(0, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Swaps two logical databases (SWAPDB) and persists the map. The caller holds every lock.
+    pub fn swap_db(&self, a: usize, b: usize) -> CmdResult {
+        let pa = self.db_map[a].load(Ordering::Acquire);
+        let pb = self.db_map[b].load(Ordering::Acquire);
+        let mut map: Vec<u16> = self.db_map.iter().map(|p| p.load(Ordering::Acquire)).collect();
+        map.swap(a, b);
+        let bytes: Vec<u8> = map.iter().flat_map(|p| p.to_be_bytes()).collect();
+        self.db.put_cf_opt(self.cf(CF_SYS), SYS_DB_MAP, bytes, &self.write_opts)?;
+        self.db_map[a].store(pb, Ordering::Release);
+        self.db_map[b].store(pa, Ordering::Release);
+        Ok(())
+    }
+
+    /// Forces the WAL to disk (the `everysec` flusher and SHUTDOWN).
+    pub fn sync_wal(&self) -> CmdResult {
+        self.db.flush_wal(true)?;
+        Ok(())
+    }
+
+    /// Deletes up to `budget` keys whose expiry is due, oldest first. Returns the (db, key) pairs removed so
+    /// callers can publish expiry events.
+    pub fn expire_due(&self, now: u64, budget: usize) -> CmdResult<Vec<(u16, Vec<u8>)>> {
+        let mut due = Vec::new();
+        {
+            let mut it = self.db.raw_iterator_cf(self.cf(CF_EXPIRY));
+            it.seek_to_first();
+            while let Some(k) = it.key() {
+                match split_expiry_key(k) {
+                    Some((at, _, _)) if at > now => break,
+                    _ => due.push(k.to_vec()),
+                }
+                if due.len() >= budget {
+                    break;
+                }
+                it.next();
+            }
+            it.status()?;
+        }
+        let mut removed = Vec::new();
+        for entry in due {
+            let Some((at, db, key)) = split_expiry_key(&entry) else {
+                self.db.delete_cf_opt(self.cf(CF_EXPIRY), &entry, &self.write_opts)?;
+                continue;
+            };
+            let _guard = self.locks.lock(&[key]);
+            let mut txn = self.txn();
+            match txn.load(db, key)? {
+                Some(old) if old.view().expire_at() == at && old.expired => {
+                    txn.delete(db, key, &old);
+                    txn.commit()?;
+                    self.expired_keys.fetch_add(1, Ordering::Relaxed);
+                    removed.push((db, key.to_vec()));
+                }
+                _ => {
+                    txn.batch.delete_cf(self.cf(CF_EXPIRY), &entry);
+                    txn.commit()?;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    /// A RocksDB property for INFO (e.g. `rocksdb.estimate-live-data-size`).
+    pub fn property(&self, name: &str) -> Option<u64> {
+        self.db.property_int_value_cf(self.cf(CF_META), name).ok().flatten()
+    }
+
+    /// Iterator over all meta records (for tests and diagnostics).
+    pub fn raw_meta_count(&self) -> usize {
+        self.db.iterator_cf(self.cf(CF_META), IteratorMode::From(&[], Direction::Forward)).count()
+    }
+}
+
+/// Reads the stored SWAPDB map, keeping it a permutation when `databases` changed since it was written.
+fn load_db_map(db: &DB, n: usize) -> Result<Vec<u16>, String> {
+    let cf = db.cf_handle(CF_SYS).ok_or("missing sys column family")?;
+    let stored = db.get_cf(cf, SYS_DB_MAP).map_err(|e| e.to_string())?;
+    let mut map: Vec<u16> = stored
+        .map(|b| b.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect())
+        .unwrap_or_default();
+    map.truncate(n);
+    let mut next = 0u16;
+    while map.len() < n {
+        while map.contains(&next) {
+            next += 1;
+        }
+        map.push(next);
+        next += 1;
+    }
+    Ok(map)
+}
+
+/// One command's writes: a `WriteBatch` plus the counter changes it implies, applied together on commit.
+pub struct Txn<'s> {
+    store: &'s Store,
+    batch: WriteBatch,
+    /// (physical db, key count delta, expire count delta)
+    deltas: Vec<(u16, i64, i64)>,
+}
+
+impl<'s> Txn<'s> {
+    /// Reads the record a writer is about to replace, expired or not.
+    pub fn load(&self, db: u16, key: &[u8]) -> CmdResult<Option<Existing>> {
+        let Some(raw) = self.store.db.get_cf(self.store.cf(CF_META), meta_key(db, key))? else {
+            return Ok(None);
+        };
+        let Some(m) = MetaView::parse(&raw) else { return Err(corrupt(db, key)) };
+        let expired = m.is_expired(now_ms());
+        Ok(Some(Existing { raw, expired }))
+    }
+
+    /// Writes `new_raw` as the record of `key`, replacing `old` (what [`Txn::load`] returned).
+    pub fn put(&mut self, db: u16, key: &[u8], old: Option<&Existing>, new_raw: &[u8]) {
+        let store = self.store;
+        let new_at = MetaView(new_raw).expire_at();
+        let old_at = old.map(|o| o.view().expire_at()).unwrap_or(0);
+        if old_at != 0 && old_at != new_at {
+            self.batch.delete_cf(store.cf(CF_EXPIRY), expiry_key(old_at, db, key));
+        }
+        if new_at != 0 && new_at != old_at {
+            self.batch.put_cf(store.cf(CF_EXPIRY), expiry_key(new_at, db, key), []);
+        }
+        self.batch.put_cf(store.cf(CF_META), meta_key(db, key), new_raw);
+        self.deltas.push((db, old.is_none() as i64, (new_at != 0) as i64 - (old_at != 0) as i64));
+    }
+
+    /// Deletes `key`, whose current record is `old`.
+    pub fn delete(&mut self, db: u16, key: &[u8], old: &Existing) {
+        let store = self.store;
+        let old_at = old.view().expire_at();
+        if old_at != 0 {
+            self.batch.delete_cf(store.cf(CF_EXPIRY), expiry_key(old_at, db, key));
+        }
+        self.batch.delete_cf(store.cf(CF_META), meta_key(db, key));
+        self.deltas.push((db, -1, -((old_at != 0) as i64)));
+    }
+
+    /// True when nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.batch.is_empty()
+    }
+
+    /// Writes the batch (WAL first) and applies the counter changes.
+    pub fn commit(self) -> CmdResult {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        self.store.db.write_opt(self.batch, &self.store.write_opts)?;
+        for (db, keys, expires) in self.deltas {
+            self.store.key_counts[db as usize].fetch_add(keys, Ordering::Relaxed);
+            self.store.expire_counts[db as usize].fetch_add(expires, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use encoding::encode_string;
+
+    fn open(dir: &std::path::Path) -> Store {
+        Store::open(&StorageOptions {
+            path: dir.to_path_buf(),
+            databases: 16,
+            wal_fsync: WalFsync::No,
+            block_cache_bytes: 8 << 20,
+            write_buffer_bytes: 4 << 20,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn counters_follow_writes_and_survive_reopen() {
+        let dir = tempfile_dir();
+        {
+            let s = open(&dir);
+            let mut t = s.txn();
+            t.put(0, b"a", None, &encode_string(0, b"1"));
+            t.put(0, b"b", None, &encode_string(now_ms() + 100_000, b"2"));
+            t.commit().unwrap();
+            assert_eq!((s.key_count(0), s.expire_count(0)), (2, 1));
+            let mut t = s.txn();
+            let old = t.load(0, b"b").unwrap().unwrap();
+            t.put(0, b"b", Some(&old), &encode_string(0, b"3"));
+            t.commit().unwrap();
+            assert_eq!((s.key_count(0), s.expire_count(0)), (2, 0));
+        }
+        let s = open(&dir);
+        assert_eq!((s.key_count(0), s.expire_count(0)), (2, 0));
+        assert_eq!(s.get(0, b"b").unwrap().unwrap().view().body(), b"3");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn expired_keys_vanish_and_are_collected() {
+        let dir = tempfile_dir();
+        let s = open(&dir);
+        let mut t = s.txn();
+        t.put(0, b"gone", None, &encode_string(now_ms() - 1, b"x"));
+        t.commit().unwrap();
+        assert!(s.get(0, b"gone").unwrap().is_none());
+        let removed = s.expire_due(now_ms(), 100).unwrap();
+        assert_eq!(removed, vec![(0, b"gone".to_vec())]);
+        assert_eq!(s.key_count(0), 0);
+        assert_eq!(s.raw_meta_count(), 0);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn swapdb_persists() {
+        let dir = tempfile_dir();
+        {
+            let s = open(&dir);
+            let mut t = s.txn();
+            t.put(s.phys(1), b"k", None, &encode_string(0, b"v"));
+            t.commit().unwrap();
+            s.swap_db(0, 1).unwrap();
+            assert!(s.get(s.phys(0), b"k").unwrap().is_some());
+        }
+        let s = open(&dir);
+        assert!(s.get(s.phys(0), b"k").unwrap().is_some());
+        assert_eq!(s.key_count(0), 1);
+        assert_eq!(s.key_count(1), 0);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    fn tempfile_dir() -> std::path::PathBuf {
+        use std::sync::atomic::AtomicUsize;
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let d = std::env::temp_dir().join(format!(
+            "sable-store-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::remove_dir_all(&d).ok();
+        d
+    }
+}

@@ -1,0 +1,201 @@
+//! Test harness: starts the real `sabledb` binary on a free port with a temporary data directory and talks to it
+//! with the `redis` crate, raw sockets (exact bytes; frames delimited with the `redis-protocol` crate) and
+//! `redis-cli`.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_sabledb");
+
+/// A free TCP port on 127.0.0.1 (bound and released; collisions are retried by [`Server::start_with`]).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// A running sabledb process.
+pub struct Server {
+    child: Option<Child>,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+    extra: Vec<String>,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// Starts with extra `--option value` arguments.
+    pub fn start_with(extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut s = Server { child: None, port: 0, dir, extra: extra.iter().map(|s| s.to_string()).collect() };
+        s.spawn();
+        s
+    }
+
+    pub fn db_path(&self) -> String {
+        self.dir.path().join("db").display().to_string()
+    }
+
+    fn spawn(&mut self) {
+        for _attempt in 0..5 {
+            let port = free_port();
+            let mut cmd = Command::new(BIN);
+            cmd.args(["--port", &port.to_string(), "--db_path", &self.db_path(), "--workers", "2"])
+                .args(["--log_level", "warn"])
+                .args(&self.extra)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit());
+            let mut child = cmd.spawn().expect("start sabledb");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    self.port = port;
+                    self.child = Some(child);
+                    return;
+                }
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("sabledb did not start");
+    }
+
+    /// `kill -9`: no chance to flush anything.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts again on the same data directory (after [`Server::kill9`]).
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    /// Waits for the process to exit by itself (SHUTDOWN); returns its exit status code.
+    pub fn wait_exit(&mut self) -> Option<i32> {
+        let mut c = self.child.take()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(st)) = c.try_wait() {
+                return st.code();
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = c.kill();
+        None
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// A synchronous `redis` crate connection.
+    pub fn conn(&self) -> redis::Connection {
+        redis::Client::open(self.url()).and_then(|c| c.get_connection()).expect("redis connection")
+    }
+
+    /// A raw socket speaking exact bytes.
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.port)
+    }
+
+    /// Runs `redis-cli -p PORT args…` and returns its stdout.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli (apt-get install redis-tools)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// A raw connection: send bytes, read whole replies back as exact text.
+pub struct Raw {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+    pub resp3: bool,
+}
+
+impl Raw {
+    pub fn connect(port: u16) -> Raw {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        Raw { stream, buf: Vec::new(), resp3: false }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("send");
+    }
+
+    /// Encodes `args` as a multibulk request.
+    pub fn encode(args: &[&[u8]]) -> Vec<u8> {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            out.extend_from_slice(a);
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+
+    /// Sends one command and returns its reply's exact bytes as text.
+    pub fn cmd(&mut self, args: &[&str]) -> String {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        self.send(&Raw::encode(&args));
+        let reply = self.read_reply();
+        if args.len() == 2 && args[0].eq_ignore_ascii_case(b"hello") && args[1] == b"3" && reply.starts_with('%') {
+            self.resp3 = true;
+        }
+        reply
+    }
+
+    /// Reads exactly one reply frame.
+    pub fn read_reply(&mut self) -> String {
+        loop {
+            if let Some(len) = self.frame_len() {
+                let frame: Vec<u8> = self.buf.drain(..len).collect();
+                return String::from_utf8_lossy(&frame).into_owned();
+            }
+            let mut chunk = [0u8; 65536];
+            let n = self.stream.read(&mut chunk).expect("read reply");
+            assert!(n > 0, "connection closed while waiting for a reply; have {:?}", String::from_utf8_lossy(&self.buf));
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    fn frame_len(&self) -> Option<usize> {
+        if self.buf.is_empty() {
+            return None;
+        }
+        if self.resp3 {
+            redis_protocol::resp3::decode::complete::decode(&self.buf).expect("valid RESP3").map(|(_, n)| n)
+        } else {
+            redis_protocol::resp2::decode::decode(&self.buf).expect("valid RESP2").map(|(_, n)| n)
+        }
+    }
+
+    /// True when the server closed the connection (reads EOF within the timeout).
+    pub fn is_closed(&mut self) -> bool {
+        let mut b = [0u8; 1];
+        matches!(self.stream.read(&mut b), Ok(0) | Err(_))
+    }
+}

@@ -1,0 +1,106 @@
+//! Connection handling, protocol framing and errors.
+
+use crate::common::Server;
+
+#[test]
+fn ping_echo_and_inline() {
+    let s = Server::start();
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["PING"]), "+PONG\r\n");
+    assert_eq!(r.cmd(&["ping", "hi"]), "$2\r\nhi\r\n");
+    assert_eq!(r.cmd(&["ECHO", "a\r\nb"]), "$4\r\na\r\nb\r\n");
+    r.send(b"PING\r\n");
+    assert_eq!(r.read_reply(), "+PONG\r\n");
+    r.send(b"echo \"x y\"\n");
+    assert_eq!(r.read_reply(), "$3\r\nx y\r\n");
+}
+
+#[test]
+fn pipeline_answers_in_order() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let mut req = Vec::new();
+    for i in 0..200 {
+        req.extend(crate::common::Raw::encode(&[b"SET", format!("k{i}").as_bytes(), format!("v{i}").as_bytes()]));
+        req.extend(crate::common::Raw::encode(&[b"GET", format!("k{i}").as_bytes()]));
+    }
+    r.send(&req);
+    for i in 0..200 {
+        assert_eq!(r.read_reply(), "+OK\r\n");
+        let v = format!("v{i}");
+        assert_eq!(r.read_reply(), format!("${}\r\n{v}\r\n", v.len()));
+    }
+}
+
+#[test]
+fn errors_keep_the_connection() {
+    let s = Server::start();
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["GET"]), "-ERR wrong number of arguments for 'get' command\r\n");
+    assert_eq!(r.cmd(&["NOPE", "a"]), "-ERR unknown command 'NOPE', with args beginning with: 'a' \r\n");
+    assert_eq!(r.cmd(&["SELECT", "99"]), "-ERR DB index is out of range\r\n");
+    assert_eq!(r.cmd(&["PING"]), "+PONG\r\n");
+}
+
+#[test]
+fn protocol_error_closes_after_reply() {
+    let s = Server::start();
+    let mut r = s.raw();
+    r.send(b"*1\r\n$4\r\nPING\r\n*1\r\n+PING\r\n");
+    assert_eq!(r.read_reply(), "+PONG\r\n");
+    assert_eq!(r.read_reply(), "-ERR Protocol error: expected '$', got '+'\r\n");
+    assert!(r.is_closed());
+    let mut r = s.raw();
+    r.send(b"*1\r\n$999999999999\r\n");
+    assert_eq!(r.read_reply(), "-ERR Protocol error: invalid bulk length\r\n");
+    assert!(r.is_closed());
+    // The server goes on.
+    assert_eq!(s.raw().cmd(&["PING"]), "+PONG\r\n");
+}
+
+#[test]
+fn hello3_switches_to_resp3() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let hello = r.cmd(&["HELLO", "3"]);
+    assert!(hello.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n"), "{hello}");
+    assert_eq!(r.cmd(&["GET", "missing"]), "_\r\n");
+    assert_eq!(r.cmd(&["HELLO", "4"]), "-NOPROTO unsupported protocol version\r\n");
+}
+
+#[test]
+fn requirepass_gates_commands() {
+    let s = Server::start_with(&["--requirepass", "sekret"]);
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["GET", "k"]), "-NOAUTH Authentication required.\r\n");
+    assert_eq!(r.cmd(&["AUTH", "bad"]), "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
+    assert_eq!(r.cmd(&["AUTH", "sekret"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["GET", "k"]), "$-1\r\n");
+}
+
+#[test]
+fn client_commands() {
+    let s = Server::start();
+    let mut a = s.raw();
+    let mut b = s.raw();
+    assert_eq!(a.cmd(&["CLIENT", "SETNAME", "alpha"]), "+OK\r\n");
+    assert_eq!(a.cmd(&["CLIENT", "GETNAME"]), "$5\r\nalpha\r\n");
+    assert_eq!(a.cmd(&["CLIENT", "SETNAME", "a b"]), "-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
+    let list = b.cmd(&["CLIENT", "LIST"]);
+    assert!(list.contains("name=alpha"), "{list}");
+    let id = a.cmd(&["CLIENT", "ID"]);
+    let id = id.trim_start_matches(':').trim();
+    assert_eq!(b.cmd(&["CLIENT", "KILL", "ID", id]), ":1\r\n");
+    assert!(a.is_closed());
+}
+
+#[test]
+fn redis_crate_and_cli_work() {
+    let s = Server::start();
+    let mut c = s.conn();
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
+    let v: String = redis::cmd("GET").arg("k").query(&mut c).unwrap();
+    assert_eq!(v, "v");
+    assert_eq!(s.cli(&["GET", "k"]).trim(), "v");
+    assert_eq!(s.cli(&["PING"]).trim(), "PONG");
+}
