@@ -161,9 +161,14 @@ impl Raw {
     pub fn cmd(&mut self, args: &[&str]) -> String {
         let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
         self.send(&Raw::encode(&args));
+        // HELLO's own reply already uses the protocol it asks for.
+        let was = self.resp3;
+        if args.len() >= 2 && args[0].eq_ignore_ascii_case(b"hello") {
+            self.resp3 = args[1] == b"3";
+        }
         let reply = self.read_reply();
-        if args.len() == 2 && args[0].eq_ignore_ascii_case(b"hello") && args[1] == b"3" && reply.starts_with('%') {
-            self.resp3 = true;
+        if reply.starts_with('-') {
+            self.resp3 = was;
         }
         reply
     }

@@ -2,3 +2,4 @@
 
 mod common;
 mod connection;
+mod durability;

@@ -1,9 +1,861 @@
-//! Keyspace family: DEL, EXISTS, TYPE, expiry commands, RENAME, COPY, MOVE, KEYS, SCAN, DBSIZE, FLUSHDB…
+//! Keyspace family: DEL, UNLINK, EXISTS, TYPE, TOUCH, the expiry commands (EXPIRE…PEXPIRETIME, TTL, PTTL,
+//! PERSIST), RENAME, RENAMENX, COPY, MOVE, KEYS, SCAN (and its server-wide cursors), RANDOMKEY, DBSIZE, FLUSHDB,
+//! FLUSHALL, SWAPDB and OBJECT.
+//!
+//! Everything here works on whole records and is type-agnostic; the three operations that relocate a value
+//! ([`copy_value`], [`rename_value`], [`move_value`]) are the single places a composite type's elements will
+//! have to follow their record.
 
-use super::Handler;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-pub const HANDLERS: &[(&str, Handler)] = &[];
+use parking_lot::Mutex;
 
-/// Server-wide SCAN cursors: a numeric cursor names the last key a SCAN returned, from any connection.
+use super::connection::help_reply;
+use super::{Args, CmdError, CmdResult, Ctx, Handler};
+use crate::resp::reply::Reply;
+use crate::storage::encoding::{with_expire, MetaView};
+use crate::storage::{Existing, KeyType, Txn};
+use crate::util::glob::{glob_match, is_match_all};
+use crate::util::{now_ms, parse_i64};
+
+pub const HANDLERS: &[(&str, Handler)] = &[
+    ("del", del),
+    ("unlink", del),
+    ("exists", exists),
+    ("touch", exists),
+    ("type", type_),
+    ("expire", expire),
+    ("pexpire", pexpire),
+    ("expireat", expireat),
+    ("pexpireat", pexpireat),
+    ("ttl", ttl),
+    ("pttl", pttl),
+    ("expiretime", expiretime),
+    ("pexpiretime", pexpiretime),
+    ("persist", persist),
+    ("rename", rename),
+    ("renamenx", renamenx),
+    ("copy", copy),
+    ("move", move_),
+    ("keys", keys),
+    ("scan", scan),
+    ("randomkey", randomkey),
+    ("dbsize", dbsize),
+    ("flushdb", flushdb),
+    ("flushall", flushall),
+    ("swapdb", swapdb),
+    ("object|encoding", object_encoding),
+    ("object|refcount", object_refcount),
+    ("object|idletime", object_idletime),
+    ("object|freq", object_freq),
+    ("object|help", object_help),
+];
+
+/// Deletes `key` (record `old`, possibly already expired) and says whether it was logically alive. Removing an
+/// expired record counts it as expired, as Redis' lazy expiry does.
+fn delete_key(ctx: &Ctx, txn: &mut Txn, db: u16, key: &[u8], old: &Existing) -> bool {
+    txn.delete(db, key, old);
+    let live = old.live().is_some();
+    if !live {
+        ctx.store.expired_keys.fetch_add(1, Ordering::Relaxed);
+    }
+    live
+}
+
+/// DEL and UNLINK (deletion is one batch either way, so UNLINK has nothing to defer).
+fn del(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let mut keys: Vec<&[u8]> = args.rest().iter().map(|k| &k[..]).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let _guard = ctx.store.locks.lock(&keys);
+    let db = ctx.db();
+    let mut txn = ctx.store.txn();
+    let mut deleted = 0;
+    for key in keys {
+        if let Some(old) = txn.load(db, key)? {
+            deleted += delete_key(ctx, &mut txn, db, key, &old) as i64;
+        }
+    }
+    txn.commit()?;
+    ctx.out.int(deleted);
+    Ok(())
+}
+
+/// EXISTS and TOUCH: how many of the arguments name a live key, repeats counted each time (access times are not
+/// tracked, so TOUCH has nothing more to do).
+fn exists(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let db = ctx.db();
+    let mut n = 0;
+    for key in args.rest() {
+        let found = ctx.store.get(db, key)?.is_some();
+        ctx.server.stats.hit(found);
+        n += found as i64;
+    }
+    ctx.out.int(n);
+    Ok(())
+}
+
+fn type_(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let rec = ctx.store.get(ctx.db(), key)?;
+    ctx.server.stats.hit(rec.is_some());
+    ctx.out.simple(rec.map(|r| r.view().key_type().name()).unwrap_or("none"));
+    Ok(())
+}
+
+/// The conditions EXPIRE's NX / XX / GT / LT options put on the current expiry.
+#[derive(Default, Debug, PartialEq)]
+struct ExpireFlags {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+}
+
+impl ExpireFlags {
+    /// Parses the options after the time, with Redis 7.0's messages and precedence (options before the number).
+    fn parse(args: &mut Args) -> CmdResult<ExpireFlags> {
+        let mut f = ExpireFlags::default();
+        while let Some(opt) = args.peek() {
+            if args.eat("NX") {
+                f.nx = true;
+            } else if args.eat("XX") {
+                f.xx = true;
+            } else if args.eat("GT") {
+                f.gt = true;
+            } else if args.eat("LT") {
+                f.lt = true;
+            } else {
+                return Err(CmdError::err(format!("Unsupported option {}", String::from_utf8_lossy(opt))));
+            }
+        }
+        if f.nx && (f.xx || f.gt || f.lt) {
+            return Err(CmdError::err("NX and XX, GT or LT options at the same time are not compatible"));
+        }
+        if f.gt && f.lt {
+            return Err(CmdError::err("GT and LT options at the same time are not compatible"));
+        }
+        Ok(f)
+    }
+
+    /// May the expiry change from `current` (ms, 0 = none) to `when`? No expiry counts as an infinite TTL.
+    fn allow(&self, current: u64, when: i64) -> bool {
+        let current = (current != 0).then_some(current as i64);
+        !(self.nx && current.is_some()
+            || self.xx && current.is_none()
+            || self.gt && current.is_none_or(|c| when <= c)
+            || self.lt && current.is_some_and(|c| when >= c))
+    }
+}
+
+/// The absolute expiry time in ms of an EXPIRE-family argument, with Redis' overflow checks.
+fn expire_time(value: i64, unit_ms: i64, base_ms: i64, cmd: &str) -> CmdResult<i64> {
+    let invalid = || CmdError::err(format!("invalid expire time in '{cmd}' command"));
+    value.checked_mul(unit_ms).and_then(|v| v.checked_add(base_ms)).ok_or_else(invalid)
+}
+
+/// EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT. A time already past deletes the key (and still replies 1).
+fn expire_generic(ctx: &mut Ctx, args: &mut Args, unit_ms: i64, absolute: bool) -> CmdResult {
+    let key = args.next_bytes()?;
+    let value = args.next_bytes()?;
+    let flags = ExpireFlags::parse(args)?;
+    let value = parse_i64(value).ok_or(CmdError::NotInteger)?;
+    let now = now_ms() as i64;
+    let when = expire_time(value, unit_ms, if absolute { 0 } else { now }, &ctx.cmd.name)?;
+
+    let _guard = ctx.store.locks.lock(&[key]);
+    let db = ctx.db();
+    let mut txn = ctx.store.txn();
+    let Some(old) = txn.load(db, key)? else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    let Some(live) = old.live() else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    if !flags.allow(live.expire_at(), when) {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    if when <= now {
+        delete_key(ctx, &mut txn, db, key, &old);
+    } else {
+        txn.put(db, key, Some(&old), &with_expire(live.0, when as u64));
+    }
+    txn.commit()?;
+    ctx.out.int(1);
+    Ok(())
+}
+
+fn expire(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    expire_generic(ctx, args, 1000, false)
+}
+
+fn pexpire(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    expire_generic(ctx, args, 1, false)
+}
+
+fn expireat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    expire_generic(ctx, args, 1000, true)
+}
+
+fn pexpireat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    expire_generic(ctx, args, 1, true)
+}
+
+/// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 without expiry; seconds are rounded as Redis does.
+fn ttl_generic(ctx: &mut Ctx, args: &mut Args, in_ms: bool, absolute: bool) -> CmdResult {
+    let key = args.next_bytes()?;
+    let rec = ctx.store.get(ctx.db(), key)?;
+    ctx.server.stats.hit(rec.is_some());
+    let Some(rec) = rec else {
+        ctx.out.int(-2);
+        return Ok(());
+    };
+    let at = rec.view().expire_at();
+    if at == 0 {
+        ctx.out.int(-1);
+        return Ok(());
+    }
+    let t = if absolute { at } else { at.saturating_sub(now_ms()) };
+    let t = if in_ms { t } else { t.saturating_add(500) / 1000 };
+    ctx.out.int(i64::try_from(t).unwrap_or(i64::MAX));
+    Ok(())
+}
+
+fn ttl(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    ttl_generic(ctx, args, false, false)
+}
+
+fn pttl(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    ttl_generic(ctx, args, true, false)
+}
+
+fn expiretime(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    ttl_generic(ctx, args, false, true)
+}
+
+fn pexpiretime(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    ttl_generic(ctx, args, true, true)
+}
+
+fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let _guard = ctx.store.locks.lock(&[key]);
+    let db = ctx.db();
+    let mut txn = ctx.store.txn();
+    let old = txn.load(db, key)?;
+    let changed = match old.as_ref().and_then(|o| o.live()) {
+        Some(live) if live.expire_at() != 0 => {
+            txn.put(db, key, old.as_ref(), &with_expire(live.0, 0));
+            true
+        }
+        _ => false,
+    };
+    txn.commit()?;
+    ctx.out.int(changed as i64);
+    Ok(())
+}
+
+/// Writes `src`'s record as `dst_key` in `dst_db` (replacing `dst_old`); the source stays. COPY's one operation.
+fn copy_value(txn: &mut Txn, src: &MetaView, dst_db: u16, dst_key: &[u8], dst_old: Option<&Existing>) {
+    txn.put(dst_db, dst_key, dst_old, src.0);
+}
+
+/// Gives `src_key`'s record the name `dst_key` in the same database (replacing `dst_old`). RENAME's one operation.
+fn rename_value(txn: &mut Txn, db: u16, src_key: &[u8], src: &Existing, dst_key: &[u8], dst_old: Option<&Existing>) {
+    txn.put(db, dst_key, dst_old, src.view().0);
+    txn.delete(db, src_key, src);
+}
+
+/// Moves `key`'s record from `src_db` to `dst_db` (where the key is absent or expired: `dst_old`). MOVE's one
+/// operation.
+fn move_value(txn: &mut Txn, key: &[u8], src_db: u16, src: &Existing, dst_db: u16, dst_old: Option<&Existing>) {
+    txn.put(dst_db, key, dst_old, src.view().0);
+    txn.delete(src_db, key, src);
+}
+
+/// RENAME and RENAMENX.
+fn rename_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
+    let src = args.next_bytes()?;
+    let dst = args.next_bytes()?;
+    let _guard = ctx.store.locks.lock(&[src, dst]);
+    let db = ctx.db();
+    let mut txn = ctx.store.txn();
+    let src_old = txn.load(db, src)?;
+    let Some(src_rec) = src_old.as_ref().filter(|o| o.live().is_some()) else {
+        return Err(CmdError::err("no such key"));
+    };
+    let done = if src == dst {
+        !nx
+    } else {
+        let dst_old = txn.load(db, dst)?;
+        if nx && dst_old.as_ref().is_some_and(|o| o.live().is_some()) {
+            false
+        } else {
+            rename_value(&mut txn, db, src, src_rec, dst, dst_old.as_ref());
+            txn.commit()?;
+            true
+        }
+    };
+    match (nx, done) {
+        (false, _) => ctx.out.ok(),
+        (true, d) => ctx.out.int(d as i64),
+    }
+    Ok(())
+}
+
+fn rename(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    rename_generic(ctx, args, false)
+}
+
+fn renamenx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    rename_generic(ctx, args, true)
+}
+
+/// A C `int` argument with Redis' `getIntFromObjectOrReply` errors.
+fn parse_int(arg: &[u8]) -> CmdResult<i32> {
+    let v = parse_i64(arg).ok_or(CmdError::NotInteger)?;
+    i32::try_from(v).map_err(|_| {
+        CmdError::err(format!("value is out of range, value must between {} and {}", i32::MIN, i32::MAX))
+    })
+}
+
+/// A database index argument of COPY and MOVE, checked against `databases`.
+fn target_db(ctx: &Ctx, arg: &[u8]) -> CmdResult<usize> {
+    let db = parse_int(arg)?;
+    if db < 0 || db >= ctx.store.databases() as i32 {
+        return Err(CmdError::err("DB index is out of range"));
+    }
+    Ok(db as usize)
+}
+
+fn same_object() -> CmdError {
+    CmdError::err("source and destination objects are the same")
+}
+
+fn copy(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let src = args.next_bytes()?;
+    let dst = args.next_bytes()?;
+    let (mut replace, mut dst_logical) = (false, ctx.client.db);
+    while !args.is_empty() {
+        if args.eat("REPLACE") {
+            replace = true;
+        } else if args.remaining() >= 2 && args.eat("DB") {
+            dst_logical = target_db(ctx, args.next_bytes()?)?;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if dst_logical == ctx.client.db && src == dst {
+        return Err(same_object());
+    }
+    let _guard = ctx.store.locks.lock(&[src, dst]);
+    let src_db = ctx.db();
+    let dst_db = ctx.store.phys(dst_logical);
+    let mut txn = ctx.store.txn();
+    let src_old = txn.load(src_db, src)?;
+    let src_live = src_old.as_ref().and_then(|o| o.live());
+    ctx.server.stats.hit(src_live.is_some());
+    let Some(src_rec) = src_live else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    let dst_old = txn.load(dst_db, dst)?;
+    if !replace && dst_old.as_ref().is_some_and(|o| o.live().is_some()) {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    copy_value(&mut txn, &src_rec, dst_db, dst, dst_old.as_ref());
+    txn.commit()?;
+    ctx.out.int(1);
+    Ok(())
+}
+
+fn move_(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    let dst_logical = target_db(ctx, args.next_bytes()?)?;
+    if dst_logical == ctx.client.db {
+        return Err(same_object());
+    }
+    let _guard = ctx.store.locks.lock(&[key]);
+    let src_db = ctx.db();
+    let dst_db = ctx.store.phys(dst_logical);
+    let mut txn = ctx.store.txn();
+    let src_old = txn.load(src_db, key)?;
+    let Some(src_rec) = src_old.as_ref().filter(|o| o.live().is_some()) else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    let dst_old = txn.load(dst_db, key)?;
+    if dst_old.as_ref().is_some_and(|o| o.live().is_some()) {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    move_value(&mut txn, key, src_db, src_rec, dst_db, dst_old.as_ref());
+    txn.commit()?;
+    ctx.out.int(1);
+    Ok(())
+}
+
+/// Writes the keys gathered in `items` (already encoded as bulks) as an array of `n`.
+fn write_array(out: &mut Reply, n: usize, items: &Reply) {
+    out.array(n);
+    out.raw(&items.buf);
+}
+
+fn keys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let pattern = args.next_bytes()?;
+    let all = is_match_all(pattern);
+    // Matching keys are encoded as they stream by; only the count must wait for the end.
+    let mut items = Reply::new(false);
+    let mut n = 0;
+    ctx.store.for_each_key(ctx.db(), b"", |key, _| {
+        if all || glob_match(pattern, key, false) {
+            items.bulk(key);
+            n += 1;
+        }
+        true
+    })?;
+    write_array(ctx.out, n, &items);
+    Ok(())
+}
+
+/// Parses a SCAN cursor as Redis' `strtoul(…, 10)` with its checks: no leading space, nothing after the digits,
+/// no overflow; an optional sign (a `-` wraps, as in C) and the empty string (cursor 0) are accepted.
+fn parse_cursor(arg: &[u8]) -> Option<u64> {
+    if arg.is_empty() {
+        return Some(0);
+    }
+    let (neg, digits) = match arg[0] {
+        b'-' => (true, &arg[1..]),
+        b'+' => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// Most cursors kept at once, and most key bytes they may hold; the oldest go first.
+const MAX_CURSORS: usize = 100_000;
+const MAX_CURSOR_BYTES: usize = 64 << 20;
+
+/// Server-wide SCAN cursors: a numeric cursor names the last key a SCAN examined, from any connection.
+///
+/// Redis clients treat cursors as opaque `u64`s; here each one maps to (logical db, last key examined), and the
+/// next call resumes just after that key. A cursor that was evicted or never issued starts the scan over, which
+/// SCAN's guarantees allow.
 #[derive(Default)]
-pub struct ScanCursors {}
+pub struct ScanCursors {
+    inner: Mutex<CursorMap>,
+}
+
+#[derive(Default)]
+struct CursorMap {
+    by_id: HashMap<u64, (usize, Vec<u8>)>,
+    /// Ids in issue order, for eviction.
+    order: VecDeque<u64>,
+    bytes: usize,
+}
+
+impl ScanCursors {
+    /// Remembers where a scan of logical database `db` stopped and returns the cursor naming it.
+    fn save(&self, db: usize, last: Vec<u8>) -> u64 {
+        let mut m = self.inner.lock();
+        let id = loop {
+            // Non-zero and below 2^63, so clients that parse cursors as signed integers work too.
+            let id = random_u64() >> 1;
+            if id != 0 && !m.by_id.contains_key(&id) {
+                break id;
+            }
+        };
+        m.bytes += last.len();
+        m.by_id.insert(id, (db, last));
+        m.order.push_back(id);
+        while m.by_id.len() > MAX_CURSORS || m.bytes > MAX_CURSOR_BYTES {
+            let Some(old) = m.order.pop_front() else { break };
+            if let Some((_, k)) = m.by_id.remove(&old) {
+                m.bytes -= k.len();
+            }
+        }
+        id
+    }
+
+    /// The last key examined under `id`, if that cursor is known and belongs to logical database `db`.
+    fn resume(&self, id: u64, db: usize) -> Option<Vec<u8>> {
+        let m = self.inner.lock();
+        m.by_id.get(&id).filter(|(d, _)| *d == db).map(|(_, k)| k.clone())
+    }
+}
+
+/// A random `u64` from the standard library's randomly keyed hasher (no RNG dependency needed for ids and
+/// sample positions).
+fn random_u64() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u64(now_ms());
+    h.finish()
+}
+
+fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let cursor = parse_cursor(args.next_bytes()?).ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let (mut count, mut pattern, mut type_name) = (10i64, None, None);
+    while !args.is_empty() {
+        if args.remaining() >= 2 && args.eat("COUNT") {
+            count = args.next_i64()?;
+            if count < 1 {
+                return Err(CmdError::Syntax);
+            }
+        } else if args.remaining() >= 2 && args.eat("MATCH") {
+            pattern = Some(args.next_bytes()?).filter(|p| !is_match_all(p));
+        } else if args.remaining() >= 2 && args.eat("TYPE") {
+            type_name = Some(args.next_bytes()?);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let logical = ctx.client.db;
+    let mut from = match cursor {
+        0 => None,
+        id => ctx.server.scan_cursors.resume(id, logical),
+    }
+    .unwrap_or_default();
+    if !from.is_empty() {
+        // The smallest key after the last one examined.
+        from.push(0);
+    }
+
+    // COUNT bounds the keys examined, as in Redis; MATCH and TYPE filter what was examined.
+    let (mut examined, mut more) = (0i64, false);
+    let mut last = Vec::new();
+    let mut items = Reply::new(false);
+    let mut n = 0;
+    ctx.store.for_each_key(ctx.db(), &from, |key, meta| {
+        if examined == count {
+            more = true;
+            return false;
+        }
+        examined += 1;
+        last.clear();
+        last.extend_from_slice(key);
+        let type_ok = type_name.is_none_or(|t| t.eq_ignore_ascii_case(meta.key_type().name().as_bytes()));
+        if type_ok && pattern.is_none_or(|p| glob_match(p, key, false)) {
+            items.bulk(key);
+            n += 1;
+        }
+        true
+    })?;
+    ctx.out.array(2);
+    if more {
+        ctx.out.bulk_int(ctx.server.scan_cursors.save(logical, last) as i64);
+    } else {
+        ctx.out.bulk(b"0");
+    }
+    write_array(ctx.out, n, &items);
+    Ok(())
+}
+
+/// A position between `first` and `last` (byte order), uniform over the 8 bytes after their common prefix, so keys
+/// sharing a long prefix still spread out. `r` is the random input.
+fn random_position(first: &[u8], last: &[u8], r: u64) -> Vec<u8> {
+    let p = first.iter().zip(last).take_while(|(a, b)| a == b).count();
+    let window = |k: &[u8]| {
+        let mut w = [0u8; 8];
+        for (d, s) in w.iter_mut().zip(k.iter().skip(p)) {
+            *d = *s;
+        }
+        u64::from_be_bytes(w)
+    };
+    let (lo, hi) = (window(first), window(last));
+    let span = hi.saturating_sub(lo);
+    let pick = lo + if span == u64::MAX { r } else { r % (span + 1) };
+    let mut pos = first[..p].to_vec();
+    pos.extend_from_slice(&pick.to_be_bytes());
+    pos
+}
+
+/// The first live key at or after `from`, if any.
+fn first_key_from(ctx: &Ctx, db: u16, from: &[u8]) -> CmdResult<Option<Vec<u8>>> {
+    let mut found = None;
+    ctx.store.for_each_key(db, from, |key, _| {
+        found = Some(key.to_vec());
+        false
+    })?;
+    Ok(found)
+}
+
+/// RANDOMKEY: the first live key at or after a random position between the first and last keys, wrapping to the
+/// first key.
+fn randomkey(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    let db = ctx.db();
+    let Some(first) = first_key_from(ctx, db, b"")? else {
+        ctx.out.null();
+        return Ok(());
+    };
+    let last = ctx.store.last_key(db)?.unwrap_or_else(|| first.clone());
+    let pos = random_position(&first, &last, random_u64());
+    let key = first_key_from(ctx, db, &pos)?.unwrap_or(first);
+    ctx.out.bulk(&key);
+    Ok(())
+}
+
+fn dbsize(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.out.int(ctx.store.key_count(ctx.client.db));
+    Ok(())
+}
+
+/// FLUSHDB/FLUSHALL's optional ASYNC or SYNC (the range delete is immediate either way).
+fn flush_mode(args: &mut Args) -> CmdResult {
+    if args.remaining() == 1 && (args.eat("ASYNC") || args.eat("SYNC")) {
+        return Ok(());
+    }
+    args.finish()
+}
+
+fn flushdb(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    flush_mode(args)?;
+    let _guard = ctx.store.locks.lock_all();
+    ctx.store.flush_db(ctx.db())?;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn flushall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    flush_mode(args)?;
+    let _guard = ctx.store.locks.lock_all();
+    for logical in 0..ctx.store.databases() as usize {
+        ctx.store.flush_db(ctx.store.phys(logical))?;
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+fn swapdb(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    // Redis replaces both of `getIntFromObjectOrReply`'s messages with its own here.
+    let a = parse_int(args.next_bytes()?).map_err(|_| CmdError::err("invalid first DB index"))?;
+    let b = parse_int(args.next_bytes()?).map_err(|_| CmdError::err("invalid second DB index"))?;
+    let n = ctx.store.databases() as i32;
+    if !(0..n).contains(&a) || !(0..n).contains(&b) {
+        return Err(CmdError::err("DB index is out of range"));
+    }
+    if a != b {
+        let _guard = ctx.store.locks.lock_all();
+        ctx.store.swap_db(a as usize, b as usize)?;
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// Runs `f` on OBJECT's key, or replies nil when it is missing (Redis checks the key before anything else).
+fn with_object(ctx: &mut Ctx, args: &mut Args, f: impl FnOnce(&mut Ctx, &MetaView) -> CmdResult) -> CmdResult {
+    let key = args.next_bytes()?;
+    let db = ctx.db();
+    let store = ctx.store;
+    let rec = store.get(db, key)?;
+    ctx.server.stats.hit(rec.is_some());
+    match rec {
+        Some(r) => f(ctx, &r.view()),
+        None => {
+            ctx.out.null();
+            Ok(())
+        }
+    }
+}
+
+/// Integers below this are Redis' shared objects (`OBJ_SHARED_INTEGERS`).
+const SHARED_INTEGERS: i64 = 10_000;
+
+/// The integer a string value would be stored as in Redis (`int` encoding): at most 20 bytes, `string2ll` rules.
+fn int_encoded(value: &[u8]) -> Option<i64> {
+    (value.len() <= 20).then(|| parse_i64(value)).flatten()
+}
+
+/// OBJECT ENCODING's name for a record, as Redis would store the same value. Composite bodies start with
+/// `[uid][len]`; element sizes are not tracked, so only the length thresholds of Redis' defaults apply.
+fn encoding_name(m: &MetaView) -> &'static str {
+    let len = || m.body().get(8..16).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0);
+    match m.key_type() {
+        KeyType::String if int_encoded(m.body()).is_some() => "int",
+        KeyType::String if m.body().len() <= 44 => "embstr",
+        KeyType::String => "raw",
+        KeyType::List => "quicklist",
+        KeyType::Hash | KeyType::ZSet if len() <= 128 => "listpack",
+        KeyType::Hash | KeyType::Set => "hashtable",
+        KeyType::ZSet => "skiplist",
+    }
+}
+
+/// The active `maxmemory-policy` is one of the LFU ones.
+fn lfu_policy(ctx: &Ctx) -> bool {
+    ctx.server.config.read().str("maxmemory-policy").ends_with("-lfu")
+}
+
+fn object_encoding(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    with_object(ctx, args, |ctx, m| {
+        ctx.out.bulk(encoding_name(m).as_bytes());
+        Ok(())
+    })
+}
+
+/// REFCOUNT: small integers are Redis' shared objects (refcount `INT_MAX`) unless an LRU/LFU policy with a
+/// `maxmemory` limit disables sharing; every other value has one reference.
+fn object_refcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    with_object(ctx, args, |ctx, m| {
+        let small = m.key_type() == KeyType::String
+            && int_encoded(m.body()).is_some_and(|v| (0..SHARED_INTEGERS).contains(&v));
+        let sharing = {
+            let cfg = ctx.server.config.read();
+            let policy = cfg.str("maxmemory-policy");
+            cfg.int("maxmemory") == 0 || !(policy.ends_with("-lru") || policy.ends_with("-lfu"))
+        };
+        ctx.out.int(if small && sharing { i32::MAX as i64 } else { 1 });
+        Ok(())
+    })
+}
+
+/// Access times are not tracked, so every key reads as just used.
+fn object_idletime(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    with_object(ctx, args, |ctx, _| {
+        if lfu_policy(ctx) {
+            return Err(CmdError::err(
+                "An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between \
+                 policies at runtime LRU and LFU data will take some time to adjust.",
+            ));
+        }
+        ctx.out.int(0);
+        Ok(())
+    })
+}
+
+/// Redis' initial LFU counter (`LFU_INIT_VAL`): access frequency is not tracked, so every key reads as new.
+const LFU_INIT_VAL: i64 = 5;
+
+fn object_freq(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    with_object(ctx, args, |ctx, _| {
+        if !lfu_policy(ctx) {
+            return Err(CmdError::err(
+                "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when \
+                 switching between policies at runtime LRU and LFU data will take some time to adjust.",
+            ));
+        }
+        ctx.out.int(LFU_INIT_VAL);
+        Ok(())
+    })
+}
+
+fn object_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    const LINES: &[&str] = &[
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        "HELP",
+        "    Prints this help.",
+    ];
+    help_reply(ctx, LINES);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::encoding::encode_string;
+
+    #[test]
+    fn cursor_follows_strtoul() {
+        assert_eq!(parse_cursor(b"0"), Some(0));
+        assert_eq!(parse_cursor(b""), Some(0));
+        assert_eq!(parse_cursor(b"007"), Some(7));
+        assert_eq!(parse_cursor(b"+5"), Some(5));
+        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
+        for bad in [&b"18446744073709551616"[..], b" 1", b"1 ", b"0x1", b"-", b"+", b"abc"] {
+            assert_eq!(parse_cursor(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn expire_flags_follow_redis_7_0() {
+        let f = |nx, xx, gt, lt| ExpireFlags { nx, xx, gt, lt };
+        // GT treats "no expiry" as infinite: never greater. LT: any time is less than infinite.
+        assert!(!f(false, false, true, false).allow(0, 100));
+        assert!(f(false, false, false, true).allow(0, 100));
+        assert!(f(false, false, true, false).allow(50, 100));
+        assert!(!f(false, false, true, false).allow(100, 100));
+        assert!(!f(false, false, false, true).allow(100, 100));
+        assert!(f(true, false, false, false).allow(0, 1));
+        assert!(!f(true, false, false, false).allow(5, 1));
+        assert!(!f(false, true, false, false).allow(0, 1));
+        assert!(!f(false, true, false, true).allow(0, 1));
+    }
+
+    #[test]
+    fn expire_time_overflow_is_an_error() {
+        assert_eq!(expire_time(5, 1000, 10, "expire"), Ok(5010));
+        assert_eq!(expire_time(i64::MAX, 1, 0, "pexpireat"), Ok(i64::MAX));
+        let err = Err(CmdError::err("invalid expire time in 'expire' command"));
+        assert_eq!(expire_time(i64::MAX / 1000 + 1, 1000, 0, "expire"), err);
+        assert_eq!(expire_time(i64::MIN / 1000 - 1, 1000, 0, "expire"), err);
+        assert_eq!(expire_time(i64::MAX - 5, 1, 6, "expire"), err);
+    }
+
+    #[test]
+    fn string_encodings_match_redis() {
+        let enc = |v: &[u8]| encoding_name(&MetaView(&encode_string(0, v)));
+        assert_eq!(enc(b"0"), "int");
+        assert_eq!(enc(b"-9223372036854775808"), "int");
+        assert_eq!(enc(b"12345678901234567890"), "embstr");
+        assert_eq!(enc(b"01"), "embstr");
+        assert_eq!(enc(&[b'a'; 44]), "embstr");
+        assert_eq!(enc(&[b'a'; 45]), "raw");
+    }
+
+    #[test]
+    fn cursors_are_bounded_and_db_scoped() {
+        let c = ScanCursors::default();
+        let id = c.save(3, b"k".to_vec());
+        assert!(id != 0 && id < 1 << 63);
+        assert_eq!(c.resume(id, 3), Some(b"k".to_vec()));
+        assert_eq!(c.resume(id, 0), None);
+        let ids: Vec<u64> = (0..MAX_CURSORS).map(|_| c.save(0, vec![])).collect();
+        assert_eq!(c.resume(id, 3), None, "oldest evicted");
+        assert_eq!(c.resume(ids[0], 0), Some(vec![]));
+        assert_eq!(c.inner.lock().by_id.len(), MAX_CURSORS);
+    }
+
+    #[test]
+    fn random_positions_stay_between_first_and_last() {
+        for r in [0, 1, 7, u64::MAX / 3, u64::MAX] {
+            let p = random_position(b"key:1", b"key:999", r);
+            assert!(p.as_slice() >= &b"key:1"[..] && p.as_slice() <= &b"key:999\xff"[..], "{p:?}");
+            assert!(p.starts_with(b"key:"));
+        }
+        assert_eq!(random_position(b"a", b"a", 12345), b"a\0\0\0\0\0\0\0\0".to_vec());
+        // Between "bar" and "foo" every first byte from 'b' to 'f' is possible.
+        let firsts: std::collections::BTreeSet<u8> =
+            (0..200u64).map(|i| random_position(b"bar", b"foo", random_u64() ^ i)[0]).collect();
+        assert_eq!(firsts, (b'b'..=b'f').collect());
+    }
+}

@@ -228,6 +228,25 @@ impl Store {
         Ok(())
     }
 
+    /// The last live key of physical database `db` in byte order (RANDOMKEY picks a position up to it).
+    pub fn last_key(&self, db: u16) -> CmdResult<Option<Vec<u8>>> {
+        let (lo, hi) = db_bounds(db);
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(lo);
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(CF_META), ro);
+        it.seek_for_prev(&hi);
+        let now = now_ms();
+        while let (Some(k), Some(v)) = (it.key(), it.value()) {
+            // `hi` itself is the next database's empty key.
+            if k < hi.as_slice() && MetaView::parse(v).is_some_and(|m| !m.is_expired(now)) {
+                return Ok(Some(k[2..].to_vec()));
+            }
+            it.prev();
+        }
+        it.status()?;
+        Ok(None)
+    }
+
     /// Removes every key of physical database `db` in one atomic write. The caller holds every lock.
     pub fn flush_db(&self, db: u16) -> CmdResult {
         let (lo, hi) = db_bounds(db);

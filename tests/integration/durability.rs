@@ -1,0 +1,88 @@
+//! Persistence across `kill -9`, TLS and Unix-socket listeners, start-up errors.
+
+use std::process::Command;
+
+use crate::common::{free_port, Server, BIN};
+
+#[test]
+fn acknowledged_writes_survive_kill_9() {
+    let mut s = Server::start_with(&["--wal_fsync", "no"]);
+    let mut c = s.conn();
+    let mut pipe = redis::pipe();
+    for i in 0..2000 {
+        pipe.cmd("SET").arg(format!("key:{i}")).arg(format!("value:{i}")).ignore();
+    }
+    let _: () = pipe.query(&mut c).unwrap();
+    let _: () = redis::cmd("SELECT").arg(3).query(&mut c).unwrap();
+    let _: () = redis::cmd("SET").arg("in-db3").arg("x").arg("PX").arg(3_600_000).query(&mut c).unwrap();
+    drop(c);
+    s.kill9();
+    s.restart();
+    let mut c = s.conn();
+    for i in (0..2000).step_by(97) {
+        let v: String = redis::cmd("GET").arg(format!("key:{i}")).query(&mut c).unwrap();
+        assert_eq!(v, format!("value:{i}"));
+    }
+    let n: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap_or(-1);
+    assert!(n == 2000 || n == -1, "dbsize {n}");
+    let _: () = redis::cmd("SELECT").arg(3).query(&mut c).unwrap();
+    let v: String = redis::cmd("GET").arg("in-db3").query(&mut c).unwrap();
+    assert_eq!(v, "x");
+}
+
+#[test]
+fn bad_option_stops_startup_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let out = Command::new(BIN).args(["--port", "notaport", "--db_path"]).arg(&db).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--port"), "{err}");
+    assert!(!db.exists(), "nothing may be written before the config is valid");
+}
+
+#[test]
+fn unix_socket_listener() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("s.sock").display().to_string();
+    let s = Server::start_with(&["--unixsocket", &sock]);
+    let out = Command::new("redis-cli").args(["-s", &sock, "PING"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "PONG");
+    drop(s);
+}
+
+#[test]
+fn tls_with_redis_cli() {
+    let certs = tempfile::tempdir().unwrap();
+    let gen = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/gen-certs.sh"))
+        .arg(certs.path())
+        .output()
+        .unwrap();
+    assert!(gen.status.success(), "{}", String::from_utf8_lossy(&gen.stderr));
+    let p = |f: &str| certs.path().join(f).display().to_string();
+    let tls_port = free_port().to_string();
+    let s = Server::start_with(&[
+        "--tls_port",
+        &tls_port,
+        "--tls_cert_file",
+        &p("server.crt"),
+        "--tls_key_file",
+        &p("server.key"),
+        "--tls_ca_cert_file",
+        &p("ca.crt"),
+    ]);
+    let cli = |extra: &[&str]| {
+        let out = Command::new("redis-cli")
+            .args(["--tls", "-h", "127.0.0.1", "-p", &tls_port, "--cacert", &p("ca.crt")])
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string() + &String::from_utf8_lossy(&out.stderr)
+    };
+    let with_cert = ["--cert", &p("client.crt"), "--key", &p("client.key")];
+    assert_eq!(cli(&[&with_cert[..], &["SET", "t", "secure"]].concat()), "OK");
+    assert_eq!(cli(&[&with_cert[..], &["GET", "t"]].concat()), "secure");
+    // tls_auth_clients defaults to yes: no client certificate, no session.
+    assert_ne!(cli(&["GET", "t"]), "secure");
+    drop(s);
+}
