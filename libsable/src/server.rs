@@ -61,7 +61,7 @@ impl Stats {
 /// State shared by every worker thread and connection.
 pub struct Server {
     pub config: RwLock<Config>,
-    pub store: Store,
+    pub store: Arc<Store>,
     pub clients: ClientRegistry,
     pub stats: Stats,
     pub scan_cursors: ScanCursors,
@@ -80,7 +80,7 @@ impl Server {
     /// Opens storage for a validated config.
     pub fn new(config: Config) -> Result<Server, String> {
         config.validate_all()?;
-        let store = Store::open(&config.storage_options())?;
+        let store = Arc::new(Store::open(&config.storage_options())?);
         let workers = match config.int("workers") {
             0 => num_cpus::get().max(1),
             n => n as usize,
@@ -114,6 +114,10 @@ impl Server {
     /// Syncs the WAL and ends the process (SHUTDOWN, SIGTERM).
     pub fn shutdown(&self) -> ! {
         self.shutting_down.store(true, Ordering::SeqCst);
+        // Commands of the batch that ran before SHUTDOWN are written before the process ends.
+        if let Err(e) = crate::storage::scope::end() {
+            tracing::error!("commit at shutdown failed: {e}");
+        }
         if let Err(e) = self.store.sync_wal() {
             tracing::error!("WAL sync at shutdown failed: {e}");
         }

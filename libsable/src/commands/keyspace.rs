@@ -319,9 +319,8 @@ fn renamenx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// A C `int` argument with Redis' `getIntFromObjectOrReply` errors.
 fn parse_int(arg: &[u8]) -> CmdResult<i32> {
     let v = parse_i64(arg).ok_or(CmdError::NotInteger)?;
-    i32::try_from(v).map_err(|_| {
-        CmdError::err(format!("value is out of range, value must between {} and {}", i32::MIN, i32::MAX))
-    })
+    i32::try_from(v)
+        .map_err(|_| CmdError::err(format!("value is out of range, value must between {} and {}", i32::MIN, i32::MAX)))
 }
 
 /// A database index argument of COPY and MOVE, checked against `databases`.
@@ -568,47 +567,93 @@ fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(())
 }
 
-/// A position between `first` and `last` (byte order), uniform over the 8 bytes after their common prefix, so keys
-/// sharing a long prefix still spread out. `r` is the random input.
-fn random_position(first: &[u8], last: &[u8], r: u64) -> Vec<u8> {
-    let p = first.iter().zip(last).take_while(|(a, b)| a == b).count();
-    let window = |k: &[u8]| {
-        let mut w = [0u8; 8];
-        for (d, s) in w.iter_mut().zip(k.iter().skip(p)) {
-            *d = *s;
+/// How often a descent restarts from the top when the keys under its prefix vanish meanwhile.
+const RANDOM_KEY_RESTARTS: usize = 3;
+/// Most branches examined per level: all of them when there are fewer, else a run of this many from a random
+/// byte, which bounds the cost on dense (binary) keys while keeping the choice close to uniform.
+const MAX_BRANCHES: usize = 16;
+
+/// A random live key, found by descending the key trie: at each level one branch (a next byte present under the
+/// prefix, or the prefix itself when it is a key) is chosen uniformly, until one key remains. Unlike jumping to a
+/// random byte position, keys behind small gaps in the byte space (`bar` right before `baz`) are as likely as others.
+fn random_key(ctx: &Ctx, db: u16) -> CmdResult<Option<Vec<u8>>> {
+    let mut prefix = Vec::new();
+    let mut restarts = 0;
+    loop {
+        // The first key under the prefix, and whether it is alone there.
+        let (mut first, mut alone) = (None, true);
+        ctx.store.for_each_key(db, &prefix, |key, _| {
+            if !key.starts_with(&prefix) {
+                return false;
+            }
+            if first.is_some() {
+                alone = false;
+                return false;
+            }
+            first = Some(key.to_vec());
+            true
+        })?;
+        let branches = match first {
+            Some(key) if alone => return Ok(Some(key)),
+            Some(_) => branches_under(ctx, db, &prefix)?,
+            None => Vec::new(),
+        };
+        if branches.is_empty() {
+            if prefix.is_empty() || restarts == RANDOM_KEY_RESTARTS {
+                return Ok(None);
+            }
+            restarts += 1;
+            prefix.clear();
+            continue;
         }
-        u64::from_be_bytes(w)
-    };
-    let (lo, hi) = (window(first), window(last));
-    let span = hi.saturating_sub(lo);
-    let pick = lo + if span == u64::MAX { r } else { r % (span + 1) };
-    let mut pos = first[..p].to_vec();
-    pos.extend_from_slice(&pick.to_be_bytes());
-    pos
+        match branches[(random_u64() % branches.len() as u64) as usize] {
+            None => return Ok(Some(prefix)),
+            Some(b) => prefix.push(b),
+        }
+    }
 }
 
-/// The first live key at or after `from`, if any.
-fn first_key_from(ctx: &Ctx, db: u16, from: &[u8]) -> CmdResult<Option<Vec<u8>>> {
-    let mut found = None;
-    ctx.store.for_each_key(db, from, |key, _| {
-        found = Some(key.to_vec());
-        false
-    })?;
-    Ok(found)
+/// Up to [`MAX_BRANCHES`] branches under `prefix`, one seek each, starting at a random next byte and wrapping
+/// round to the prefix itself (`None` when it is a key) and the bytes before the start.
+fn branches_under(ctx: &Ctx, db: u16, prefix: &[u8]) -> CmdResult<Vec<Option<u8>>> {
+    let depth = prefix.len();
+    let start = random_u64() as u8;
+    let mut branches = Vec::new();
+    let mut from = [prefix, &[start]].concat();
+    let mut wrapped = false;
+    while branches.len() < MAX_BRANCHES {
+        let mut found = None;
+        ctx.store.for_each_key(db, &from, |k, _| {
+            found = k.starts_with(prefix).then(|| k.get(depth).copied());
+            false
+        })?;
+        // After wrapping, the run ends where it began.
+        let branch = match found {
+            Some(b) if !(wrapped && b.is_some_and(|b| b >= start)) => b,
+            _ if wrapped => break,
+            _ => {
+                wrapped = true;
+                from = prefix.to_vec();
+                continue;
+            }
+        };
+        branches.push(branch);
+        from.truncate(depth);
+        match branch {
+            None => from.push(0),
+            // Past byte 255 only the wrap is left (the wrapped run stops before `start`, so never gets here).
+            Some(b) => match b.checked_add(1) {
+                Some(next) => from.push(next),
+                None => wrapped = true,
+            },
+        }
+    }
+    Ok(branches)
 }
 
-/// RANDOMKEY: the first live key at or after a random position between the first and last keys, wrapping to the
-/// first key.
 fn randomkey(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    let db = ctx.db();
-    let Some(first) = first_key_from(ctx, db, b"")? else {
-        ctx.out.null();
-        return Ok(());
-    };
-    let last = ctx.store.last_key(db)?.unwrap_or_else(|| first.clone());
-    let pos = random_position(&first, &last, random_u64());
-    let key = first_key_from(ctx, db, &pos)?.unwrap_or(first);
-    ctx.out.bulk(&key);
+    let key = random_key(ctx, ctx.db())?;
+    ctx.out.opt_bulk(key.as_deref());
     Ok(())
 }
 
@@ -714,8 +759,8 @@ fn object_encoding(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// `maxmemory` limit disables sharing; every other value has one reference.
 fn object_refcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     with_object(ctx, args, |ctx, m| {
-        let small = m.key_type() == KeyType::String
-            && int_encoded(m.body()).is_some_and(|v| (0..SHARED_INTEGERS).contains(&v));
+        let small =
+            m.key_type() == KeyType::String && int_encoded(m.body()).is_some_and(|v| (0..SHARED_INTEGERS).contains(&v));
         let sharing = {
             let cfg = ctx.server.config.read();
             let policy = cfg.str("maxmemory-policy");
@@ -843,19 +888,5 @@ mod tests {
         assert_eq!(c.resume(id, 3), None, "oldest evicted");
         assert_eq!(c.resume(ids[0], 0), Some(vec![]));
         assert_eq!(c.inner.lock().by_id.len(), MAX_CURSORS);
-    }
-
-    #[test]
-    fn random_positions_stay_between_first_and_last() {
-        for r in [0, 1, 7, u64::MAX / 3, u64::MAX] {
-            let p = random_position(b"key:1", b"key:999", r);
-            assert!(p.as_slice() >= &b"key:1"[..] && p.as_slice() <= &b"key:999\xff"[..], "{p:?}");
-            assert!(p.starts_with(b"key:"));
-        }
-        assert_eq!(random_position(b"a", b"a", 12345), b"a\0\0\0\0\0\0\0\0".to_vec());
-        // Between "bar" and "foo" every first byte from 'b' to 'f' is possible.
-        let firsts: std::collections::BTreeSet<u8> =
-            (0..200u64).map(|i| random_position(b"bar", b"foo", random_u64() ^ i)[0]).collect();
-        assert_eq!(firsts, (b'b'..=b'f').collect());
     }
 }

@@ -1,5 +1,997 @@
-//! Server family: COMMAND, INFO, CONFIG, TIME, SHUTDOWN, LASTSAVE, FUNCTION.
+//! Server family: COMMAND (INFO, DOCS, COUNT, LIST, GETKEYS, HELP), INFO, CONFIG (GET, SET, RESETSTAT, REWRITE,
+//! HELP), TIME, LASTSAVE, SHUTDOWN and FUNCTION (LIST, FLUSH, STATS, HELP).
+//!
+//! COMMAND replies render Redis 7.0's own metadata (`meta.json`) but advertise only what SableDB implements: the
+//! top-level list is the command table, and a container's subcommand list (COMMAND INFO element 10, the COMMAND
+//! DOCS `subcommands` map) is rebuilt from the table's implemented subcommands. INFO uses Redis 7.0's section and
+//! field names so clients and tools parse it unchanged; values SableDB has no notion of (forks, replication,
+//! defragmentation) are reported as a stock standalone Redis reports them when idle.
 
-use super::Handler;
+use std::fmt::Display;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
 
-pub const HANDLERS: &[(&str, Handler)] = &[];
+use bytes::Bytes;
+
+use super::connection::help_reply;
+use super::meta::MetaValue;
+use super::{table, Args, CmdError, CmdResult, Command, Ctx, Handler};
+use crate::config::Config;
+use crate::resp::reply::Reply;
+use crate::server::random_hex;
+use crate::util::glob::glob_match;
+use crate::util::{eq_ic, now_ms, now_us, parse_i64};
+
+pub const HANDLERS: &[(&str, Handler)] = &[
+    // `command` comes before its subcommands so the table keeps its own handler (plain COMMAND).
+    ("command", command),
+    ("command|count", command_count),
+    ("command|info", command_info),
+    ("command|docs", command_docs),
+    ("command|list", command_list),
+    ("command|getkeys", command_getkeys),
+    ("command|help", command_help),
+    ("info", info),
+    ("config|get", config_get),
+    ("config|set", config_set),
+    ("config|resetstat", config_resetstat),
+    ("config|rewrite", config_rewrite),
+    ("config|help", config_help),
+    ("time", time),
+    ("lastsave", lastsave),
+    ("shutdown", shutdown),
+    ("function|list", function_list),
+    ("function|flush", function_flush),
+    ("function|stats", function_stats),
+    ("function|help", function_help),
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// COMMAND
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Index of the subcommand list in a COMMAND INFO entry.
+const INFO_SUBCOMMANDS: usize = 9;
+
+/// One COMMAND INFO entry; a container lists only its implemented subcommands.
+fn render_info(cmd: &Command, out: &mut Reply) {
+    let items = cmd.meta.info.items();
+    if cmd.subcommands.is_empty() || items.len() <= INFO_SUBCOMMANDS {
+        cmd.meta.info.render(out);
+        return;
+    }
+    out.array(items.len());
+    for (i, item) in items.iter().enumerate() {
+        if i == INFO_SUBCOMMANDS {
+            let subs: Vec<&Command> = table().subcommands_of(cmd).collect();
+            out.array(subs.len());
+            subs.into_iter().for_each(|s| render_info(s, out));
+        } else {
+            item.render(out);
+        }
+    }
+}
+
+/// One COMMAND DOCS entry; a container's `subcommands` map holds only its implemented subcommands.
+fn render_docs(cmd: &Command, out: &mut Reply) {
+    let MetaValue::Map(pairs) = &cmd.meta.docs else {
+        cmd.meta.docs.render(out);
+        return;
+    };
+    out.map(pairs.len());
+    for (k, v) in pairs {
+        k.render(out);
+        if cmd.subcommands.is_empty() || k.as_str() != Some("subcommands") {
+            v.render(out);
+            continue;
+        }
+        let subs: Vec<&Command> = table().subcommands_of(cmd).collect();
+        out.map(subs.len());
+        for s in subs {
+            out.bulk(s.name.as_bytes());
+            render_docs(s, out);
+        }
+    }
+}
+
+/// COMMAND INFO / DOCS names: a top-level command or `container|sub`, case-insensitively.
+fn lookup_full_name(name: &[u8]) -> Option<&'static Command> {
+    table().by_full_name(std::str::from_utf8(name).ok()?)
+}
+
+fn command(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    all_info(ctx.out);
+    Ok(())
+}
+
+fn all_info(out: &mut Reply) {
+    let cmds: Vec<&Command> = table().top_level().collect();
+    out.array(cmds.len());
+    cmds.into_iter().for_each(|c| render_info(c, out));
+}
+
+fn command_count(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.out.int(table().top_level().count() as i64);
+    Ok(())
+}
+
+fn command_info(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    if args.is_empty() {
+        all_info(ctx.out);
+        return Ok(());
+    }
+    let names = args.rest();
+    ctx.out.array(names.len());
+    for name in names {
+        match lookup_full_name(name) {
+            Some(c) => render_info(c, ctx.out),
+            None => ctx.out.null(),
+        }
+    }
+    Ok(())
+}
+
+fn command_docs(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let cmds: Vec<&Command> = if args.is_empty() {
+        table().top_level().collect()
+    } else {
+        // Unknown names are left out of the map.
+        args.rest().iter().filter_map(|n| lookup_full_name(n)).collect()
+    };
+    ctx.out.map(cmds.len());
+    for c in cmds {
+        ctx.out.bulk(c.name.as_bytes());
+        render_docs(c, ctx.out);
+    }
+    Ok(())
+}
+
+/// A COMMAND LIST filter.
+enum ListFilter<'a> {
+    /// SableDB loads no modules, so this matches nothing.
+    Module,
+    AclCat(&'a [u8]),
+    Pattern(&'a [u8]),
+}
+
+impl ListFilter<'_> {
+    fn keeps(&self, cmd: &Command) -> bool {
+        match self {
+            ListFilter::Module => false,
+            ListFilter::AclCat(cat) => {
+                cmd.meta.acl_categories().iter().any(|c| eq_ic(c.strip_prefix('@').unwrap_or(c).as_bytes(), cat))
+            }
+            ListFilter::Pattern(p) => glob_match(p, cmd.name.as_bytes(), true),
+        }
+    }
+}
+
+fn command_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let filter = match args.rest() {
+        [] => None,
+        [by, kind, arg] if eq_ic(by, b"filterby") => Some(if eq_ic(kind, b"module") {
+            ListFilter::Module
+        } else if eq_ic(kind, b"aclcat") {
+            ListFilter::AclCat(arg)
+        } else if eq_ic(kind, b"pattern") {
+            ListFilter::Pattern(arg)
+        } else {
+            return Err(CmdError::Syntax);
+        }),
+        _ => return Err(CmdError::Syntax),
+    };
+    let t = table();
+    let names: Vec<&str> = t
+        .top_level()
+        .flat_map(|c| std::iter::once(c).chain(t.subcommands_of(c)))
+        .filter(|c| filter.as_ref().map_or(true, |f| f.keeps(c)))
+        .map(|c| c.name.as_str())
+        .collect();
+    ctx.out.array(names.len());
+    names.into_iter().for_each(|n| ctx.out.bulk(n.as_bytes()));
+    Ok(())
+}
+
+/// True when a key specification carries `flag` (flag words compare case-insensitively: `RO`, `not_key`…).
+fn spec_has(spec: &MetaValue, flag: &str) -> bool {
+    spec.get("flags")
+        .map_or(false, |f| f.items().iter().any(|w| w.as_str().map_or(false, |w| w.eq_ignore_ascii_case(flag))))
+}
+
+/// An integer field of a key specification's `begin_search` or `find_keys` part.
+fn spec_int(part: &MetaValue, field: &str) -> Option<i64> {
+    part.get("spec")?.get(field)?.as_int()
+}
+
+/// Positions of the keys in `argv` (`argv[0]` is the command name) by Redis' key specifications, computed as
+/// Redis' `getKeysUsingKeySpecs` does. `None` when a specification cannot be applied (unknown or incomplete, a
+/// bad key count, out of bounds): Redis then asks the command's own key finder, which for these arguments finds
+/// no keys either.
+fn key_positions(specs: &[MetaValue], argv: &[Bytes]) -> Option<Vec<usize>> {
+    let argc = argv.len() as i64;
+    let mut keys = Vec::new();
+    for spec in specs {
+        if spec_has(spec, "not_key") {
+            continue;
+        }
+        let begin = spec.get("begin_search")?;
+        let first = match begin.get("type")?.as_str()? {
+            "index" => spec_int(begin, "index")?,
+            "keyword" => {
+                let keyword = begin.get("spec")?.get("keyword")?.as_str()?.as_bytes();
+                let startfrom = spec_int(begin, "startfrom")?;
+                let (start, end) = if startfrom > 0 { (startfrom, argc - 1) } else { (argc + startfrom, 1) };
+                let mut found = 0;
+                let mut i = start;
+                while i != end && i >= 1 && i < argc {
+                    if eq_ic(&argv[i as usize], keyword) {
+                        found = i + 1;
+                        break;
+                    }
+                    i += if start <= end { 1 } else { -1 };
+                }
+                if found == 0 {
+                    // No keyword: this specification names no keys.
+                    continue;
+                }
+                found
+            }
+            _ => return None,
+        };
+        let find = spec.get("find_keys")?;
+        let (first, last, step) = match find.get("type")?.as_str()? {
+            "range" => {
+                let lastkey = spec_int(find, "lastkey")?;
+                let limit = spec_int(find, "limit")?;
+                let last = if lastkey >= 0 {
+                    first.checked_add(lastkey)?
+                } else if limit == 0 {
+                    argc + lastkey
+                } else {
+                    first + ((argc - first) / limit + lastkey)
+                };
+                (first, last, spec_int(find, "keystep")?)
+            }
+            "keynum" => {
+                let idx = first.checked_add(spec_int(find, "keynumidx")?)?;
+                if idx < 0 || idx >= argc {
+                    return None;
+                }
+                let numkeys = parse_i64(&argv[idx as usize]).filter(|n| *n >= 0)?;
+                let first = first.checked_add(spec_int(find, "firstkey")?)?;
+                (first, first.checked_add(numkeys)? - 1, spec_int(find, "keystep")?)
+            }
+            _ => return None,
+        };
+        if last >= argc || last < first || first >= argc || first < 0 {
+            return None;
+        }
+        keys.extend((first..=last).step_by(step.max(1) as usize).map(|i| i as usize));
+        if spec_has(spec, "incomplete") {
+            return None;
+        }
+    }
+    Some(keys)
+}
+
+fn command_getkeys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let argv = args.rest();
+    let t = table();
+    // As Redis' lookupCommand: a top-level name, then a subcommand word when the command has subcommands.
+    let base = std::str::from_utf8(&argv[0]).ok().filter(|n| !n.contains('|')).and_then(|n| t.by_full_name(n));
+    let cmd = match (base, argv.get(1)) {
+        (Some(b), Some(sub)) if !b.subcommands.is_empty() => std::str::from_utf8(sub)
+            .ok()
+            .and_then(|s| b.subcommands.get(&s.to_ascii_lowercase()))
+            .map(|&i| &t.entries[i]),
+        (b, _) => b,
+    };
+    let Some(cmd) = cmd else {
+        return Err(CmdError::err("Invalid command specified"));
+    };
+    let specs = cmd.meta.key_specs();
+    if !specs.iter().any(|s| !spec_has(s, "not_key")) {
+        return Err(CmdError::err("The command has no key arguments"));
+    }
+    if !cmd.arity_ok(argv.len()) {
+        return Err(CmdError::err("Invalid number of arguments specified for command"));
+    }
+    let keys = key_positions(specs, argv).unwrap_or_default();
+    if keys.is_empty() && !cmd.meta.flags().contains(&"no_mandatory_keys") {
+        return Err(CmdError::err("Invalid arguments specified for command"));
+    }
+    ctx.out.array(keys.len());
+    keys.into_iter().for_each(|i| ctx.out.bulk(&argv[i]));
+    Ok(())
+}
+
+fn command_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    help_reply(
+        ctx,
+        &[
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+            "HELP",
+            "    Prints this help.",
+        ],
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// INFO
+// ---------------------------------------------------------------------------------------------------------------
+
+/// Writes the lines of one INFO section (without its header).
+type SectionFn = fn(&Ctx, &mut String);
+
+/// INFO sections in Redis' output order: (name, header, part of `default`, writer).
+const SECTIONS: &[(&str, &str, bool, SectionFn)] = &[
+    ("server", "Server", true, info_server),
+    ("clients", "Clients", true, info_clients),
+    ("memory", "Memory", true, info_memory),
+    ("persistence", "Persistence", true, info_persistence),
+    ("stats", "Stats", true, info_stats),
+    ("replication", "Replication", true, info_replication),
+    ("cpu", "CPU", true, info_cpu),
+    ("modules", "Modules", true, |_, _| {}),
+    ("commandstats", "Commandstats", false, info_commandstats),
+    ("errorstats", "Errorstats", true, info_errorstats),
+    ("cluster", "Cluster", true, |_, s| field(s, "cluster_enabled", 0)),
+    ("keyspace", "Keyspace", true, info_keyspace),
+];
+
+/// Which of [`SECTIONS`] INFO's arguments select: none means `default`; `all` and `everything` mean all of them;
+/// names are case-insensitive and unknown ones select nothing.
+fn selected_sections(args: &[Bytes]) -> Vec<bool> {
+    let mut on = vec![false; SECTIONS.len()];
+    if args.is_empty() {
+        return SECTIONS.iter().map(|s| s.2).collect();
+    }
+    for a in args {
+        for (i, s) in SECTIONS.iter().enumerate() {
+            if eq_ic(a, b"all") || eq_ic(a, b"everything") || (eq_ic(a, b"default") && s.2) || eq_ic(a, s.0.as_bytes())
+            {
+                on[i] = true;
+            }
+        }
+    }
+    on
+}
+
+fn info(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let mut text = String::new();
+    for (on, (_, header, _, write)) in selected_sections(args.rest()).into_iter().zip(SECTIONS) {
+        if !on {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str("\r\n");
+        }
+        text.push_str("# ");
+        text.push_str(header);
+        text.push_str("\r\n");
+        write(ctx, &mut text);
+    }
+    ctx.out.verbatim(&text);
+    Ok(())
+}
+
+/// One `name:value` line.
+fn field(s: &mut String, name: &str, value: impl Display) {
+    use std::fmt::Write;
+    let _ = write!(s, "{name}:{value}\r\n");
+}
+
+/// A byte count as Redis' `bytesToHuman` writes it (`967.34K`, `1.50G`).
+fn bytes_to_human(n: u64) -> String {
+    const UNITS: &[&str] = &["K", "M", "G", "T", "P"];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let mut scale = 1024f64;
+    for unit in UNITS {
+        if (n as f64) < scale * 1024.0 {
+            return format!("{:.2}{unit}", n as f64 / scale);
+        }
+        scale *= 1024.0;
+    }
+    format!("{n}B")
+}
+
+/// A `Key: N kB` line of a /proc status file, in bytes.
+fn proc_kb(path: &str, key: &str) -> u64 {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// `utime stime cutime cstime` of a /proc stat file, in clock ticks.
+fn proc_cpu_ticks(path: &str) -> [u64; 4] {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    // The command name in parentheses may contain spaces; the numeric fields start after the last ')'.
+    let after = text.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let f: Vec<u64> = after.split_whitespace().map(|v| v.parse().unwrap_or(0)).collect();
+    // Fields 14..17 of stat(5); `after` starts at field 3.
+    [11, 12, 13, 14].map(|i| f.get(i).copied().unwrap_or(0))
+}
+
+/// Clock ticks as Redis prints CPU seconds (`0.062031`). /proc reports in USER_HZ, 100 on Linux.
+fn ticks_to_secs(ticks: u64) -> String {
+    format!("{}.{:06}", ticks / 100, (ticks % 100) * 10_000)
+}
+
+fn info_server(ctx: &Ctx, s: &mut String) {
+    let cfg = ctx.server.config.read();
+    let uptime = ctx.server.started.elapsed().as_secs();
+    let os = |f: &str| std::fs::read_to_string(format!("/proc/sys/kernel/{f}")).unwrap_or_default().trim().to_string();
+    field(s, "redis_version", &table().redis_version);
+    field(s, "redis_git_sha1", "00000000");
+    field(s, "redis_git_dirty", 0);
+    field(s, "redis_build_id", 0);
+    field(s, "redis_mode", "standalone");
+    field(s, "os", format!("{} {} {}", os("ostype"), os("osrelease"), std::env::consts::ARCH));
+    field(s, "arch_bits", usize::BITS);
+    field(s, "monotonic_clock", "POSIX clock_gettime");
+    field(s, "multiplexing_api", "epoll");
+    field(s, "atomicvar_api", "c11-builtin");
+    field(s, "gcc_version", "0.0.0");
+    field(s, "process_id", std::process::id());
+    field(s, "process_supervised", "no");
+    field(s, "run_id", &ctx.server.run_id);
+    field(s, "tcp_port", cfg.int("port"));
+    field(s, "server_time_usec", now_us());
+    field(s, "uptime_in_seconds", uptime);
+    field(s, "uptime_in_days", uptime / 86400);
+    field(s, "hz", cfg.int("hz"));
+    field(s, "configured_hz", cfg.int("hz"));
+    field(s, "lru_clock", (now_ms() / 1000) & ((1 << 24) - 1));
+    let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+    field(s, "executable", exe);
+    let file = cfg.file.as_ref().map(|f| std::fs::canonicalize(f).unwrap_or_else(|_| f.clone()).display().to_string());
+    field(s, "config_file", file.unwrap_or_default());
+    field(s, "io_threads_active", 0);
+    field(s, "sabledb_version", env!("CARGO_PKG_VERSION"));
+}
+
+fn info_clients(ctx: &Ctx, s: &mut String) {
+    let clients = ctx.server.clients.all();
+    let max_in = clients.iter().map(|c| c.qbuf.load(Ordering::Relaxed)).max().unwrap_or(0);
+    let max_out = clients.iter().map(|c| c.omem.load(Ordering::Relaxed)).max().unwrap_or(0);
+    field(s, "connected_clients", clients.len());
+    field(s, "cluster_connections", 0);
+    field(s, "maxclients", ctx.server.config.read().int("maxclients"));
+    field(s, "client_recent_max_input_buffer", max_in);
+    field(s, "client_recent_max_output_buffer", max_out);
+    field(s, "blocked_clients", clients.iter().filter(|c| c.blocked.load(Ordering::Relaxed)).count());
+    field(s, "tracking_clients", 0);
+    field(s, "clients_in_timeout_table", 0);
+}
+
+/// The highest resident set size INFO has seen (Redis samples its peak in its cron; SableDB when asked).
+static RSS_PEAK: AtomicU64 = AtomicU64::new(0);
+
+fn info_memory(ctx: &Ctx, s: &mut String) {
+    let store = ctx.store;
+    let prop = |name: &str| store.property(name).unwrap_or(0);
+    // The process is SableDB's memory: RocksDB's caches and memtables plus connection buffers.
+    let rss = proc_kb("/proc/self/status", "VmRSS");
+    let peak = RSS_PEAK.fetch_max(rss, Ordering::Relaxed).max(rss);
+    let cache = prop("rocksdb.block-cache-usage");
+    let memtables = prop("rocksdb.cur-size-all-mem-tables");
+    let readers = prop("rocksdb.estimate-table-readers-mem");
+    let overhead = cache + memtables + readers;
+    let total = proc_kb("/proc/meminfo", "MemTotal");
+    let cfg = ctx.server.config.read();
+    let maxmemory = cfg.int("maxmemory").max(0) as u64;
+    field(s, "used_memory", rss);
+    field(s, "used_memory_human", bytes_to_human(rss));
+    field(s, "used_memory_rss", rss);
+    field(s, "used_memory_rss_human", bytes_to_human(rss));
+    field(s, "used_memory_peak", peak);
+    field(s, "used_memory_peak_human", bytes_to_human(peak));
+    field(
+        s,
+        "used_memory_peak_perc",
+        format!("{:.2}%", if peak == 0 { 0.0 } else { rss as f64 * 100.0 / peak as f64 }),
+    );
+    field(s, "used_memory_overhead", overhead);
+    field(s, "total_system_memory", total);
+    field(s, "total_system_memory_human", bytes_to_human(total));
+    field(s, "maxmemory", maxmemory);
+    field(s, "maxmemory_human", bytes_to_human(maxmemory));
+    field(s, "maxmemory_policy", cfg.str("maxmemory-policy"));
+    field(s, "mem_fragmentation_ratio", "1.00");
+    field(s, "mem_allocator", "libc");
+    field(s, "rocksdb_block_cache_usage", cache);
+    field(s, "rocksdb_block_cache_capacity", prop("rocksdb.block-cache-capacity"));
+    field(s, "rocksdb_memtables", memtables);
+    field(s, "rocksdb_table_readers", readers);
+}
+
+fn info_persistence(ctx: &Ctx, s: &mut String) {
+    for (name, value) in [
+        ("loading", "0"),
+        ("async_loading", "0"),
+        ("current_cow_peak", "0"),
+        ("current_cow_size", "0"),
+        ("current_cow_size_age", "0"),
+        ("current_fork_perc", "0.00"),
+        ("current_save_keys_processed", "0"),
+        ("current_save_keys_total", "0"),
+        // Every acknowledged write is already in the write-ahead log.
+        ("rdb_changes_since_last_save", "0"),
+        ("rdb_bgsave_in_progress", "0"),
+    ] {
+        field(s, name, value);
+    }
+    field(s, "rdb_last_save_time", ctx.server.last_save.load(Ordering::Relaxed));
+    for (name, value) in [
+        ("rdb_last_bgsave_status", "ok"),
+        ("rdb_last_bgsave_time_sec", "-1"),
+        ("rdb_current_bgsave_time_sec", "-1"),
+        ("rdb_saves", "0"),
+        ("rdb_last_cow_size", "0"),
+        ("rdb_last_load_keys_expired", "0"),
+        ("rdb_last_load_keys_loaded", "0"),
+        ("aof_enabled", "0"),
+        ("aof_rewrite_in_progress", "0"),
+        ("aof_rewrite_scheduled", "0"),
+        ("aof_last_rewrite_time_sec", "-1"),
+        ("aof_current_rewrite_time_sec", "-1"),
+        ("aof_last_bgrewrite_status", "ok"),
+        ("aof_rewrites", "0"),
+        ("aof_rewrites_consecutive_failures", "0"),
+        ("aof_last_write_status", "ok"),
+        ("aof_last_cow_size", "0"),
+        ("module_fork_in_progress", "0"),
+        ("module_fork_last_cow_size", "0"),
+    ] {
+        field(s, name, value);
+    }
+    field(s, "wal_fsync", ctx.server.config.read().str("wal_fsync"));
+    field(s, "rocksdb_live_data_size", ctx.store.property("rocksdb.estimate-live-data-size").unwrap_or(0));
+    field(s, "rocksdb_sst_files_size", ctx.store.property("rocksdb.total-sst-files-size").unwrap_or(0));
+}
+
+fn info_stats(ctx: &Ctx, s: &mut String) {
+    let st = &ctx.server.stats;
+    let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    field(s, "total_connections_received", get(&ctx.server.clients.total_connections));
+    field(s, "total_commands_processed", get(&st.commands_processed));
+    field(s, "total_net_input_bytes", get(&st.net_input_bytes));
+    field(s, "total_net_output_bytes", get(&st.net_output_bytes));
+    field(s, "total_net_repl_input_bytes", 0);
+    field(s, "total_net_repl_output_bytes", 0);
+    field(s, "rejected_connections", get(&ctx.server.clients.rejected_connections));
+    field(s, "sync_full", 0);
+    field(s, "sync_partial_ok", 0);
+    field(s, "sync_partial_err", 0);
+    field(s, "expired_keys", get(&ctx.store.expired_keys));
+    for name in ["evicted_keys", "evicted_clients", "total_eviction_exceeded_time", "current_eviction_exceeded_time"] {
+        field(s, name, 0);
+    }
+    field(s, "keyspace_hits", get(&st.keyspace_hits));
+    field(s, "keyspace_misses", get(&st.keyspace_misses));
+    for name in [
+        "pubsub_channels",
+        "pubsub_patterns",
+        "pubsubshard_channels",
+        "latest_fork_usec",
+        "total_forks",
+        "migrate_cached_sockets",
+        "slave_expires_tracked_keys",
+        "active_defrag_hits",
+        "active_defrag_misses",
+        "active_defrag_key_hits",
+        "active_defrag_key_misses",
+        "total_active_defrag_time",
+        "current_active_defrag_time",
+        "tracking_total_keys",
+        "tracking_total_items",
+        "tracking_total_prefixes",
+        "unexpected_error_replies",
+    ] {
+        field(s, name, 0);
+    }
+    field(s, "total_error_replies", get(&st.error_replies));
+    field(s, "dump_payload_sanitizations", 0);
+    field(s, "io_threaded_reads_processed", 0);
+    field(s, "io_threaded_writes_processed", 0);
+}
+
+fn info_replication(ctx: &Ctx, s: &mut String) {
+    // A replication id is stable for the life of the process, as Redis' is until a failover.
+    static REPLID: OnceLock<String> = OnceLock::new();
+    field(s, "role", "master");
+    field(s, "connected_slaves", 0);
+    field(s, "master_failover_state", "no-failover");
+    field(s, "master_replid", REPLID.get_or_init(|| random_hex(40)));
+    field(s, "master_replid2", "0".repeat(40));
+    field(s, "master_repl_offset", 0);
+    field(s, "second_repl_offset", -1);
+    field(s, "repl_backlog_active", 0);
+    field(s, "repl_backlog_size", ctx.server.config.read().int("repl-backlog-size"));
+    field(s, "repl_backlog_first_byte_offset", 0);
+    field(s, "repl_backlog_histlen", 0);
+}
+
+fn info_cpu(_ctx: &Ctx, s: &mut String) {
+    let [user, sys, cuser, csys] = proc_cpu_ticks("/proc/self/stat");
+    let [muser, msys, _, _] = proc_cpu_ticks(&format!("/proc/self/task/{}/stat", std::process::id()));
+    field(s, "used_cpu_sys", ticks_to_secs(sys));
+    field(s, "used_cpu_user", ticks_to_secs(user));
+    field(s, "used_cpu_sys_children", ticks_to_secs(csys));
+    field(s, "used_cpu_user_children", ticks_to_secs(cuser));
+    field(s, "used_cpu_sys_main_thread", ticks_to_secs(msys));
+    field(s, "used_cpu_user_main_thread", ticks_to_secs(muser));
+}
+
+fn info_commandstats(_ctx: &Ctx, s: &mut String) {
+    for c in &table().entries {
+        let st = &c.stats;
+        let (calls, usec) = (st.calls.load(Ordering::Relaxed), st.usec.load(Ordering::Relaxed));
+        let (rejected, failed) = (st.rejected.load(Ordering::Relaxed), st.failed.load(Ordering::Relaxed));
+        if calls == 0 && rejected == 0 && failed == 0 {
+            continue;
+        }
+        let per_call = if calls == 0 { 0.0 } else { usec as f64 / calls as f64 };
+        field(
+            s,
+            &format!("cmdstat_{}", c.name),
+            format!(
+                "calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}"
+            ),
+        );
+    }
+}
+
+fn info_errorstats(ctx: &Ctx, s: &mut String) {
+    for (prefix, count) in ctx.server.stats.errors_by_prefix.lock().iter() {
+        field(s, &format!("errorstat_{prefix}"), format!("count={count}"));
+    }
+}
+
+fn info_keyspace(ctx: &Ctx, s: &mut String) {
+    for db in 0..ctx.store.databases() as usize {
+        let keys = ctx.store.key_count(db);
+        if keys > 0 {
+            field(s, &format!("db{db}"), format!("keys={keys},expires={},avg_ttl=0", ctx.store.expire_count(db)));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// CONFIG
+// ---------------------------------------------------------------------------------------------------------------
+
+/// The canonical name of a parameter given exactly (not as a pattern), as CONFIG GET lists it.
+fn canonical_name(cfg: &Config, name: &str) -> Option<String> {
+    cfg.get(name)?;
+    // Without glob characters a pattern matches exactly its own parameter (names compare as Config does).
+    cfg.matching(name).into_iter().next().map(|(n, _)| n)
+}
+
+fn config_get(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let cfg = ctx.server.config.read();
+    let mut seen = std::collections::HashSet::new();
+    let mut found: Vec<(String, String)> = Vec::new();
+    for pattern in args.rest() {
+        let pattern = String::from_utf8_lossy(pattern);
+        if !pattern.contains(['[', '*', '?']) {
+            // An exact name is answered under the name as given, as Redis does.
+            if let (Some(name), Some(value)) = (canonical_name(&cfg, &pattern), cfg.get(&pattern)) {
+                if seen.insert(name) {
+                    found.push((pattern.into_owned(), value.to_string()));
+                }
+            }
+            continue;
+        }
+        for (name, value) in cfg.matching(&pattern) {
+            if seen.insert(name.clone()) {
+                found.push((name, value));
+            }
+        }
+    }
+    ctx.out.map(found.len());
+    for (name, value) in found {
+        ctx.out.bulk(name.as_bytes());
+        ctx.out.bulk(value.as_bytes());
+    }
+    Ok(())
+}
+
+/// CONFIG SET name value [name value …]: all or nothing. As Redis 7, the names are checked first (unknown,
+/// immutable, given twice), then the values in order; the first failure is reported and nothing changes.
+fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let rest = args.rest();
+    if rest.len() % 2 != 0 {
+        return Err(CmdError::Syntax);
+    }
+    let pairs: Vec<(String, String)> = rest
+        .chunks(2)
+        .map(|p| (String::from_utf8_lossy(&p[0]).into_owned(), String::from_utf8_lossy(&p[1]).into_owned()))
+        .collect();
+    {
+        let mut cfg = ctx.server.config.write();
+        let mut next = cfg.clone();
+        let mut names: Vec<String> = Vec::with_capacity(pairs.len());
+        for (name, _) in &pairs {
+            let Some(canonical) = canonical_name(&cfg, name) else {
+                return Err(CmdError::err(format!("Unknown option or number of arguments for CONFIG SET - '{name}'")));
+            };
+            // Setting the current value refuses exactly the parameters that cannot change at run time.
+            let current = cfg.get(name).unwrap_or_default().to_string();
+            next.set_runtime(name, &current).map_err(CmdError::err)?;
+            if names.contains(&canonical) {
+                return Err(CmdError::err(format!(
+                    "CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter"
+                )));
+            }
+            names.push(canonical);
+        }
+        for (canonical, (_, value)) in names.iter().zip(&pairs) {
+            next.set_runtime(canonical, value).map_err(CmdError::err)?;
+        }
+        *cfg = next;
+    }
+    ctx.server.config_changed();
+    ctx.out.ok();
+    Ok(())
+}
+
+fn config_resetstat(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.server.stats.reset();
+    for c in [&ctx.server.clients.total_connections, &ctx.server.clients.rejected_connections, &ctx.store.expired_keys]
+    {
+        c.store(0, Ordering::Relaxed);
+    }
+    for c in &table().entries {
+        for n in [&c.stats.calls, &c.stats.usec, &c.stats.failed, &c.stats.rejected] {
+            n.store(0, Ordering::Relaxed);
+        }
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+fn config_rewrite(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.server.config.read().rewrite().map_err(CmdError::err)?;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn config_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    help_reply(
+        ctx,
+        &[
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+            "HELP",
+            "    Prints this help.",
+        ],
+    );
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// TIME, LASTSAVE, SHUTDOWN
+// ---------------------------------------------------------------------------------------------------------------
+
+fn time(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    let us = now_us();
+    ctx.out.array(2);
+    ctx.out.bulk_int((us / 1_000_000) as i64);
+    ctx.out.bulk_int((us % 1_000_000) as i64);
+    Ok(())
+}
+
+fn lastsave(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.out.int(ctx.server.last_save.load(Ordering::Relaxed) as i64);
+    Ok(())
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. Every write is already in the WAL, so SAVE and NOSAVE end the
+/// same way: the WAL is synced and the process exits without a reply, as Redis closes the connection.
+fn shutdown(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let (mut save, mut nosave, mut other, mut abort) = (false, false, false, false);
+    while !args.is_empty() {
+        if args.eat("nosave") {
+            nosave = true;
+        } else if args.eat("save") {
+            save = true;
+        } else if args.eat("now") || args.eat("force") {
+            other = true;
+        } else if args.eat("abort") {
+            abort = true;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if (abort && (save || nosave || other)) || (save && nosave) {
+        return Err(CmdError::Syntax);
+    }
+    if abort {
+        // A SHUTDOWN never waits (there are no replicas to catch up), so there is nothing to abort.
+        return Err(CmdError::err("No shutdown in progress."));
+    }
+    ctx.server.shutdown()
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// FUNCTION: SableDB has no scripting engine, so there are never any libraries.
+// ---------------------------------------------------------------------------------------------------------------
+
+fn function_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let (mut with_code, mut library_name) = (false, false);
+    while let Some(arg) = args.peek() {
+        if !with_code && args.eat("withcode") {
+            with_code = true;
+        } else if !library_name && args.eat("libraryname") {
+            if args.is_empty() {
+                return Err(CmdError::err("library name argument was not given"));
+            }
+            args.next_bytes()?;
+            library_name = true;
+        } else {
+            return Err(CmdError::err(format!("Unknown argument {}", String::from_utf8_lossy(arg))));
+        }
+    }
+    ctx.out.array(0);
+    Ok(())
+}
+
+fn function_flush(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    match args.remaining() {
+        0 => {}
+        1 if args.eat("sync") || args.eat("async") => {}
+        1 => return Err(CmdError::err("FUNCTION FLUSH only supports SYNC|ASYNC option")),
+        _ => {
+            let argv = args.argv();
+            return Err(CmdError::err(format!(
+                "unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
+                String::from_utf8_lossy(&argv[1])
+            )));
+        }
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+fn function_stats(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    let out = &mut *ctx.out;
+    out.map(2);
+    out.bulk(b"running_script");
+    out.null();
+    out.bulk(b"engines");
+    out.map(1);
+    out.bulk(b"LUA");
+    out.map(2);
+    out.bulk(b"libraries_count");
+    out.int(0);
+    out.bulk(b"functions_count");
+    out.int(0);
+    Ok(())
+}
+
+fn function_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    help_reply(
+        ctx,
+        &[
+            "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+            "    Return general information on all the libraries:",
+            "    * Library name",
+            "    * The engine used to run the Library",
+            "    * Library description",
+            "    * Functions list",
+            "    * Library code (if WITHCODE is given)",
+            "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+            "STATS",
+            "    Return information about the current function running:",
+            "    * Function name",
+            "    * Command used to run the function",
+            "    * Duration in MS that the function is running",
+            "    If no function is running, return nil",
+            "    In addition, returns a list of available engines.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Delete all the libraries.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the libraries.",
+            "    * SYNC: Synchronously flush the libraries.",
+            "HELP",
+            "    Prints this help.",
+        ],
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(v: &[&str]) -> Vec<Bytes> {
+        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+    }
+
+    fn keys(cmd: &str, args: &[&str]) -> Option<Vec<usize>> {
+        let meta = crate::commands::meta::load_catalog().commands.remove(cmd).expect("command in meta.json");
+        key_positions(meta.key_specs(), &argv(args))
+    }
+
+    #[test]
+    fn key_specs_ranges_keywords_and_keynums() {
+        assert_eq!(keys("get", &["get", "k"]), Some(vec![1]));
+        assert_eq!(keys("mset", &["mset", "a", "1", "b", "2"]), Some(vec![1, 3]));
+        // Redis' range arithmetic: a missing value still counts its key.
+        assert_eq!(keys("mset", &["mset", "a", "1", "b"]), Some(vec![1, 3]));
+        assert_eq!(keys("bitop", &["bitop", "and", "d", "a", "b"]), Some(vec![2, 3, 4]));
+        assert_eq!(keys("zunionstore", &["zunionstore", "d", "2", "a", "b"]), Some(vec![1, 3, 4]));
+        assert_eq!(keys("zunionstore", &["zunionstore", "d", "x", "a"]), None);
+        assert_eq!(keys("zunionstore", &["zunionstore", "d", "5", "a"]), None);
+        assert_eq!(keys("xread", &["xread", "streams", "a", "b", "0", "0"]), Some(vec![2, 3]));
+        assert_eq!(keys("georadius", &["georadius", "k", "0", "0", "1", "km", "store", "d"]), Some(vec![1, 7]));
+        assert_eq!(keys("migrate", &["migrate", "h", "p", "", "0", "5", "keys", "a"]), None);
+        assert_eq!(keys("sort", &["sort", "k"]), None);
+    }
+
+    #[test]
+    fn info_section_selection() {
+        let pick = |a: &[&str]| -> Vec<&str> {
+            selected_sections(&argv(a)).into_iter().zip(SECTIONS).filter(|(on, _)| *on).map(|(_, s)| s.0).collect()
+        };
+        assert!(!pick(&[]).contains(&"commandstats"));
+        assert_eq!(pick(&[]), pick(&["default"]));
+        assert_eq!(pick(&["all"]).len(), SECTIONS.len());
+        assert_eq!(pick(&["KEYSPACE", "server"]), vec!["server", "keyspace"]);
+        assert!(pick(&["nosuch"]).is_empty());
+        assert!(pick(&["default", "commandstats"]).contains(&"commandstats"));
+    }
+
+    #[test]
+    fn human_sizes_like_redis() {
+        assert_eq!(bytes_to_human(0), "0B");
+        assert_eq!(bytes_to_human(1023), "1023B");
+        assert_eq!(bytes_to_human(990560), "967.34K");
+        assert_eq!(bytes_to_human(6942720), "6.62M");
+        assert_eq!(bytes_to_human(25276063744), "23.54G");
+        assert_eq!(ticks_to_secs(1234), "12.340000");
+    }
+
+    #[test]
+    fn containers_advertise_implemented_subcommands_only() {
+        let t = table();
+        let config = t.by_full_name("config").expect("config");
+        let mut out = Reply::new(false);
+        render_info(config, &mut out);
+        let text = String::from_utf8_lossy(&out.buf).into_owned();
+        assert!(text.contains("config|get") && !text.contains("config|no-such"));
+        let listed = text.matches("\r\n*10\r\n").count();
+        assert_eq!(listed, t.subcommands_of(config).count());
+    }
+}

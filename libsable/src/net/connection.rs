@@ -17,6 +17,7 @@ use crate::commands;
 use crate::resp::parser::{Argv, Parsed, RequestParser};
 use crate::resp::reply::Reply;
 use crate::server::Server;
+use crate::storage::scope;
 use crate::util::now_ms;
 
 /// Replies are written once they reach this size even if more commands are waiting.
@@ -107,6 +108,8 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             _ = info.kill_signal.notified() => break,
         };
         let mut pending = Some(batch);
+        // Every write of the batch goes into one WriteBatch, committed before any of its replies is written.
+        scope::begin(&server.store);
         while let Some(batch) = pending.take() {
             info.last_active_ms.store(now_ms(), Ordering::Relaxed);
             for req in batch {
@@ -123,8 +126,12 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 if client.close_after_reply || info.is_killed() {
                     break;
                 }
-                if out.len() >= FLUSH_AT && flush(server, &mut writer, &mut out).await.is_err() {
-                    return;
+                if out.len() >= FLUSH_AT {
+                    if !commit_scope(&mut out) || flush(server, &mut writer, &mut out).await.is_err() {
+                        let _ = flush(server, &mut writer, &mut out).await;
+                        return;
+                    }
+                    scope::begin(&server.store);
                 }
             }
             if client.close_after_reply || info.is_killed() {
@@ -133,12 +140,29 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             // Run whatever the reader has already queued before paying for a write.
             pending = rx.try_recv().ok();
         }
+        if !commit_scope(&mut out) {
+            let _ = flush(server, &mut writer, &mut out).await;
+            break;
+        }
         if flush(server, &mut writer, &mut out).await.is_err() || client.close_after_reply || info.is_killed() {
             break;
         }
     }
     let _ = flush(server, &mut writer, &mut out).await;
     let _ = writer.shutdown().await;
+}
+
+/// Ends the write scope of the batch. When its commit fails nothing of it may be acknowledged: the pending
+/// replies are replaced by one error and the connection closes.
+fn commit_scope(out: &mut Reply) -> bool {
+    match scope::end() {
+        Ok(()) => true,
+        Err(e) => {
+            out.buf.clear();
+            out.error(&format!("ERR storage error, the last commands were not applied: {e}"));
+            false
+        }
+    }
 }
 
 async fn flush<W: AsyncWrite + Unpin>(server: &Server, writer: &mut W, out: &mut Reply) -> std::io::Result<()> {

@@ -2,21 +2,40 @@
 //!
 //! A key maps to one of a fixed number of stripes by hash. Multi-key commands lock their stripes sorted by index
 //! and deduplicated, the one rule that makes deadlock impossible. Locks are never held across an `.await`.
+//! Inside a write scope (see [`super::scope`]) a released guard hands its stripes to the scope, which keeps them
+//! until its batch is committed.
 
 use std::hash::{BuildHasher, Hasher};
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::lock_api::RawMutex as _;
+use parking_lot::RawMutex;
+
+use super::scope;
 
 const STRIPES: usize = 4096;
 
 pub struct ShardLocks {
-    stripes: Vec<Mutex<()>>,
+    stripes: Vec<RawMutex>,
     hasher: std::collections::hash_map::RandomState,
 }
 
-/// Holds the locks of one command; they are released when it is dropped.
+/// Holds the stripes a command locked; dropping it releases them (or gives them to the open scope).
 pub struct LockGuard<'a> {
-    _guards: Vec<MutexGuard<'a, ()>>,
+    locks: &'a ShardLocks,
+    stripes: Vec<usize>,
+}
+
+impl Drop for LockGuard<'_> {
+    fn drop(&mut self) {
+        let stripes = std::mem::take(&mut self.stripes);
+        let handed = scope::with_scope(|sc| {
+            sc.held.extend_from_slice(&stripes);
+            sc.held.sort_unstable();
+        });
+        if handed.is_none() {
+            self.locks.release(&stripes);
+        }
+    }
 }
 
 impl Default for ShardLocks {
@@ -27,7 +46,7 @@ impl Default for ShardLocks {
 
 impl ShardLocks {
     pub fn new() -> Self {
-        Self { stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(), hasher: Default::default() }
+        Self { stripes: (0..STRIPES).map(|_| RawMutex::INIT).collect(), hasher: Default::default() }
     }
 
     fn stripe(&self, key: &[u8]) -> usize {
@@ -38,15 +57,55 @@ impl ShardLocks {
 
     /// Locks the stripes of `keys` in ascending stripe order.
     pub fn lock<K: AsRef<[u8]>>(&self, keys: &[K]) -> LockGuard<'_> {
-        let mut idx: Vec<usize> = keys.iter().map(|k| self.stripe(k.as_ref())).collect();
-        idx.sort_unstable();
-        idx.dedup();
-        LockGuard { _guards: idx.into_iter().map(|i| self.stripes[i].lock()).collect() }
+        let mut want: Vec<usize> = keys.iter().map(|k| self.stripe(k.as_ref())).collect();
+        want.sort_unstable();
+        want.dedup();
+        // Stripes this thread's scope already holds are ours; of the rest, those above everything held can be
+        // taken in order. One below a held stripe may only be tried: on failure the scope commits and lets go.
+        let (held_max, owned) = scope::with_scope(|sc| {
+            let max = sc.held.last().copied();
+            let owned: Vec<usize> = want.iter().copied().filter(|w| sc.held.binary_search(w).is_ok()).collect();
+            (max, owned)
+        })
+        .unwrap_or((None, Vec::new()));
+        want.retain(|w| owned.binary_search(w).is_err());
+        if let Some(max) = held_max {
+            if want.first().is_some_and(|&w| w < max) {
+                let mut got = Vec::new();
+                for &w in &want {
+                    if self.stripes[w].try_lock() {
+                        got.push(w);
+                    } else {
+                        self.release(&got);
+                        scope::settle();
+                        return self.lock(keys);
+                    }
+                }
+                return LockGuard { locks: self, stripes: got };
+            }
+        }
+        for &w in &want {
+            self.stripes[w].lock();
+        }
+        LockGuard { locks: self, stripes: want }
     }
 
     /// Locks every stripe (SWAPDB, FLUSHALL): nothing else writes until the guard is dropped.
     pub fn lock_all(&self) -> LockGuard<'_> {
-        LockGuard { _guards: self.stripes.iter().map(|m| m.lock()).collect() }
+        scope::settle();
+        for m in &self.stripes {
+            m.lock();
+        }
+        LockGuard { locks: self, stripes: (0..STRIPES).collect() }
+    }
+
+    /// Unlocks stripes this thread locked.
+    pub(crate) fn release(&self, stripes: &[usize]) {
+        for &s in stripes {
+            // SAFETY: every index passed here was locked by this thread through `lock`/`lock_all` and is
+            // released exactly once (guards hand their stripes either here or to the scope, never both).
+            unsafe { self.stripes[s].unlock() };
+        }
     }
 }
 

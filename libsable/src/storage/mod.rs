@@ -6,6 +6,7 @@
 
 pub mod encoding;
 pub mod locks;
+pub mod scope;
 
 use std::sync::atomic::{AtomicI64, AtomicU16, AtomicU64, Ordering};
 
@@ -61,14 +62,44 @@ pub struct Store {
 }
 
 /// A meta record read for a lock-free reader; expired records are never returned.
-pub struct Record<'a> {
-    raw: DBPinnableSlice<'a>,
+pub enum Record<'a> {
+    Pinned(DBPinnableSlice<'a>),
+    /// Written earlier in this thread's open write scope, not committed yet.
+    Pending(Vec<u8>),
 }
 
 impl Record<'_> {
     pub fn view(&self) -> MetaView<'_> {
-        MetaView(&self.raw)
+        match self {
+            Record::Pinned(p) => MetaView(p),
+            Record::Pending(v) => MetaView(v),
+        }
     }
+}
+
+/// Column family tags of overlay keys in a write scope.
+const TAG_META: u8 = 0;
+const TAG_EXPIRY: u8 = 1;
+
+fn tag_name(tag: u8) -> &'static str {
+    match tag {
+        TAG_META => CF_META,
+        _ => CF_EXPIRY,
+    }
+}
+
+/// The value a point read must see from this thread's open scope: `Some(None)` when the scope deleted it.
+fn scope_lookup(tag: u8, key: &[u8]) -> Option<Option<Vec<u8>>> {
+    scope::with_scope(|sc| {
+        if sc.overlay.is_empty() {
+            return None;
+        }
+        let mut k = Vec::with_capacity(1 + key.len());
+        k.push(tag);
+        k.extend_from_slice(key);
+        sc.overlay.get(&k).cloned()
+    })
+    .flatten()
 }
 
 /// A meta record as a writer sees it under its lock: physically present, possibly already expired.
@@ -176,28 +207,34 @@ impl Store {
 
     /// Keys present in logical database `db` (DBSIZE).
     pub fn key_count(&self, db: usize) -> i64 {
+        scope::settle();
         self.key_counts[self.phys(db) as usize].load(Ordering::Relaxed)
     }
 
     /// Keys with an expiry in logical database `db` (INFO keyspace).
     pub fn expire_count(&self, db: usize) -> i64 {
+        scope::settle();
         self.expire_counts[self.phys(db) as usize].load(Ordering::Relaxed)
     }
 
     /// Reads a live (not expired) meta record without locking: a point read is already consistent.
     pub fn get(&self, db: u16, key: &[u8]) -> CmdResult<Option<Record<'_>>> {
-        let raw = self.db.get_pinned_cf(self.cf(CF_META), meta_key(db, key))?;
-        let Some(raw) = raw else { return Ok(None) };
-        let Some(m) = MetaView::parse(&raw) else { return Err(corrupt(db, key)) };
+        let mk = meta_key(db, key);
+        let rec = match scope_lookup(TAG_META, &mk) {
+            Some(pending) => pending.map(Record::Pending),
+            None => self.db.get_pinned_cf(self.cf(CF_META), &mk)?.map(Record::Pinned),
+        };
+        let Some(rec) = rec else { return Ok(None) };
+        let Some(m) = MetaView::parse(rec.view().0) else { return Err(corrupt(db, key)) };
         if m.is_expired(now_ms()) {
             return Ok(None);
         }
-        Ok(Some(Record { raw }))
+        Ok(Some(rec))
     }
 
     /// Starts a write transaction. The caller holds the locks of every key it will write.
     pub fn txn(&self) -> Txn<'_> {
-        Txn { store: self, batch: WriteBatch::default(), deltas: Vec::new() }
+        Txn { store: self, ops: Vec::new(), deltas: Vec::new() }
     }
 
     /// Visits the live keys of physical database `db` in byte order, starting at `from` (inclusive), until `visit`
@@ -208,6 +245,7 @@ impl Store {
         from: &[u8],
         mut visit: impl FnMut(&[u8], MetaView<'_>) -> bool,
     ) -> CmdResult {
+        scope::settle();
         let (lo, hi) = db_bounds(db);
         let mut ro = ReadOptions::default();
         ro.set_iterate_upper_bound(hi);
@@ -228,27 +266,9 @@ impl Store {
         Ok(())
     }
 
-    /// The last live key of physical database `db` in byte order (RANDOMKEY picks a position up to it).
-    pub fn last_key(&self, db: u16) -> CmdResult<Option<Vec<u8>>> {
-        let (lo, hi) = db_bounds(db);
-        let mut ro = ReadOptions::default();
-        ro.set_iterate_lower_bound(lo);
-        let mut it = self.db.raw_iterator_cf_opt(self.cf(CF_META), ro);
-        it.seek_for_prev(&hi);
-        let now = now_ms();
-        while let (Some(k), Some(v)) = (it.key(), it.value()) {
-            // `hi` itself is the next database's empty key.
-            if k < hi.as_slice() && MetaView::parse(v).is_some_and(|m| !m.is_expired(now)) {
-                return Ok(Some(k[2..].to_vec()));
-            }
-            it.prev();
-        }
-        it.status()?;
-        Ok(None)
-    }
-
     /// Removes every key of physical database `db` in one atomic write. The caller holds every lock.
     pub fn flush_db(&self, db: u16) -> CmdResult {
+        scope::settle();
         let (lo, hi) = db_bounds(db);
         let mut batch = WriteBatch::default();
         batch.delete_range_cf(self.cf(CF_META), lo, hi);
@@ -261,6 +281,7 @@ impl Store {
 
     /// Swaps two logical databases (SWAPDB) and persists the map. The caller holds every lock.
     pub fn swap_db(&self, a: usize, b: usize) -> CmdResult {
+        scope::settle();
         let pa = self.db_map[a].load(Ordering::Acquire);
         let pb = self.db_map[b].load(Ordering::Acquire);
         let mut map: Vec<u16> = self.db_map.iter().map(|p| p.load(Ordering::Acquire)).collect();
@@ -313,12 +334,22 @@ impl Store {
                     removed.push((db, key.to_vec()));
                 }
                 _ => {
-                    txn.batch.delete_cf(self.cf(CF_EXPIRY), &entry);
+                    txn.ops.push(Op { tag: TAG_EXPIRY, key: entry.clone(), value: None });
                     txn.commit()?;
                 }
             }
         }
         Ok(removed)
+    }
+
+    /// Writes a batch (WAL on) and applies its counter changes.
+    pub(crate) fn write_batch(&self, batch: WriteBatch, deltas: &[(u16, i64, i64)]) -> Result<(), String> {
+        self.db.write_opt(batch, &self.write_opts).map_err(|e| e.into_string())?;
+        for &(db, keys, expires) in deltas {
+            self.key_counts[db as usize].fetch_add(keys, Ordering::Relaxed);
+            self.expire_counts[db as usize].fetch_add(expires, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     /// A RocksDB property for INFO (e.g. `rocksdb.estimate-live-data-size`).
@@ -328,6 +359,7 @@ impl Store {
 
     /// Iterator over all meta records (for tests and diagnostics).
     pub fn raw_meta_count(&self) -> usize {
+        scope::settle();
         self.db.iterator_cf(self.cf(CF_META), IteratorMode::From(&[], Direction::Forward)).count()
     }
 }
@@ -351,10 +383,19 @@ fn load_db_map(db: &DB, n: usize) -> Result<Vec<u16>, String> {
     Ok(map)
 }
 
-/// One command's writes: a `WriteBatch` plus the counter changes it implies, applied together on commit.
+/// One write of a [`Txn`].
+struct Op {
+    tag: u8,
+    key: Vec<u8>,
+    /// None deletes.
+    value: Option<Vec<u8>>,
+}
+
+/// One command's writes and the counter changes they imply, applied together on commit: written at once, or
+/// appended to this thread's open write scope (see [`scope`]).
 pub struct Txn<'s> {
     store: &'s Store,
-    batch: WriteBatch,
+    ops: Vec<Op>,
     /// (physical db, key count delta, expire count delta)
     deltas: Vec<(u16, i64, i64)>,
 }
@@ -362,56 +403,84 @@ pub struct Txn<'s> {
 impl<'s> Txn<'s> {
     /// Reads the record a writer is about to replace, expired or not.
     pub fn load(&self, db: u16, key: &[u8]) -> CmdResult<Option<Existing>> {
-        let Some(raw) = self.store.db.get_cf(self.store.cf(CF_META), meta_key(db, key))? else {
-            return Ok(None);
+        let mk = meta_key(db, key);
+        let raw = match scope_lookup(TAG_META, &mk) {
+            Some(pending) => pending,
+            None => self.store.db.get_cf(self.store.cf(CF_META), &mk)?,
         };
+        let Some(raw) = raw else { return Ok(None) };
         let Some(m) = MetaView::parse(&raw) else { return Err(corrupt(db, key)) };
         let expired = m.is_expired(now_ms());
         Ok(Some(Existing { raw, expired }))
     }
 
+    fn push(&mut self, tag: u8, key: Vec<u8>, value: Option<Vec<u8>>) {
+        self.ops.push(Op { tag, key, value });
+    }
+
     /// Writes `new_raw` as the record of `key`, replacing `old` (what [`Txn::load`] returned).
     pub fn put(&mut self, db: u16, key: &[u8], old: Option<&Existing>, new_raw: &[u8]) {
-        let store = self.store;
         let new_at = MetaView(new_raw).expire_at();
         let old_at = old.map(|o| o.view().expire_at()).unwrap_or(0);
         if old_at != 0 && old_at != new_at {
-            self.batch.delete_cf(store.cf(CF_EXPIRY), expiry_key(old_at, db, key));
+            self.push(TAG_EXPIRY, expiry_key(old_at, db, key), None);
         }
         if new_at != 0 && new_at != old_at {
-            self.batch.put_cf(store.cf(CF_EXPIRY), expiry_key(new_at, db, key), []);
+            self.push(TAG_EXPIRY, expiry_key(new_at, db, key), Some(Vec::new()));
         }
-        self.batch.put_cf(store.cf(CF_META), meta_key(db, key), new_raw);
+        self.push(TAG_META, meta_key(db, key), Some(new_raw.to_vec()));
         self.deltas.push((db, old.is_none() as i64, (new_at != 0) as i64 - (old_at != 0) as i64));
     }
 
     /// Deletes `key`, whose current record is `old`.
     pub fn delete(&mut self, db: u16, key: &[u8], old: &Existing) {
-        let store = self.store;
         let old_at = old.view().expire_at();
         if old_at != 0 {
-            self.batch.delete_cf(store.cf(CF_EXPIRY), expiry_key(old_at, db, key));
+            self.push(TAG_EXPIRY, expiry_key(old_at, db, key), None);
         }
-        self.batch.delete_cf(store.cf(CF_META), meta_key(db, key));
+        self.push(TAG_META, meta_key(db, key), None);
         self.deltas.push((db, -1, -((old_at != 0) as i64)));
     }
 
     /// True when nothing was written.
     pub fn is_empty(&self) -> bool {
-        self.batch.is_empty()
+        self.ops.is_empty()
     }
 
-    /// Writes the batch (WAL first) and applies the counter changes.
+    /// Commits: into the open write scope of this thread if there is one (written with the rest of the batch,
+    /// before any reply is sent), else straight to RocksDB (WAL first).
     pub fn commit(self) -> CmdResult {
-        if self.batch.is_empty() {
+        if self.ops.is_empty() {
             return Ok(());
         }
-        self.store.db.write_opt(self.batch, &self.store.write_opts)?;
-        for (db, keys, expires) in self.deltas {
-            self.store.key_counts[db as usize].fetch_add(keys, Ordering::Relaxed);
-            self.store.expire_counts[db as usize].fetch_add(expires, Ordering::Relaxed);
+        let store = self.store;
+        let Txn { ops, deltas, .. } = self;
+        if scope::active() {
+            scope::with_scope(|sc| {
+                sc.deltas.extend_from_slice(&deltas);
+                for op in ops {
+                    let cf = store.cf(tag_name(op.tag));
+                    match &op.value {
+                        Some(v) => sc.batch.put_cf(cf, &op.key, v),
+                        None => sc.batch.delete_cf(cf, &op.key),
+                    }
+                    let mut k = Vec::with_capacity(1 + op.key.len());
+                    k.push(op.tag);
+                    k.extend_from_slice(&op.key);
+                    sc.overlay.insert(k, op.value);
+                }
+            });
+            return Ok(());
         }
-        Ok(())
+        let mut batch = WriteBatch::default();
+        for op in &ops {
+            let cf = store.cf(tag_name(op.tag));
+            match &op.value {
+                Some(v) => batch.put_cf(cf, &op.key, v),
+                None => batch.delete_cf(cf, &op.key),
+            }
+        }
+        store.write_batch(batch, &deltas).map_err(CmdError::Storage)
     }
 }
 

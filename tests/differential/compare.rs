@@ -1,0 +1,125 @@
+//! Running one generated command on both servers and deciding whether the replies agree, applying only the
+//! normalisation its [`Check`] names (docs/compatibility.md lists them with their reasons).
+
+use crate::conn::{elements, escape, integer, is_error, is_nil, is_transport_failure, string, Conn, Pair};
+use crate::gen::{Check, Cmd};
+
+/// The two replies, as compared: raw bytes for [`Check::Exact`] and [`Check::Within`], otherwise the normalised
+/// rendering (which embeds the raw replies it was derived from).
+pub struct Replies {
+    pub sable: Vec<u8>,
+    pub redis: Vec<u8>,
+    pub agree: bool,
+}
+
+/// Runs `cmd` on both servers.
+pub fn run(pair: &mut Pair, cmd: &Cmd) -> Replies {
+    let (a, b) = pair.call_both(&cmd.args);
+    let (sable, redis, agree) = match cmd.check {
+        Check::Exact => {
+            let agree = a == b;
+            (a, b, agree)
+        }
+        Check::Within(tolerance) => {
+            let agree = match (integer(&a), integer(&b)) {
+                (Some(x), Some(y)) if x >= 0 && y >= 0 => x.abs_diff(y) <= tolerance as u64,
+                _ => a == b,
+            };
+            (a, b, agree)
+        }
+        Check::Unordered => {
+            let resp3 = pair.resp3;
+            let (x, y) = (sorted(&a, resp3), sorted(&b, resp3));
+            let agree = x == y;
+            (x, y, agree)
+        }
+        Check::RandomKey => {
+            let (x, y) = (random_key(&mut pair.a, a), random_key(&mut pair.b, b));
+            let agree = x == y;
+            (x, y, agree)
+        }
+        Check::ScanUnion => {
+            let (x, y) = (scan_union(&mut pair.a, cmd, a), scan_union(&mut pair.b, cmd, b));
+            let agree = x == y;
+            (x, y, agree)
+        }
+    };
+    let agree = agree && !is_transport_failure(&sable) && !is_transport_failure(&redis);
+    Replies { sable, redis, agree }
+}
+
+/// An aggregate reply with its elements sorted (same header, same element encodings); anything else unchanged.
+fn sorted(raw: &[u8], resp3: bool) -> Vec<u8> {
+    let Some(mut items) = elements(raw, resp3) else { return raw.to_vec() };
+    items.sort();
+    let header_end = raw.windows(2).position(|w| w == b"\r\n").map_or(0, |p| p + 2);
+    let mut out = raw[..header_end].to_vec();
+    for item in items {
+        out.extend_from_slice(item);
+    }
+    out
+}
+
+/// RANDOMKEY's reply if it is valid on its own server (a key that exists there, or nil with DBSIZE 0), else a
+/// description of why it is not. Errors stay as they are (they are compared byte for byte).
+fn random_key(conn: &mut Conn, reply: Vec<u8>) -> Vec<u8> {
+    if is_error(&reply) || is_transport_failure(&reply) {
+        return reply;
+    }
+    if is_nil(&reply) {
+        let size = conn.call(&[b"DBSIZE".to_vec()]);
+        return match integer(&size) {
+            Some(0) => b"<nil, and DBSIZE is 0>".to_vec(),
+            _ => format!("<INVALID: nil but DBSIZE answered {}>", escape(&size)).into_bytes(),
+        };
+    }
+    let Some(key) = string(&reply).filter(|_| reply.starts_with(b"$")) else {
+        return format!("<INVALID: not a bulk string: {}>", escape(&reply)).into_bytes();
+    };
+    let exists = conn.call(&[b"EXISTS".to_vec(), key.to_vec()]);
+    if integer(&exists) == Some(1) {
+        b"<a key that EXISTS>".to_vec()
+    } else {
+        format!("<INVALID: {} but EXISTS answered {}>", escape(&reply), escape(&exists)).into_bytes()
+    }
+}
+
+/// Follows a SCAN from its first reply to cursor 0 and renders the sorted, deduplicated keys it returned.
+/// Errors stay as they are; a malformed page or a scan that never ends is described.
+fn scan_union(conn: &mut Conn, cmd: &Cmd, first: Vec<u8>) -> Vec<u8> {
+    if is_error(&first) || is_transport_failure(&first) {
+        return first;
+    }
+    let resp3 = conn.resp3();
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    let mut reply = first;
+    for _page in 0..10_000 {
+        let page = elements(&reply, resp3).filter(|e| e.len() == 2);
+        let Some(page) = page else {
+            return format!("<INVALID SCAN page: {}>", escape(&reply)).into_bytes();
+        };
+        let (Some(cursor), Some(items)) = (string(page[0]).filter(|_| page[0].starts_with(b"$")), elements(page[1], resp3))
+        else {
+            return format!("<INVALID SCAN page: {}>", escape(&reply)).into_bytes();
+        };
+        for item in items {
+            match string(item).filter(|_| item.starts_with(b"$")) {
+                Some(k) => keys.push(k.to_vec()),
+                None => return format!("<INVALID SCAN key: {}>", escape(item)).into_bytes(),
+            }
+        }
+        if cursor == b"0" {
+            keys.sort();
+            keys.dedup();
+            let list: Vec<String> = keys.iter().map(|k| escape(k)).collect();
+            return format!("<SCAN union: [{}]>", list.join(", ")).into_bytes();
+        }
+        let mut next = cmd.args.clone();
+        next[1] = cursor.to_vec();
+        reply = conn.call(&next);
+        if is_error(&reply) || is_transport_failure(&reply) {
+            return format!("<SCAN continuation failed: {}>", escape(&reply)).into_bytes();
+        }
+    }
+    b"<SCAN did not reach cursor 0 in 10000 pages>".to_vec()
+}
