@@ -69,6 +69,7 @@ pub struct Server {
     pub run_id: String,
     /// Hot copies of config values read on every request.
     pub max_bulk_len: AtomicI64,
+    pub idle_timeout_secs: AtomicU64,
     pub requirepass: RwLock<Option<String>>,
     pub shutting_down: AtomicBool,
     /// Seconds since the epoch of the last successful WAL sync (LASTSAVE).
@@ -87,6 +88,7 @@ impl Server {
         };
         let server = Server {
             max_bulk_len: AtomicI64::new(config.int("proto-max-bulk-len")),
+            idle_timeout_secs: AtomicU64::new(config.int("timeout") as u64),
             requirepass: RwLock::new(None),
             config: RwLock::new(config),
             store,
@@ -107,6 +109,7 @@ impl Server {
     pub fn config_changed(&self) {
         let cfg = self.config.read();
         self.max_bulk_len.store(cfg.int("proto-max-bulk-len"), Ordering::Relaxed);
+        self.idle_timeout_secs.store(cfg.int("timeout") as u64, Ordering::Relaxed);
         let pass = cfg.str("requirepass");
         *self.requirepass.write() = (!pass.is_empty()).then(|| pass.to_string());
     }

@@ -1,6 +1,8 @@
 //! Running one generated command on both servers and deciding whether the replies agree, applying only the
 //! normalisation its [`Check`] names (docs/compatibility.md lists them with their reasons).
 
+use std::time::Instant;
+
 use crate::conn::{elements, escape, integer, is_error, is_nil, is_transport_failure, string, Conn, Pair};
 use crate::gen::{Check, Cmd};
 
@@ -122,4 +124,36 @@ fn scan_union(conn: &mut Conn, cmd: &Cmd, first: Vec<u8>) -> Vec<u8> {
         }
     }
     b"<SCAN did not reach cursor 0 in 10000 pages>".to_vec()
+}
+
+/// The first disagreement in a sequence.
+pub struct Mismatch {
+    /// Position of the disagreeing command in the sequence that was run.
+    pub index: usize,
+    pub replies: Replies,
+}
+
+pub enum Outcome {
+    /// Every command agreed; `ran` is how many ran before the deadline.
+    Clean { ran: usize },
+    Mismatch(Mismatch),
+    /// The servers could not be brought to the starting state (fresh connections, FLUSHALL, HELLO 3).
+    Setup(String),
+}
+
+/// Runs `cmds` from empty servers on fresh connections, stopping at the first disagreement or at `deadline`.
+pub fn run_sequence(pair: &mut Pair, cmds: &[Cmd], deadline: Option<Instant>) -> Outcome {
+    if let Err(e) = pair.reset() {
+        return Outcome::Setup(e);
+    }
+    for (index, cmd) in cmds.iter().enumerate() {
+        if deadline.is_some_and(|d| Instant::now() > d) {
+            return Outcome::Clean { ran: index };
+        }
+        let replies = run(pair, cmd);
+        if !replies.agree {
+            return Outcome::Mismatch(Mismatch { index, replies });
+        }
+    }
+    Outcome::Clean { ran: cmds.len() }
 }

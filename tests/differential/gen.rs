@@ -17,7 +17,6 @@
 use std::collections::HashSet;
 
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
 /// How the two replies to a command are compared: byte for byte unless the command is one of the few whose
@@ -216,6 +215,12 @@ impl Gen {
             1 => w.chars().enumerate().map(|(i, c)| if i % 2 == 0 { c.to_ascii_lowercase() } else { c }).collect(),
             _ => w.to_string(),
         }
+    }
+
+    /// One of `options`, through [`Gen::word`].
+    fn keyword(&mut self, options: &[&str]) -> String {
+        let w = self.pick(options);
+        self.word(w)
     }
 
     pub fn key(&mut self) -> Vec<u8> {
@@ -534,7 +539,7 @@ pub fn bitmaps(g: &mut Gen) -> Cmd {
                 c.push(g.index());
                 c.push(g.index());
                 if g.pct(40) {
-                    c.push(g.word(g.pick(&["BYTE", "BIT", "BITS"])));
+                    c.push(g.keyword(&["BYTE", "BIT", "BITS"]));
                 }
             } else if g.pct(20) {
                 c.push(g.index());
@@ -551,12 +556,12 @@ pub fn bitmaps(g: &mut Gen) -> Cmd {
                 if c.args.len() == 4 {
                     c.push(g.index());
                 }
-                c.push(g.word(g.pick(&["BYTE", "BIT", "BITS"])));
+                c.push(g.keyword(&["BYTE", "BIT", "BITS"]));
             }
             c
         }
         8 => {
-            let op = g.word(g.pick(&["AND", "OR", "XOR", "NOT", "NAND"]));
+            let op = g.keyword(&["AND", "OR", "XOR", "NOT", "NAND"]);
             let mut c = Cmd::new("BITOP").arg(op).arg(k);
             for key in g.keys(1, 3) {
                 c.push(key);
@@ -601,7 +606,7 @@ fn bitfield(g: &mut Gen, k: Vec<u8>, name: &str) -> Cmd {
             }
             _ => {
                 c.push(g.word("OVERFLOW"));
-                c.push(g.word(g.pick(&["WRAP", "SAT", "FAIL", "BOGUS"])));
+                c.push(g.keyword(&["WRAP", "SAT", "FAIL", "BOGUS"]));
             }
         }
     }
@@ -684,7 +689,7 @@ pub fn keyspace(g: &mut Gen) -> Cmd {
         87 => {
             let mut c = Cmd::new("FLUSHDB");
             if g.pct(50) {
-                c.push(g.word(g.pick(&["ASYNC", "SYNC", "BOGUS"])));
+                c.push(g.keyword(&["ASYNC", "SYNC", "BOGUS"]));
             }
             c
         }
@@ -706,10 +711,10 @@ fn expire(g: &mut Gen, k: Vec<u8>) -> Cmd {
     let mut c = Cmd::new(name).arg(k).arg(g.expiry(ms, absolute, true));
     match g.below(20) {
         0..=11 => {}
-        12..=18 => c.push(g.word(g.pick(&["NX", "XX", "GT", "LT"]))),
+        12..=18 => c.push(g.keyword(&["NX", "XX", "GT", "LT"])),
         _ => {
-            c.push(g.word(g.pick(&["NX", "XX", "GT", "LT", "FOO"])));
-            c.push(g.word(g.pick(&["NX", "XX", "GT", "LT"])));
+            c.push(g.keyword(&["NX", "XX", "GT", "LT", "FOO"]));
+            c.push(g.keyword(&["NX", "XX", "GT", "LT"]));
         }
     }
     c

@@ -104,3 +104,24 @@ fn redis_crate_and_cli_work() {
     assert_eq!(s.cli(&["GET", "k"]).trim(), "v");
     assert_eq!(s.cli(&["PING"]).trim(), "PONG");
 }
+
+#[test]
+fn idle_clients_are_closed_after_timeout() {
+    let s = Server::start_with(&["--timeout", "1"]);
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["PING"]), "+PONG\r\n");
+    let start = std::time::Instant::now();
+    assert!(r.is_closed());
+    assert!(start.elapsed() >= std::time::Duration::from_millis(500), "closed too early");
+}
+
+#[test]
+fn maxclients_refuses_extra_connections() {
+    let s = Server::start_with(&["--maxclients", "2"]);
+    let mut a = s.raw();
+    let mut b = s.raw();
+    assert_eq!(a.cmd(&["PING"]), "+PONG\r\n");
+    assert_eq!(b.cmd(&["PING"]), "+PONG\r\n");
+    let mut c = s.raw();
+    assert_eq!(c.read_reply(), "-ERR max number of clients reached\r\n");
+}

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use parking_lot::Mutex;
 
 use super::connection::help_reply;
+use super::string::lookup_read;
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::resp::reply::Reply;
 use crate::storage::encoding::{with_expire, MetaView};
@@ -86,21 +87,16 @@ fn del(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// EXISTS and TOUCH: how many of the arguments name a live key, repeats counted each time (access times are not
 /// tracked, so TOUCH has nothing more to do).
 fn exists(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let db = ctx.db();
     let mut n = 0;
     for key in args.rest() {
-        let found = ctx.store.get(db, key)?.is_some();
-        ctx.server.stats.hit(found);
-        n += found as i64;
+        n += lookup_read(ctx, key)?.is_some() as i64;
     }
     ctx.out.int(n);
     Ok(())
 }
 
 fn type_(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let key = args.next_bytes()?;
-    let rec = ctx.store.get(ctx.db(), key)?;
-    ctx.server.stats.hit(rec.is_some());
+    let rec = lookup_read(ctx, args.next_bytes()?)?;
     ctx.out.simple(rec.map(|r| r.view().key_type().name()).unwrap_or("none"));
     Ok(())
 }
@@ -208,10 +204,7 @@ fn pexpireat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 without expiry; seconds are rounded as Redis does.
 fn ttl_generic(ctx: &mut Ctx, args: &mut Args, in_ms: bool, absolute: bool) -> CmdResult {
-    let key = args.next_bytes()?;
-    let rec = ctx.store.get(ctx.db(), key)?;
-    ctx.server.stats.hit(rec.is_some());
-    let Some(rec) = rec else {
+    let Some(rec) = lookup_read(ctx, args.next_bytes()?)? else {
         ctx.out.int(-2);
         return Ok(());
     };
@@ -499,8 +492,8 @@ impl ScanCursors {
     }
 }
 
-/// A random `u64` from the standard library's randomly keyed hasher (no RNG dependency needed for ids and
-/// sample positions).
+/// A random `u64` from the standard library's randomly keyed hasher (no RNG dependency needed for cursor ids
+/// and RANDOMKEY's choices).
 fn random_u64() -> u64 {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -706,12 +699,7 @@ fn swapdb(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// Runs `f` on OBJECT's key, or replies nil when it is missing (Redis checks the key before anything else).
 fn with_object(ctx: &mut Ctx, args: &mut Args, f: impl FnOnce(&mut Ctx, &MetaView) -> CmdResult) -> CmdResult {
-    let key = args.next_bytes()?;
-    let db = ctx.db();
-    let store = ctx.store;
-    let rec = store.get(db, key)?;
-    ctx.server.stats.hit(rec.is_some());
-    match rec {
+    match lookup_read(ctx, args.next_bytes()?)? {
         Some(r) => f(ctx, &r.view()),
         None => {
             ctx.out.null();

@@ -57,12 +57,25 @@ async fn read_loop<R: AsyncRead + Unpin>(
         if buf.capacity() - buf.len() < READ_CHUNK / 4 {
             buf.reserve(READ_CHUNK);
         }
+        // `timeout` (seconds, 0 = never) closes a client that sends nothing for that long, as in Redis.
+        let idle_limit = server.idle_timeout_secs.load(Ordering::Relaxed);
+        let idle = async {
+            if idle_limit == 0 {
+                std::future::pending::<()>().await
+            } else {
+                tokio::time::sleep(std::time::Duration::from_secs(idle_limit)).await
+            }
+        };
         let n = tokio::select! {
             r = reader.read_buf(&mut buf) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             },
             _ = info.kill_signal.notified() => return,
+            _ = idle, if !info.blocked.load(Ordering::Relaxed) => {
+                info.kill();
+                return;
+            }
         };
         server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
         let parser = RequestParser::new(server.max_bulk_len.load(Ordering::Relaxed));

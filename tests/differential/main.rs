@@ -1,0 +1,262 @@
+//! Differential tester: sends the same generated command sequences to SableDB and to a real redis-server 7.0
+//! and compares the replies byte for byte (see docs/compatibility.md).
+//!
+//! Usage (arguments after `--` of `cargo test --release -p sabledb --test differential`):
+//! - `--seed S[,S…]` seeds to run (repeatable; default: a fixed list, bounded by `--time`),
+//! - `--count N` commands per seed, `--time SECS` bound on the comparison time, `--resp 2|3|both`,
+//! - `--keep-going` after a mismatch, start over from FLUSHALL and keep looking (one report per distinct
+//!   mismatch) instead of stopping, `--shrink-time SECS` time budget for shrinking one mismatch.
+//!
+//! The process exits non-zero when any reply differed or the COMMAND table check failed. Modules: [`conn`]
+//! (server processes, raw RESP), [`gen`] (the generator, one function per command family), [`compare`]
+//! (running commands, the allowed normalisations), [`shrink`] (delta debugging), [`shape`] (COMMAND check).
+
+#[path = "../integration/common.rs"]
+mod common;
+mod compare;
+mod conn;
+mod gen;
+mod shape;
+mod shrink;
+
+use std::collections::HashSet;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use compare::{run_sequence, Mismatch, Outcome};
+use conn::{escape, Pair};
+use gen::Cmd;
+
+/// The seeds a plain `cargo test` runs, each in RESP2 and RESP3, with [`DEFAULT_COUNT`] commands.
+const DEFAULT_SEEDS: &[u64] = &[1, 2, 3, 4, 5, 6];
+const DEFAULT_COUNT: usize = 4000;
+/// The default run's time bound, sized for ~45–60 s on a 2-core machine including server start-up.
+const DEFAULT_TIME: Duration = Duration::from_secs(50);
+const DEFAULT_SHRINK_TIME: Duration = Duration::from_secs(60);
+
+struct Opts {
+    seeds: Vec<u64>,
+    count: usize,
+    time: Option<Duration>,
+    protocols: Vec<bool>,
+    keep_going: bool,
+    shrink_time: Duration,
+}
+
+/// What to do, from the command line. Options libtest would take (cargo passes them to every test target) are
+/// tolerated; a name filter that does not select "differential" skips the run.
+enum Parsed {
+    Run(Opts),
+    Skip,
+    List,
+}
+
+fn parse(args: &[String]) -> Result<Parsed, String> {
+    let mut opts = Opts {
+        seeds: Vec::new(),
+        count: DEFAULT_COUNT,
+        time: None,
+        protocols: vec![false, true],
+        keep_going: false,
+        shrink_time: DEFAULT_SHRINK_TIME,
+    };
+    let mut filters = Vec::new();
+    let (mut exact, mut list, mut ignored_only) = (false, false, false);
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let mut value = |what: &str| inline.clone().or_else(|| it.next().cloned()).ok_or(format!("{what} needs a value"));
+        match flag {
+            "--seed" => {
+                for s in value("--seed")?.split(',') {
+                    opts.seeds.push(s.trim().parse().map_err(|_| format!("bad seed {s:?}"))?);
+                }
+            }
+            "--count" => opts.count = value("--count")?.parse().map_err(|_| "bad --count")?,
+            "--time" => opts.time = Some(Duration::from_secs_f64(value("--time")?.parse().map_err(|_| "bad --time")?)),
+            "--shrink-time" => {
+                opts.shrink_time = Duration::from_secs_f64(value("--shrink-time")?.parse().map_err(|_| "bad --shrink-time")?)
+            }
+            "--resp" => {
+                opts.protocols = match value("--resp")?.as_str() {
+                    "2" => vec![false],
+                    "3" => vec![true],
+                    "both" => vec![false, true],
+                    other => return Err(format!("--resp takes 2, 3 or both, not {other:?}")),
+                }
+            }
+            "--keep-going" => opts.keep_going = true,
+            "--list" => list = true,
+            "--exact" => exact = true,
+            "--ignored" => ignored_only = true,
+            "--test-threads" | "--skip" | "--color" | "--format" | "--logfile" | "--shuffle-seed" | "-Z" => {
+                value(flag)?;
+            }
+            f if f.starts_with('-') => {}
+            filter => filters.push(filter.to_string()),
+        }
+    }
+    let selected = filters.is_empty()
+        || filters.iter().any(|f| if exact { f == "differential" } else { "differential".contains(f.as_str()) });
+    if list {
+        return Ok(if selected { Parsed::List } else { Parsed::Skip });
+    }
+    if !selected || ignored_only {
+        return Ok(Parsed::Skip);
+    }
+    if opts.seeds.is_empty() {
+        opts.seeds = DEFAULT_SEEDS.to_vec();
+        opts.time = opts.time.or(Some(DEFAULT_TIME));
+    }
+    Ok(Parsed::Run(opts))
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let opts = match parse(&args) {
+        Ok(Parsed::Run(o)) => o,
+        Ok(Parsed::List) => {
+            println!("differential: test");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Parsed::Skip) => return ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("differential: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut pair = match Pair::start() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("differential: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let failures = run(&mut pair, &opts);
+    drop(pair);
+    if failures == 0 {
+        println!("differential: all replies agree");
+        ExitCode::SUCCESS
+    } else {
+        println!("differential: {failures} failure(s)");
+        ExitCode::FAILURE
+    }
+}
+
+/// Runs the COMMAND table check and every seed; returns the number of failures reported.
+fn run(pair: &mut Pair, opts: &Opts) -> usize {
+    let started = Instant::now();
+    let mut failures = 0;
+    let problems = shape::check(pair);
+    if problems.is_empty() {
+        println!("COMMAND table check: ok");
+    } else {
+        println!("COMMAND table check: {} problem(s)", problems.len());
+        for p in &problems {
+            println!("  {p}");
+        }
+        failures += 1;
+    }
+    let deadline = opts.time.map(|t| started + t);
+    let mut seen = HashSet::new();
+    'seeds: for &seed in &opts.seeds {
+        let cmds = gen::sequence(seed, opts.count);
+        for &resp3 in &opts.protocols {
+            if deadline.is_some_and(|d| Instant::now() > d) {
+                println!("seed {seed} RESP{}: skipped (time bound)", proto(resp3));
+                continue;
+            }
+            pair.resp3 = resp3;
+            let t = Instant::now();
+            let mut start = 0;
+            while start < cmds.len() {
+                match run_sequence(pair, &cmds[start..], deadline) {
+                    Outcome::Clean { ran } => {
+                        let end = start + ran;
+                        let note = if end < cmds.len() { " (stopped by the time bound)" } else { "" };
+                        println!("seed {seed} RESP{}: {end} commands run{note} in {:.1?}", proto(resp3), t.elapsed());
+                        break;
+                    }
+                    Outcome::Setup(e) => {
+                        println!("seed {seed} RESP{}: cannot start the sequence: {e}", proto(resp3));
+                        failures += 1;
+                        break;
+                    }
+                    Outcome::Mismatch(m) => {
+                        let at = start + m.index;
+                        start = at + 1;
+                        if seen.insert(signature(&cmds[at], &m)) {
+                            failures += 1;
+                            report(pair, opts, seed, resp3, at, &cmds[..=at], &m);
+                            if !opts.keep_going {
+                                break 'seeds;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    failures
+}
+
+fn proto(resp3: bool) -> u8 {
+    if resp3 {
+        3
+    } else {
+        2
+    }
+}
+
+/// Groups mismatches for `--keep-going`: the command name and the kind of each reply (the first line of an
+/// error, the type byte otherwise).
+fn signature(cmd: &Cmd, m: &Mismatch) -> String {
+    let kind = |r: &[u8]| -> String {
+        match r.first() {
+            Some(b'-' | b'<') => String::from_utf8_lossy(&r[..r.len().min(32)]).into_owned(),
+            Some(&b) => (b as char).to_string(),
+            None => String::new(),
+        }
+    };
+    format!("{} {} {}", cmd.name(), kind(&m.replies.sable), kind(&m.replies.redis))
+}
+
+/// Shrinks the sequence that led to a mismatch and prints the shortest reproduction found.
+fn report(pair: &mut Pair, opts: &Opts, seed: u64, resp3: bool, at: usize, from: &[Cmd], m: &Mismatch) {
+    let segment = &from[from.len() - 1 - m.index..];
+    println!();
+    println!("=== MISMATCH: seed {seed}, RESP{}, command #{at}: {}", proto(resp3), from[at].cli());
+    print_replies(&m.replies.sable, &m.replies.redis);
+    let t = Instant::now();
+    match shrink::shrink(pair, segment, opts.shrink_time) {
+        Some(s) => {
+            let how = if s.minimal { "" } else { " (shrink time budget ran out; may not be minimal)" };
+            println!(
+                "--- shrunk from {} to {} command(s) in {} replays, {:.1?}{how}; reproduce on empty servers with{}:",
+                segment.len(),
+                s.cmds.len(),
+                s.tries,
+                t.elapsed(),
+                if resp3 { " redis-cli -3" } else { " redis-cli" }
+            );
+            println!("    FLUSHALL");
+            for c in &s.cmds {
+                println!("    {}", c.cli());
+            }
+            print_replies(&s.mismatch.replies.sable, &s.mismatch.replies.redis);
+        }
+        None => println!(
+            "--- did not reproduce when replayed from FLUSHALL (commands {}..={at} of seed {seed})",
+            at - m.index
+        ),
+    }
+    println!();
+}
+
+fn print_replies(sable: &[u8], redis: &[u8]) {
+    println!("    sabledb:      {}", escape(sable));
+    println!("    redis-server: {}", escape(redis));
+}

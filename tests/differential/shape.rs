@@ -1,0 +1,117 @@
+//! The reply-shape check of the command table: for every command (and subcommand) SableDB's COMMAND lists,
+//! `COMMAND INFO name` must give redis-server's arity, flags and key positions; COMMAND COUNT must equal the
+//! number of entries COMMAND returns; and every listed command must answer (not `unknown command`).
+//!
+//! "Answers" is probed with a request that cannot do anything: one argument too many for a fixed arity, or too
+//! few for a minimum arity — both servers must then give the same wrong-arity error, byte for byte. Commands
+//! that accept any number of arguments are sent one junk argument and only checked to be known, except the few
+//! that would end the connection or the server whatever their arguments.
+
+use crate::conn::{elements, escape, integer, is_transport_failure, string, Pair};
+
+/// Accept any argument count and act even when given junk: never sent.
+const NEVER_SEND: &[&str] = &["quit", "shutdown", "failover"];
+
+fn argv(words: &[&[u8]]) -> Vec<Vec<u8>> {
+    words.iter().map(|w| w.to_vec()).collect()
+}
+
+/// The fields of the single entry a `COMMAND INFO name` reply holds.
+fn info_fields(raw: &[u8]) -> Option<Vec<&[u8]>> {
+    let outer = elements(raw, false)?;
+    elements(outer.first()?, false)
+}
+
+/// One listed command: its full name (`parent|sub` for subcommands) and SableDB's arity for it.
+struct Listed {
+    name: String,
+    arity: i64,
+}
+
+/// Problems found; empty when the table matches.
+pub fn check(pair: &mut Pair) -> Vec<String> {
+    pair.resp3 = false;
+    if let Err(e) = pair.reset() {
+        return vec![e];
+    }
+    let all = pair.a.call(&argv(&[b"COMMAND"]));
+    let Some(entries) = elements(&all, false) else {
+        return vec![format!("COMMAND answered {}", escape(&all))];
+    };
+    let mut problems = Vec::new();
+    let count = pair.a.call(&argv(&[b"COMMAND", b"COUNT"]));
+    if integer(&count) != Some(entries.len() as i64) {
+        problems.push(format!("COMMAND COUNT answered {} but COMMAND lists {} entries", escape(&count), entries.len()));
+    }
+    let mut listed = Vec::new();
+    for entry in &entries {
+        let fields = elements(entry, false).unwrap_or_default();
+        let (Some(name), Some(arity)) = (fields.first().and_then(|f| string(f)), fields.get(1).and_then(|f| integer(f)))
+        else {
+            problems.push(format!("malformed COMMAND entry {}", escape(entry)));
+            continue;
+        };
+        listed.push(Listed { name: String::from_utf8_lossy(name).into_owned(), arity });
+        for sub in fields.get(9).and_then(|f| elements(f, false)).unwrap_or_default() {
+            let sub_fields = elements(sub, false).unwrap_or_default();
+            match (sub_fields.first().and_then(|f| string(f)), sub_fields.get(1).and_then(|f| integer(f))) {
+                (Some(name), Some(arity)) => {
+                    listed.push(Listed { name: String::from_utf8_lossy(name).into_owned(), arity })
+                }
+                _ => problems.push(format!("malformed COMMAND subcommand entry {}", escape(sub))),
+            }
+        }
+    }
+    for cmd in &listed {
+        compare_info(pair, &cmd.name, &mut problems);
+        probe(pair, cmd, &mut problems);
+    }
+    problems
+}
+
+/// `COMMAND INFO name` on both servers: arity, flags, first key, last key and key step must be identical.
+fn compare_info(pair: &mut Pair, name: &str, problems: &mut Vec<String>) {
+    let (a, b) = pair.call_both(&argv(&[b"COMMAND", b"INFO", name.as_bytes()]));
+    let (Some(fa), Some(fb)) = (info_fields(&a), info_fields(&b)) else {
+        problems.push(format!("COMMAND INFO {name}: sabledb {} vs redis-server {}", escape(&a), escape(&b)));
+        return;
+    };
+    for (i, what) in [(1, "arity"), (2, "flags"), (3, "first key"), (4, "last key"), (5, "key step")] {
+        let (x, y) = (fa.get(i).copied().unwrap_or_default(), fb.get(i).copied().unwrap_or_default());
+        if x != y {
+            problems.push(format!("COMMAND INFO {name}: {what} is {} on sabledb, {} on redis-server", escape(x), escape(y)));
+        }
+    }
+}
+
+/// Sends `cmd` a harmless request (see the module doc) and checks it is understood.
+fn probe(pair: &mut Pair, cmd: &Listed, problems: &mut Vec<String>) {
+    let words: Vec<&[u8]> = cmd.name.split('|').map(str::as_bytes).collect();
+    let mut req = argv(&words);
+    let forced = if cmd.arity > 0 {
+        while req.len() <= cmd.arity as usize {
+            req.push(b"x".to_vec());
+        }
+        true
+    } else if (-cmd.arity) as usize > req.len() {
+        true
+    } else if NEVER_SEND.contains(&cmd.name.as_str()) {
+        return;
+    } else {
+        req.push(b"__difftest__".to_vec());
+        false
+    };
+    let (a, b) = pair.call_both(&req);
+    let line = req.iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect::<Vec<_>>().join(" ");
+    if a.starts_with(b"-ERR unknown command") || (a.starts_with(b"-ERR unknown subcommand") && words.len() > 1) {
+        problems.push(format!("{line}: listed by COMMAND but sabledb answers {}", escape(&a)));
+    } else if forced && a != b {
+        problems.push(format!("{line}: sabledb {} vs redis-server {}", escape(&a), escape(&b)));
+    }
+    if is_transport_failure(&a) || is_transport_failure(&b) {
+        problems.push(format!("{line}: connection failed: sabledb {} / redis-server {}", escape(&a), escape(&b)));
+        if let Err(e) = pair.reset() {
+            problems.push(e);
+        }
+    }
+}
