@@ -21,8 +21,8 @@ pub struct ClientInfo {
     pub resp: AtomicU8,
     /// Last interaction, ms since the epoch (idle time).
     pub last_active_ms: AtomicU64,
-    /// Name of the last command run (`client|list` style).
-    pub last_cmd: Mutex<&'static str>,
+    /// The last command run: its index in the command table plus one (0: none yet).
+    pub last_cmd: AtomicUsize,
     /// Queries not yet executed and reply bytes not yet written, for CLIENT LIST.
     pub qbuf: AtomicUsize,
     pub omem: AtomicUsize,
@@ -65,7 +65,10 @@ impl ClientInfo {
             self.qbuf.load(Ordering::Relaxed),
             self.omem.load(Ordering::Relaxed),
             16384 + self.omem.load(Ordering::Relaxed),
-            self.last_cmd.lock(),
+            match self.last_cmd.load(Ordering::Relaxed) {
+                0 => "NULL",
+                i => crate::commands::table().entries.get(i - 1).map(|c| c.name.as_str()).unwrap_or("NULL"),
+            },
             self.resp.load(Ordering::Relaxed),
         )
     }
@@ -93,7 +96,7 @@ impl ClientRegistry {
             db: AtomicUsize::new(0),
             resp: AtomicU8::new(2),
             last_active_ms: AtomicU64::new(now_ms()),
-            last_cmd: Mutex::new("NULL"),
+            last_cmd: AtomicUsize::new(0),
             qbuf: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
             blocked: AtomicBool::new(false),

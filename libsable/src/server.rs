@@ -96,7 +96,7 @@ impl Server {
             stats: Stats::default(),
             scan_cursors: ScanCursors::default(),
             started: Instant::now(),
-            run_id: random_hex(40),
+            run_id: crate::util::random_hex(40),
             shutting_down: AtomicBool::new(false),
             last_save: AtomicU64::new(now_ms() / 1000),
             workers,
@@ -165,17 +165,4 @@ impl Server {
                 .unwrap_or_else(|e| tracing::error!("cannot start the WAL syncer: {e}"));
         }
     }
-}
-
-/// A random lowercase hex string (run_id).
-pub fn random_hex(n: usize) -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut out = String::with_capacity(n);
-    while out.len() < n {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(now_ms());
-        out.push_str(&format!("{:016x}", h.finish()));
-    }
-    out.truncate(n);
-    out
 }

@@ -5,7 +5,7 @@
 //! exact bytes each server sent. A connection that fails (closed, timed out, unparseable bytes) yields a
 //! synthetic `<<…>>` reply, which is never valid RESP and therefore always a mismatch.
 
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -14,12 +14,15 @@ use crate::common::{free_port, Server};
 
 /// How long one reply may take before the server is considered stuck.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(3);
+/// The same for FLUSHALL when a sequence starts (it may have a lot to drop).
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// One raw connection.
 pub struct Conn {
     stream: TcpStream,
     buf: Vec<u8>,
     resp3: bool,
+    timeout: Duration,
     /// Set after a transport failure: the stream's position in the reply stream is unknown from then on.
     broken: bool,
 }
@@ -27,9 +30,9 @@ pub struct Conn {
 impl Conn {
     pub fn connect(port: u16) -> std::io::Result<Conn> {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
-        stream.set_read_timeout(Some(REPLY_TIMEOUT))?;
+        stream.set_read_timeout(Some(Duration::from_millis(100)))?;
         stream.set_nodelay(true)?;
-        Ok(Conn { stream, buf: Vec::new(), resp3: false, broken: false })
+        Ok(Conn { stream, buf: Vec::new(), resp3: false, timeout: REPLY_TIMEOUT, broken: false })
     }
 
     /// Writes one request; a failure shows up as the reply of the following [`Conn::read`].
@@ -47,7 +50,7 @@ impl Conn {
         if self.broken {
             return b"<<connection unusable after an earlier failure>>".to_vec();
         }
-        let deadline = Instant::now() + REPLY_TIMEOUT;
+        let deadline = Instant::now() + self.timeout;
         loop {
             match frame_len(&self.buf, self.resp3) {
                 Ok(Some(n)) => return self.buf.drain(..n).collect(),
@@ -55,12 +58,13 @@ impl Conn {
                 Err(e) => return self.fail(format!("invalid RESP{} ({e}) in {}", self.proto(), escape(&self.buf))),
             }
             if Instant::now() > deadline {
-                return self.fail(format!("no complete reply within {REPLY_TIMEOUT:?}; have {}", escape(&self.buf)));
+                return self.fail(format!("no complete reply within {:?}; have {}", self.timeout, escape(&self.buf)));
             }
             let mut chunk = [0u8; 65536];
             match self.stream.read(&mut chunk) {
                 Ok(0) => return self.fail(format!("connection closed; have {}", escape(&self.buf))),
                 Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
                 Err(e) => return self.fail(format!("read failed ({e}); have {}", escape(&self.buf))),
             }
         }
@@ -194,6 +198,15 @@ pub fn escape(bytes: &[u8]) -> String {
     s
 }
 
+/// [`escape`], cut short for replies that can be kilobytes long.
+pub fn brief(bytes: &[u8]) -> String {
+    const MAX: usize = 160;
+    if bytes.len() <= MAX {
+        return escape(bytes);
+    }
+    format!("{}… ({} bytes)", escape(&bytes[..MAX]), bytes.len())
+}
+
 /// A redis-server process with a temporary working directory, no persistence.
 pub struct RedisServer {
     child: Child,
@@ -268,7 +281,9 @@ impl Pair {
         };
         self.b = Conn::connect(self.redis.port).map_err(|e| format!("reconnect to redis-server: {e}"))?;
         for (who, c) in [("sabledb", &mut self.a), ("redis-server", &mut self.b)] {
+            c.timeout = FLUSH_TIMEOUT;
             let r = c.call(&[b"FLUSHALL".to_vec()]);
+            c.timeout = REPLY_TIMEOUT;
             if r != b"+OK\r\n" {
                 return Err(format!("{who}: FLUSHALL answered {}", escape(&r)));
             }

@@ -515,12 +515,20 @@ fn lcs(g: &mut Gen, k: Vec<u8>) -> Cmd {
     c
 }
 
-/// A bit offset: small, sometimes negative, past 2^32 bits, or malformed.
-fn bit_offset(g: &mut Gen) -> Vec<u8> {
+/// A bit offset: small, sometimes negative, past 2^32 bits, or malformed. Only reads get the largest valid
+/// offset: writing there makes Redis allocate a 512 MB string.
+fn bit_offset(g: &mut Gen, read: bool) -> Vec<u8> {
     match g.below(10) {
         0..=7 => g.range(0, 70).to_string().into_bytes(),
-        8 => g.pick(&["-1", "4294967295", "4294967296", "9223372036854775807"]).as_bytes().to_vec(),
-        _ => g.pick(BAD_INTS).as_bytes().to_vec(),
+        8 if read && g.pct(30) => b"4294967295".to_vec(),
+        8 => g.pick(&["-1", "4294967296", "9223372036854775807"]).as_bytes().to_vec(),
+        // 2^31 is a valid offset too (a 256 MB string): reads only.
+        _ => loop {
+            let v = g.pick(BAD_INTS);
+            if read || v != "2147483648" {
+                break v.as_bytes().to_vec();
+            }
+        },
     }
 }
 
@@ -530,9 +538,9 @@ pub fn bitmaps(g: &mut Gen) -> Cmd {
     match g.below(12) {
         0..=2 => {
             let bit = if g.pct(90) { g.pick(&["0", "1"]) } else { g.pick(&["2", "-1", "abc", ""]) };
-            Cmd::new("SETBIT").arg(k).arg(bit_offset(g)).arg(bit)
+            Cmd::new("SETBIT").arg(k).arg(bit_offset(g, false)).arg(bit)
         }
-        3 => Cmd::new("GETBIT").arg(k).arg(bit_offset(g)),
+        3 => Cmd::new("GETBIT").arg(k).arg(bit_offset(g, true)),
         4 | 5 => {
             let mut c = Cmd::new("BITCOUNT").arg(k);
             if g.pct(70) {

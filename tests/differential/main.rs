@@ -33,6 +33,8 @@ const DEFAULT_COUNT: usize = 4000;
 /// The default run's time bound, sized for ~45–60 s on a 2-core machine including server start-up.
 const DEFAULT_TIME: Duration = Duration::from_secs(50);
 const DEFAULT_SHRINK_TIME: Duration = Duration::from_secs(60);
+/// COMMAND table problems printed (a broken COMMAND INFO produces one per command).
+const MAX_SHAPE_PROBLEMS: usize = 40;
 
 struct Opts {
     seeds: Vec<u64>,
@@ -155,8 +157,11 @@ fn run(pair: &mut Pair, opts: &Opts) -> usize {
         println!("COMMAND table check: ok");
     } else {
         println!("COMMAND table check: {} problem(s)", problems.len());
-        for p in &problems {
+        for p in problems.iter().take(MAX_SHAPE_PROBLEMS) {
             println!("  {p}");
+        }
+        if problems.len() > MAX_SHAPE_PROBLEMS {
+            println!("  … and {} more", problems.len() - MAX_SHAPE_PROBLEMS);
         }
         failures += 1;
     }
@@ -172,12 +177,19 @@ fn run(pair: &mut Pair, opts: &Opts) -> usize {
             pair.resp3 = resp3;
             let t = Instant::now();
             let mut start = 0;
+            let mut repeats = 0;
             while start < cmds.len() {
                 match run_sequence(pair, &cmds[start..], deadline) {
                     Outcome::Clean { ran } => {
                         let end = start + ran;
-                        let note = if end < cmds.len() { " (stopped by the time bound)" } else { "" };
-                        println!("seed {seed} RESP{}: {end} commands run{note} in {:.1?}", proto(resp3), t.elapsed());
+                        let mut note = String::new();
+                        if repeats > 0 {
+                            note += &format!(", {repeats} mismatch(es) like earlier ones not reported again");
+                        }
+                        if end < cmds.len() {
+                            note += " (stopped by the time bound)";
+                        }
+                        println!("seed {seed} RESP{}: {end} commands run in {:.1?}{note}", proto(resp3), t.elapsed());
                         break;
                     }
                     Outcome::Setup(e) => {
@@ -194,6 +206,8 @@ fn run(pair: &mut Pair, opts: &Opts) -> usize {
                             if !opts.keep_going {
                                 break 'seeds;
                             }
+                        } else {
+                            repeats += 1;
                         }
                     }
                 }

@@ -7,7 +7,7 @@
 //! that accept any number of arguments are sent one junk argument and only checked to be known, except the few
 //! that would end the connection or the server whatever their arguments.
 
-use crate::conn::{elements, escape, integer, is_transport_failure, string, Pair};
+use crate::conn::{brief, elements, escape, integer, is_transport_failure, string, Pair};
 
 /// Accept any argument count and act even when given junk: never sent.
 const NEVER_SEND: &[&str] = &["quit", "shutdown", "failover"];
@@ -16,10 +16,14 @@ fn argv(words: &[&[u8]]) -> Vec<Vec<u8>> {
     words.iter().map(|w| w.to_vec()).collect()
 }
 
-/// The fields of the single entry a `COMMAND INFO name` reply holds.
-fn info_fields(raw: &[u8]) -> Option<Vec<&[u8]>> {
+/// The fields of the single entry a `COMMAND INFO name` reply holds, if it is the entry of `name`.
+fn info_fields<'a>(raw: &'a [u8], name: &str) -> Option<Vec<&'a [u8]>> {
     let outer = elements(raw, false)?;
-    elements(outer.first()?, false)
+    if outer.len() != 1 {
+        return None;
+    }
+    let fields = elements(outer[0], false)?;
+    (string(fields.first()?)? == name.as_bytes()).then_some(fields)
 }
 
 /// One listed command: its full name (`parent|sub` for subcommands) and SableDB's arity for it.
@@ -36,19 +40,19 @@ pub fn check(pair: &mut Pair) -> Vec<String> {
     }
     let all = pair.a.call(&argv(&[b"COMMAND"]));
     let Some(entries) = elements(&all, false) else {
-        return vec![format!("COMMAND answered {}", escape(&all))];
+        return vec![format!("COMMAND answered {}", brief(&all))];
     };
     let mut problems = Vec::new();
     let count = pair.a.call(&argv(&[b"COMMAND", b"COUNT"]));
     if integer(&count) != Some(entries.len() as i64) {
-        problems.push(format!("COMMAND COUNT answered {} but COMMAND lists {} entries", escape(&count), entries.len()));
+        problems.push(format!("COMMAND COUNT answered {} but COMMAND lists {} entries", brief(&count), entries.len()));
     }
     let mut listed = Vec::new();
     for entry in &entries {
         let fields = elements(entry, false).unwrap_or_default();
         let (Some(name), Some(arity)) = (fields.first().and_then(|f| string(f)), fields.get(1).and_then(|f| integer(f)))
         else {
-            problems.push(format!("malformed COMMAND entry {}", escape(entry)));
+            problems.push(format!("malformed COMMAND entry {}", brief(entry)));
             continue;
         };
         listed.push(Listed { name: String::from_utf8_lossy(name).into_owned(), arity });
@@ -58,7 +62,7 @@ pub fn check(pair: &mut Pair) -> Vec<String> {
                 (Some(name), Some(arity)) => {
                     listed.push(Listed { name: String::from_utf8_lossy(name).into_owned(), arity })
                 }
-                _ => problems.push(format!("malformed COMMAND subcommand entry {}", escape(sub))),
+                _ => problems.push(format!("malformed COMMAND subcommand entry {}", brief(sub))),
             }
         }
     }
@@ -72,8 +76,8 @@ pub fn check(pair: &mut Pair) -> Vec<String> {
 /// `COMMAND INFO name` on both servers: arity, flags, first key, last key and key step must be identical.
 fn compare_info(pair: &mut Pair, name: &str, problems: &mut Vec<String>) {
     let (a, b) = pair.call_both(&argv(&[b"COMMAND", b"INFO", name.as_bytes()]));
-    let (Some(fa), Some(fb)) = (info_fields(&a), info_fields(&b)) else {
-        problems.push(format!("COMMAND INFO {name}: sabledb {} vs redis-server {}", escape(&a), escape(&b)));
+    let (Some(fa), Some(fb)) = (info_fields(&a, name), info_fields(&b, name)) else {
+        problems.push(format!("COMMAND INFO {name}: sabledb {} vs redis-server {}", brief(&a), brief(&b)));
         return;
     };
     for (i, what) in [(1, "arity"), (2, "flags"), (3, "first key"), (4, "last key"), (5, "key step")] {
@@ -104,12 +108,12 @@ fn probe(pair: &mut Pair, cmd: &Listed, problems: &mut Vec<String>) {
     let (a, b) = pair.call_both(&req);
     let line = req.iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect::<Vec<_>>().join(" ");
     if a.starts_with(b"-ERR unknown command") || (a.starts_with(b"-ERR unknown subcommand") && words.len() > 1) {
-        problems.push(format!("{line}: listed by COMMAND but sabledb answers {}", escape(&a)));
+        problems.push(format!("{line}: listed by COMMAND but sabledb answers {}", brief(&a)));
     } else if forced && a != b {
-        problems.push(format!("{line}: sabledb {} vs redis-server {}", escape(&a), escape(&b)));
+        problems.push(format!("{line}: sabledb {} vs redis-server {}", brief(&a), brief(&b)));
     }
     if is_transport_failure(&a) || is_transport_failure(&b) {
-        problems.push(format!("{line}: connection failed: sabledb {} / redis-server {}", escape(&a), escape(&b)));
+        problems.push(format!("{line}: connection failed: sabledb {} / redis-server {}", brief(&a), brief(&b)));
         if let Err(e) = pair.reset() {
             problems.push(e);
         }

@@ -5,3 +5,4 @@ mod concurrency;
 mod connection;
 mod durability;
 mod keyspace;
+mod strings;

@@ -230,7 +230,6 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 fn client_info(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    *ctx.client.info.last_cmd.lock() = "client|info";
     let line = ctx.client.info.describe() + "\n";
     ctx.out.verbatim(&line);
     Ok(())

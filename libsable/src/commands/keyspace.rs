@@ -7,8 +7,7 @@
 //! have to follow their record.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use parking_lot::Mutex;
 
@@ -19,7 +18,7 @@ use crate::resp::reply::Reply;
 use crate::storage::encoding::{with_expire, MetaView};
 use crate::storage::{Existing, KeyType, Txn};
 use crate::util::glob::{glob_match, is_match_all};
-use crate::util::{now_ms, parse_i64};
+use crate::util::{now_ms, parse_i64, random_u64};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("del", del),
@@ -494,14 +493,6 @@ impl ScanCursors {
 
 /// A random `u64` from the standard library's randomly keyed hasher (no RNG dependency needed for cursor ids
 /// and RANDOMKEY's choices).
-fn random_u64() -> u64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.write_u64(now_ms());
-    h.finish()
-}
-
 fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let cursor = parse_cursor(args.next_bytes()?).ok_or_else(|| CmdError::err("invalid cursor"))?;
     let (mut count, mut pattern, mut type_name) = (10i64, None, None);

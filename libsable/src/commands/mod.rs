@@ -99,6 +99,8 @@ pub struct Command {
     /// Subcommand name → index in the table.
     pub subcommands: HashMap<String, usize>,
     pub stats: CmdStats,
+    /// Position in [`CommandTable::entries`].
+    pub index: usize,
 }
 
 impl Command {
@@ -166,6 +168,7 @@ impl CommandTable {
             meta,
             subcommands: HashMap::new(),
             stats: CmdStats::default(),
+            index: self.entries.len(),
         };
         self.entries.push(entry);
         self.by_name.insert(name.to_string(), self.entries.len() - 1);
@@ -259,6 +262,7 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
         return;
     }
     let Some(handler) = cmd.handler else { return };
+    client.info.last_cmd.store(cmd.index + 1, Ordering::Relaxed);
     let skip = if cmd.name.contains('|') { 2 } else { 1 };
     let mut args = Args::new(argv, skip);
     let start = Instant::now();
@@ -269,17 +273,11 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
     let usec = start.elapsed().as_micros() as u64;
     cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
     cmd.stats.usec.fetch_add(usec, Ordering::Relaxed);
-    *client.info.last_cmd.lock() = table_name(cmd);
     if let Err(e) = result {
         cmd.stats.failed.fetch_add(1, Ordering::Relaxed);
         server.stats.record_error(&e);
         out.error(&e.message());
     }
-}
-
-/// The `'static` name of a table entry (entries live as long as the process).
-fn table_name(cmd: &'static Command) -> &'static str {
-    cmd.name.as_str()
 }
 
 #[cfg(test)]

@@ -491,8 +491,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             None => long_double::ZERO,
         };
         let by = long_double::parse(by).ok_or(CmdError::NotFloat)?;
-        let sum = long_double::add(cur, by)
-            .ok_or_else(|| CmdError::err("increment would produce NaN or Infinity"))?;
+        let sum = long_double::add(cur, by).ok_or_else(|| CmdError::err("increment would produce NaN or Infinity"))?;
         let text = long_double::format(sum);
         Ok((Some(text.clone().into_bytes()), text))
     })?;
@@ -637,7 +636,11 @@ fn lcs_compute(a: &[u8], b: &[u8], min_len: u64) -> Option<LcsResult> {
             if let Some((a_start, a_end, b_start, b_end)) = run.take() {
                 let len = (a_end - a_start + 1) as u32;
                 if min_len == 0 || len as u64 >= min_len {
-                    matches.push(LcsMatch { a: (a_start as u32, a_end as u32), b: (b_start as u32, b_end as u32), len });
+                    matches.push(LcsMatch {
+                        a: (a_start as u32, a_end as u32),
+                        b: (b_start as u32, b_end as u32),
+                        len,
+                    });
                 }
             }
         }
@@ -767,8 +770,7 @@ mod long_double {
     /// `mant / 2^shift` as an integer part and 17 decimal digits, rounded half to even as glibc's printf does.
     fn fixed17(mant: u64, shift: u32) -> (u64, u64) {
         const SCALE: u128 = 100_000_000_000_000_000;
-        let (mut int_part, frac) =
-            if shift < 64 { (mant >> shift, mant & ((1u64 << shift) - 1)) } else { (0, mant) };
+        let (mut int_part, frac) = if shift < 64 { (mant >> shift, mant & ((1u64 << shift) - 1)) } else { (0, mant) };
         // frac × 10^17 < 2^121: when shift ≥ 122 the fraction rounds to zero.
         if shift >= 122 {
             return (int_part, 0);
@@ -849,7 +851,8 @@ mod long_double {
             for ok in ["1", "+1", "-1.", ".5", "1e5", "1E+5", "0x1p3", "0X.8P1", "inf", "-Infinity", "1e-4940"] {
                 assert!(parse(ok.as_bytes()).is_some(), "{ok}");
             }
-            for bad in ["", " 1", "1 ", "1e", "1e+", ".", "e5", "0x", "0x1p", "nan", "-nan", "1e5000", "1e-5000", "--1"] {
+            for bad in ["", " 1", "1 ", "1e", "1e+", ".", "e5", "0x", "0x1p", "nan", "-nan", "1e5000", "1e-5000", "--1"]
+            {
                 assert!(parse(bad.as_bytes()).is_none(), "{bad}");
             }
             assert!(add(parse(b"inf").unwrap(), ZERO).is_none());

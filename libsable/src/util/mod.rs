@@ -138,6 +138,28 @@ pub fn now_us() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0)
 }
 
+/// A random number from the standard library's per-process random hasher keys, mixed with a counter and the
+/// clock: unpredictable enough for cursors, run ids and RANDOMKEY, and no extra dependency.
+pub fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    h.write_u64(now_us());
+    h.finish()
+}
+
+/// A random lowercase hex string of `n` characters (run ids).
+pub fn random_hex(n: usize) -> String {
+    let mut out = String::with_capacity(n + 16);
+    while out.len() < n {
+        out.push_str(&format!("{:016x}", random_u64()));
+    }
+    out.truncate(n);
+    out
+}
+
 /// ASCII case-insensitive comparison without allocating.
 pub fn eq_ic(a: &[u8], b: &[u8]) -> bool {
     a.eq_ignore_ascii_case(b)
