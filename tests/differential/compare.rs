@@ -96,7 +96,7 @@ fn scan_union(conn: &mut Conn, cmd: &Cmd, first: Vec<u8>) -> Vec<u8> {
     let mut keys: Vec<Vec<u8>> = Vec::new();
     let mut reply = first;
     // A few hundred keys at most, so even COUNT 1 ends well within this many pages.
-    for _page in 0..1000 {
+    for _page in 0..500 {
         let page = elements(&reply, resp3).filter(|e| e.len() == 2);
         let Some(page) = page else {
             return format!("<INVALID SCAN page: {}>", escape(&reply)).into_bytes();
@@ -124,7 +124,7 @@ fn scan_union(conn: &mut Conn, cmd: &Cmd, first: Vec<u8>) -> Vec<u8> {
             return format!("<SCAN continuation failed: {}>", escape(&reply)).into_bytes();
         }
     }
-    b"<SCAN did not reach cursor 0 in 1000 pages>".to_vec()
+    b"<SCAN did not reach cursor 0 in 500 pages>".to_vec()
 }
 
 /// The first disagreement in a sequence.

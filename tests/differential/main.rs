@@ -5,7 +5,8 @@
 //! - `--seed S[,S…]` seeds to run (repeatable; default: a fixed list, bounded by `--time`),
 //! - `--count N` commands per seed, `--time SECS` bound on the comparison time, `--resp 2|3|both`,
 //! - `--keep-going` after a mismatch, start over from FLUSHALL and keep looking (one report per distinct
-//!   mismatch) instead of stopping, `--shrink-time SECS` time budget for shrinking one mismatch.
+//!   mismatch) instead of stopping, `--shrink-time SECS` time budget for shrinking one mismatch,
+//! - `--exclude NAME[,NAME…]` drop these commands from the generated sequences (to look past a known mismatch).
 //!
 //! The process exits non-zero when any reply differed or the COMMAND table check failed. Modules: [`conn`]
 //! (server processes, raw RESP), [`gen`] (the generator, one function per command family), [`compare`]
@@ -24,7 +25,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use compare::{run_sequence, Mismatch, Outcome};
-use conn::{escape, Pair};
+use conn::{brief, escape, Pair};
 use gen::Cmd;
 
 /// The seeds a plain `cargo test` runs, each in RESP2 and RESP3, with [`DEFAULT_COUNT`] commands.
@@ -43,6 +44,8 @@ struct Opts {
     protocols: Vec<bool>,
     keep_going: bool,
     shrink_time: Duration,
+    /// Upper-case command names removed from the generated sequences.
+    exclude: Vec<String>,
 }
 
 /// What to do, from the command line. Options libtest would take (cargo passes them to every test target) are
@@ -61,6 +64,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
         protocols: vec![false, true],
         keep_going: false,
         shrink_time: DEFAULT_SHRINK_TIME,
+        exclude: Vec::new(),
     };
     let mut filters = Vec::new();
     let (mut exact, mut list, mut ignored_only) = (false, false, false);
@@ -91,6 +95,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
                 }
             }
             "--keep-going" => opts.keep_going = true,
+            "--exclude" => opts.exclude.extend(value("--exclude")?.split(',').map(|n| n.trim().to_ascii_uppercase())),
             "--list" => list = true,
             "--exact" => exact = true,
             "--ignored" => ignored_only = true,
@@ -168,7 +173,8 @@ fn run(pair: &mut Pair, opts: &Opts) -> usize {
     let deadline = opts.time.map(|t| started + t);
     let mut seen = HashSet::new();
     'seeds: for &seed in &opts.seeds {
-        let cmds = gen::sequence(seed, opts.count);
+        let mut cmds = gen::sequence(seed, opts.count);
+        cmds.retain(|c| !opts.exclude.contains(&c.name()));
         for &resp3 in &opts.protocols {
             if deadline.is_some_and(|d| Instant::now() > d) {
                 println!("seed {seed} RESP{}: skipped (time bound)", proto(resp3));
@@ -208,6 +214,13 @@ fn run(pair: &mut Pair, opts: &Opts) -> usize {
                             }
                         } else {
                             repeats += 1;
+                            println!(
+                                "  (like an earlier mismatch) seed {seed} RESP{} #{at}: {}: sabledb {} / redis-server {}",
+                                proto(resp3),
+                                cmds[at].cli(),
+                                brief(&m.replies.sable),
+                                brief(&m.replies.redis)
+                            );
                         }
                     }
                 }

@@ -115,14 +115,15 @@ impl Command {
     }
 
     pub fn is_container(&self) -> bool {
-        self.handler.is_none()
+        !self.subcommands.is_empty()
     }
 }
 
 /// Every implemented command, by name.
 pub struct CommandTable {
     pub entries: Vec<Command>,
-    by_name: HashMap<String, usize>,
+    /// Looked up on every command: FxHash over trusted names (the table's own), not SipHash.
+    by_name: rustc_hash::FxHashMap<String, usize>,
     pub redis_version: String,
 }
 
@@ -136,13 +137,19 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
 impl CommandTable {
     fn build() -> CommandTable {
         let catalog = load_catalog();
-        let mut table = CommandTable { entries: Vec::new(), by_name: HashMap::new(), redis_version: catalog.redis_version };
+        let mut table =
+            CommandTable { entries: Vec::new(), by_name: Default::default(), redis_version: catalog.redis_version };
         for &(name, handler) in all_handlers() {
             let parent = name.split_once('|').map(|(p, _)| p);
             if let Some(parent) = parent {
                 if !table.by_name.contains_key(parent) {
                     table.add(parent, None, &catalog.commands);
                 }
+            }
+            // A container registered earlier by one of its subcommands may also have a handler of its own.
+            if let Some(&existing) = table.by_name.get(name) {
+                table.entries[existing].handler = Some(handler);
+                continue;
             }
             let idx = table.add(name, Some(handler), &catalog.commands);
             if let Some(parent) = parent {
@@ -221,7 +228,8 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static Command, CmdError> {
             args: argv[1..].iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect(),
         });
     };
-    if !cmd.is_container() {
+    // A bare container with a handler of its own (COMMAND) runs it; otherwise argv[1] names a subcommand.
+    if cmd.subcommands.is_empty() || (argv.len() == 1 && cmd.handler.is_some()) {
         if !cmd.arity_ok(argv.len()) {
             return Err(CmdError::WrongArity(cmd.name.clone()));
         }

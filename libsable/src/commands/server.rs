@@ -18,8 +18,8 @@ use super::meta::MetaValue;
 use super::{table, Args, CmdError, CmdResult, Command, Ctx, Handler};
 use crate::config::Config;
 use crate::resp::reply::Reply;
-use crate::util::random_hex;
 use crate::util::glob::glob_match;
+use crate::util::random_hex;
 use crate::util::{eq_ic, now_ms, now_us, parse_i64};
 
 pub const HANDLERS: &[(&str, Handler)] = &[

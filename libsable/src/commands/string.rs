@@ -100,17 +100,6 @@ fn get(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(())
 }
 
-/// Converts a relative or absolute expiry argument to an absolute ms time, with Redis' range checks.
-pub fn expiry_from(value: i64, unit_ms: i64, absolute: bool, cmd: &str) -> CmdResult<u64> {
-    let invalid = || CmdError::err(format!("invalid expire time in '{cmd}' command"));
-    if value <= 0 {
-        return Err(invalid());
-    }
-    let ms = value.checked_mul(unit_ms).ok_or_else(invalid)?;
-    let at = if absolute { ms } else { (now_ms() as i64).checked_add(ms).ok_or_else(invalid)? };
-    Ok(at as u64)
-}
-
 /// The expiry options of SET and GETEX.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum ExpireOpt {
@@ -124,7 +113,8 @@ impl ExpireOpt {
     const ALL: [(&'static str, ExpireOpt); 4] =
         [("EX", ExpireOpt::Ex), ("PX", ExpireOpt::Px), ("EXAT", ExpireOpt::ExAt), ("PXAT", ExpireOpt::PxAt)];
 
-    /// The absolute expiry in ms for the option's argument.
+    /// The absolute expiry in ms for the option's argument, with Redis' range checks (`cmd` names the command in
+    /// the error).
     fn at(self, raw: &[u8], cmd: &str) -> CmdResult<u64> {
         let v = parse_i64(raw).ok_or(CmdError::NotInteger)?;
         let (unit, absolute) = match self {
@@ -133,7 +123,13 @@ impl ExpireOpt {
             ExpireOpt::ExAt => (1000, true),
             ExpireOpt::PxAt => (1, true),
         };
-        expiry_from(v, unit, absolute, cmd)
+        let invalid = || CmdError::err(format!("invalid expire time in '{cmd}' command"));
+        if v <= 0 {
+            return Err(invalid());
+        }
+        let ms = v.checked_mul(unit).ok_or_else(invalid)?;
+        let at = if absolute { ms } else { (now_ms() as i64).checked_add(ms).ok_or_else(invalid)? };
+        Ok(at as u64)
     }
 }
 
@@ -371,7 +367,7 @@ fn msetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// MSET / MSETNX: all keys locked together and written in one transaction.
 fn mset_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
     let rest = args.rest();
-    if rest.len() % 2 != 0 {
+    if !rest.len().is_multiple_of(2) {
         return Err(CmdError::WrongArity(ctx.cmd.name.clone()));
     }
     // Redis sets the pairs in order, so the last value of a repeated key wins; each key is written once.

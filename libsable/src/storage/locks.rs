@@ -5,7 +5,7 @@
 //! Inside a write scope (see [`super::scope`]) a released guard hands its stripes to the scope, which keeps them
 //! until its batch is committed.
 
-use std::hash::{BuildHasher, Hasher};
+use std::hash::Hasher;
 
 use parking_lot::lock_api::RawMutex as _;
 use parking_lot::RawMutex;
@@ -16,7 +16,6 @@ const STRIPES: usize = 4096;
 
 pub struct ShardLocks {
     stripes: Vec<RawMutex>,
-    hasher: std::collections::hash_map::RandomState,
 }
 
 /// Holds the stripes a command locked; dropping it releases them (or gives them to the open scope).
@@ -46,11 +45,13 @@ impl Default for ShardLocks {
 
 impl ShardLocks {
     pub fn new() -> Self {
-        Self { stripes: (0..STRIPES).map(|_| RawMutex::INIT).collect(), hasher: Default::default() }
+        Self { stripes: (0..STRIPES).map(|_| RawMutex::INIT).collect() }
     }
 
+    /// A fast non-cryptographic hash: a client can at worst make its own keys share a stripe (contention, never
+    /// incorrectness), so SipHash's flooding resistance is not worth its cost on every write.
     fn stripe(&self, key: &[u8]) -> usize {
-        let mut h = self.hasher.build_hasher();
+        let mut h = rustc_hash::FxHasher::default();
         h.write(key);
         (h.finish() as usize) % STRIPES
     }

@@ -14,7 +14,6 @@
 //! MULTI/EXEC its single write batch.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use rocksdb::WriteBatch;
@@ -26,7 +25,7 @@ pub(crate) struct Scope {
     pub store: Arc<Store>,
     pub batch: WriteBatch,
     /// `[column family tag][key]` → the value written (None: deleted), for reads inside the scope.
-    pub overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    pub overlay: rustc_hash::FxHashMap<Vec<u8>, Option<Vec<u8>>>,
     /// (physical db, key count delta, expire count delta)
     pub deltas: Vec<(u16, i64, i64)>,
     /// Stripes locked by committed commands of this scope, ascending; released when the scope commits.
@@ -57,7 +56,7 @@ pub fn begin(store: &Arc<Store>) {
             *s = Some(Scope {
                 store: store.clone(),
                 batch: WriteBatch::default(),
-                overlay: HashMap::new(),
+                overlay: Default::default(),
                 deltas: Vec::new(),
                 held: Vec::new(),
                 error: None,

@@ -1,0 +1,483 @@
+//! Server and introspection commands: COMMAND, INFO, CONFIG, TIME, LASTSAVE, SHUTDOWN, FUNCTION. Exact replies
+//! were taken from redis-server 7.0.15.
+
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::common::{free_port, Server, BIN};
+
+/// The bulk strings of a flat RESP2 array reply of bulk strings (COMMAND LIST, CONFIG GET).
+fn bulks(reply: &str) -> Vec<String> {
+    let lines: Vec<&str> = reply.split("\r\n").collect();
+    lines.iter().zip(lines.iter().skip(1)).filter(|(h, _)| h.starts_with('$')).map(|(_, v)| v.to_string()).collect()
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+const GET_INFO: &str = "*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n\
++@string\r\n+@fast\r\n*0\r\n*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n*4\r\n$4\r\n\
+type\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n\
+$4\r\nspec\r\n*6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n";
+
+const GET_INFO_RESP3: &str = "*10\r\n$3\r\nget\r\n:2\r\n~2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n+@read\r\n\
++@string\r\n+@fast\r\n~0\r\n~1\r\n%3\r\n$5\r\nflags\r\n~2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n%2\r\n$4\r\n\
+type\r\n$5\r\nindex\r\n$4\r\nspec\r\n%1\r\n$5\r\nindex\r\n:1\r\n$9\r\nfind_keys\r\n%2\r\n$4\r\ntype\r\n$5\r\nrange\r\n\
+$4\r\nspec\r\n%3\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n~0\r\n";
+
+const GET_DOCS: &str = "$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n$5\r\nsince\r\n$5\r\n\
+1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n*6\r\n$4\r\nname\r\n\
+$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n";
+
+const GET_DOCS_RESP3: &str = "%1\r\n$3\r\nget\r\n%5\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n$5\r\n\
+since\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$4\r\nO(1)\r\n$9\r\narguments\r\n*1\r\n%3\r\n\
+$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\nkey_spec_index\r\n:0\r\n";
+
+const CONFIG_GET_INFO: &str = "*10\r\n$10\r\nconfig|get\r\n:-3\r\n*4\r\n+admin\r\n+noscript\r\n+loading\r\n+stale\r\n\
+:0\r\n:0\r\n:0\r\n*3\r\n+@admin\r\n+@slow\r\n+@dangerous\r\n*0\r\n*0\r\n*0\r\n";
+
+#[test]
+fn command_info_and_docs_match_redis() {
+    let s = Server::start();
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["COMMAND", "INFO", "get"]), format!("*1\r\n{GET_INFO}"));
+    assert_eq!(
+        r.cmd(&["COMMAND", "INFO", "GET", "nosuch", "config|get", "CONFIG|GET", "get|x", "config|", "a|b|c"]),
+        format!("*7\r\n{GET_INFO}$-1\r\n{CONFIG_GET_INFO}{CONFIG_GET_INFO}$-1\r\n$-1\r\n$-1\r\n")
+    );
+    assert_eq!(r.cmd(&["COMMAND", "DOCS", "get"]), format!("*2\r\n{GET_DOCS}"));
+    assert_eq!(r.cmd(&["COMMAND", "DOCS", "nosuch", "get", "other"]), format!("*2\r\n{GET_DOCS}"));
+    assert_eq!(r.cmd(&["COMMAND", "DOCS", "nosuch"]), "*0\r\n");
+    assert_eq!(
+        r.cmd(&["COMMAND", "DOCS", "mset"]),
+        "*2\r\n$4\r\nmset\r\n*10\r\n$7\r\nsummary\r\n$36\r\nSet multiple keys to multiple values\r\n$5\r\nsince\r\n\
+         $5\r\n1.0.1\r\n$5\r\ngroup\r\n$6\r\nstring\r\n$10\r\ncomplexity\r\n$42\r\nO(N) where N is the number of keys to \
+         set.\r\n$9\r\narguments\r\n*1\r\n*8\r\n$4\r\nname\r\n$9\r\nkey_value\r\n$4\r\ntype\r\n$5\r\nblock\r\n$5\r\nflags\r\n\
+         *1\r\n+multiple\r\n$9\r\narguments\r\n*2\r\n*6\r\n$4\r\nname\r\n$3\r\nkey\r\n$4\r\ntype\r\n$3\r\nkey\r\n$14\r\n\
+         key_spec_index\r\n:0\r\n*4\r\n$4\r\nname\r\n$5\r\nvalue\r\n$4\r\ntype\r\n$6\r\nstring\r\n"
+    );
+    r.cmd(&["HELLO", "3"]);
+    assert_eq!(r.cmd(&["COMMAND", "INFO", "get"]), format!("*1\r\n{GET_INFO_RESP3}"));
+    assert_eq!(r.cmd(&["COMMAND", "DOCS", "get"]), GET_DOCS_RESP3);
+    assert_eq!(r.cmd(&["COMMAND", "INFO", "nosuch"]), "*1\r\n_\r\n");
+}
+
+#[test]
+fn containers_advertise_only_implemented_subcommands() {
+    let s = Server::start();
+    let mut r = s.raw();
+    // Redis has nine FUNCTION subcommands; SableDB implements four.
+    let info = r.cmd(&["COMMAND", "INFO", "function"]);
+    assert!(info.starts_with("*1\r\n*10\r\n$8\r\nfunction\r\n:-2\r\n"), "{info}");
+    let mut subs: Vec<String> = bulks(&info).into_iter().filter(|b| b.starts_with("function|")).collect();
+    subs.sort();
+    assert_eq!(subs, ["function|flush", "function|help", "function|list", "function|stats"]);
+    let docs = r.cmd(&["COMMAND", "DOCS", "function"]);
+    assert!(docs.contains("$11\r\nsubcommands\r\n*8\r\n"), "{docs}");
+    assert!(docs.contains("function|stats") && !docs.contains("function|load") && !docs.contains("function|dump"));
+    // What COMMAND DOCS advertises is what runs.
+    for sub in subs {
+        let word = sub.split('|').nth(1).unwrap_or_default().to_string();
+        let reply = r.cmd(&["FUNCTION", &word, "x", "y", "z"]);
+        assert!(!reply.contains("unknown subcommand '"), "{sub}: {reply}");
+    }
+    assert_eq!(r.cmd(&["FUNCTION", "LOAD", "x"]), "-ERR unknown subcommand 'LOAD'. Try FUNCTION HELP.\r\n");
+}
+
+#[test]
+fn command_count_list_and_plain_command_agree() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let count: usize = r.cmd(&["COMMAND", "COUNT"]).trim_start_matches(':').trim_end().parse().expect("integer");
+    let list = bulks(&r.cmd(&["COMMAND", "LIST"]));
+    let top: Vec<&String> = list.iter().filter(|n| !n.contains('|')).collect();
+    assert_eq!(top.len(), count);
+    assert!(count >= 20, "{count}");
+    for must in ["get", "set", "ping", "info", "config", "config|get", "command", "command|docs", "shutdown", "time"] {
+        assert!(list.iter().any(|n| n == must), "{must} missing from COMMAND LIST");
+    }
+    assert!(!list.iter().any(|n| n == "command|getkeysandflags" || n == "function|load"));
+    // Plain COMMAND and COMMAND INFO without names list one entry per top-level command.
+    assert!(r.cmd(&["COMMAND"]).starts_with(&format!("*{count}\r\n*10\r\n")));
+    assert!(r.cmd(&["COMMAND", "INFO"]).starts_with(&format!("*{count}\r\n*10\r\n")));
+    let docs = r.cmd(&["COMMAND", "DOCS"]);
+    assert!(docs.starts_with(&format!("*{}\r\n", 2 * count)), "{}", &docs[..20]);
+    // Every listed command is really there.
+    for name in &list {
+        assert_ne!(r.cmd(&["COMMAND", "INFO", name]), "*1\r\n$-1\r\n", "{name}");
+    }
+    let mut config = bulks(&r.cmd(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "CONFIG*"]));
+    config.sort();
+    assert_eq!(config, ["config", "config|get", "config|help", "config|resetstat", "config|rewrite", "config|set"]);
+    let conn = bulks(&r.cmd(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "CONNECTION"]));
+    assert!(conn.iter().any(|n| n == "ping") && conn.iter().any(|n| n == "command|info"));
+    assert!(!conn.iter().any(|n| n == "get"));
+    assert_eq!(r.cmd(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch"]), "*0\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "LIST", "FILTERBY", "MODULE", "x"]), "*0\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "LIST", "FILTERBY", "foo", "x"]), "-ERR syntax error\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "LIST", "FILTERBY", "aclcat"]), "-ERR syntax error\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "LIST", "foo"]), "-ERR syntax error\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "COUNT", "x"]), "-ERR wrong number of arguments for 'command|count' command\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "nosuch"]), "-ERR unknown subcommand 'nosuch'. Try COMMAND HELP.\r\n");
+    let help = r.cmd(&["COMMAND", "HELP"]);
+    assert!(help.starts_with("*19\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"), "{help}");
+}
+
+#[test]
+fn command_getkeys_uses_key_specs() {
+    let s = Server::start();
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "get", "k"]), "*1\r\n$1\r\nk\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "SET", "k", "v"]), "*1\r\n$1\r\nk\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "mset", "a", "1", "b", "2"]), "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "mset", "a", "1", "b"]), "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "copy", "a", "b", "db", "1"]), "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "object", "encoding", "k"]), "*1\r\n$1\r\nk\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "OBJECT", "ENCODING", "k"]), "*1\r\n$1\r\nk\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "getex", "k", "persist"]), "*1\r\n$1\r\nk\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "nosuch", "x"]), "-ERR Invalid command specified\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "config|get", "x"]), "-ERR Invalid command specified\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "object", "nosuch", "k"]), "-ERR Invalid command specified\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "ping", "x"]), "-ERR The command has no key arguments\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "config", "get", "x"]), "-ERR The command has no key arguments\r\n");
+    assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "command", "info"]), "-ERR The command has no key arguments\r\n");
+    assert_eq!(
+        r.cmd(&["COMMAND", "GETKEYS", "get", "a", "b"]),
+        "-ERR Invalid number of arguments specified for command\r\n"
+    );
+    assert_eq!(
+        r.cmd(&["COMMAND", "GETKEYS", "object", "encoding"]),
+        "-ERR Invalid number of arguments specified for command\r\n"
+    );
+    assert_eq!(
+        r.cmd(&["COMMAND", "GETKEYS", "get"]),
+        "-ERR wrong number of arguments for 'command|getkeys' command\r\n"
+    );
+}
+
+#[test]
+fn info_sections_and_fields() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let headers = |text: &str| -> Vec<String> {
+        text.split("\r\n").filter(|l| l.starts_with("# ")).map(|l| l[2..].to_string()).collect()
+    };
+    let default = r.cmd(&["INFO"]);
+    assert_eq!(
+        headers(&default),
+        [
+            "Server",
+            "Clients",
+            "Memory",
+            "Persistence",
+            "Stats",
+            "Replication",
+            "CPU",
+            "Modules",
+            "Errorstats",
+            "Cluster",
+            "Keyspace"
+        ]
+    );
+    assert!(default.contains("\r\nredis_version:7.0.15\r\n"), "{default}");
+    assert_eq!(headers(&r.cmd(&["INFO", "default"])), headers(&default));
+    let all = r.cmd(&["INFO", "all"]);
+    assert_eq!(headers(&all).len(), headers(&default).len() + 1);
+    assert!(headers(&all).contains(&"Commandstats".to_string()));
+    assert_eq!(headers(&r.cmd(&["INFO", "everything"])), headers(&all));
+    // Sections come out in Redis' order whatever the order asked, and unknown names select nothing.
+    assert_eq!(headers(&r.cmd(&["INFO", "KEYSPACE", "server", "nosuch"])), ["Server", "Keyspace"]);
+    assert_eq!(r.cmd(&["INFO", "nosuch"]), "$0\r\n\r\n");
+    assert_eq!(r.cmd(&["INFO", "cluster"]), "$30\r\n# Cluster\r\ncluster_enabled:0\r\n\r\n");
+    assert_eq!(r.cmd(&["INFO", "keyspace", "modules"]), "$25\r\n# Modules\r\n\r\n# Keyspace\r\n\r\n");
+    r.cmd(&["SET", "a", "1"]);
+    r.cmd(&["SET", "b", "1", "EX", "100"]);
+    r.cmd(&["SELECT", "3"]);
+    r.cmd(&["SET", "c", "1"]);
+    assert_eq!(
+        r.cmd(&["INFO", "keyspace"]),
+        "$80\r\n# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n\r\n"
+    );
+    r.cmd(&["GET", "nosuch"]);
+    r.cmd(&["NOSUCHCOMMAND"]);
+    r.cmd(&["GET"]);
+    let stats = r.cmd(&["INFO", "commandstats", "errorstats"]);
+    let get = stats.split("\r\n").find(|l| l.starts_with("cmdstat_get:")).unwrap_or_default();
+    assert!(get.starts_with("cmdstat_get:calls=1,usec=") && get.ends_with(",rejected_calls=1,failed_calls=0"), "{get}");
+    assert!(stats.contains("\r\ncmdstat_set:calls=3,"), "{stats}");
+    assert!(stats.contains("\r\nerrorstat_ERR:count=2\r\n"), "{stats}");
+    r.cmd(&["HELLO", "3"]);
+    assert_eq!(r.cmd(&["INFO", "cluster"]), "=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n");
+
+    // The `redis` crate parses it; the values are real.
+    let mut conn = s.conn();
+    let info: redis::InfoDict = redis::cmd("INFO").arg("everything").query(&mut conn).expect("INFO");
+    assert_eq!(info.get::<String>("redis_version").as_deref(), Some("7.0.15"));
+    assert_eq!(info.get::<String>("redis_mode").as_deref(), Some("standalone"));
+    assert_eq!(info.get::<String>("role").as_deref(), Some("master"));
+    assert_eq!(info.get::<u16>("tcp_port"), Some(s.port));
+    assert!(info.get::<u32>("process_id").is_some_and(|p| p > 1));
+    assert!(info.get::<u64>("connected_clients").unwrap_or(0) >= 2);
+    assert_eq!(info.get::<u64>("blocked_clients"), Some(0));
+    assert_eq!(info.get::<u64>("maxclients"), Some(10000));
+    let rss = info.get::<u64>("used_memory_rss").unwrap_or(0);
+    assert!(rss > 1 << 20, "rss {rss}");
+    assert_eq!(info.get::<u64>("used_memory"), Some(rss));
+    assert!(info.get::<u64>("used_memory_peak").unwrap_or(0) >= rss);
+    assert!(info.get::<String>("used_memory_human").is_some_and(|h| h.ends_with('M') || h.ends_with('G')));
+    assert_eq!(info.get::<u64>("maxmemory"), Some(0));
+    assert_eq!(info.get::<String>("maxmemory_policy").as_deref(), Some("noeviction"));
+    assert!(info.get::<u64>("rocksdb_block_cache_capacity").unwrap_or(0) > 0);
+    assert_eq!(info.get::<u8>("loading"), Some(0));
+    assert_eq!(info.get::<u8>("aof_enabled"), Some(0));
+    assert!(info.get::<u64>("rdb_last_save_time").unwrap_or(0) > now_secs() - 3600);
+    assert!(info.get::<u64>("total_commands_processed").unwrap_or(0) >= 10);
+    assert!(info.get::<u64>("total_connections_received").unwrap_or(0) >= 2);
+    assert_eq!(info.get::<u64>("keyspace_misses"), Some(1));
+    assert!(info.get::<f64>("used_cpu_user").is_some() && info.get::<f64>("used_cpu_sys_main_thread").is_some());
+    assert!(info.get::<String>("db0").is_some_and(|d| d == "keys=2,expires=1,avg_ttl=0"));
+}
+
+#[test]
+fn config_get_patterns_and_dedupe() {
+    let s = Server::start();
+    let mut r = s.raw();
+    // redis-benchmark asks for these two.
+    assert_eq!(r.cmd(&["CONFIG", "GET", "save"]), "*2\r\n$4\r\nsave\r\n$23\r\n3600 1 300 100 60 10000\r\n");
+    assert_eq!(r.cmd(&["CONFIG", "GET", "appendonly"]), "*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n");
+    // An exact name is answered as given, once.
+    assert_eq!(r.cmd(&["CONFIG", "GET", "MAXMEMORY"]), "*2\r\n$9\r\nMAXMEMORY\r\n$1\r\n0\r\n");
+    assert_eq!(
+        r.cmd(&["CONFIG", "GET", "maxmemory", "MAXMEMORY", "maxmemory"]),
+        "*2\r\n$9\r\nmaxmemory\r\n$1\r\n0\r\n"
+    );
+    assert_eq!(r.cmd(&["CONFIG", "GET", "nosuch"]), "*0\r\n");
+    let mut max: Vec<String> =
+        bulks(&r.cmd(&["CONFIG", "GET", "maxmemory", "MAXMEM*"])).into_iter().step_by(2).collect();
+    max.sort();
+    assert_eq!(
+        max,
+        ["maxmemory", "maxmemory-clients", "maxmemory-eviction-tenacity", "maxmemory-policy", "maxmemory-samples"]
+    );
+    // SableDB's own options are there too, `_` and `-` alike.
+    assert!(r.cmd(&["CONFIG", "GET", "db-path"]).ends_with(&format!("{}\r\n", s.db_path())));
+    assert_eq!(r.cmd(&["CONFIG", "GET", "workers"]), "*2\r\n$7\r\nworkers\r\n$1\r\n2\r\n");
+    let everything = bulks(&r.cmd(&["CONFIG", "GET", "*"]));
+    assert!(everything.len() > 380, "{}", everything.len());
+    r.cmd(&["HELLO", "3"]);
+    assert_eq!(r.cmd(&["CONFIG", "GET", "appendonly"]), "%1\r\n$10\r\nappendonly\r\n$2\r\nno\r\n");
+    assert_eq!(r.cmd(&["CONFIG", "GET", "nosuch"]), "%0\r\n");
+}
+
+#[test]
+fn config_set_is_all_or_nothing() {
+    let s = Server::start();
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["CONFIG", "SET", "maxmemory", "10mb", "hz", "20"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["CONFIG", "GET", "maxmemory"]), "*2\r\n$9\r\nmaxmemory\r\n$8\r\n10485760\r\n");
+    assert_eq!(r.cmd(&["CONFIG", "GET", "hz"]), "*2\r\n$2\r\nhz\r\n$2\r\n20\r\n");
+    let failed =
+        |arg: &str, why: &str| format!("-ERR CONFIG SET failed (possibly related to argument '{arg}') - {why}\r\n");
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "hz", "30", "MAXMEMORY", "foo"]),
+        failed("maxmemory", "argument must be a memory value")
+    );
+    assert_eq!(r.cmd(&["CONFIG", "GET", "hz"]), "*2\r\n$2\r\nhz\r\n$2\r\n20\r\n");
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "appendonly", "maybe"]),
+        failed("appendonly", "argument must be 'yes' or 'no'")
+    );
+    assert_eq!(r.cmd(&["CONFIG", "SET", "hz", "x"]), failed("hz", "argument couldn't be parsed into an integer"));
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "maxmemory-policy", "foo"]),
+        failed(
+            "maxmemory-policy",
+            "argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, \
+             allkeys-lru, allkeys-lfu, allkeys-random, noeviction"
+        )
+    );
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "timeout", "-1"]),
+        failed("timeout", "argument must be between 0 and 2147483647 inclusive")
+    );
+    assert_eq!(r.cmd(&["CONFIG", "SET", "daemonize", "yes"]), failed("daemonize", "can't set immutable config"));
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "maxmemory", "1", "MAXMEMORY", "2"]),
+        failed("MAXMEMORY", "duplicate parameter")
+    );
+    let unknown = "-ERR Unknown option or number of arguments for CONFIG SET - 'nope'\r\n";
+    assert_eq!(r.cmd(&["CONFIG", "SET", "nope", "1", "maxmemory", "1"]), unknown);
+    assert_eq!(r.cmd(&["CONFIG", "SET", "maxmemory", "1", "nope", "1"]), unknown);
+    assert_eq!(r.cmd(&["CONFIG", "SET", "a", "b", "c"]), "-ERR syntax error\r\n");
+    assert_eq!(r.cmd(&["CONFIG", "SET", "a"]), "-ERR wrong number of arguments for 'config|set' command\r\n");
+    assert_eq!(r.cmd(&["CONFIG", "GET", "maxmemory"]), "*2\r\n$9\r\nmaxmemory\r\n$8\r\n10485760\r\n");
+    // A SableDB option that only applies at start-up.
+    assert_eq!(r.cmd(&["CONFIG", "SET", "port", "1"]), failed("port", "can't set immutable config"));
+    // The change takes effect: a password set at run time is required by new connections.
+    assert_eq!(r.cmd(&["CONFIG", "SET", "requirepass", "secret"]), "+OK\r\n");
+    let mut other = s.raw();
+    assert_eq!(other.cmd(&["GET", "k"]), "-NOAUTH Authentication required.\r\n");
+    assert_eq!(other.cmd(&["AUTH", "secret"]), "+OK\r\n");
+    assert_eq!(other.cmd(&["CONFIG", "SET", "requirepass", ""]), "+OK\r\n");
+    assert_eq!(s.raw().cmd(&["GET", "k"]), "$-1\r\n");
+}
+
+#[test]
+fn config_resetstat_rewrite_and_help() {
+    let s = Server::start();
+    let mut r = s.raw();
+    r.cmd(&["SET", "k", "v"]);
+    r.cmd(&["GET"]);
+    assert!(r.cmd(&["INFO", "commandstats"]).contains("cmdstat_set:calls=1"));
+    assert_eq!(r.cmd(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+    let after = r.cmd(&["INFO", "commandstats", "errorstats"]);
+    assert_eq!(headers_and_lines(&after), ["# Commandstats", "cmdstat_config|resetstat:calls=1", "# Errorstats"]);
+    let stats = r.cmd(&["INFO", "stats"]);
+    assert!(stats.contains("\r\ntotal_error_replies:0\r\n") && stats.contains("\r\nkeyspace_hits:0\r\n"), "{stats}");
+    assert_eq!(r.cmd(&["CONFIG", "REWRITE"]), "-ERR The server is running without a config file\r\n");
+    assert_eq!(
+        r.cmd(&["CONFIG", "HELP"]),
+        "*11\r\n+CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+GET <pattern>\r\n\
+         +    Return parameters matching the glob-like <pattern> and their values.\r\n+SET <directive> <value>\r\n\
+         +    Set the configuration <directive> to <value>.\r\n+RESETSTAT\r\n\
+         +    Reset statistics reported by the INFO command.\r\n+REWRITE\r\n+    Rewrite the configuration file.\r\n\
+         +HELP\r\n+    Prints this help.\r\n"
+    );
+}
+
+/// Section headers and the part of each field line before its first `,` (values that vary are cut off).
+fn headers_and_lines(info: &str) -> Vec<String> {
+    info.split("\r\n").skip(1).filter(|l| !l.is_empty()).map(|l| l.split(',').next().unwrap_or(l).to_string()).collect()
+}
+
+/// A sabledb started from an ini file (the harness only passes options), killed on drop.
+struct FromFile(Child);
+
+impl Drop for FromFile {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn config_rewrite_updates_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ini = dir.path().join("sabledb.ini");
+    let port = free_port();
+    let db = dir.path().join("db");
+    std::fs::write(&ini, format!("# my settings\nport = {port}\ndb_path = {}\nmaxmemory = 1mb\n", db.display()))
+        .expect("write ini");
+    let child = Command::new(BIN)
+        .arg(&ini)
+        .args(["--workers", "1", "--log_level", "warn"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start sabledb");
+    let _guard = FromFile(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "sabledb did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let mut r = crate::common::Raw::connect(port);
+    assert_eq!(r.cmd(&["CONFIG", "GET", "maxmemory"]), "*2\r\n$9\r\nmaxmemory\r\n$7\r\n1048576\r\n");
+    let info = r.cmd(&["INFO", "server"]);
+    let canonical = std::fs::canonicalize(&ini).expect("ini path");
+    assert!(info.contains(&format!("\r\nconfig_file:{}\r\n", canonical.display())), "{info}");
+    assert_eq!(r.cmd(&["CONFIG", "SET", "maxmemory", "2mb", "hz", "15"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["CONFIG", "REWRITE"]), "+OK\r\n");
+    let text = std::fs::read_to_string(&ini).expect("read ini");
+    assert!(text.starts_with("# my settings\n"), "{text}");
+    assert!(text.contains("maxmemory = 2097152\n") && text.contains("hz = 15\n"), "{text}");
+}
+
+#[test]
+fn time_and_lastsave() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let reply = r.cmd(&["TIME"]);
+    let parts = bulks(&reply);
+    assert!(reply.starts_with("*2\r\n$10\r\n"), "{reply}");
+    let secs: u64 = parts[0].parse().expect("seconds");
+    let usec: u64 = parts[1].parse().expect("microseconds");
+    assert!(secs.abs_diff(now_secs()) <= 2 && usec < 1_000_000, "{reply}");
+    let last = r.cmd(&["LASTSAVE"]);
+    let last: u64 = last.trim_start_matches(':').trim_end().parse().expect("integer");
+    assert!(last <= now_secs() && last + 60 > now_secs(), "{last}");
+    assert_eq!(r.cmd(&["TIME", "x"]), "-ERR wrong number of arguments for 'time' command\r\n");
+}
+
+#[test]
+fn shutdown_syncs_and_exits() {
+    let mut s = Server::start();
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["SHUTDOWN", "ABORT"]), "-ERR No shutdown in progress.\r\n");
+    assert_eq!(r.cmd(&["SHUTDOWN", "NOSAVE", "SAVE"]), "-ERR syntax error\r\n");
+    assert_eq!(r.cmd(&["SHUTDOWN", "ABORT", "NOW"]), "-ERR syntax error\r\n");
+    assert_eq!(r.cmd(&["SHUTDOWN", "foo"]), "-ERR syntax error\r\n");
+    assert_eq!(r.cmd(&["SET", "kept", "yes"]), "+OK\r\n");
+    r.send(b"*3\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n$3\r\nNOW\r\n");
+    assert!(r.is_closed());
+    assert_eq!(s.wait_exit(), Some(0));
+    s.restart();
+    assert_eq!(s.raw().cmd(&["GET", "kept"]), "$3\r\nyes\r\n");
+}
+
+#[test]
+fn function_without_libraries() {
+    let s = Server::start();
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["FUNCTION", "LIST"]), "*0\r\n");
+    assert_eq!(r.cmd(&["FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "x*"]), "*0\r\n");
+    assert_eq!(r.cmd(&["FUNCTION", "LIST", "LIBRARYNAME"]), "-ERR library name argument was not given\r\n");
+    assert_eq!(r.cmd(&["FUNCTION", "LIST", "withcode", "withcode"]), "-ERR Unknown argument withcode\r\n");
+    assert_eq!(r.cmd(&["FUNCTION", "FLUSH"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["FUNCTION", "FLUSH", "async"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["FUNCTION", "FLUSH", "SYNC"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["FUNCTION", "FLUSH", "foo"]), "-ERR FUNCTION FLUSH only supports SYNC|ASYNC option\r\n");
+    assert_eq!(
+        r.cmd(&["FUNCTION", "Flush", "sync", "sync"]),
+        "-ERR unknown subcommand or wrong number of arguments for 'Flush'. Try FUNCTION HELP.\r\n"
+    );
+    let stats =
+        "$14\r\nrunning_script\r\n$-1\r\n$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n*4\r\n$15\r\nlibraries_count\r\n:0\r\n\
+                 $15\r\nfunctions_count\r\n:0\r\n";
+    assert_eq!(r.cmd(&["FUNCTION", "STATS"]), format!("*4\r\n{stats}"));
+    let help = r.cmd(&["FUNCTION", "HELP"]);
+    assert!(
+        help.starts_with("*24\r\n+FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"),
+        "{help}"
+    );
+    assert!(!help.contains("LOAD") && help.ends_with("+HELP\r\n+    Prints this help.\r\n"));
+    r.cmd(&["HELLO", "3"]);
+    assert_eq!(
+        r.cmd(&["FUNCTION", "STATS"]),
+        "%2\r\n$14\r\nrunning_script\r\n_\r\n$7\r\nengines\r\n%1\r\n$3\r\nLUA\r\n%2\r\n$15\r\nlibraries_count\r\n:0\r\n\
+         $15\r\nfunctions_count\r\n:0\r\n"
+    );
+}
+
+#[test]
+fn redis_cli_and_benchmark_work() {
+    let s = Server::start();
+    assert_eq!(s.cli(&["COMMAND", "COUNT"]).trim(), s.raw().cmd(&["COMMAND", "COUNT"]).trim().trim_start_matches(':'));
+    assert_eq!(s.cli(&["CONFIG", "GET", "save"]), "save\n3600 1 300 100 60 10000\n");
+    assert!(s.cli(&["INFO", "server"]).contains("redis_version:7.0.15"));
+    let docs = s.cli(&["COMMAND", "DOCS", "set"]);
+    assert!(docs.contains("Set the string value of a key"), "{docs}");
+    // Interactive redis-cli loads the whole COMMAND DOCS reply for its hints; it must decode it.
+    let out = Command::new("redis-cli")
+        .args(["-p", &s.port.to_string(), "-3", "COMMAND", "DOCS"])
+        .output()
+        .expect("redis-cli");
+    assert!(out.status.success() && String::from_utf8_lossy(&out.stdout).contains("config|get"));
+    let bench = Command::new("redis-benchmark")
+        .args(["-p", &s.port.to_string(), "-t", "set,get", "-n", "200", "-c", "2", "-q"])
+        .output()
+        .expect("redis-benchmark");
+    let text = String::from_utf8_lossy(&bench.stdout);
+    assert!(bench.status.success() && text.contains("SET:") && text.contains("GET:"), "{text}");
+}
