@@ -39,7 +39,8 @@ pub fn run(config: Config) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the acceptor runtime: {e}"))?;
     rt.block_on(async {
-        let listeners = bind_all(&server.config.read().clone()).await?;
+        let cfg = server.config.read().clone();
+        let listeners = bind_all(&cfg).await?;
         server.start_background();
         let workers = start_workers(&server, tls)?;
         tracing::info!("SableDB ready to accept connections ({} workers)", server.workers);
