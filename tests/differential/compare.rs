@@ -1,6 +1,7 @@
 //! Running one generated command on both servers and deciding whether the replies agree, applying only the
 //! normalisation its [`Check`] names (docs/compatibility.md lists them with their reasons).
 
+use std::collections::HashSet;
 use std::time::Instant;
 
 use crate::conn::{elements, escape, integer, is_error, is_nil, is_transport_failure, string, Conn, Pair};
@@ -17,6 +18,11 @@ pub struct Replies {
 /// Runs `cmd` on both servers.
 pub fn run(pair: &mut Pair, cmd: &Cmd) -> Replies {
     let (a, b) = pair.call_both(&cmd.args);
+    if let Some(stats) = pair.stats.as_mut() {
+        let entry = stats.entry(cmd.name()).or_default();
+        entry[0] += 1;
+        entry[1] += is_error(&b) as u64;
+    }
     let (sable, redis, agree) = match cmd.check {
         Check::Exact => {
             let agree = a == b;
@@ -95,13 +101,16 @@ fn scan_union(conn: &mut Conn, cmd: &Cmd, first: Vec<u8>) -> Vec<u8> {
     let resp3 = conn.resp3();
     let mut keys: Vec<Vec<u8>> = Vec::new();
     let mut reply = first;
+    // The servers' state does not change during the scan, so a cursor seen twice means a scan that never ends.
+    let mut cursors: HashSet<Vec<u8>> = HashSet::new();
     // A few hundred keys at most, so even COUNT 1 ends well within this many pages.
     for _page in 0..500 {
         let page = elements(&reply, resp3).filter(|e| e.len() == 2);
         let Some(page) = page else {
             return format!("<INVALID SCAN page: {}>", escape(&reply)).into_bytes();
         };
-        let (Some(cursor), Some(items)) = (string(page[0]).filter(|_| page[0].starts_with(b"$")), elements(page[1], resp3))
+        let (Some(cursor), Some(items)) =
+            (string(page[0]).filter(|_| page[0].starts_with(b"$")), elements(page[1], resp3))
         else {
             return format!("<INVALID SCAN page: {}>", escape(&reply)).into_bytes();
         };
@@ -116,6 +125,9 @@ fn scan_union(conn: &mut Conn, cmd: &Cmd, first: Vec<u8>) -> Vec<u8> {
             keys.dedup();
             let list: Vec<String> = keys.iter().map(|k| escape(k)).collect();
             return format!("<SCAN union: [{}]>", list.join(", ")).into_bytes();
+        }
+        if !cursors.insert(cursor.to_vec()) {
+            return format!("<SCAN loops: cursor {} came back>", escape(cursor)).into_bytes();
         }
         let mut next = cmd.args.clone();
         next[1] = cursor.to_vec();
@@ -136,7 +148,9 @@ pub struct Mismatch {
 
 pub enum Outcome {
     /// Every command agreed; `ran` is how many ran before the deadline.
-    Clean { ran: usize },
+    Clean {
+        ran: usize,
+    },
     Mismatch(Mismatch),
     /// The servers could not be brought to the starting state (fresh connections, FLUSHALL, HELLO 3).
     Setup(String),

@@ -1,10 +1,11 @@
 //! The two servers under comparison and raw RESP connections to them.
 //!
 //! Requests are written as multibulk bytes and exactly one reply frame is read back (frame lengths from the
-//! `redis-protocol` crate, RESP2 or RESP3 decoder by the connection's protocol), so replies are compared as the
+//! `redis-protocol` crate, RESP2 or RESP3 parser by the connection's protocol), so replies are compared as the
 //! exact bytes each server sent. A connection that fails (closed, timed out, unparseable bytes) yields a
 //! synthetic `<<…>>` reply, which is never valid RESP and therefore always a mismatch.
 
+use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -30,6 +31,7 @@ pub struct Conn {
 impl Conn {
     pub fn connect(port: u16) -> std::io::Result<Conn> {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
+        // Reads wake up at least this often, so the per-reply deadline (longer for FLUSHALL) is checked.
         stream.set_read_timeout(Some(Duration::from_millis(100)))?;
         stream.set_nodelay(true)?;
         Ok(Conn { stream, buf: Vec::new(), resp3: false, timeout: REPLY_TIMEOUT, broken: false })
@@ -55,7 +57,9 @@ impl Conn {
             match frame_len(&self.buf, self.resp3) {
                 Ok(Some(n)) => return self.buf.drain(..n).collect(),
                 Ok(None) => {}
-                Err(e) => return self.fail(format!("invalid RESP{} ({e}) in {}", self.proto(), escape(&self.buf))),
+                Err(e) => {
+                    return self.fail(format!("invalid RESP{} ({e}) in {}", proto(self.resp3), escape(&self.buf)))
+                }
             }
             if Instant::now() > deadline {
                 return self.fail(format!("no complete reply within {:?}; have {}", self.timeout, escape(&self.buf)));
@@ -90,17 +94,18 @@ impl Conn {
         self.resp3
     }
 
-    fn proto(&self) -> u8 {
-        if self.resp3 {
-            3
-        } else {
-            2
-        }
-    }
-
     fn fail(&mut self, why: String) -> Vec<u8> {
         self.broken = true;
         format!("<<{why}>>").into_bytes()
+    }
+}
+
+/// The protocol's number, for messages.
+pub fn proto(resp3: bool) -> u8 {
+    if resp3 {
+        3
+    } else {
+        2
     }
 }
 
@@ -120,15 +125,17 @@ pub fn encode(args: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// The length of the complete frame at the start of `buf`, `None` while it is incomplete.
+/// The length of the complete frame at the start of `buf`, `None` while it is incomplete. The `decode_range`
+/// variants run the same parser as `decode` without building owned frames, which would reject error messages
+/// that are not UTF-8 (Redis echoes arguments into errors byte for byte).
 pub fn frame_len(buf: &[u8], resp3: bool) -> Result<Option<usize>, String> {
     if buf.is_empty() {
         return Ok(None);
     }
     let r = if resp3 {
-        redis_protocol::resp3::decode::complete::decode(buf).map(|o| o.map(|(_, n)| n))
+        redis_protocol::resp3::decode::complete::decode_range(buf).map(|o| o.map(|(_, n)| n))
     } else {
-        redis_protocol::resp2::decode::decode(buf).map(|o| o.map(|(_, n)| n))
+        redis_protocol::resp2::decode::decode_range(buf).map(|o| o.map(|(_, n)| n))
     };
     r.map_err(|e| e.to_string())
 }
@@ -155,11 +162,12 @@ pub fn elements(raw: &[u8], resp3: bool) -> Option<Vec<&[u8]>> {
 
 /// The payload of a bulk (`$`) or simple (`+`) string reply.
 pub fn string(raw: &[u8]) -> Option<&[u8]> {
+    let end = raw.len().checked_sub(2)?;
     match raw.first()? {
-        b'+' => raw.get(1..raw.len() - 2),
+        b'+' => raw.get(1..end),
         b'$' => {
             let eol = raw.windows(2).position(|w| w == b"\r\n")?;
-            raw.get(eol + 2..raw.len() - 2)
+            raw.get(eol + 2..end)
         }
         _ => None,
     }
@@ -258,6 +266,8 @@ pub struct Pair {
     pub a: Conn,
     pub b: Conn,
     pub resp3: bool,
+    /// With `--stats`: per command name, how many ran and how many redis-server answered with an error.
+    pub stats: Option<BTreeMap<String, [u64; 2]>>,
 }
 
 impl Pair {
@@ -266,7 +276,7 @@ impl Pair {
         let sable = Server::start();
         let a = Conn::connect(sable.port).map_err(|e| format!("connect to sabledb: {e}"))?;
         let b = Conn::connect(redis.port).map_err(|e| format!("connect to redis-server: {e}"))?;
-        Ok(Pair { sable, redis, a, b, resp3: false })
+        Ok(Pair { sable, redis, a, b, resp3: false, stats: None })
     }
 
     /// Fresh connections (database 0, the protocol under test) to two empty servers. A sabledb that stopped

@@ -165,9 +165,36 @@ const BAD_INTS: &[&str] = &[
 ];
 
 const FLOATS: &[&str] = &[
-    "0", "1", "-1", "1.5", "-2.25", "0.1", "0.2", "3.0e1", "1e3", "1e-3", "5e-324", "1e308", "1.7976931348623157e308",
-    "inf", "-inf", "+inf", "Infinity", "1e400", "nan", "abc", "", " 1", "1.", ".5", "-0", "10", "1_0", "0x10",
-    "123456789012345678", "17.5",
+    "0",
+    "1",
+    "-1",
+    "1.5",
+    "-2.25",
+    "0.1",
+    "0.2",
+    "3.0e1",
+    "1e3",
+    "1e-3",
+    "5e-324",
+    "1e308",
+    "1.7976931348623157e308",
+    "inf",
+    "-inf",
+    "+inf",
+    "Infinity",
+    "1e400",
+    "nan",
+    "abc",
+    "",
+    " 1",
+    "1.",
+    ".5",
+    "-0",
+    "10",
+    "1_0",
+    "0x10",
+    "123456789012345678",
+    "17.5",
 ];
 
 /// Far-future absolute times (unix seconds): past 2100, never near "now + a relative TTL".
@@ -273,14 +300,18 @@ impl Gen {
         self.pick(FLOATS).as_bytes().to_vec()
     }
 
-    /// A relative TTL in seconds, long (≥ 1000 s) and unused so far in this sequence.
+    /// A relative TTL in seconds: a multiple of 1000 s not used before in this sequence, at most ~3 years (far
+    /// from the absolute [`FUTURE_SECS`]). Once random picks keep colliding, fresh values continue past the range.
     fn rel_secs(&mut self) -> u64 {
-        loop {
+        for _ in 0..100 {
             let k = self.rng.gen_range(1..=100_000u64);
             if self.used_ttls.insert(k) {
                 return k * 1000;
             }
         }
+        let k = 100_001 + self.used_ttls.len() as u64;
+        self.used_ttls.insert(k);
+        k * 1000
     }
 
     /// A valid expiry argument, or (sometimes) an invalid one. `ms` selects milliseconds; `absolute` unix time.
@@ -728,11 +759,19 @@ fn expire(g: &mut Gen, k: Vec<u8>) -> Cmd {
     c
 }
 
-/// PING, ECHO.
+/// PING, ECHO, and names no server knows (their errors quote the name and arguments back).
 pub fn connection(g: &mut Gen) -> Cmd {
-    match g.below(3) {
-        0 => Cmd::new("PING"),
-        1 => Cmd::new("PING").arg(g.value()),
-        _ => Cmd::new("ECHO").arg(g.value()),
+    match g.below(8) {
+        0..=2 => Cmd::new("PING"),
+        3 | 4 => Cmd::new("PING").arg(g.value()),
+        5 | 6 => Cmd::new("ECHO").arg(g.value()),
+        _ => {
+            let mut c =
+                if g.pct(50) { Cmd::new("NOSUCHCMD") } else { Cmd::new("OBJECT").arg(g.keyword(&["NOSUCH", "GET"])) };
+            for _ in 0..g.below(4) {
+                c.push(g.value());
+            }
+            c
+        }
     }
 }

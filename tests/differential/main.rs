@@ -6,13 +6,16 @@
 //! - `--count N` commands per seed, `--time SECS` bound on the comparison time, `--resp 2|3|both`,
 //! - `--keep-going` after a mismatch, start over from FLUSHALL and keep looking (one report per distinct
 //!   mismatch) instead of stopping, `--shrink-time SECS` time budget for shrinking one mismatch,
-//! - `--exclude NAME[,NAME…]` drop these commands from the generated sequences (to look past a known mismatch).
+//! - `--exclude NAME[,NAME…]` drop these commands from the generated sequences (to look past a known mismatch),
+//! - `--stats` print how often each command ran and how often redis-server rejected it (generator tuning).
 //!
 //! The process exits non-zero when any reply differed or the COMMAND table check failed. Modules: [`conn`]
 //! (server processes, raw RESP), [`gen`] (the generator, one function per command family), [`compare`]
 //! (running commands, the allowed normalisations), [`shrink`] (delta debugging), [`shape`] (COMMAND check).
 
+// The integration tests' harness, for starting sabledb; it is their file, so rustfmt leaves it alone from here.
 #[path = "../integration/common.rs"]
+#[rustfmt::skip]
 mod common;
 mod compare;
 mod conn;
@@ -25,14 +28,15 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use compare::{run_sequence, Mismatch, Outcome};
-use conn::{brief, escape, Pair};
+use conn::{brief, escape, proto, Pair};
 use gen::Cmd;
 
-/// The seeds a plain `cargo test` runs, each in RESP2 and RESP3, with [`DEFAULT_COUNT`] commands.
-const DEFAULT_SEEDS: &[u64] = &[1, 2, 3, 4, 5, 6];
-const DEFAULT_COUNT: usize = 4000;
-/// The default run's time bound, sized for ~45–60 s on a 2-core machine including server start-up.
-const DEFAULT_TIME: Duration = Duration::from_secs(50);
+/// The seeds a plain `cargo test` runs in this order, each in RESP2 and RESP3, with [`DEFAULT_COUNT`] commands,
+/// until [`DEFAULT_TIME`] is up (a 2-core machine gets through most of them; a faster one through all).
+const DEFAULT_SEEDS: std::ops::RangeInclusive<u64> = 1..=30;
+const DEFAULT_COUNT: usize = 10_000;
+/// The default run's time bound: with server start-up and the COMMAND check, ~45–60 s in all.
+const DEFAULT_TIME: Duration = Duration::from_secs(48);
 const DEFAULT_SHRINK_TIME: Duration = Duration::from_secs(60);
 /// COMMAND table problems printed (a broken COMMAND INFO produces one per command).
 const MAX_SHAPE_PROBLEMS: usize = 40;
@@ -46,6 +50,7 @@ struct Opts {
     shrink_time: Duration,
     /// Upper-case command names removed from the generated sequences.
     exclude: Vec<String>,
+    stats: bool,
 }
 
 /// What to do, from the command line. Options libtest would take (cargo passes them to every test target) are
@@ -65,6 +70,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
         keep_going: false,
         shrink_time: DEFAULT_SHRINK_TIME,
         exclude: Vec::new(),
+        stats: false,
     };
     let mut filters = Vec::new();
     let (mut exact, mut list, mut ignored_only) = (false, false, false);
@@ -74,7 +80,8 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
             Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
             _ => (arg.as_str(), None),
         };
-        let mut value = |what: &str| inline.clone().or_else(|| it.next().cloned()).ok_or(format!("{what} needs a value"));
+        let mut value =
+            |what: &str| inline.clone().or_else(|| it.next().cloned()).ok_or(format!("{what} needs a value"));
         match flag {
             "--seed" => {
                 for s in value("--seed")?.split(',') {
@@ -84,7 +91,8 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
             "--count" => opts.count = value("--count")?.parse().map_err(|_| "bad --count")?,
             "--time" => opts.time = Some(Duration::from_secs_f64(value("--time")?.parse().map_err(|_| "bad --time")?)),
             "--shrink-time" => {
-                opts.shrink_time = Duration::from_secs_f64(value("--shrink-time")?.parse().map_err(|_| "bad --shrink-time")?)
+                opts.shrink_time =
+                    Duration::from_secs_f64(value("--shrink-time")?.parse().map_err(|_| "bad --shrink-time")?)
             }
             "--resp" => {
                 opts.protocols = match value("--resp")?.as_str() {
@@ -95,6 +103,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
                 }
             }
             "--keep-going" => opts.keep_going = true,
+            "--stats" => opts.stats = true,
             "--exclude" => opts.exclude.extend(value("--exclude")?.split(',').map(|n| n.trim().to_ascii_uppercase())),
             "--list" => list = true,
             "--exact" => exact = true,
@@ -115,7 +124,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
         return Ok(Parsed::Skip);
     }
     if opts.seeds.is_empty() {
-        opts.seeds = DEFAULT_SEEDS.to_vec();
+        opts.seeds = DEFAULT_SEEDS.collect();
         opts.time = opts.time.or(Some(DEFAULT_TIME));
     }
     Ok(Parsed::Run(opts))
@@ -170,6 +179,9 @@ fn run(pair: &mut Pair, opts: &Opts) -> usize {
         }
         failures += 1;
     }
+    if opts.stats {
+        pair.stats = Some(Default::default());
+    }
     let deadline = opts.time.map(|t| started + t);
     let mut seen = HashSet::new();
     'seeds: for &seed in &opts.seeds {
@@ -177,8 +189,8 @@ fn run(pair: &mut Pair, opts: &Opts) -> usize {
         cmds.retain(|c| !opts.exclude.contains(&c.name()));
         for &resp3 in &opts.protocols {
             if deadline.is_some_and(|d| Instant::now() > d) {
-                println!("seed {seed} RESP{}: skipped (time bound)", proto(resp3));
-                continue;
+                println!("time bound reached: seed {seed} RESP{} and later ones not run", proto(resp3));
+                break 'seeds;
             }
             pair.resp3 = resp3;
             let t = Instant::now();
@@ -204,11 +216,11 @@ fn run(pair: &mut Pair, opts: &Opts) -> usize {
                         break;
                     }
                     Outcome::Mismatch(m) => {
-                        let at = start + m.index;
+                        let (from, at) = (start, start + m.index);
                         start = at + 1;
                         if seen.insert(signature(&cmds[at], &m)) {
                             failures += 1;
-                            report(pair, opts, seed, resp3, at, &cmds[..=at], &m);
+                            report(pair, opts, seed, resp3, from, &cmds[from..=at], &m);
                             if !opts.keep_going {
                                 break 'seeds;
                             }
@@ -227,23 +239,24 @@ fn run(pair: &mut Pair, opts: &Opts) -> usize {
             }
         }
     }
+    if let Some(stats) = &pair.stats {
+        println!("command: times run, share answered with an error by redis-server");
+        for (name, [n, errors]) in stats {
+            println!("  {name:<12} {n:>7} {:>5.1}%", *errors as f64 * 100.0 / *n as f64);
+        }
+    }
     failures
 }
 
-fn proto(resp3: bool) -> u8 {
-    if resp3 {
-        3
-    } else {
-        2
-    }
-}
-
-/// Groups mismatches for `--keep-going`: the command name and the kind of each reply (the first line of an
-/// error, the type byte otherwise).
+/// Groups mismatches for `--keep-going`: the command name and the kind of each reply (an error's first three
+/// words, which come before any quoted argument; a normalised reply's description up to its colon; the type byte
+/// otherwise).
 fn signature(cmd: &Cmd, m: &Mismatch) -> String {
     let kind = |r: &[u8]| -> String {
+        let text = String::from_utf8_lossy(r);
         match r.first() {
-            Some(b'-' | b'<') => String::from_utf8_lossy(&r[..r.len().min(32)]).into_owned(),
+            Some(b'-') => text.split(' ').take(3).collect::<Vec<_>>().join(" "),
+            Some(b'<') => text.split(':').next().unwrap_or_default().to_string(),
             Some(&b) => (b as char).to_string(),
             None => String::new(),
         }
@@ -251,23 +264,29 @@ fn signature(cmd: &Cmd, m: &Mismatch) -> String {
     format!("{} {} {}", cmd.name(), kind(&m.replies.sable), kind(&m.replies.redis))
 }
 
-/// Shrinks the sequence that led to a mismatch and prints the shortest reproduction found.
-fn report(pair: &mut Pair, opts: &Opts, seed: u64, resp3: bool, at: usize, from: &[Cmd], m: &Mismatch) {
-    let segment = &from[from.len() - 1 - m.index..];
+/// Shrinks `segment` (commands `from..` of the seed's sequence, run from empty servers, the last one disagreeing
+/// with `m`) and prints the shortest reproduction found.
+fn report(pair: &mut Pair, opts: &Opts, seed: u64, resp3: bool, from: usize, segment: &[Cmd], m: &Mismatch) {
+    let at = from + m.index;
     println!();
-    println!("=== MISMATCH: seed {seed}, RESP{}, command #{at}: {}", proto(resp3), from[at].cli());
+    println!("=== MISMATCH: seed {seed}, RESP{}, command #{at}: {}", proto(resp3), segment[m.index].cli());
     print_replies(&m.replies.sable, &m.replies.redis);
+    let mut rerun = format!("scripts/difftest.sh {seed} {} --resp {}", opts.count, proto(resp3));
+    if !opts.exclude.is_empty() {
+        rerun += &format!(" --exclude {}", opts.exclude.join(","));
+    }
+    println!("    rerun: {rerun}");
     let t = Instant::now();
     match shrink::shrink(pair, segment, opts.shrink_time) {
         Some(s) => {
             let how = if s.minimal { "" } else { " (shrink time budget ran out; may not be minimal)" };
             println!(
-                "--- shrunk from {} to {} command(s) in {} replays, {:.1?}{how}; reproduce on empty servers with{}:",
+                "--- shrunk from {} to {} command(s) in {} replays, {:.1?}{how}; reproduce on empty servers with {}:",
                 segment.len(),
                 s.cmds.len(),
                 s.tries,
                 t.elapsed(),
-                if resp3 { " redis-cli -3" } else { " redis-cli" }
+                if resp3 { "redis-cli -3" } else { "redis-cli" }
             );
             println!("    FLUSHALL");
             for c in &s.cmds {
@@ -275,10 +294,7 @@ fn report(pair: &mut Pair, opts: &Opts, seed: u64, resp3: bool, at: usize, from:
             }
             print_replies(&s.mismatch.replies.sable, &s.mismatch.replies.redis);
         }
-        None => println!(
-            "--- did not reproduce when replayed from FLUSHALL (commands {}..={at} of seed {seed})",
-            at - m.index
-        ),
+        None => println!("--- did not reproduce when commands {from}..={at} were replayed from FLUSHALL"),
     }
     println!();
 }

@@ -32,6 +32,14 @@ struct Listed {
     arity: i64,
 }
 
+/// The name and arity of one COMMAND entry, with all its fields.
+fn listed_entry(entry: &[u8]) -> Option<(Listed, Vec<&[u8]>)> {
+    let fields = elements(entry, false)?;
+    let name = String::from_utf8_lossy(string(fields.first()?)?).into_owned();
+    let arity = integer(fields.get(1)?)?;
+    Some((Listed { name, arity }, fields))
+}
+
 /// Problems found; empty when the table matches.
 pub fn check(pair: &mut Pair) -> Vec<String> {
     pair.resp3 = false;
@@ -49,20 +57,15 @@ pub fn check(pair: &mut Pair) -> Vec<String> {
     }
     let mut listed = Vec::new();
     for entry in &entries {
-        let fields = elements(entry, false).unwrap_or_default();
-        let (Some(name), Some(arity)) = (fields.first().and_then(|f| string(f)), fields.get(1).and_then(|f| integer(f)))
-        else {
+        let Some((top, fields)) = listed_entry(entry) else {
             problems.push(format!("malformed COMMAND entry {}", brief(entry)));
             continue;
         };
-        listed.push(Listed { name: String::from_utf8_lossy(name).into_owned(), arity });
+        listed.push(top);
         for sub in fields.get(9).and_then(|f| elements(f, false)).unwrap_or_default() {
-            let sub_fields = elements(sub, false).unwrap_or_default();
-            match (sub_fields.first().and_then(|f| string(f)), sub_fields.get(1).and_then(|f| integer(f))) {
-                (Some(name), Some(arity)) => {
-                    listed.push(Listed { name: String::from_utf8_lossy(name).into_owned(), arity })
-                }
-                _ => problems.push(format!("malformed COMMAND subcommand entry {}", brief(sub))),
+            match listed_entry(sub) {
+                Some((cmd, _)) => listed.push(cmd),
+                None => problems.push(format!("malformed COMMAND subcommand entry {}", brief(sub))),
             }
         }
     }
@@ -83,7 +86,11 @@ fn compare_info(pair: &mut Pair, name: &str, problems: &mut Vec<String>) {
     for (i, what) in [(1, "arity"), (2, "flags"), (3, "first key"), (4, "last key"), (5, "key step")] {
         let (x, y) = (fa.get(i).copied().unwrap_or_default(), fb.get(i).copied().unwrap_or_default());
         if x != y {
-            problems.push(format!("COMMAND INFO {name}: {what} is {} on sabledb, {} on redis-server", escape(x), escape(y)));
+            problems.push(format!(
+                "COMMAND INFO {name}: {what} is {} on sabledb, {} on redis-server",
+                escape(x),
+                escape(y)
+            ));
         }
     }
 }
