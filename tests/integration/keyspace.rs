@@ -568,3 +568,24 @@ fn object_under_an_lfu_policy() {
         ],
     );
 }
+
+#[test]
+fn scan_resumes_after_the_empty_key() {
+    let s = Server::start();
+    let mut c = s.conn();
+    let _: () = redis::cmd("MSET").arg("").arg("x").arg("k1").arg("y").query(&mut c).unwrap();
+    let mut cursor = "0".to_string();
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let (next, keys): (String, Vec<String>) =
+            redis::cmd("SCAN").arg(&cursor).arg("COUNT").arg(1).query(&mut c).unwrap();
+        seen.extend(keys);
+        cursor = next;
+        if cursor == "0" {
+            break;
+        }
+    }
+    assert_eq!(cursor, "0", "the scan must finish");
+    seen.sort();
+    assert_eq!(seen, ["", "k1"]);
+}

@@ -102,7 +102,7 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         } else if eq_ic(opt, b"SETNAME") && !args.is_empty() {
             name = Some(args.next_bytes()?);
         } else {
-            return Err(CmdError::err(format!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(opt))));
+            return Err(CmdError::err(format!("Syntax error in HELLO option '{}'", crate::util::arg_text(opt))));
         }
     }
     if authed {

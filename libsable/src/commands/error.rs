@@ -2,13 +2,15 @@
 
 use std::fmt;
 
+use crate::util::arg_text;
+
 /// Why a command failed. [`CmdError::message`] is the only place that turns it into Redis' error text.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CmdError {
     /// `-ERR wrong number of arguments for 'name' command` (lowercase name, subcommands as `name|sub`).
     WrongArity(String),
-    UnknownCommand { name: String, args: Vec<String> },
-    UnknownSubcommand { sub: String, cmd: String },
+    UnknownCommand { name: Vec<u8>, args: Vec<Vec<u8>> },
+    UnknownSubcommand { sub: Vec<u8>, cmd: String },
     WrongType,
     Syntax,
     NotInteger,
@@ -35,14 +37,26 @@ impl CmdError {
         match self {
             CmdError::WrongArity(name) => format!("ERR wrong number of arguments for '{name}' command"),
             CmdError::UnknownCommand { name, args } => {
-                let mut s = format!("ERR unknown command '{}', with args beginning with: ", truncate(name));
-                for a in args.iter().take(128) {
-                    s.push_str(&format!("'{}' ", truncate(a)));
+                // Redis quotes arguments while the list is under 128 bytes, each cut to what is left of them.
+                let mut list = Vec::new();
+                for a in args {
+                    if list.len() >= 128 {
+                        break;
+                    }
+                    let a = &a[..a.iter().position(|&c| c == 0).unwrap_or(a.len())];
+                    let room = 128 - list.len();
+                    list.push(b'\'');
+                    list.extend_from_slice(&a[..a.len().min(room)]);
+                    list.extend_from_slice(b"' ");
                 }
-                s
+                format!(
+                    "ERR unknown command '{}', with args beginning with: {}",
+                    arg_text(&name[..name.len().min(128)]),
+                    arg_text(&list)
+                )
             }
             CmdError::UnknownSubcommand { sub, cmd } => {
-                format!("ERR unknown subcommand '{}'. Try {}.", truncate(sub), cmd.to_uppercase() + " HELP")
+                format!("ERR unknown subcommand '{}'. Try {} HELP.", arg_text(&sub[..sub.len().min(128)]), cmd.to_uppercase())
             }
             CmdError::WrongType => "WRONGTYPE Operation against a key holding the wrong kind of value".into(),
             CmdError::Syntax => "ERR syntax error".into(),
@@ -54,18 +68,6 @@ impl CmdError {
             CmdError::Storage(msg) => format!("ERR storage error: {msg}"),
         }
     }
-}
-
-/// Redis cuts echoed names and arguments at 128 bytes in its error texts.
-fn truncate(s: &str) -> String {
-    if s.len() <= 128 {
-        return s.to_string();
-    }
-    let mut end = 128;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
 }
 
 impl fmt::Display for CmdError {
@@ -89,11 +91,11 @@ mod tests {
     fn texts_match_redis() {
         assert_eq!(CmdError::WrongArity("get".into()).message(), "ERR wrong number of arguments for 'get' command");
         assert_eq!(
-            CmdError::UnknownCommand { name: "foo".into(), args: vec!["a".into(), "b".into()] }.message(),
+            CmdError::UnknownCommand { name: b"foo".to_vec(), args: vec![b"a".to_vec(), b"b".to_vec()] }.message(),
             "ERR unknown command 'foo', with args beginning with: 'a' 'b' "
         );
         assert_eq!(
-            CmdError::UnknownSubcommand { sub: "x".into(), cmd: "client".into() }.message(),
+            CmdError::UnknownSubcommand { sub: b"x".to_vec(), cmd: "client".into() }.message(),
             "ERR unknown subcommand 'x'. Try CLIENT HELP."
         );
     }

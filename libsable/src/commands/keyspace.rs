@@ -123,7 +123,7 @@ impl ExpireFlags {
             } else if args.eat("LT") {
                 f.lt = true;
             } else {
-                return Err(CmdError::err(format!("Unsupported option {}", String::from_utf8_lossy(opt))));
+                return Err(CmdError::err(format!("Unsupported option {}", crate::util::arg_text(opt))));
             }
         }
         if f.nx && (f.xx || f.gt || f.lt) {
@@ -491,8 +491,6 @@ impl ScanCursors {
     }
 }
 
-/// A random `u64` from the standard library's randomly keyed hasher (no RNG dependency needed for cursor ids
-/// and RANDOMKEY's choices).
 fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let cursor = parse_cursor(args.next_bytes()?).ok_or_else(|| CmdError::err("invalid cursor"))?;
     let (mut count, mut pattern, mut type_name) = (10i64, None, None);
@@ -511,15 +509,16 @@ fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     let logical = ctx.client.db;
-    let mut from = match cursor {
+    let resumed = match cursor {
         0 => None,
         id => ctx.server.scan_cursors.resume(id, logical),
-    }
-    .unwrap_or_default();
-    if !from.is_empty() {
-        // The smallest key after the last one examined.
-        from.push(0);
-    }
+    };
+    // Resume at the smallest key after the last one examined (which may be the empty key).
+    let from = resumed.map(|mut last| {
+        last.push(0);
+        last
+    });
+    let from = from.unwrap_or_default();
 
     // COUNT bounds the keys examined, as in Redis; MATCH and TYPE filter what was examined.
     let (mut examined, mut more) = (0i64, false);

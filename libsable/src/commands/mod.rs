@@ -224,8 +224,8 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static Command, CmdError> {
     let t = table();
     let Some(cmd) = t.lookup(&argv[0]) else {
         return Err(CmdError::UnknownCommand {
-            name: String::from_utf8_lossy(&argv[0]).into_owned(),
-            args: argv[1..].iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect(),
+            name: argv[0].to_vec(),
+            args: argv[1..].iter().map(|a| a.to_vec()).collect(),
         });
     };
     // A bare container with a handler of its own (COMMAND) runs it; otherwise argv[1] names a subcommand.
@@ -240,7 +240,7 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static Command, CmdError> {
     }
     let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
     let Some(&idx) = cmd.subcommands.get(&sub) else {
-        return Err(CmdError::UnknownSubcommand { sub: String::from_utf8_lossy(&argv[1]).into_owned(), cmd: cmd.name.clone() });
+        return Err(CmdError::UnknownSubcommand { sub: argv[1].to_vec(), cmd: String::from_utf8_lossy(&argv[0]).into_owned() });
     };
     let sub_cmd = &t.entries[idx];
     if !sub_cmd.arity_ok(argv.len()) {

@@ -858,7 +858,7 @@ fn function_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             args.next_bytes()?;
             library_name = true;
         } else {
-            return Err(CmdError::err(format!("Unknown argument {}", String::from_utf8_lossy(arg))));
+            return Err(CmdError::err(format!("Unknown argument {}", crate::util::arg_text(arg))));
         }
     }
     ctx.out.array(0);
@@ -874,7 +874,7 @@ fn function_flush(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             let argv = args.argv();
             return Err(CmdError::err(format!(
                 "unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
-                String::from_utf8_lossy(&argv[1])
+                crate::util::arg_text(&argv[1])
             )));
         }
     }

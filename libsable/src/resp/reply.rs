@@ -5,7 +5,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-use crate::util::fmt_double;
+use crate::util::{fmt_double, raw_byte_of};
 
 /// The output buffer of one connection plus its protocol version.
 pub struct Reply {
@@ -42,12 +42,18 @@ impl Reply {
         self.buf.put_slice(b"+OK\r\n");
     }
 
-    /// An error reply; `msg` carries its own prefix (`ERR …`, `WRONGTYPE …`). Newlines are replaced so a message
-    /// can never break the framing.
+    /// An error reply; `msg` carries its own prefix (`ERR …`, `WRONGTYPE …`). As in Redis, line ends at the end
+    /// are trimmed and inner ones become spaces, so a message can never break the framing; raw client bytes
+    /// carried by [`crate::util::arg_text`] are written back as the bytes they were.
     pub fn error(&mut self, msg: &str) {
         self.buf.put_u8(b'-');
-        for &b in msg.as_bytes() {
-            self.buf.put_u8(if b == b'\r' || b == b'\n' { b' ' } else { b });
+        let mut utf8 = [0u8; 4];
+        for c in msg.trim_end_matches(['\r', '\n']).chars() {
+            match (c, raw_byte_of(c)) {
+                (_, Some(b)) => self.buf.put_u8(b),
+                ('\r' | '\n', None) => self.buf.put_u8(b' '),
+                (c, None) => self.buf.put_slice(c.encode_utf8(&mut utf8).as_bytes()),
+            }
         }
         self.buf.put_slice(b"\r\n");
     }
@@ -170,6 +176,9 @@ mod tests {
 
     #[test]
     fn errors_cannot_break_framing() {
-        assert_eq!(encode(false, |r| r.error("ERR a\r\nb")), "-ERR a  b\r\n");
+        assert_eq!(encode(false, |r| r.error("ERR a\r\nb\r\n")), "-ERR a  b\r\n");
+        let mut r = Reply::new(false);
+        r.error(&format!("ERR x {}", crate::util::arg_text(b"a\xff\x00b")));
+        assert_eq!(&r.buf[..], b"-ERR x a\xff\r\n");
     }
 }

@@ -160,6 +160,24 @@ pub fn random_hex(n: usize) -> String {
     out
 }
 
+/// First code point of the private-use block that carries raw bytes inside error texts (see [`arg_text`]).
+const RAW_BYTE_BASE: u32 = 0x10FF00;
+
+/// A client argument as Redis prints it into an error text with `%s`: cut at its first NUL byte, every other
+/// byte kept as it is. Bytes ≥ 0x80 travel through the `String` as private-use characters that
+/// [`crate::resp::reply::Reply::error`] turns back into the same bytes, so error replies are byte-exact.
+pub fn arg_text(b: &[u8]) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    b[..end].iter().map(|&c| if c < 0x80 { c as char } else { char::from_u32(RAW_BYTE_BASE + c as u32).unwrap_or('?') }).collect()
+}
+
+/// The byte a character of an error text stands for: raw bytes carried by [`arg_text`], or None for ordinary
+/// characters.
+pub fn raw_byte_of(c: char) -> Option<u8> {
+    let v = c as u32;
+    (RAW_BYTE_BASE..RAW_BYTE_BASE + 256).contains(&v).then(|| (v - RAW_BYTE_BASE) as u8)
+}
+
 /// ASCII case-insensitive comparison without allocating.
 pub fn eq_ic(a: &[u8], b: &[u8]) -> bool {
     a.eq_ignore_ascii_case(b)
