@@ -121,10 +121,10 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             _ = info.kill_signal.notified() => break,
         };
         let mut pending = Some(batch);
-        // Every write of the batch goes into one WriteBatch, committed before any of its replies is written.
-        scope::begin(&server.store);
+        let mut ran = 0;
         while let Some(batch) = pending.take() {
             info.last_active_ms.store(now_ms(), Ordering::Relaxed);
+            ran += batch.len();
             for req in batch {
                 match req {
                     Request::Command(argv) => {
@@ -140,11 +140,10 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                     break;
                 }
                 if out.len() >= FLUSH_AT {
-                    if !commit_scope(&mut out) || flush(server, &mut writer, &mut out).await.is_err() {
+                    if !commit(&mut out, ran).await || flush(server, &mut writer, &mut out).await.is_err() {
                         let _ = flush(server, &mut writer, &mut out).await;
                         return;
                     }
-                    scope::begin(&server.store);
                 }
             }
             if client.close_after_reply || info.is_killed() {
@@ -153,7 +152,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             // Run whatever the reader has already queued before paying for a write.
             pending = rx.try_recv().ok();
         }
-        if !commit_scope(&mut out) {
+        if !commit(&mut out, ran).await {
             let _ = flush(server, &mut writer, &mut out).await;
             break;
         }
@@ -165,10 +164,16 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     let _ = writer.shutdown().await;
 }
 
-/// Ends the write scope of the batch. When its commit fails nothing of it may be acknowledged: the pending
-/// replies are replaced by one error and the connection closes.
-fn commit_scope(out: &mut Reply) -> bool {
-    match scope::end() {
+/// A pipeline of at least this many commands commits at once instead of joining the turn's group commit: its
+/// own batch already shares one WAL append, and waiting for the group would hold its key locks across the other
+/// connections' turns, stalling the other worker threads that need those keys.
+const COMMIT_ALONE_AT: usize = 4;
+
+/// Waits for the commit of the writes the pending replies depend on (see `storage::scope`). When it fails
+/// nothing of them may be acknowledged: the replies are replaced by one error and the connection closes.
+async fn commit(out: &mut Reply, ran: usize) -> bool {
+    let result = if ran >= COMMIT_ALONE_AT { scope::commit() } else { scope::group_commit().await };
+    match result {
         Ok(()) => true,
         Err(e) => {
             out.buf.clear();

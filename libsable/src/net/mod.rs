@@ -121,6 +121,8 @@ fn worker_main(server: Arc<Server>, mut rx: mpsc::UnboundedReceiver<NewConn>, tl
             return;
         }
     };
+    // This thread's write scope: every connection it serves commits through it (see storage::scope).
+    crate::storage::scope::begin(&server.store);
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
         while let Some(conn) = rx.recv().await {

@@ -27,11 +27,16 @@ pub struct LockGuard<'a> {
 impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
         let stripes = std::mem::take(&mut self.stripes);
+        // Locks only need to outlive the command while the scope has writes they protect.
         let handed = scope::with_scope(|sc| {
+            if sc.batch.is_empty() {
+                return false;
+            }
             sc.held.extend_from_slice(&stripes);
             sc.held.sort_unstable();
+            true
         });
-        if handed.is_none() {
+        if handed != Some(true) {
             self.locks.release(&stripes);
         }
     }

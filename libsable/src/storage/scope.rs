@@ -1,8 +1,11 @@
-//! Write scopes: the writes of a whole pipeline batch committed as one RocksDB `WriteBatch`.
+//! Write scopes and group commit: the writes of every connection a worker thread serves in one scheduler turn
+//! are committed as one RocksDB `WriteBatch` — one WAL append — before any of their replies is written, as Redis
+//! writes its AOF once per event-loop turn. Every acknowledged write is therefore in the WAL.
 //!
-//! A connection's writer task opens a scope on its worker thread, runs every command of a batch, then closes the
-//! scope — one WAL append for the batch — before it writes the replies, so every acknowledged write is in the WAL.
-//! Inside a scope:
+//! Each worker thread keeps a scope open for its whole life. A connection's writer task runs its batch of
+//! commands, then calls [`group_commit`]: the first task of a turn to get there leads, yields once so that the
+//! other connections that are ready run their batches into the same scope, then commits and wakes the others;
+//! only then does each task write its replies. Inside a scope:
 //! - [`super::Txn::commit`] appends to the scope's batch and to an overlay that later point reads of the same
 //!   batch see (a pipelined `SET k v; GET k` reads its own write);
 //! - a command's stripe locks are kept, not released, until the scope commits, so no other thread can build on a
@@ -10,10 +13,14 @@
 //!   scope (releasing everything), which keeps the ascending lock order that prevents deadlock;
 //! - anything that is not a point read (iterators, counters, range deletes, `lock_all`) commits the scope first.
 //!
-//! Without an open scope (background jobs, tests) a `Txn` writes at once, as before. The same mechanism gives
-//! MULTI/EXEC its single write batch.
+//! - a task whose replies were built while writes are pending (its own or another connection's, read through the
+//!   overlay) waits for the commit before replying, so no client ever sees a write that could still be lost.
+//!
+//! Without an open scope (background jobs, tests) a `Txn` writes at once. The same mechanism gives MULTI/EXEC its
+//! single write batch.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use rocksdb::WriteBatch;
@@ -89,6 +96,58 @@ pub fn commit() -> Result<(), String> {
         tracing::error!("commit of a write batch failed: {e}");
         e
     })
+}
+
+/// True when this thread's scope has writes, held locks or a failure not committed yet.
+pub fn has_pending() -> bool {
+    with_scope(|sc| !sc.batch.is_empty() || !sc.held.is_empty() || sc.error.is_some()).unwrap_or(false)
+}
+
+/// One turn's group commit: its outcome, shared with the tasks waiting for it.
+#[derive(Default)]
+struct Group {
+    result: RefCell<Option<Result<(), String>>>,
+    done: tokio::sync::Notify,
+}
+
+thread_local! {
+    static GROUP: RefCell<Option<Rc<Group>>> = const { RefCell::new(None) };
+}
+
+/// Waits until every write pending on this thread is committed (see the module doc). Returns the commit's
+/// outcome: on an error nothing of the turn was written and no reply built on it may be sent.
+pub async fn group_commit() -> Result<(), String> {
+    if !has_pending() {
+        return Ok(());
+    }
+    let (group, leader) = GROUP.with(|g| {
+        let mut g = g.borrow_mut();
+        match g.as_ref() {
+            Some(existing) => (existing.clone(), false),
+            None => {
+                let fresh = Rc::new(Group::default());
+                *g = Some(fresh.clone());
+                (fresh, true)
+            }
+        }
+    });
+    if leader {
+        // Let the connections that are ready in this turn add their writes before the one WAL append.
+        tokio::task::yield_now().await;
+        GROUP.with(|g| g.borrow_mut().take());
+        let result = commit();
+        *group.result.borrow_mut() = Some(result.clone());
+        group.done.notify_waiters();
+        return result;
+    }
+    loop {
+        // Single-threaded: nothing runs between this check and the first poll of `notified`.
+        let notified = group.done.notified();
+        if let Some(r) = group.result.borrow().clone() {
+            return r;
+        }
+        notified.await;
+    }
 }
 
 /// Commits and closes this thread's scope.
