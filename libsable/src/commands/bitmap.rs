@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 
 use super::string::{clamp_range, lookup_read, modify, string_body};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
-use crate::storage::encoding::encode_string;
+use crate::storage::encoding::{encode_string_as, StrOrigin};
 use crate::util::parse_i64;
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -63,7 +63,8 @@ fn setbit(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         } else {
             new[byte] &= !mask;
         }
-        Ok((Some(new), was))
+        // Redis sets the bit in a raw string, a new one or an unshared copy of the old value.
+        Ok((Some((new, StrOrigin::Raw)), was))
     })?;
     ctx.out.int(was as i64);
     Ok(())
@@ -245,9 +246,10 @@ fn bitop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let db = ctx.db();
     let mut txn = ctx.store.txn();
     let old = txn.load(db, dest)?;
-    // The destination is overwritten whatever its type (and loses its TTL); an empty result deletes it.
+    // The destination is overwritten whatever its type (and loses its TTL) by a new raw string; an empty result
+    // deletes it.
     if !result.is_empty() {
-        txn.put(db, dest, old.as_ref(), &encode_string(0, &result));
+        txn.put(db, dest, old.as_ref(), &encode_string_as(0, &result, StrOrigin::Raw));
     } else if let Some(old) = &old {
         txn.delete(db, dest, old);
     }
@@ -468,7 +470,8 @@ fn bitfield_generic(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResul
                 s.resize(need, 0);
             }
             let results = fields.iter().map(|f| apply_write(&mut s, f)).collect();
-            Ok((Some(s), results))
+            // Like SETBIT, even when every write fails with OVERFLOW FAIL.
+            Ok((Some((s, StrOrigin::Raw)), results))
         })?,
     };
     ctx.out.array(results.len());

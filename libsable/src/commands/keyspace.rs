@@ -15,7 +15,7 @@ use super::connection::help_reply;
 use super::string::lookup_read;
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::resp::reply::Reply;
-use crate::storage::encoding::{with_expire, MetaView};
+use crate::storage::encoding::{with_expire, MetaView, StrOrigin};
 use crate::storage::{Existing, KeyType, Txn};
 use crate::util::glob::{glob_match, is_match_all};
 use crate::util::{now_ms, parse_i64, random_u64};
@@ -254,7 +254,8 @@ fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// Writes `src`'s record as `dst_key` in `dst_db` (replacing `dst_old`); the source stays. COPY's one operation.
 fn copy_value(txn: &mut Txn, src: &MetaView, dst_db: u16, dst_key: &[u8], dst_old: Option<&Existing>) {
-    txn.put(dst_db, dst_key, dst_old, src.0);
+    // COPY duplicates the object: a shared small integer becomes a private one, as in Redis.
+    txn.put(dst_db, dst_key, dst_old, &crate::storage::encoding::copy_record(src.0));
 }
 
 /// Gives `src_key`'s record the name `dst_key` in the same database (replacing `dst_old`). RENAME's one operation.
@@ -706,14 +707,30 @@ fn int_encoded(value: &[u8]) -> Option<i64> {
     (value.len() <= 20).then(|| parse_i64(value)).flatten()
 }
 
+/// Longest string Redis stores as `embstr` (`OBJ_ENCODING_EMBSTR_SIZE_LIMIT`).
+const EMBSTR_LIMIT: usize = 44;
+
+/// The object Redis would hold for a string record, given how it was written: its encoding name, and whether it
+/// is one of the shared integers (when sharing is on).
+fn string_object(m: &MetaView) -> (&'static str, bool) {
+    let body = m.body();
+    let by_len = if body.len() <= EMBSTR_LIMIT { "embstr" } else { "raw" };
+    match m.string_origin() {
+        StrOrigin::Raw => ("raw", false),
+        StrOrigin::Created => (by_len, false),
+        origin @ (StrOrigin::Encoded | StrOrigin::Unshared) => match int_encoded(body) {
+            Some(v) => ("int", origin == StrOrigin::Encoded && (0..SHARED_INTEGERS).contains(&v)),
+            None => (by_len, false),
+        },
+    }
+}
+
 /// OBJECT ENCODING's name for a record, as Redis would store the same value. Composite bodies start with
 /// `[uid][len]`; element sizes are not tracked, so only the length thresholds of Redis' defaults apply.
 fn encoding_name(m: &MetaView) -> &'static str {
     let len = || m.body().get(8..16).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0);
     match m.key_type() {
-        KeyType::String if int_encoded(m.body()).is_some() => "int",
-        KeyType::String if m.body().len() <= 44 => "embstr",
-        KeyType::String => "raw",
+        KeyType::String => string_object(m).0,
         KeyType::List => "quicklist",
         KeyType::Hash | KeyType::ZSet if len() <= 128 => "listpack",
         KeyType::Hash | KeyType::Set => "hashtable",
@@ -733,12 +750,12 @@ fn object_encoding(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     })
 }
 
-/// REFCOUNT: small integers are Redis' shared objects (refcount `INT_MAX`) unless an LRU/LFU policy with a
-/// `maxmemory` limit disables sharing; every other value has one reference.
+/// REFCOUNT: small integers stored through `tryObjectEncoding` are Redis' shared objects (refcount `INT_MAX`)
+/// unless an LRU/LFU policy with a `maxmemory` limit disables sharing; every other value has one reference. The
+/// policy is read now, while Redis applies it when the value is written: only a CONFIG SET between the two differs.
 fn object_refcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     with_object(ctx, args, |ctx, m| {
-        let small =
-            m.key_type() == KeyType::String && int_encoded(m.body()).is_some_and(|v| (0..SHARED_INTEGERS).contains(&v));
+        let small = m.key_type() == KeyType::String && string_object(m).1;
         let sharing = {
             let cfg = ctx.server.config.read();
             let policy = cfg.str("maxmemory-policy");
@@ -804,7 +821,7 @@ fn object_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::encoding::encode_string;
+    use crate::storage::encoding::{encode_string, encode_string_as};
 
     #[test]
     fn cursor_follows_strtoul() {
@@ -853,6 +870,23 @@ mod tests {
         assert_eq!(enc(b"01"), "embstr");
         assert_eq!(enc(&[b'a'; 44]), "embstr");
         assert_eq!(enc(&[b'a'; 45]), "raw");
+    }
+
+    #[test]
+    fn string_objects_follow_their_origin() {
+        let obj = |v: &[u8], origin| string_object(&MetaView(&encode_string_as(0, v, origin)));
+        assert_eq!(obj(b"10", StrOrigin::Encoded), ("int", true));
+        assert_eq!(obj(b"9999", StrOrigin::Encoded), ("int", true));
+        assert_eq!(obj(b"10000", StrOrigin::Encoded), ("int", false));
+        assert_eq!(obj(b"-1", StrOrigin::Encoded), ("int", false));
+        assert_eq!(obj(b"10", StrOrigin::Raw), ("raw", false));
+        assert_eq!(obj(b"", StrOrigin::Raw), ("raw", false));
+        assert_eq!(obj(b"10", StrOrigin::Created), ("embstr", false));
+        assert_eq!(obj(&[b'1'; 44], StrOrigin::Created), ("embstr", false));
+        assert_eq!(obj(&[b'1'; 45], StrOrigin::Created), ("raw", false));
+        assert_eq!(obj(b"10", StrOrigin::Unshared), ("int", false));
+        assert_eq!(obj(b"abc", StrOrigin::Unshared), ("embstr", false));
+        assert_eq!(obj(&[b'a'; 45], StrOrigin::Unshared), ("raw", false));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
-use crate::storage::encoding::{encode_string, MetaView};
+use crate::storage::encoding::{encode_string, encode_string_as, with_expire, MetaView, StrOrigin};
 use crate::storage::{KeyType, Record};
 use crate::util::{now_ms, parse_i64};
 
@@ -53,12 +53,13 @@ pub fn lookup_read<'s>(ctx: &Ctx<'s>, key: &[u8]) -> CmdResult<Option<Record<'s>
 }
 
 /// Read-modify-write of one string key under its lock, keeping its TTL. `f` gets the current value (`None` when
-/// the key is missing; WRONGTYPE is raised before it runs) and returns the value to store (`None`: write nothing)
-/// and what the reply needs. APPEND, SETRANGE, the INCR family, SETBIT and BITFIELD all have this shape.
+/// the key is missing; WRONGTYPE is raised before it runs) and returns the value to store with how Redis would
+/// have built it (`None`: write nothing) and what the reply needs. APPEND, SETRANGE, the INCR family, SETBIT and
+/// BITFIELD all have this shape.
 pub fn modify<T>(
     ctx: &Ctx,
     key: &[u8],
-    f: impl FnOnce(Option<&[u8]>) -> CmdResult<(Option<Vec<u8>>, T)>,
+    f: impl FnOnce(Option<&[u8]>) -> CmdResult<(Option<(Vec<u8>, StrOrigin)>, T)>,
 ) -> CmdResult<T> {
     let _guard = ctx.store.locks.lock(&[key]);
     let db = ctx.db();
@@ -67,9 +68,9 @@ pub fn modify<T>(
     let live = old.as_ref().and_then(|o| o.live());
     let current = live.as_ref().map(string_body).transpose()?;
     let (new, out) = f(current)?;
-    if let Some(new) = new {
+    if let Some((new, origin)) = new {
         let at = live.map_or(0, |m| m.expire_at());
-        txn.put(db, key, old.as_ref(), &encode_string(at, &new));
+        txn.put(db, key, old.as_ref(), &encode_string_as(at, &new, origin));
         txn.commit()?;
     }
     Ok(out)
@@ -304,10 +305,11 @@ fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let value = string_body(&m)?;
     // Redis checks the expiry value only once it knows the key is a string.
     let at = opts.expire.map(|(kind, raw)| kind.at(raw, &ctx.cmd.name)).transpose()?;
+    // Only the TTL changes: the value keeps the object (so the encoding) it had.
     match at {
         Some(at) if at <= now_ms() => txn.delete(db, key, old),
-        Some(at) => txn.put(db, key, Some(old), &encode_string(at, value)),
-        None if opts.persist && m.expire_at() != 0 => txn.put(db, key, Some(old), &encode_string(0, value)),
+        Some(at) => txn.put(db, key, Some(old), &with_expire(m.0, at)),
+        None if opts.persist && m.expire_at() != 0 => txn.put(db, key, Some(old), &with_expire(m.0, 0)),
         None => {}
     }
     txn.commit()?;
@@ -400,14 +402,14 @@ fn append(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let suffix = args.next_bytes()?;
     let len = modify(ctx, key, |cur| {
         let new = match cur {
-            // A new key takes the argument as it is, with no size check (as Redis).
-            None => suffix.to_vec(),
+            // A new key takes the argument as it is, with no size check, encoded as SET would (as Redis).
+            None => (suffix.to_vec(), StrOrigin::Encoded),
             Some(cur) => {
                 check_size(ctx, cur.len() as u64 + suffix.len() as u64)?;
-                [cur, &suffix[..]].concat()
+                ([cur, &suffix[..]].concat(), StrOrigin::Raw)
             }
         };
-        let len = new.len();
+        let len = new.0.len();
         Ok((Some(new), len))
     })?;
     ctx.out.int(len as i64);
@@ -435,7 +437,8 @@ fn setrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
         new[offset..end].copy_from_slice(value);
         let len = new.len();
-        Ok((Some(new), len))
+        // Redis writes into a raw string, a new one or an unshared copy of the old value.
+        Ok((Some((new, StrOrigin::Raw)), len))
     })?;
     ctx.out.int(len as i64);
     Ok(())
@@ -472,7 +475,8 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], by: i64) -> CmdResult {
             None => 0,
         };
         let n = cur.checked_add(by).ok_or(CmdError::Overflow)?;
-        Ok((Some(itoa::Buffer::new().format(n).as_bytes().to_vec()), n))
+        // Redis stores the result as an integer object (shared when small), as tryObjectEncoding would.
+        Ok((Some((itoa::Buffer::new().format(n).as_bytes().to_vec(), StrOrigin::Encoded)), n))
     })?;
     ctx.out.int(n);
     Ok(())
@@ -489,7 +493,8 @@ fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         let by = long_double::parse(by).ok_or(CmdError::NotFloat)?;
         let sum = long_double::add(cur, by).ok_or_else(|| CmdError::err("increment would produce NaN or Infinity"))?;
         let text = long_double::format(sum);
-        Ok((Some(text.clone().into_bytes()), text))
+        // Redis builds the result with createStringObject: never an integer, even when it reads as one.
+        Ok((Some((text.clone().into_bytes(), StrOrigin::Created)), text))
     })?;
     ctx.out.bulk(text.as_bytes());
     Ok(())
