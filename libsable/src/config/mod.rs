@@ -58,7 +58,8 @@ const OPTIONS: &[OptionDef] = &[
     opt("http_port", Kind::Int(0, 65535), "0", false),
     opt("log_level", Kind::Enum(LOG_LEVELS), "info", false),
     opt("block_cache_size", Kind::Memory, "268435456", false),
-    opt("write_buffer_size", Kind::Memory, "67108864", false),
+    opt("write_buffer_size", Kind::Memory, "16777216", false),
+    opt("meta_cache_size", Kind::Memory, "67108864", false),
     opt("active_expire_interval_ms", Kind::Int(1, 10_000), "10", false),
 ];
 
@@ -321,6 +322,7 @@ impl Config {
             },
             block_cache_bytes: self.int("block_cache_size") as usize,
             write_buffer_bytes: self.int("write_buffer_size") as usize,
+            meta_cache_bytes: self.int("meta_cache_size") as usize,
         }
     }
 

@@ -4,6 +4,7 @@
 //! Everything a command changes goes into one `WriteBatch` ([`Txn`]), written with the WAL on, so a crash keeps
 //! all of a command or none of it and no acknowledged write is lost to a `kill -9`.
 
+pub mod cache;
 pub mod encoding;
 pub mod locks;
 pub mod scope;
@@ -45,12 +46,15 @@ pub struct StorageOptions {
     pub wal_fsync: WalFsync,
     pub block_cache_bytes: usize,
     pub write_buffer_bytes: usize,
+    /// Budget of the in-memory meta record cache (0: off).
+    pub meta_cache_bytes: usize,
 }
 
 /// The open database and its in-memory bookkeeping.
 pub struct Store {
     db: DB,
     pub locks: ShardLocks,
+    cache: cache::MetaCache,
     write_opts: WriteOptions,
     databases: u16,
     /// Logical database index → physical key prefix; SWAPDB swaps two entries.
@@ -64,21 +68,21 @@ pub struct Store {
 /// A meta record read for a lock-free reader; expired records are never returned.
 pub enum Record<'a> {
     Pinned(DBPinnableSlice<'a>),
-    /// Written earlier in this thread's open write scope, not committed yet.
-    Pending(Vec<u8>),
+    /// From memory: the meta cache, or this thread's write scope (written earlier, not committed yet).
+    Owned(Vec<u8>),
 }
 
 impl Record<'_> {
     pub fn view(&self) -> MetaView<'_> {
         match self {
             Record::Pinned(p) => MetaView(p),
-            Record::Pending(v) => MetaView(v),
+            Record::Owned(v) => MetaView(v),
         }
     }
 }
 
 /// Column family tags of overlay keys in a write scope.
-const TAG_META: u8 = 0;
+pub(crate) const TAG_META: u8 = 0;
 const TAG_EXPIRY: u8 = 1;
 
 fn tag_name(tag: u8) -> &'static str {
@@ -161,6 +165,7 @@ impl Store {
         let mut store = Store {
             db,
             locks: ShardLocks::new(),
+            cache: cache::MetaCache::new(opts.meta_cache_bytes),
             write_opts,
             databases: opts.databases,
             db_map: map.into_iter().map(AtomicU16::new).collect(),
@@ -221,8 +226,18 @@ impl Store {
     pub fn get(&self, db: u16, key: &[u8]) -> CmdResult<Option<Record<'_>>> {
         let mk = meta_key(db, key);
         let rec = match scope_lookup(TAG_META, &mk) {
-            Some(pending) => pending.map(Record::Pending),
-            None => self.db.get_pinned_cf(self.cf(CF_META), &mk)?.map(Record::Pinned),
+            Some(pending) => pending.map(Record::Owned),
+            None => match self.cache.get(&mk) {
+                Some(cached) => Some(Record::Owned(cached)),
+                None => {
+                    let epoch = self.cache.epoch(&mk);
+                    let pinned = self.db.get_pinned_cf(self.cf(CF_META), &mk)?;
+                    if let Some(p) = &pinned {
+                        self.cache.fill(&mk, p, epoch);
+                    }
+                    pinned.map(Record::Pinned)
+                }
+            },
         };
         let Some(rec) = rec else { return Ok(None) };
         let Some(m) = MetaView::parse(rec.view().0) else { return Err(corrupt(db, key)) };
@@ -272,7 +287,9 @@ impl Store {
         let (lo, hi) = db_bounds(db);
         let mut batch = WriteBatch::default();
         batch.delete_range_cf(self.cf(CF_META), lo, hi);
+        self.cache.clear();
         self.db.write_opt(batch, &self.write_opts)?;
+        self.cache.clear();
         // Expiry index entries of the flushed keys are now stale; active expiry drops them when it meets them.
         self.key_counts[db as usize].store(0, Ordering::Relaxed);
         self.expire_counts[db as usize].store(0, Ordering::Relaxed);
@@ -342,9 +359,21 @@ impl Store {
         Ok(removed)
     }
 
-    /// Writes a batch (WAL on) and applies its counter changes.
-    pub(crate) fn write_batch(&self, batch: WriteBatch, deltas: &[(u16, i64, i64)]) -> Result<(), String> {
+    /// Writes a batch (WAL on), keeps the meta cache coherent with it and applies its counter changes.
+    /// `meta` lists the meta family records the batch writes (None: deleted).
+    pub(crate) fn write_batch(
+        &self,
+        batch: WriteBatch,
+        deltas: &[(u16, i64, i64)],
+        meta: &[(&[u8], Option<&[u8]>)],
+    ) -> Result<(), String> {
+        for (k, _) in meta {
+            self.cache.invalidate(k);
+        }
         self.db.write_opt(batch, &self.write_opts).map_err(|e| e.into_string())?;
+        for (k, v) in meta {
+            self.cache.store(k, *v);
+        }
         for &(db, keys, expires) in deltas {
             self.key_counts[db as usize].fetch_add(keys, Ordering::Relaxed);
             self.expire_counts[db as usize].fetch_add(expires, Ordering::Relaxed);
@@ -406,7 +435,17 @@ impl<'s> Txn<'s> {
         let mk = meta_key(db, key);
         let raw = match scope_lookup(TAG_META, &mk) {
             Some(pending) => pending,
-            None => self.store.db.get_cf(self.store.cf(CF_META), &mk)?,
+            None => match self.store.cache.get(&mk) {
+                Some(cached) => Some(cached),
+                None => {
+                    let epoch = self.store.cache.epoch(&mk);
+                    let raw = self.store.db.get_cf(self.store.cf(CF_META), &mk)?;
+                    if let Some(r) = &raw {
+                        self.store.cache.fill(&mk, r, epoch);
+                    }
+                    raw
+                }
+            },
         };
         let Some(raw) = raw else { return Ok(None) };
         let Some(m) = MetaView::parse(&raw) else { return Err(corrupt(db, key)) };
@@ -480,7 +519,9 @@ impl<'s> Txn<'s> {
                 None => batch.delete_cf(cf, &op.key),
             }
         }
-        store.write_batch(batch, &deltas).map_err(CmdError::Storage)
+        let meta: Vec<(&[u8], Option<&[u8]>)> =
+            ops.iter().filter(|op| op.tag == TAG_META).map(|op| (op.key.as_slice(), op.value.as_deref())).collect();
+        store.write_batch(batch, &deltas, &meta).map_err(CmdError::Storage)
     }
 }
 
@@ -496,6 +537,7 @@ mod tests {
             wal_fsync: WalFsync::No,
             block_cache_bytes: 8 << 20,
             write_buffer_bytes: 4 << 20,
+            meta_cache_bytes: 1 << 20,
         })
         .unwrap()
     }

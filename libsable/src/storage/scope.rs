@@ -82,12 +82,21 @@ pub fn commit() -> Result<(), String> {
                 std::mem::take(&mut sc.deltas),
                 std::mem::take(&mut sc.held),
                 sc.error.take(),
+                std::mem::take(&mut sc.overlay),
             )
         })
     });
-    let Some((store, batch, deltas, held, earlier)) = taken else { return Ok(()) };
-    let result = if batch.is_empty() { Ok(()) } else { store.write_batch(batch, &deltas) };
-    with_scope(|sc| sc.overlay.clear());
+    let Some((store, batch, deltas, held, earlier, overlay)) = taken else { return Ok(()) };
+    let result = if batch.is_empty() {
+        Ok(())
+    } else {
+        let meta: Vec<(&[u8], Option<&[u8]>)> = overlay
+            .iter()
+            .filter(|(k, _)| k.first() == Some(&super::TAG_META))
+            .map(|(k, v)| (&k[1..], v.as_deref()))
+            .collect();
+        store.write_batch(batch, &deltas, &meta)
+    };
     store.locks.release(&held);
     if let Some(e) = earlier {
         return Err(e);
