@@ -43,10 +43,22 @@ fn pipeline_reads_its_own_writes() {
     let s = Server::start();
     let mut r = s.raw();
     let mut req = Vec::new();
-    for a in [&[&b"SET"[..], b"k", b"1"][..], &[b"APPEND", b"k", b"2"], &[b"GET", b"k"], &[b"DEL", b"k"], &[b"EXISTS", b"k"], &[b"SET", b"j", b"x"], &[b"DBSIZE"], &[b"KEYS", b"*"]] {
+    for a in [
+        &[&b"SET"[..], b"k", b"1"][..],
+        &[b"APPEND", b"k", b"2"],
+        &[b"GET", b"k"],
+        &[b"DEL", b"k"],
+        &[b"EXISTS", b"k"],
+        &[b"SET", b"j", b"x"],
+        &[b"DBSIZE"],
+        &[b"KEYS", b"*"],
+    ] {
         req.extend(crate::common::Raw::encode(a));
     }
     r.send(&req);
     let replies: Vec<String> = (0..8).map(|_| r.read_reply()).collect();
-    assert_eq!(replies, ["+OK\r\n", ":2\r\n", "$2\r\n12\r\n", ":1\r\n", ":0\r\n", "+OK\r\n", ":1\r\n", "*1\r\n$1\r\nj\r\n"]);
+    assert_eq!(
+        replies,
+        ["+OK\r\n", ":2\r\n", "$2\r\n12\r\n", ":1\r\n", ":0\r\n", "+OK\r\n", ":1\r\n", "*1\r\n$1\r\nj\r\n"]
+    );
 }

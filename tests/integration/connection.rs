@@ -85,7 +85,10 @@ fn client_commands() {
     let mut b = s.raw();
     assert_eq!(a.cmd(&["CLIENT", "SETNAME", "alpha"]), "+OK\r\n");
     assert_eq!(a.cmd(&["CLIENT", "GETNAME"]), "$5\r\nalpha\r\n");
-    assert_eq!(a.cmd(&["CLIENT", "SETNAME", "a b"]), "-ERR Client names cannot contain spaces, newlines or special characters.\r\n");
+    assert_eq!(
+        a.cmd(&["CLIENT", "SETNAME", "a b"]),
+        "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
+    );
     let list = b.cmd(&["CLIENT", "LIST"]);
     assert!(list.contains("name=alpha"), "{list}");
     let id = a.cmd(&["CLIENT", "ID"]);

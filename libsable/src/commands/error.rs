@@ -9,8 +9,14 @@ use crate::util::arg_text;
 pub enum CmdError {
     /// `-ERR wrong number of arguments for 'name' command` (lowercase name, subcommands as `name|sub`).
     WrongArity(String),
-    UnknownCommand { name: Vec<u8>, args: Vec<Vec<u8>> },
-    UnknownSubcommand { sub: Vec<u8>, cmd: String },
+    UnknownCommand {
+        name: Vec<u8>,
+        args: Vec<Vec<u8>>,
+    },
+    UnknownSubcommand {
+        sub: Vec<u8>,
+        cmd: String,
+    },
     WrongType,
     Syntax,
     NotInteger,
@@ -56,7 +62,11 @@ impl CmdError {
                 )
             }
             CmdError::UnknownSubcommand { sub, cmd } => {
-                format!("ERR unknown subcommand '{}'. Try {} HELP.", arg_text(&sub[..sub.len().min(128)]), cmd.to_uppercase())
+                format!(
+                    "ERR unknown subcommand '{}'. Try {} HELP.",
+                    arg_text(&sub[..sub.len().min(128)]),
+                    cmd.to_uppercase()
+                )
             }
             CmdError::WrongType => "WRONGTYPE Operation against a key holding the wrong kind of value".into(),
             CmdError::Syntax => "ERR syntax error".into(),

@@ -240,7 +240,10 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static Command, CmdError> {
     }
     let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
     let Some(&idx) = cmd.subcommands.get(&sub) else {
-        return Err(CmdError::UnknownSubcommand { sub: argv[1].to_vec(), cmd: String::from_utf8_lossy(&argv[0]).into_owned() });
+        return Err(CmdError::UnknownSubcommand {
+            sub: argv[1].to_vec(),
+            cmd: String::from_utf8_lossy(&argv[0]).into_owned(),
+        });
     };
     let sub_cmd = &t.entries[idx];
     if !sub_cmd.arity_ok(argv.len()) {

@@ -184,7 +184,7 @@ fn command_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let names: Vec<&str> = t
         .top_level()
         .flat_map(|c| std::iter::once(c).chain(t.subcommands_of(c)))
-        .filter(|c| filter.as_ref().map_or(true, |f| f.keeps(c)))
+        .filter(|c| filter.as_ref().is_none_or(|f| f.keeps(c)))
         .map(|c| c.name.as_str())
         .collect();
     ctx.out.array(names.len());
@@ -195,7 +195,7 @@ fn command_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// True when a key specification carries `flag` (flag words compare case-insensitively: `RO`, `not_key`…).
 fn spec_has(spec: &MetaValue, flag: &str) -> bool {
     spec.get("flags")
-        .map_or(false, |f| f.items().iter().any(|w| w.as_str().map_or(false, |w| w.eq_ignore_ascii_case(flag))))
+        .is_some_and(|f| f.items().iter().any(|w| w.as_str().is_some_and(|w| w.eq_ignore_ascii_case(flag))))
 }
 
 /// An integer field of a key specification's `begin_search` or `find_keys` part.
@@ -722,7 +722,7 @@ fn config_get(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// immutable, given twice), then the values in order; the first failure is reported and nothing changes.
 fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let rest = args.rest();
-    if rest.len() % 2 != 0 {
+    if !rest.len().is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
     let pairs: Vec<(String, String)> = rest

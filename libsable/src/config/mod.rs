@@ -265,10 +265,12 @@ impl Config {
         let Some(canonical) = self.canonical(name).map(str::to_string) else {
             return Err(format!("Unknown option or number of arguments for CONFIG SET - '{name}'"));
         };
-        let immutable = OPTIONS.iter().any(|o| o.name == canonical && !o.mutable)
-            || REDIS_IMMUTABLE.contains(&canonical.as_str());
+        let immutable =
+            OPTIONS.iter().any(|o| o.name == canonical && !o.mutable) || REDIS_IMMUTABLE.contains(&canonical.as_str());
         if immutable {
-            return Err(format!("CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"));
+            return Err(format!(
+                "CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
+            ));
         }
         self.set(&canonical, value)
             .map_err(|e| format!("CONFIG SET failed (possibly related to argument '{name}') - {e}"))
@@ -328,8 +330,7 @@ impl Config {
 
     /// Checks settings that depend on each other (TLS files, listeners).
     pub fn validate_all(&self) -> Result<(), String> {
-        if self.int("tls-port") != 0 && (self.str("tls-cert-file").is_empty() || self.str("tls-key-file").is_empty())
-        {
+        if self.int("tls-port") != 0 && (self.str("tls-cert-file").is_empty() || self.str("tls-key-file").is_empty()) {
             return Err("tls_port needs tls_cert_file and tls_key_file".into());
         }
         if self.int("port") == 0 && self.int("tls-port") == 0 && self.str("unixsocket").is_empty() {

@@ -139,11 +139,11 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 if client.close_after_reply || info.is_killed() {
                     break;
                 }
-                if out.len() >= FLUSH_AT {
-                    if !commit(&mut out, ran).await || flush(server, &mut writer, &mut out).await.is_err() {
-                        let _ = flush(server, &mut writer, &mut out).await;
-                        return;
-                    }
+                if out.len() >= FLUSH_AT
+                    && (!commit(&mut out, ran).await || flush(server, &mut writer, &mut out).await.is_err())
+                {
+                    let _ = flush(server, &mut writer, &mut out).await;
+                    return;
                 }
             }
             if client.close_after_reply || info.is_killed() {

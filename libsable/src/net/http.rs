@@ -60,7 +60,11 @@ pub fn metrics(server: &Server) -> String {
         s.keyspace_hits.load(Ordering::Relaxed),
         s.keyspace_misses.load(Ordering::Relaxed)
     );
-    let _ = writeln!(m, "# TYPE sabledb_expired_keys_total counter\nsabledb_expired_keys_total {}", server.store.expired_keys.load(Ordering::Relaxed));
+    let _ = writeln!(
+        m,
+        "# TYPE sabledb_expired_keys_total counter\nsabledb_expired_keys_total {}",
+        server.store.expired_keys.load(Ordering::Relaxed)
+    );
     let _ = writeln!(m, "# TYPE sabledb_keys gauge");
     for db in 0..server.store.databases() as usize {
         let n = server.store.key_count(db);

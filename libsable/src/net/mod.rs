@@ -98,7 +98,10 @@ async fn bind_all(cfg: &Config) -> Result<Listeners, String> {
     Ok(Listeners { tcp, unix, http })
 }
 
-fn start_workers(server: &Arc<Server>, tls: Option<TlsAcceptor>) -> Result<Vec<mpsc::UnboundedSender<NewConn>>, String> {
+fn start_workers(
+    server: &Arc<Server>,
+    tls: Option<TlsAcceptor>,
+) -> Result<Vec<mpsc::UnboundedSender<NewConn>>, String> {
     let mut senders = Vec::new();
     for i in 0..server.workers {
         let (tx, rx) = mpsc::unbounded_channel();

@@ -40,7 +40,10 @@ fn cost(key: &[u8], value: &[u8]) -> usize {
 
 impl MetaCache {
     pub fn new(budget_bytes: usize) -> Self {
-        Self { shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(), shard_budget: budget_bytes / SHARDS }
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            shard_budget: budget_bytes / SHARDS,
+        }
     }
 
     fn enabled(&self) -> bool {

@@ -12,14 +12,14 @@ pub mod scope;
 use std::sync::atomic::{AtomicI64, AtomicU16, AtomicU64, Ordering};
 
 use rocksdb::{
-    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBPinnableSlice, Direction, IteratorMode,
-    Options, ReadOptions, WriteBatch, WriteOptions, DB,
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBPinnableSlice, Direction, IteratorMode, Options,
+    ReadOptions, WriteBatch, WriteOptions, DB,
 };
 
 use crate::commands::error::{CmdError, CmdResult};
 use crate::util::now_ms;
-use encoding::{db_bounds, expiry_key, meta_key, split_expiry_key, split_meta_key, MetaView};
 pub use encoding::KeyType;
+use encoding::{db_bounds, expiry_key, meta_key, split_expiry_key, split_meta_key, MetaView};
 pub use locks::{LockGuard, ShardLocks};
 
 const CF_META: &str = "meta";
@@ -254,12 +254,7 @@ impl Store {
 
     /// Visits the live keys of physical database `db` in byte order, starting at `from` (inclusive), until `visit`
     /// returns false.
-    pub fn for_each_key(
-        &self,
-        db: u16,
-        from: &[u8],
-        mut visit: impl FnMut(&[u8], MetaView<'_>) -> bool,
-    ) -> CmdResult {
+    pub fn for_each_key(&self, db: u16, from: &[u8], mut visit: impl FnMut(&[u8], MetaView<'_>) -> bool) -> CmdResult {
         scope::settle();
         let (lo, hi) = db_bounds(db);
         let mut ro = ReadOptions::default();
@@ -397,9 +392,8 @@ impl Store {
 fn load_db_map(db: &DB, n: usize) -> Result<Vec<u16>, String> {
     let cf = db.cf_handle(CF_SYS).ok_or("missing sys column family")?;
     let stored = db.get_cf(cf, SYS_DB_MAP).map_err(|e| e.to_string())?;
-    let mut map: Vec<u16> = stored
-        .map(|b| b.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect())
-        .unwrap_or_default();
+    let mut map: Vec<u16> =
+        stored.map(|b| b.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect()).unwrap_or_default();
     map.truncate(n);
     let mut next = 0u16;
     while map.len() < n {

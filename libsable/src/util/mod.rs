@@ -168,7 +168,10 @@ const RAW_BYTE_BASE: u32 = 0x10FF00;
 /// [`crate::resp::reply::Reply::error`] turns back into the same bytes, so error replies are byte-exact.
 pub fn arg_text(b: &[u8]) -> String {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    b[..end].iter().map(|&c| if c < 0x80 { c as char } else { char::from_u32(RAW_BYTE_BASE + c as u32).unwrap_or('?') }).collect()
+    b[..end]
+        .iter()
+        .map(|&c| if c < 0x80 { c as char } else { char::from_u32(RAW_BYTE_BASE + c as u32).unwrap_or('?') })
+        .collect()
 }
 
 /// The byte a character of an error text stands for: raw bytes carried by [`arg_text`], or None for ordinary
