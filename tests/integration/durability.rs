@@ -86,3 +86,24 @@ fn tls_with_redis_cli() {
     assert_ne!(cli(&["GET", "t"]), "secure");
     drop(s);
 }
+
+#[test]
+fn http_health_and_metrics() {
+    use std::io::{Read, Write};
+    let http_port = free_port().to_string();
+    let s = Server::start_with(&["--http_port", &http_port]);
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut s.conn()).unwrap();
+    let get = |path: &str| {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", http_port.parse::<u16>().unwrap())).unwrap();
+        c.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).unwrap();
+        let mut body = String::new();
+        c.read_to_string(&mut body).unwrap();
+        body
+    };
+    let health = get("/health");
+    assert!(health.starts_with("HTTP/1.1 200 OK\r\n") && health.ends_with("\r\n\r\nOK\n"), "{health}");
+    let metrics = get("/metrics");
+    assert!(metrics.contains("sabledb_keys{db=\"0\"} 1\n"), "{metrics}");
+    assert!(metrics.contains("sabledb_command_calls_total{cmd=\"set\"} 1\n"), "{metrics}");
+    assert!(get("/nope").starts_with("HTTP/1.1 404"));
+}
