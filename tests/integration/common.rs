@@ -11,9 +11,21 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_sabledb");
 
-/// A free TCP port on 127.0.0.1 (bound and released; collisions are retried by [`Server::start_with`]).
+/// A free TCP port on 127.0.0.1 for a server under test.
+///
+/// Ports come from 20000–31999, below the kernel's ephemeral range, walked from a per-process offset by a counter:
+/// a port the kernel handed out for `:0` can be handed out again to a parallel test before our server binds it,
+/// and the second server would then fail while its harness talked to the first one's.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let offset = std::process::id().wrapping_mul(7919);
+    loop {
+        let candidate = 20000 + (offset.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) % 12000) as u16;
+        if TcpListener::bind(("127.0.0.1", candidate)).is_ok() {
+            return candidate;
+        }
+    }
 }
 
 /// A running sabledb process.
@@ -53,7 +65,7 @@ impl Server {
             let mut child = cmd.spawn().expect("start sabledb");
             let deadline = Instant::now() + Duration::from_secs(30);
             while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() && matches!(child.try_wait(), Ok(None)) {
                     self.port = port;
                     self.child = Some(child);
                     return;

@@ -5,4 +5,5 @@ mod concurrency;
 mod connection;
 mod durability;
 mod keyspace;
+mod server;
 mod strings;

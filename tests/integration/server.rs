@@ -1,11 +1,12 @@
 //! Server and introspection commands: COMMAND, INFO, CONFIG, TIME, LASTSAVE, SHUTDOWN, FUNCTION. Exact replies
 //! were taken from redis-server 7.0.15.
 
+use std::io::Read;
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::common::{free_port, Server, BIN};
+use crate::common::{free_port, Raw, Server, BIN};
 
 /// The bulk strings of a flat RESP2 array reply of bulk strings (COMMAND LIST, CONFIG GET).
 fn bulks(reply: &str) -> Vec<String> {
@@ -59,7 +60,12 @@ fn command_info_and_docs_match_redis() {
          key_spec_index\r\n:0\r\n*4\r\n$4\r\nname\r\n$5\r\nvalue\r\n$4\r\ntype\r\n$6\r\nstring\r\n"
     );
     r.cmd(&["HELLO", "3"]);
-    assert_eq!(r.cmd(&["COMMAND", "INFO", "get"]), format!("*1\r\n{GET_INFO_RESP3}"));
+    // The test decoder cannot hold a set of maps (the key specifications), so these bytes are compared as read.
+    r.send(&Raw::encode(&[b"COMMAND", b"INFO", b"get"]));
+    let expected = format!("*1\r\n{GET_INFO_RESP3}");
+    let mut got = vec![0u8; expected.len()];
+    r.stream.read_exact(&mut got).expect("COMMAND INFO reply");
+    assert_eq!(String::from_utf8_lossy(&got), expected);
     assert_eq!(r.cmd(&["COMMAND", "DOCS", "get"]), GET_DOCS_RESP3);
     assert_eq!(r.cmd(&["COMMAND", "INFO", "nosuch"]), "*1\r\n_\r\n");
 }
@@ -198,7 +204,7 @@ fn info_sections_and_fields() {
     r.cmd(&["SET", "c", "1"]);
     assert_eq!(
         r.cmd(&["INFO", "keyspace"]),
-        "$80\r\n# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n\r\n"
+        "$76\r\n# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\ndb3:keys=1,expires=0,avg_ttl=0\r\n\r\n"
     );
     r.cmd(&["GET", "nosuch"]);
     r.cmd(&["NOSUCHCOMMAND"]);
@@ -382,7 +388,7 @@ fn config_rewrite_updates_the_file() {
         assert!(Instant::now() < deadline, "sabledb did not start");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let mut r = crate::common::Raw::connect(port);
+    let mut r = Raw::connect(port);
     assert_eq!(r.cmd(&["CONFIG", "GET", "maxmemory"]), "*2\r\n$9\r\nmaxmemory\r\n$7\r\n1048576\r\n");
     let info = r.cmd(&["INFO", "server"]);
     let canonical = std::fs::canonicalize(&ini).expect("ini path");

@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::resp::reply::Reply;
 use crate::util::glob::glob_match;
 use crate::util::random_hex;
-use crate::util::{eq_ic, now_ms, now_us, parse_i64};
+use crate::util::{arg_text, eq_ic, now_ms, now_us, parse_i64};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
     // `command` comes before its subcommands so the table keeps its own handler (plain COMMAND).
@@ -515,11 +515,20 @@ fn info_memory(ctx: &Ctx, s: &mut String) {
     field(s, "used_memory_overhead", overhead);
     field(s, "total_system_memory", total);
     field(s, "total_system_memory_human", bytes_to_human(total));
+    // No scripting engine: no scripts, functions or libraries.
+    for name in ["used_memory_scripts", "number_of_cached_scripts", "number_of_functions", "number_of_libraries"] {
+        field(s, name, 0);
+    }
     field(s, "maxmemory", maxmemory);
     field(s, "maxmemory_human", bytes_to_human(maxmemory));
     field(s, "maxmemory_policy", cfg.str("maxmemory-policy"));
     field(s, "mem_fragmentation_ratio", "1.00");
-    field(s, "mem_allocator", "libc");
+    let buffers: usize =
+        ctx.server.clients.all().iter().map(|c| c.qbuf.load(Ordering::Relaxed) + c.omem.load(Ordering::Relaxed)).sum();
+    field(s, "mem_clients_normal", buffers);
+    for name in ["active_defrag_running", "lazyfree_pending_objects", "lazyfreed_objects"] {
+        field(s, name, 0);
+    }
     field(s, "rocksdb_block_cache_usage", cache);
     field(s, "rocksdb_block_cache_capacity", prop("rocksdb.block-cache-capacity"));
     field(s, "rocksdb_memtables", memtables);
@@ -692,27 +701,27 @@ fn canonical_name(cfg: &Config, name: &str) -> Option<String> {
 fn config_get(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let cfg = ctx.server.config.read();
     let mut seen = std::collections::HashSet::new();
-    let mut found: Vec<(String, String)> = Vec::new();
-    for pattern in args.rest() {
-        let pattern = String::from_utf8_lossy(pattern);
+    let mut found: Vec<(Vec<u8>, String)> = Vec::new();
+    for given in args.rest() {
+        let pattern = String::from_utf8_lossy(given);
         if !pattern.contains(['[', '*', '?']) {
             // An exact name is answered under the name as given, as Redis does.
             if let (Some(name), Some(value)) = (canonical_name(&cfg, &pattern), cfg.get(&pattern)) {
                 if seen.insert(name) {
-                    found.push((pattern.into_owned(), value.to_string()));
+                    found.push((given.to_vec(), value.to_string()));
                 }
             }
             continue;
         }
         for (name, value) in cfg.matching(&pattern) {
             if seen.insert(name.clone()) {
-                found.push((name, value));
+                found.push((name.into_bytes(), value));
             }
         }
     }
     ctx.out.map(found.len());
     for (name, value) in found {
-        ctx.out.bulk(name.as_bytes());
+        ctx.out.bulk(&name);
         ctx.out.bulk(value.as_bytes());
     }
     Ok(())
@@ -729,13 +738,17 @@ fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         .chunks(2)
         .map(|p| (String::from_utf8_lossy(&p[0]).into_owned(), String::from_utf8_lossy(&p[1]).into_owned()))
         .collect();
+    let raw_names = rest.iter().step_by(2);
     {
         let mut cfg = ctx.server.config.write();
         let mut next = cfg.clone();
         let mut names: Vec<String> = Vec::with_capacity(pairs.len());
-        for (name, _) in &pairs {
+        for ((name, _), raw) in pairs.iter().zip(raw_names) {
             let Some(canonical) = canonical_name(&cfg, name) else {
-                return Err(CmdError::err(format!("Unknown option or number of arguments for CONFIG SET - '{name}'")));
+                return Err(CmdError::err(format!(
+                    "Unknown option or number of arguments for CONFIG SET - '{}'",
+                    arg_text(raw)
+                )));
             };
             // Setting the current value refuses exactly the parameters that cannot change at run time.
             let current = cfg.get(name).unwrap_or_default().to_string();
@@ -858,7 +871,7 @@ fn function_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             args.next_bytes()?;
             library_name = true;
         } else {
-            return Err(CmdError::err(format!("Unknown argument {}", crate::util::arg_text(arg))));
+            return Err(CmdError::err(format!("Unknown argument {}", arg_text(arg))));
         }
     }
     ctx.out.array(0);
@@ -874,7 +887,7 @@ fn function_flush(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             let argv = args.argv();
             return Err(CmdError::err(format!(
                 "unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
-                crate::util::arg_text(&argv[1])
+                arg_text(&argv[1][..argv[1].len().min(128)])
             )));
         }
     }
