@@ -134,3 +134,43 @@ fn maxclients_refuses_extra_connections() {
     let mut c = s.raw();
     assert_eq!(c.read_reply(), "-ERR max number of clients reached\r\n");
 }
+
+#[test]
+fn random_garbage_never_takes_the_server_down() {
+    use rand::{Rng, SeedableRng};
+    use std::io::{Read, Write};
+    let s = Server::start();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let pieces: [&[u8]; 12] = [
+        b"*",
+        b"$",
+        b"\r\n",
+        b"-1",
+        b"99999999999999999999",
+        b"*3\r\n",
+        b"$3\r\nSET\r\n",
+        b"\"",
+        b"'",
+        b"\\x",
+        b"GET k\r\n",
+        b"\x00\xff",
+    ];
+    for _ in 0..150 {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+        c.set_read_timeout(Some(std::time::Duration::from_millis(20))).ok();
+        let mut junk = Vec::new();
+        for _ in 0..rng.gen_range(1..20) {
+            if rng.gen_bool(0.5) {
+                junk.extend_from_slice(pieces[rng.gen_range(0..pieces.len())]);
+            } else {
+                junk.extend((0..rng.gen_range(1..8)).map(|_| rng.gen::<u8>()));
+            }
+        }
+        let _ = c.write_all(&junk);
+        let mut sink = [0u8; 4096];
+        let _ = c.read(&mut sink);
+    }
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["PING"]), "+PONG\r\n");
+    assert_eq!(r.cmd(&["SET", "k", "v"]), "+OK\r\n");
+}
