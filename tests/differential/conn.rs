@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{free_port, Server};
+use crate::common::{free_port, Raw, Server};
 
 /// How long one reply may take before the server is considered stuck.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -42,7 +42,8 @@ impl Conn {
         if self.broken {
             return;
         }
-        if self.stream.write_all(&encode(args)).is_err() {
+        let parts: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
+        if self.stream.write_all(&Raw::encode(&parts)).is_err() {
             self.broken = true;
         }
     }
@@ -112,17 +113,6 @@ pub fn proto(resp3: bool) -> u8 {
 /// True for the synthetic replies [`Conn`] makes up when the transport fails.
 pub fn is_transport_failure(reply: &[u8]) -> bool {
     reply.starts_with(b"<<")
-}
-
-/// A multibulk request.
-pub fn encode(args: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
 }
 
 /// The length of the complete frame at the start of `buf`, `None` while it is incomplete. The `decode_range`

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::storage::encoding::{encode_string, encode_string_as, with_expire, MetaView, StrOrigin};
-use crate::storage::{KeyType, Record};
+use crate::storage::{Existing, KeyType, Record, Txn};
 use crate::util::{now_ms, parse_i64};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -270,8 +270,13 @@ fn getset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     set_generic(ctx, key, value, &SetOptions { get: true, ..Default::default() }, None, SetReply::Ok)
 }
 
-fn getdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let key = args.next_bytes()?;
+/// GETDEL and GETEX: under the key's lock, reply with the live string's value (nil when missing) after `change`
+/// has staged what happens to the key.
+fn get_and_change(
+    ctx: &mut Ctx,
+    key: &[u8],
+    change: impl FnOnce(&mut Txn, u16, &Existing, MetaView) -> CmdResult,
+) -> CmdResult {
     let _guard = ctx.store.locks.lock(&[key]);
     let db = ctx.db();
     let mut txn = ctx.store.txn();
@@ -283,38 +288,36 @@ fn getdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(());
     };
     let value = string_body(&m)?;
-    txn.delete(db, key, old);
+    change(&mut txn, db, old, m)?;
     txn.commit()?;
     ctx.out.bulk(value);
     Ok(())
 }
 
+fn getdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let key = args.next_bytes()?;
+    get_and_change(ctx, key, |txn, db, old, _| {
+        txn.delete(db, key, old);
+        Ok(())
+    })
+}
+
 fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let opts = parse_set_options(args, false)?;
-    let _guard = ctx.store.locks.lock(&[key]);
-    let db = ctx.db();
-    let mut txn = ctx.store.txn();
-    let old = txn.load(db, key)?;
-    let live = old.as_ref().and_then(|o| o.live());
-    ctx.server.stats.hit(live.is_some());
-    let (Some(old), Some(m)) = (&old, live) else {
-        ctx.out.null();
-        return Ok(());
-    };
-    let value = string_body(&m)?;
-    // Redis checks the expiry value only once it knows the key is a string.
-    let at = opts.expire.map(|(kind, raw)| kind.at(raw, &ctx.cmd.name)).transpose()?;
-    // Only the TTL changes: the value keeps the object (so the encoding) it had.
-    match at {
-        Some(at) if at <= now_ms() => txn.delete(db, key, old),
-        Some(at) => txn.put(db, key, Some(old), &with_expire(m.0, at)),
-        None if opts.persist && m.expire_at() != 0 => txn.put(db, key, Some(old), &with_expire(m.0, 0)),
-        None => {}
-    }
-    txn.commit()?;
-    ctx.out.bulk(value);
-    Ok(())
+    let cmd = ctx.cmd;
+    get_and_change(ctx, key, |txn, db, old, m| {
+        // Redis checks the expiry value only once it knows the key is a string.
+        let at = opts.expire.map(|(kind, raw)| kind.at(raw, &cmd.name)).transpose()?;
+        // Only the TTL changes: the value keeps the object (so the encoding) it had.
+        match at {
+            Some(at) if at <= now_ms() => txn.delete(db, key, old),
+            Some(at) => txn.put(db, key, Some(old), &with_expire(m.0, at)),
+            None if opts.persist && m.expire_at() != 0 => txn.put(db, key, Some(old), &with_expire(m.0, 0)),
+            None => {}
+        }
+        Ok(())
+    })
 }
 
 fn getrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
