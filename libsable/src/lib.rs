@@ -8,8 +8,10 @@
 //!   dispatcher, the argument cursor, the error type, and one module per command family.
 //! - [`storage`]: the RocksDB encoding of Redis types, striped locks, write transactions, expiry.
 //! - [`config`]: options from `sabledb.ini`, the command line and CONFIG SET.
+//! - [`blocking`]: the queues of clients blocked on keys (BLPOP and friends).
 //! - [`server`]: shared server state and background jobs; [`client`]: per-connection state and the registry.
 
+pub mod blocking;
 pub mod client;
 pub mod commands;
 pub mod config;

@@ -128,7 +128,7 @@ impl Server {
         std::process::exit(0)
     }
 
-    /// Starts the background jobs: active expiry and, with `wal_fsync everysec`, the WAL syncer.
+    /// Starts the background jobs: active expiry with the cleanup of dropped collections and, with `wal_fsync everysec`, the WAL syncer.
     pub fn start_background(self: &Arc<Self>) {
         let interval = Duration::from_millis(self.config.read().int("active_expire_interval_ms").max(1) as u64);
         let me = self.clone();
@@ -145,6 +145,10 @@ impl Server {
                             break;
                         }
                     }
+                }
+                // The elements of dropped collections go in the same rhythm, a bounded number per pass.
+                if let Err(e) = me.store.collect_garbage(64) {
+                    tracing::error!("collection cleanup: {e}");
                 }
                 std::thread::sleep(interval);
             })

@@ -46,6 +46,18 @@ pub fn run(pair: &mut Pair, cmd: &Cmd) -> Replies {
             let agree = x == y;
             (x, y, agree)
         }
+        Check::UnorderedPairs => {
+            let resp3 = pair.resp3;
+            let (x, y) = (sorted_pairs(&a, resp3), sorted_pairs(&b, resp3));
+            let agree = x == y;
+            (x, y, agree)
+        }
+        Check::Sized => {
+            let resp3 = pair.resp3;
+            let (x, y) = (sized(&a, resp3), sized(&b, resp3));
+            let agree = x == y;
+            (x, y, agree)
+        }
         Check::ScanUnion => {
             let (x, y) = (scan_union(&mut pair.a, cmd, a), scan_union(&mut pair.b, cmd, b));
             let agree = x == y;
@@ -66,6 +78,35 @@ fn sorted(raw: &[u8], resp3: bool) -> Vec<u8> {
         out.extend_from_slice(item);
     }
     out
+}
+
+/// An aggregate reply of pairs with the pairs sorted: a map, a flat array of 2n elements, or (RESP3) an array of
+/// two-element arrays. Anything else unchanged.
+fn sorted_pairs(raw: &[u8], resp3: bool) -> Vec<u8> {
+    let Some(items) = elements(raw, resp3) else { return raw.to_vec() };
+    let mut pairs: Vec<Vec<u8>> = if items.iter().all(|i| i.starts_with(b"*2\r\n")) && raw.starts_with(b"*") && resp3 {
+        items.iter().map(|i| i.to_vec()).collect()
+    } else if items.len() % 2 == 0 {
+        items.chunks(2).map(|c| c.concat()).collect()
+    } else {
+        return raw.to_vec();
+    };
+    pairs.sort();
+    let header_end = raw.windows(2).position(|w| w == b"\r\n").map_or(0, |p| p + 2);
+    let mut out = raw[..header_end].to_vec();
+    for pair in pairs {
+        out.extend_from_slice(&pair);
+    }
+    out
+}
+
+/// The reply's type and element count (an aggregate) or the reply itself (anything else).
+fn sized(raw: &[u8], resp3: bool) -> Vec<u8> {
+    match elements(raw, resp3) {
+        Some(items) => format!("<{} with {} elements>", raw[0] as char, items.len()).into_bytes(),
+        None if raw.starts_with(b"$") && !is_nil(raw) => b"<a bulk string>".to_vec(),
+        None => raw.to_vec(),
+    }
 }
 
 /// RANDOMKEY's reply if it is valid on its own server (a key that exists there, or nil with DBSIZE 0), else a

@@ -14,6 +14,11 @@
 //! both servers), and SET is never given a past absolute time (Redis would keep the dead key until its expiry
 //! cycle runs, making DBSIZE timing-dependent).
 
+mod hashes;
+mod lists;
+mod sets;
+mod zsets;
+
 use std::collections::HashSet;
 
 use rand::rngs::StdRng;
@@ -35,6 +40,12 @@ pub enum Check {
     RandomKey,
     /// SCAN: cursors are opaque; each server's scan is followed to completion and the sorted unions compared.
     ScanUnion,
+    /// HGETALL, and the WITHSCORES/WITHVALUES forms of unordered replies: a flat array (RESP3: a map or an array
+    /// of pairs) of pairs in Redis' hash-table order; the pairs are compared as a sorted list.
+    UnorderedPairs,
+    /// SRANDMEMBER, HRANDFIELD, ZRANDMEMBER: the elements are random, so only the reply's type and number of
+    /// elements are compared (errors and nil byte for byte).
+    Sized,
 }
 
 /// One generated command.
@@ -87,8 +98,16 @@ fn cli_word(a: &[u8]) -> String {
 pub type Family = fn(&mut Gen) -> Cmd;
 
 /// Every family with its relative weight.
-pub const FAMILIES: &[(&str, u32, Family)] =
-    &[("strings", 40, strings), ("bitmaps", 22, bitmaps), ("keyspace", 34, keyspace), ("connection", 4, connection)];
+pub const FAMILIES: &[(&str, u32, Family)] = &[
+    ("strings", 40, strings),
+    ("bitmaps", 22, bitmaps),
+    ("keyspace", 34, keyspace),
+    ("connection", 4, connection),
+    ("hashes", 30, hashes::hashes),
+    ("lists", 30, lists::lists),
+    ("sets", 30, sets::sets),
+    ("zsets", 30, zsets::zsets),
+];
 
 /// The shared key space: eight keys every family uses, a few per-type ones, and odd names (empty, glob
 /// metacharacters, binary, UTF-8) that KEYS and SCAN patterns have to treat literally.

@@ -15,7 +15,7 @@ use super::connection::help_reply;
 use super::string::lookup_read;
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::resp::reply::Reply;
-use crate::storage::encoding::{with_expire, MetaView, StrOrigin};
+use crate::storage::encoding::{with_expire, Collection, MetaView, StrOrigin};
 use crate::storage::{Existing, KeyType, Txn};
 use crate::util::glob::{glob_match, is_match_all};
 use crate::util::{now_ms, parse_i64, random_u64};
@@ -252,10 +252,20 @@ fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(())
 }
 
-/// Writes `src`'s record as `dst_key` in `dst_db` (replacing `dst_old`); the source stays. COPY's one operation.
-fn copy_value(txn: &mut Txn, src: &MetaView, dst_db: u16, dst_key: &[u8], dst_old: Option<&Existing>) {
-    // COPY duplicates the object: a shared small integer becomes a private one, as in Redis.
-    txn.put(dst_db, dst_key, dst_old, &crate::storage::encoding::copy_record(src.0));
+/// Writes `src`'s value as `dst_key` in `dst_db` (replacing `dst_old`); the source stays. COPY's one operation: a
+/// collection gets a new uid and a copy of every element.
+fn copy_value(ctx: &Ctx, txn: &mut Txn, src: &MetaView, dst_db: u16, dst_key: &[u8], dst_old: Option<&Existing>) -> CmdResult {
+    match Collection::from_view(src) {
+        Some(mut coll) => {
+            let from = coll.uid;
+            coll.uid = ctx.store.new_uid()?;
+            txn.copy_elements(from, coll.uid)?;
+            txn.put(dst_db, dst_key, dst_old, &coll.encode());
+        }
+        // COPY duplicates the object: a shared small integer becomes a private one, as in Redis.
+        None => txn.put(dst_db, dst_key, dst_old, &crate::storage::encoding::copy_record(src.0)),
+    }
+    Ok(())
 }
 
 /// Gives `src_key`'s record the name `dst_key` in the same database (replacing `dst_old`). RENAME's one operation.
@@ -361,7 +371,7 @@ fn copy(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         ctx.out.int(0);
         return Ok(());
     }
-    copy_value(&mut txn, &src_rec, dst_db, dst, dst_old.as_ref());
+    copy_value(ctx, &mut txn, &src_rec, dst_db, dst, dst_old.as_ref())?;
     txn.commit()?;
     ctx.out.int(1);
     Ok(())
@@ -725,16 +735,17 @@ fn string_object(m: &MetaView) -> (&'static str, bool) {
     }
 }
 
-/// OBJECT ENCODING's name for a record, as Redis would store the same value. Composite bodies start with
-/// `[uid][len]`; element sizes are not tracked, so only the length thresholds of Redis' defaults apply.
+/// OBJECT ENCODING's name for a record, as Redis would store the same value: collections carry whether Redis
+/// would have converted them to the big encoding (see `Collection::big`).
 fn encoding_name(m: &MetaView) -> &'static str {
-    let len = || m.body().get(8..16).and_then(|b| b.try_into().ok()).map(u64::from_be_bytes).unwrap_or(0);
-    match m.key_type() {
-        KeyType::String => string_object(m).0,
-        KeyType::List => "quicklist",
-        KeyType::Hash | KeyType::ZSet if len() <= 128 => "listpack",
-        KeyType::Hash | KeyType::Set => "hashtable",
-        KeyType::ZSet => "skiplist",
+    let big = Collection::from_view(m).is_some_and(|c| c.big);
+    match (m.key_type(), big) {
+        (KeyType::String, _) => string_object(m).0,
+        (KeyType::List, _) => "quicklist",
+        (KeyType::Hash | KeyType::ZSet, false) => "listpack",
+        (KeyType::Set, false) => "intset",
+        (KeyType::Hash | KeyType::Set, true) => "hashtable",
+        (KeyType::ZSet, true) => "skiplist",
     }
 }
 

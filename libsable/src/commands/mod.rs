@@ -6,12 +6,17 @@
 
 pub mod args;
 pub mod bitmap;
+pub mod collection;
 pub mod connection;
+pub mod hash;
+pub mod list;
 pub mod error;
 pub mod keyspace;
 pub mod meta;
 pub mod server;
+pub mod set;
 pub mod string;
+pub mod zset;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -129,7 +134,17 @@ pub struct CommandTable {
 
 /// All handlers, family by family.
 fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
-    [connection::HANDLERS, string::HANDLERS, bitmap::HANDLERS, keyspace::HANDLERS, server::HANDLERS]
+    [
+        connection::HANDLERS,
+        string::HANDLERS,
+        bitmap::HANDLERS,
+        keyspace::HANDLERS,
+        server::HANDLERS,
+        hash::HANDLERS,
+        list::HANDLERS,
+        set::HANDLERS,
+        zset::HANDLERS,
+    ]
         .into_iter()
         .flatten()
 }

@@ -142,6 +142,117 @@ pub fn encode_string_as(expire_at: u64, value: &[u8], origin: StrOrigin) -> Vec<
     v
 }
 
+/// Bit 4 of a composite's type byte: Redis would have converted the value to its big encoding (`hashtable` for
+/// hashes and sets, `skiplist` for sorted sets), a conversion it never undoes while the key lives.
+pub const BIG_ENCODING: u8 = 0x10;
+
+/// The meta record of a hash, list, set or sorted set: `[type][expire_at][uid: u64][len: u64][head: u64]`. Its
+/// elements are `data` family records keyed `[uid][sub key]` (see `docs/design/encoding.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Collection {
+    pub kind: KeyType,
+    pub expire_at: u64,
+    /// Unique to this incarnation of the key: never reused, so a deleted key's elements can never reappear.
+    pub uid: u64,
+    /// Number of elements (fields, members, list entries).
+    pub len: u64,
+    /// A list's index of its first element (elements are at `head .. head + len`); unused by other types.
+    pub head: u64,
+    /// Redis would report the big encoding (see [`BIG_ENCODING`]).
+    pub big: bool,
+}
+
+/// Bytes of a collection's body.
+const COLLECTION_BODY: usize = 24;
+
+/// Where a new list's indexes start: the middle of the u64 range, so it can grow 2^63 entries either way.
+pub const LIST_ORIGIN: u64 = 1 << 63;
+
+impl Collection {
+    /// A new, empty collection; the caller adds elements and writes it only if it is not empty.
+    pub fn new(kind: KeyType, uid: u64) -> Self {
+        Collection { kind, expire_at: 0, uid, len: 0, head: LIST_ORIGIN, big: false }
+    }
+
+    /// The collection a meta record holds; None for a string (or a record too short to be a collection).
+    pub fn from_view(m: &MetaView) -> Option<Self> {
+        let kind = m.key_type();
+        let body = m.body();
+        if !kind.is_composite() || body.len() < COLLECTION_BODY {
+            return None;
+        }
+        let word = |i: usize| u64::from_be_bytes(body[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+        Some(Collection {
+            kind,
+            expire_at: m.expire_at(),
+            uid: word(0),
+            len: word(1),
+            head: word(2),
+            big: m.0[0] & BIG_ENCODING != 0,
+        })
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(META_HEADER + COLLECTION_BODY);
+        v.push(self.kind as u8 | if self.big { BIG_ENCODING } else { 0 });
+        v.extend_from_slice(&self.expire_at.to_be_bytes());
+        v.extend_from_slice(&self.uid.to_be_bytes());
+        v.extend_from_slice(&self.len.to_be_bytes());
+        v.extend_from_slice(&self.head.to_be_bytes());
+        v
+    }
+}
+
+/// `[uid][sub]`: the `data` family key of one element.
+pub fn data_key(uid: u64, sub: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(8 + sub.len());
+    k.extend_from_slice(&uid.to_be_bytes());
+    k.extend_from_slice(sub);
+    k
+}
+
+/// A list element's sub key: its index, big-endian.
+pub fn list_sub(index: u64) -> [u8; 8] {
+    index.to_be_bytes()
+}
+
+/// Sorted set sub keys: `[0][member]` → score, and `[1][score key][member]` → empty for ordered access.
+pub const ZSET_BY_MEMBER: u8 = 0;
+pub const ZSET_BY_SCORE: u8 = 1;
+
+/// A score as 8 bytes whose unsigned byte order is the numeric order (-inf first, +inf last). -0.0 is stored as
+/// 0.0 so that the two sort together, as Redis compares them equal (and then orders by member).
+pub fn score_key(score: f64) -> [u8; 8] {
+    let score = if score == 0.0 { 0.0 } else { score };
+    let bits = score.to_bits();
+    let ordered = if bits >> 63 == 1 { !bits } else { bits | 1 << 63 };
+    ordered.to_be_bytes()
+}
+
+/// Inverse of [`score_key`].
+pub fn score_from_key(k: [u8; 8]) -> f64 {
+    let ordered = u64::from_be_bytes(k);
+    let bits = if ordered >> 63 == 1 { ordered & !(1 << 63) } else { !ordered };
+    f64::from_bits(bits)
+}
+
+/// `[1][score key][member]`: a sorted set member's entry in score order.
+pub fn zset_score_sub(score: f64, member: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(9 + member.len());
+    k.push(ZSET_BY_SCORE);
+    k.extend_from_slice(&score_key(score));
+    k.extend_from_slice(member);
+    k
+}
+
+/// `[0][member]`: a sorted set member's entry by name (its value is the score's 8 native bytes, big-endian).
+pub fn zset_member_sub(member: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + member.len());
+    k.push(ZSET_BY_MEMBER);
+    k.extend_from_slice(member);
+    k
+}
+
 /// A read-only view of a meta record's bytes.
 #[derive(Clone, Copy)]
 pub struct MetaView<'a>(pub &'a [u8]);
@@ -245,6 +356,37 @@ mod tests {
         assert_eq!(KeyType::from_byte(0x35), Some(KeyType::ZSet));
         assert_eq!(KeyType::from_byte(0x10), None);
         assert!(MetaView::parse(&[0x26, 0, 0, 0, 0, 0, 0, 0, 0]).is_none());
+    }
+
+    #[test]
+    fn collection_round_trip() {
+        let mut c = Collection::new(KeyType::List, 77);
+        c.len = 3;
+        c.head = LIST_ORIGIN - 3;
+        c.expire_at = 9;
+        c.big = true;
+        let raw = c.encode();
+        let m = MetaView::parse(&raw).unwrap();
+        assert_eq!(m.key_type(), KeyType::List);
+        assert_eq!(m.expire_at(), 9);
+        assert_eq!(Collection::from_view(&m), Some(c));
+        let moved = with_expire(&raw, 5);
+        assert_eq!(Collection::from_view(&MetaView(&moved)).unwrap().expire_at, 5);
+        assert!(Collection::from_view(&MetaView(&encode_string(0, b"x"))).is_none());
+    }
+
+    #[test]
+    fn score_keys_sort_numerically() {
+        let scores = [f64::NEG_INFINITY, -1e300, -2.5, -1.0, -f64::MIN_POSITIVE, 0.0, 1e-300, 1.0, 2.5, 1e300, f64::INFINITY];
+        for w in scores.windows(2) {
+            assert!(score_key(w[0]) < score_key(w[1]), "{} {}", w[0], w[1]);
+        }
+        for s in scores {
+            assert_eq!(score_from_key(score_key(s)), s);
+        }
+        assert_eq!(score_key(-0.0), score_key(0.0));
+        assert!(zset_score_sub(1.0, b"b") > zset_score_sub(1.0, b"a"));
+        assert!(zset_score_sub(1.0, b"a") > zset_member_sub(b"zzz"));
     }
 
     #[test]

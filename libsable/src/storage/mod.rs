@@ -5,6 +5,7 @@
 //! all of a command or none of it and no acknowledged write is lost to a `kill -9`.
 
 pub mod cache;
+pub mod data;
 pub mod encoding;
 pub mod locks;
 pub mod scope;
@@ -25,6 +26,8 @@ pub use locks::{LockGuard, ShardLocks};
 const CF_META: &str = "meta";
 const CF_EXPIRY: &str = "expiry";
 const CF_SYS: &str = "sys";
+const CF_DATA: &str = "data";
+const CF_GC: &str = "gc";
 const SYS_DB_MAP: &[u8] = b"db_map";
 
 /// When the WAL reaches the disk (Redis' `appendfsync`).
@@ -63,6 +66,9 @@ pub struct Store {
     key_counts: Vec<AtomicI64>,
     expire_counts: Vec<AtomicI64>,
     pub expired_keys: AtomicU64,
+    uids: data::UidAllocator,
+    /// Keys that just became lists or sorted sets, for the clients blocked on them.
+    pub ready: crate::blocking::Waiters,
 }
 
 /// A meta record read for a lock-free reader; expired records are never returned.
@@ -84,11 +90,15 @@ impl Record<'_> {
 /// Column family tags of overlay keys in a write scope.
 pub(crate) const TAG_META: u8 = 0;
 const TAG_EXPIRY: u8 = 1;
+const TAG_DATA: u8 = 2;
+const TAG_GC: u8 = 3;
 
 fn tag_name(tag: u8) -> &'static str {
     match tag {
         TAG_META => CF_META,
-        _ => CF_EXPIRY,
+        TAG_EXPIRY => CF_EXPIRY,
+        TAG_DATA => CF_DATA,
+        _ => CF_GC,
     }
 }
 
@@ -154,7 +164,7 @@ impl Store {
         cf_opts.set_write_buffer_size(opts.write_buffer_bytes);
         cf_opts.set_max_write_buffer_number(4);
         cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
-        let cfs = [CF_META, CF_EXPIRY, CF_SYS].map(|name| ColumnFamilyDescriptor::new(name, cf_opts.clone()));
+        let cfs = [CF_META, CF_EXPIRY, CF_SYS, CF_DATA, CF_GC].map(|name| ColumnFamilyDescriptor::new(name, cf_opts.clone()));
         let db = DB::open_cf_descriptors(&db_opts, &opts.path, cfs)
             .map_err(|e| format!("cannot open RocksDB at {}: {e}", opts.path.display()))?;
 
@@ -165,6 +175,7 @@ impl Store {
         let map = load_db_map(&db, n)?;
         // Physical prefixes may exceed `databases` after SWAPDB with a since-reduced count; size for the largest.
         let slots = map.iter().map(|&p| p as usize + 1).max().unwrap_or(n).max(n);
+        let uids = data::UidAllocator::load(&db)?;
         let mut store = Store {
             db,
             locks: ShardLocks::new(),
@@ -175,6 +186,8 @@ impl Store {
             key_counts: (0..slots).map(|_| AtomicI64::new(0)).collect(),
             expire_counts: (0..slots).map(|_| AtomicI64::new(0)).collect(),
             expired_keys: AtomicU64::new(0),
+            uids,
+            ready: Default::default(),
         };
         store.rebuild_counters()?;
         Ok(store)
@@ -252,7 +265,15 @@ impl Store {
 
     /// Starts a write transaction. The caller holds the locks of every key it will write.
     pub fn txn(&self) -> Txn<'_> {
-        Txn { store: self, ops: Vec::new(), deltas: Vec::new() }
+        Txn {
+            store: self,
+            ops: Vec::new(),
+            deltas: Vec::new(),
+            data: Default::default(),
+            dropped: Vec::new(),
+            kept: Vec::new(),
+            ready: Vec::new(),
+        }
     }
 
     /// Visits the live keys of physical database `db` in byte order, starting at `from` (inclusive), until `visit`
@@ -279,11 +300,15 @@ impl Store {
         Ok(())
     }
 
-    /// Removes every key of physical database `db` in one atomic write. The caller holds every lock.
+    /// Removes every key of physical database `db` in one atomic write; the elements of its collections are
+    /// handed to the background collector. The caller holds every lock.
     pub fn flush_db(&self, db: u16) -> CmdResult {
         scope::settle();
         let (lo, hi) = db_bounds(db);
         let mut batch = WriteBatch::default();
+        for uid in self.collection_uids(db)? {
+            batch.put_cf(self.cf(CF_GC), uid.to_be_bytes(), []);
+        }
         batch.delete_range_cf(self.cf(CF_META), lo, hi);
         self.cache.clear();
         self.db.write_opt(batch, &self.write_opts)?;
@@ -364,6 +389,7 @@ impl Store {
         batch: WriteBatch,
         deltas: &[(u16, i64, i64)],
         meta: &[(&[u8], Option<&[u8]>)],
+        ready: &[(u16, Vec<u8>)],
     ) -> Result<(), String> {
         for (k, _) in meta {
             self.cache.invalidate(k);
@@ -375,6 +401,9 @@ impl Store {
         for &(db, keys, expires) in deltas {
             self.key_counts[db as usize].fetch_add(keys, Ordering::Relaxed);
             self.expire_counts[db as usize].fetch_add(expires, Ordering::Relaxed);
+        }
+        for (db, key) in ready {
+            self.ready.signal(*db, key);
         }
         Ok(())
     }
@@ -424,6 +453,14 @@ pub struct Txn<'s> {
     ops: Vec<Op>,
     /// (physical db, key count delta, expire count delta)
     deltas: Vec<(u16, i64, i64)>,
+    /// Element writes, `data` family key → value (None: deleted); a map so the command reads its own writes.
+    data: rustc_hash::FxHashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Uids of collections this transaction removed or replaced, and of those it wrote: a uid in the first list
+    /// and not the second (RENAME and MOVE keep theirs) has unreachable elements for the collector.
+    dropped: Vec<u64>,
+    kept: Vec<u64>,
+    /// Keys that became a list or sorted set, signalled to blocked clients once committed.
+    ready: Vec<(u16, Vec<u8>)>,
 }
 
 impl<'s> Txn<'s> {
@@ -456,6 +493,7 @@ impl<'s> Txn<'s> {
 
     /// Writes `new_raw` as the record of `key`, replacing `old` (what [`Txn::load`] returned).
     pub fn put(&mut self, db: u16, key: &[u8], old: Option<&Existing>, new_raw: &[u8]) {
+        self.track_collections(db, key, old, Some(new_raw));
         let new_at = MetaView(new_raw).expire_at();
         let old_at = old.map(|o| o.view().expire_at()).unwrap_or(0);
         if old_at != 0 && old_at != new_at {
@@ -470,6 +508,7 @@ impl<'s> Txn<'s> {
 
     /// Deletes `key`, whose current record is `old`.
     pub fn delete(&mut self, db: u16, key: &[u8], old: &Existing) {
+        self.track_collections(db, key, Some(old), None);
         let old_at = old.view().expire_at();
         if old_at != 0 {
             self.push(TAG_EXPIRY, expiry_key(old_at, db, key), None);
@@ -480,20 +519,23 @@ impl<'s> Txn<'s> {
 
     /// True when nothing was written.
     pub fn is_empty(&self) -> bool {
-        self.ops.is_empty()
+        self.ops.is_empty() && self.data.is_empty()
     }
 
     /// Commits: into the open write scope of this thread if there is one (written with the rest of the batch,
     /// before any reply is sent), else straight to RocksDB (WAL first).
-    pub fn commit(self) -> CmdResult {
-        if self.ops.is_empty() {
+    pub fn commit(mut self) -> CmdResult {
+        self.queue_garbage();
+        if self.is_empty() {
             return Ok(());
         }
         let store = self.store;
-        let Txn { ops, deltas, .. } = self;
+        let Txn { mut ops, deltas, data, ready, .. } = self;
+        ops.extend(data.into_iter().map(|(key, value)| Op { tag: TAG_DATA, key, value }));
         if scope::active() {
             scope::with_scope(|sc| {
                 sc.deltas.extend_from_slice(&deltas);
+                sc.ready.extend(ready);
                 for op in ops {
                     let cf = store.cf(tag_name(op.tag));
                     match &op.value {
@@ -518,7 +560,7 @@ impl<'s> Txn<'s> {
         }
         let meta: Vec<(&[u8], Option<&[u8]>)> =
             ops.iter().filter(|op| op.tag == TAG_META).map(|op| (op.key.as_slice(), op.value.as_deref())).collect();
-        store.write_batch(batch, &deltas, &meta).map_err(CmdError::Storage)
+        store.write_batch(batch, &deltas, &meta, &ready).map_err(CmdError::Storage)
     }
 }
 

@@ -39,6 +39,8 @@ pub(crate) struct Scope {
     pub held: Vec<usize>,
     /// The first failure of an intermediate commit; reported when the scope ends.
     pub error: Option<String>,
+    /// Keys that became lists or sorted sets, signalled to blocked clients after the commit.
+    pub ready: Vec<(u16, Vec<u8>)>,
 }
 
 thread_local! {
@@ -67,6 +69,7 @@ pub fn begin(store: &Arc<Store>) {
                 deltas: Vec::new(),
                 held: Vec::new(),
                 error: None,
+                ready: Vec::new(),
             });
         }
     });
@@ -83,10 +86,11 @@ pub fn commit() -> Result<(), String> {
                 std::mem::take(&mut sc.held),
                 sc.error.take(),
                 std::mem::take(&mut sc.overlay),
+                std::mem::take(&mut sc.ready),
             )
         })
     });
-    let Some((store, batch, deltas, held, earlier, overlay)) = taken else { return Ok(()) };
+    let Some((store, batch, deltas, held, earlier, overlay, ready)) = taken else { return Ok(()) };
     let result = if batch.is_empty() {
         Ok(())
     } else {
@@ -95,7 +99,7 @@ pub fn commit() -> Result<(), String> {
             .filter(|(k, _)| k.first() == Some(&super::TAG_META))
             .map(|(k, v)| (&k[1..], v.as_deref()))
             .collect();
-        store.write_batch(batch, &deltas, &meta)
+        store.write_batch(batch, &deltas, &meta, &ready)
     };
     store.locks.release(&held);
     if let Some(e) = earlier {

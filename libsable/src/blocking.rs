@@ -1,0 +1,97 @@
+//! Clients blocked on keys (BLPOP, BZPOPMIN, BLMOVE…): per key, a first-come-first-served queue of waiters.
+//!
+//! A blocked client's writer task registers one [`Waiter`] on each of its keys and awaits it; no thread and no
+//! lock is held meanwhile. A committed write that turns a key into a list or sorted set signals the key
+//! ([`Waiters::signal`], called by storage after the batch is durable), which wakes only the waiter at the head
+//! of that key's queue. The woken client runs its command again: when it is served it leaves every queue and
+//! signals its keys again, so the next waiter checks whatever is left; when it finds nothing it keeps its place.
+//! A waiter that disconnects leaves its queues and passes its signal on, so an element is never left behind.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use rustc_hash::FxHashMap;
+use tokio::sync::Notify;
+
+/// One blocked client.
+#[derive(Default)]
+pub struct Waiter {
+    pub wake: Notify,
+}
+
+#[derive(Default)]
+pub struct Waiters {
+    /// Registered waiters, so a write with nobody blocked skips the map lock.
+    count: AtomicUsize,
+    queues: Mutex<FxHashMap<(u16, Vec<u8>), VecDeque<Arc<Waiter>>>>,
+}
+
+impl Waiters {
+    /// Queues a new waiter behind the others on each key of physical database `db`.
+    pub fn register(&self, db: u16, keys: &[Vec<u8>]) -> Arc<Waiter> {
+        let w = Arc::new(Waiter::default());
+        let mut q = self.queues.lock();
+        for k in keys {
+            q.entry((db, k.clone())).or_default().push_back(w.clone());
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        w
+    }
+
+    /// Removes `w` from its keys' queues and wakes the new head of each, which may now have data to take.
+    pub fn unregister(&self, db: u16, keys: &[Vec<u8>], w: &Arc<Waiter>) {
+        let mut q = self.queues.lock();
+        for k in keys {
+            let id = (db, k.clone());
+            if let Some(queue) = q.get_mut(&id) {
+                queue.retain(|x| !Arc::ptr_eq(x, w));
+                match queue.front() {
+                    Some(head) => head.wake.notify_one(),
+                    None => {
+                        q.remove(&id);
+                    }
+                }
+            }
+        }
+        self.count.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// `key` of physical database `db` may have data: wakes the first client waiting for it.
+    pub fn signal(&self, db: u16, key: &[u8]) {
+        if self.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let q = self.queues.lock();
+        if let Some(head) = q.get(&(db, key.to_vec())).and_then(|queue| queue.front()) {
+            head.wake.notify_one();
+        }
+    }
+
+    /// Clients blocked on keys (INFO `blocked_clients` counts clients, this counts keys being waited on).
+    pub fn keys_waited(&self) -> usize {
+        self.queues.lock().len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn head_is_woken_then_the_next() {
+        let ws = Waiters::default();
+        let keys = vec![b"k".to_vec()];
+        let a = ws.register(0, &keys);
+        let b = ws.register(0, &keys);
+        ws.signal(0, b"k");
+        a.wake.notified().await;
+        ws.unregister(0, &keys, &a);
+        // Leaving passed the signal on to b.
+        b.wake.notified().await;
+        ws.unregister(0, &keys, &b);
+        assert_eq!(ws.keys_waited(), 0);
+        ws.signal(0, b"k");
+    }
+}

@@ -1,0 +1,5 @@
+//! The hashes family.
+
+use super::Handler;
+
+pub const HANDLERS: &[(&str, Handler)] = &[];

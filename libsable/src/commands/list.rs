@@ -1,0 +1,5 @@
+//! The lists family.
+
+use super::Handler;
+
+pub const HANDLERS: &[(&str, Handler)] = &[];

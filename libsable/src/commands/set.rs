@@ -1,0 +1,5 @@
+//! The sets family.
+
+use super::Handler;
+
+pub const HANDLERS: &[(&str, Handler)] = &[];

@@ -1,0 +1,247 @@
+//! The elements of hashes, lists, sets and sorted sets: the `data` column family, keyed `[uid][sub key]` under
+//! the collection's unique id; uid allocation; and the collector that reclaims the elements of collections that
+//! were deleted, overwritten, expired or flushed (their uids are queued in the `gc` family by the same batch
+//! that dropped the meta record, so a crash can never leak them).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+use rocksdb::{DBRawIterator, ReadOptions, WriteBatch, DB};
+
+use super::encoding::{data_key, db_bounds, Collection, MetaView};
+use super::{scope, scope_lookup, Existing, Op, Store, Txn, CF_DATA, CF_GC, CF_META, CF_SYS, TAG_DATA, TAG_GC};
+use crate::commands::error::{CmdError, CmdResult};
+use crate::storage::encoding::KeyType;
+
+const SYS_UID_RESERVED: &[u8] = b"uid_reserved";
+/// Uids reserved on disk at a time, so allocation rarely writes.
+const UID_BLOCK: u64 = 1 << 16;
+
+/// Hands out collection uids that are never reused, even across crashes: the next block is reserved on disk
+/// (in the WAL) before any uid of it can be written in a record.
+pub(super) struct UidAllocator {
+    next: AtomicU64,
+    reserved: Mutex<u64>,
+}
+
+impl UidAllocator {
+    pub(super) fn load(db: &DB) -> Result<UidAllocator, String> {
+        let cf = db.cf_handle(CF_SYS).ok_or("missing sys column family")?;
+        let stored = db.get_cf(cf, SYS_UID_RESERVED).map_err(|e| e.to_string())?;
+        let reserved = stored.and_then(|b| b.as_slice().try_into().ok()).map(u64::from_be_bytes).unwrap_or(1);
+        Ok(UidAllocator { next: AtomicU64::new(reserved), reserved: Mutex::new(reserved) })
+    }
+}
+
+/// A forward or backward walk over part of one collection's elements, as (sub key, value) pairs. It reads a
+/// consistent snapshot taken when it was made.
+pub struct DataCursor<'a> {
+    it: DBRawIterator<'a>,
+    reverse: bool,
+    started: bool,
+}
+
+impl DataCursor<'_> {
+    /// The next element, or None at the end of the range.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> CmdResult<Option<(&[u8], &[u8])>> {
+        if self.started {
+            if self.reverse {
+                self.it.prev();
+            } else {
+                self.it.next();
+            }
+        }
+        self.started = true;
+        match (self.it.key(), self.it.value()) {
+            (Some(k), Some(v)) if k.len() >= 8 => Ok(Some((&k[8..], v))),
+            _ => {
+                self.it.status()?;
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl Store {
+    /// A new collection uid.
+    pub fn new_uid(&self) -> CmdResult<u64> {
+        let uid = self.uids.next.fetch_add(1, Ordering::Relaxed);
+        let mut reserved = self.uids.reserved.lock();
+        if uid >= *reserved {
+            let upto = uid + UID_BLOCK;
+            self.db.put_cf_opt(self.cf(CF_SYS), SYS_UID_RESERVED, upto.to_be_bytes(), &self.write_opts)?;
+            *reserved = upto;
+        }
+        Ok(uid)
+    }
+
+    /// One element of collection `uid` (committed, or pending in this thread's write scope).
+    pub fn data_get(&self, uid: u64, sub: &[u8]) -> CmdResult<Option<Vec<u8>>> {
+        let k = data_key(uid, sub);
+        if let Some(pending) = scope_lookup(TAG_DATA, &k) {
+            return Ok(pending);
+        }
+        Ok(self.db.get_cf(self.cf(CF_DATA), &k)?)
+    }
+
+    /// Walks the elements of `uid` whose sub keys are in `from ..` (up to `to`, exclusive, when given), from the
+    /// first or, with `reverse`, from the last. Commits this thread's scope first so the walk sees its writes.
+    pub fn data_range(&self, uid: u64, from: &[u8], to: Option<&[u8]>, reverse: bool) -> DataCursor<'_> {
+        scope::settle();
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(data_key(uid, from));
+        ro.set_iterate_upper_bound(match to {
+            Some(to) => data_key(uid, to),
+            None => end_of(uid),
+        });
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(CF_DATA), ro);
+        if reverse {
+            it.seek_to_last();
+        } else {
+            it.seek_to_first();
+        }
+        DataCursor { it, reverse, started: false }
+    }
+
+    /// The uids of the collections stored in physical database `db`.
+    pub(super) fn collection_uids(&self, db: u16) -> CmdResult<Vec<u64>> {
+        let (lo, hi) = db_bounds(db);
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_upper_bound(hi);
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(CF_META), ro);
+        it.seek(lo);
+        let mut uids = Vec::new();
+        while let Some(v) = it.value() {
+            if let Some(c) = MetaView::parse(v).and_then(|m| Collection::from_view(&m)) {
+                uids.push(c.uid);
+            }
+            it.next();
+        }
+        it.status()?;
+        Ok(uids)
+    }
+
+    /// Removes the elements of up to `budget` dropped collections (one range delete each). Returns how many
+    /// collections were reclaimed.
+    pub fn collect_garbage(&self, budget: usize) -> CmdResult<usize> {
+        let mut uids = Vec::new();
+        {
+            let mut it = self.db.raw_iterator_cf(self.cf(CF_GC));
+            it.seek_to_first();
+            while let Some(k) = it.key() {
+                uids.push(k.to_vec());
+                if uids.len() >= budget {
+                    break;
+                }
+                it.next();
+            }
+            it.status()?;
+        }
+        if uids.is_empty() {
+            return Ok(0);
+        }
+        let mut batch = WriteBatch::default();
+        for k in &uids {
+            if let Ok(bytes) = <[u8; 8]>::try_from(k.as_slice()) {
+                let uid = u64::from_be_bytes(bytes);
+                batch.delete_range_cf(self.cf(CF_DATA), uid.to_be_bytes().to_vec(), end_of(uid));
+            }
+            batch.delete_cf(self.cf(CF_GC), k);
+        }
+        self.db.write_opt(batch, &self.write_opts)?;
+        Ok(uids.len())
+    }
+
+    /// Collections whose elements wait for the collector (INFO).
+    pub fn garbage_pending(&self) -> usize {
+        let mut it = self.db.raw_iterator_cf(self.cf(CF_GC));
+        it.seek_to_first();
+        let mut n = 0;
+        while it.valid() {
+            n += 1;
+            it.next();
+        }
+        n
+    }
+
+    /// Element records stored for `uid`, reclaimed or not yet (tests of the collector).
+    pub fn data_records(&self, uid: u64) -> CmdResult<usize> {
+        let mut cur = self.data_range(uid, &[], None, false);
+        let mut n = 0;
+        while cur.next()?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// The first data key after every element of `uid`.
+fn end_of(uid: u64) -> Vec<u8> {
+    match uid.checked_add(1) {
+        Some(next) => next.to_be_bytes().to_vec(),
+        None => vec![0xff; 9],
+    }
+}
+
+impl Txn<'_> {
+    /// One element as this transaction sees it: its own pending writes first.
+    pub fn data_get(&self, uid: u64, sub: &[u8]) -> CmdResult<Option<Vec<u8>>> {
+        if let Some(pending) = self.data.get(&data_key(uid, sub)) {
+            return Ok(pending.clone());
+        }
+        self.store.data_get(uid, sub)
+    }
+
+    pub fn data_put(&mut self, uid: u64, sub: &[u8], value: &[u8]) {
+        self.data.insert(data_key(uid, sub), Some(value.to_vec()));
+    }
+
+    pub fn data_delete(&mut self, uid: u64, sub: &[u8]) {
+        self.data.insert(data_key(uid, sub), None);
+    }
+
+    /// Copies every element of collection `from` into the new collection `to` (COPY). The caller holds the lock of
+    /// the source key, so the elements cannot change meanwhile.
+    pub fn copy_elements(&mut self, from: u64, to: u64) -> CmdResult {
+        let mut cur = self.store.data_range(from, &[], None, false);
+        while let Some((sub, value)) = cur.next()? {
+            self.data.insert(data_key(to, sub), Some(value.to_vec()));
+        }
+        Ok(())
+    }
+
+    /// Bookkeeping of a meta write: collection uids dropped and kept, and keys that became a list or sorted set.
+    pub(super) fn track_collections(&mut self, db: u16, key: &[u8], old: Option<&Existing>, new: Option<&[u8]>) {
+        let old_coll = old.and_then(|o| Collection::from_view(&o.view()));
+        let new_coll = new.and_then(|n| MetaView::parse(n)).and_then(|m| Collection::from_view(&m));
+        if let Some(c) = old_coll {
+            self.dropped.push(c.uid);
+        }
+        if let Some(c) = new_coll {
+            self.kept.push(c.uid);
+            let was = old.and_then(|o| o.live()).map(|m| m.key_type());
+            if matches!(c.kind, KeyType::List | KeyType::ZSet) && was != Some(c.kind) {
+                self.ready.push((db, key.to_vec()));
+            }
+        }
+    }
+
+    /// Queues the dropped uids for the collector, in this transaction's batch.
+    pub(super) fn queue_garbage(&mut self) {
+        let kept = std::mem::take(&mut self.kept);
+        for uid in std::mem::take(&mut self.dropped) {
+            if !kept.contains(&uid) {
+                self.ops.push(Op { tag: TAG_GC, key: uid.to_be_bytes().to_vec(), value: Some(Vec::new()) });
+            }
+        }
+    }
+}
+
+/// The collection stored in a live meta record, or WRONGTYPE when the key holds another type.
+pub fn expect_collection(m: &MetaView, kind: KeyType) -> CmdResult<Collection> {
+    if m.key_type() != kind {
+        return Err(CmdError::WrongType);
+    }
+    Collection::from_view(m).ok_or_else(|| CmdError::Storage("corrupt collection record".into()))
+}
