@@ -5,7 +5,7 @@
 #   scripts/difftest.sh 42 20000 --resp 3 --keep-going
 set -euo pipefail
 if [ $# -lt 2 ]; then
-    echo "usage: $0 SEED COUNT [--resp 2|3|both] [--time SECS] [--keep-going] [--exclude NAME,...]" >&2
+    echo "usage: $0 SEED COUNT [--resp 2|3|both] [--time SECS] [--keep-going] [--exclude NAME,...] [--only FAMILY,...]" >&2
     exit 2
 fi
 seed=$1

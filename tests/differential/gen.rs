@@ -410,15 +410,17 @@ impl Gen {
     }
 }
 
-/// A reproducible sequence of `count` commands.
-pub fn sequence(seed: u64, count: usize) -> Vec<Cmd> {
+/// A reproducible sequence of `count` commands, drawn from the named families (all when `only` is empty).
+pub fn sequence(seed: u64, count: usize, only: &[String]) -> Vec<Cmd> {
     let mut g = Gen::new(seed);
-    let total: u32 = FAMILIES.iter().map(|f| f.1).sum();
+    let families: Vec<&(&str, u32, Family)> =
+        FAMILIES.iter().filter(|f| only.is_empty() || only.iter().any(|o| o == f.0)).collect();
+    let total: u32 = families.iter().map(|f| f.1).sum();
     (0..count)
         .map(|_| {
-            let mut r = g.rng.gen_range(0..total);
+            let mut r = g.rng.gen_range(0..total.max(1));
             let mut family = FAMILIES[0].2;
-            for &(_, weight, f) in FAMILIES {
+            for &&(_, weight, f) in &families {
                 if r < weight {
                     family = f;
                     break;

@@ -7,6 +7,8 @@
 //! - `--keep-going` after a mismatch, start over from FLUSHALL and keep looking (one report per distinct
 //!   mismatch) instead of stopping, `--shrink-time SECS` time budget for shrinking one mismatch,
 //! - `--exclude NAME[,NAME…]` drop these commands from the generated sequences (to look past a known mismatch),
+//! - `--only FAMILY[,FAMILY…]` draw commands only from these generator families (`gen::FAMILIES`: strings,
+//!   bitmaps, keyspace, connection, hashes, lists, sets, zsets),
 //! - `--stats` print how often each command ran and how often redis-server rejected it (generator tuning).
 //!
 //! The process exits non-zero when any reply differed or the COMMAND table check failed. Modules: [`conn`]
@@ -50,6 +52,8 @@ struct Opts {
     shrink_time: Duration,
     /// Upper-case command names removed from the generated sequences.
     exclude: Vec<String>,
+    /// Generator families to draw from (all when empty).
+    only: Vec<String>,
     stats: bool,
 }
 
@@ -70,6 +74,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
         keep_going: false,
         shrink_time: DEFAULT_SHRINK_TIME,
         exclude: Vec::new(),
+        only: Vec::new(),
         stats: false,
     };
     let mut filters = Vec::new();
@@ -104,6 +109,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
             }
             "--keep-going" => opts.keep_going = true,
             "--stats" => opts.stats = true,
+            "--only" => opts.only.extend(value("--only")?.split(',').map(|n| n.trim().to_ascii_lowercase())),
             "--exclude" => opts.exclude.extend(value("--exclude")?.split(',').map(|n| n.trim().to_ascii_uppercase())),
             "--list" => list = true,
             "--exact" => exact = true,
@@ -185,7 +191,7 @@ fn run(pair: &mut Pair, opts: &Opts) -> usize {
     let deadline = opts.time.map(|t| started + t);
     let mut seen = HashSet::new();
     'seeds: for &seed in &opts.seeds {
-        let mut cmds = gen::sequence(seed, opts.count);
+        let mut cmds = gen::sequence(seed, opts.count, &opts.only);
         cmds.retain(|c| !opts.exclude.contains(&c.name()));
         for &resp3 in &opts.protocols {
             if deadline.is_some_and(|d| Instant::now() > d) {
