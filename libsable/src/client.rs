@@ -29,6 +29,12 @@ pub struct ClientInfo {
     pub blocked: AtomicBool,
     pub killed: AtomicBool,
     pub kill_signal: Notify,
+    /// CLIENT UNBLOCK: wakes the client's blocked command; `unblock_error` says whether it fails with
+    /// `-UNBLOCKED` (ERROR) or ends as if it timed out (TIMEOUT).
+    pub unblock_signal: Notify,
+    pub unblock_error: AtomicBool,
+    /// The reader saw the peer close the connection (a blocked command stops waiting).
+    pub peer_gone: Notify,
     pub is_unix: bool,
 }
 
@@ -102,6 +108,9 @@ impl ClientRegistry {
             blocked: AtomicBool::new(false),
             killed: AtomicBool::new(false),
             kill_signal: Notify::new(),
+            unblock_signal: Notify::new(),
+            unblock_error: AtomicBool::new(false),
+            peer_gone: Notify::new(),
             is_unix,
         });
         self.clients.lock().insert(id, info.clone());
@@ -139,11 +148,30 @@ pub struct Client {
     pub authenticated: bool,
     /// Set by QUIT or a fatal error: close once pending replies are written.
     pub close_after_reply: bool,
+    /// Set by a blocking command that found nothing: the writer suspends the client until one of the keys is
+    /// signalled, the deadline passes or CLIENT UNBLOCK, then runs the command again.
+    pub block: Option<Block>,
+    /// True while a blocking command runs again after a wake-up: keys of the wrong type count as empty then
+    /// (Redis only checks types when the command first runs).
+    pub woken: bool,
+    /// The rest of a large reply, written by the connection chunk by chunk (see `commands::stream`).
+    pub stream: Option<Box<dyn crate::commands::stream::ReplyStream>>,
+}
+
+/// What a blocked command waits for.
+pub struct Block {
+    /// Physical database of the keys.
+    pub db: u16,
+    pub keys: Vec<Vec<u8>>,
+    /// None: wait forever.
+    pub deadline: Option<Instant>,
+    /// The reply on timeout: a null array (the pop commands) or a null bulk (BLMOVE, BRPOPLPUSH).
+    pub null_array: bool,
 }
 
 impl Client {
     pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Self {
-        Self { info, db: 0, authenticated, close_after_reply: false }
+        Self { info, db: 0, authenticated, close_after_reply: false, block: None, woken: false, stream: None }
     }
 
     pub fn id(&self) -> u64 {

@@ -19,6 +19,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("client|list", client_list),
     ("client|info", client_info),
     ("client|kill", client_kill),
+    ("client|unblock", client_unblock),
     ("client|help", client_help),
 ];
 
@@ -232,6 +233,33 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn client_info(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     let line = ctx.client.info.describe() + "\n";
     ctx.out.verbatim(&line);
+    Ok(())
+}
+
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocking command, as a timeout or with an error.
+fn client_unblock(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    if args.remaining() > 2 {
+        return Err(CmdError::UnknownSubcommand { sub: b"unblock".to_vec(), cmd: "client".into() });
+    }
+    let id = args.next_bytes()?;
+    let error = if args.eat("ERROR") {
+        true
+    } else if args.is_empty() || args.eat("TIMEOUT") {
+        false
+    } else {
+        return Err(CmdError::err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
+    };
+    let id = crate::util::parse_i64(id).ok_or(CmdError::NotInteger)?;
+    let target = u64::try_from(id).ok().and_then(|id| ctx.server.clients.get(id));
+    let unblocked = match target {
+        Some(t) if t.blocked.load(Ordering::Relaxed) => {
+            t.unblock_error.store(error, Ordering::Relaxed);
+            t.unblock_signal.notify_one();
+            true
+        }
+        _ => false,
+    };
+    ctx.out.int(unblocked as i64);
     Ok(())
 }
 

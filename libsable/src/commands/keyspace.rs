@@ -13,8 +13,9 @@ use parking_lot::Mutex;
 
 use super::connection::help_reply;
 use super::string::lookup_read;
-use super::{Args, CmdError, CmdResult, Ctx, Handler};
+use super::{stream, Args, CmdError, CmdResult, Ctx, Handler};
 use crate::resp::reply::Reply;
+use crate::storage::data::{owned_keys, OwnedDataCursor};
 use crate::storage::encoding::{with_expire, Collection, MetaView, StrOrigin};
 use crate::storage::{Existing, KeyType, Txn};
 use crate::util::glob::{glob_match, is_match_all};
@@ -254,7 +255,14 @@ fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// Writes `src`'s value as `dst_key` in `dst_db` (replacing `dst_old`); the source stays. COPY's one operation: a
 /// collection gets a new uid and a copy of every element.
-fn copy_value(ctx: &Ctx, txn: &mut Txn, src: &MetaView, dst_db: u16, dst_key: &[u8], dst_old: Option<&Existing>) -> CmdResult {
+fn copy_value(
+    ctx: &Ctx,
+    txn: &mut Txn,
+    src: &MetaView,
+    dst_db: u16,
+    dst_key: &[u8],
+    dst_old: Option<&Existing>,
+) -> CmdResult {
     match Collection::from_view(src) {
         Some(mut coll) => {
             let from = coll.uid;
@@ -409,26 +417,58 @@ fn write_array(out: &mut Reply, n: usize, items: &Reply) {
     out.raw(&items.buf);
 }
 
+/// KEYS: one pass over a snapshot of the database counts the matches (the array header comes first), a second
+/// over the same snapshot streams them, so the reply is never held whole in memory.
 fn keys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let pattern = args.next_bytes()?;
-    let all = is_match_all(pattern);
-    // Matching keys are encoded as they stream by; only the count must wait for the end.
-    let mut items = Reply::new(false);
+    let mut matching = MatchingKeys {
+        cursor: owned_keys(&ctx.server.store, ctx.db()),
+        pattern: (!is_match_all(pattern)).then(|| pattern.to_vec()),
+        now: now_ms(),
+        remaining: 0,
+    };
     let mut n = 0;
-    ctx.store.for_each_key(ctx.db(), b"", |key, _| {
-        if all || glob_match(pattern, key, false) {
-            items.bulk(key);
-            n += 1;
+    while let Some((key, meta)) = matching.cursor.next()? {
+        n += wanted(&matching.pattern, matching.now, key, meta) as u64;
+    }
+    matching.cursor.rewind();
+    matching.remaining = n;
+    ctx.out.array(n as usize);
+    stream::send(ctx, matching)
+}
+
+/// The keys KEYS streams: live, and matching the pattern.
+struct MatchingKeys {
+    cursor: OwnedDataCursor,
+    pattern: Option<Vec<u8>>,
+    now: u64,
+    remaining: u64,
+}
+
+/// A key KEYS lists: live at `now` and matching `pattern` (None: everything).
+fn wanted(pattern: &Option<Vec<u8>>, now: u64, key: &[u8], meta: &[u8]) -> bool {
+    MetaView::parse(meta).is_some_and(|m| !m.is_expired(now))
+        && pattern.as_ref().is_none_or(|p| glob_match(p, key, false))
+}
+
+impl stream::ReplyStream for MatchingKeys {
+    fn fill(&mut self, out: &mut Reply, budget: usize) -> CmdResult<bool> {
+        while self.remaining > 0 && out.len() < budget {
+            let Some((key, meta)) = self.cursor.next()? else {
+                return Err(CmdError::Storage("keyspace snapshot changed during KEYS".into()));
+            };
+            if wanted(&self.pattern, self.now, key, meta) {
+                out.bulk(key);
+                self.remaining -= 1;
+            }
         }
-        true
-    })?;
-    write_array(ctx.out, n, &items);
-    Ok(())
+        Ok(self.remaining > 0)
+    }
 }
 
 /// Parses a SCAN cursor as Redis' `strtoul(…, 10)` with its checks: no leading space, nothing after the digits,
 /// no overflow; an optional sign (a `-` wraps, as in C) and the empty string (cursor 0) are accepted.
-fn parse_cursor(arg: &[u8]) -> Option<u64> {
+pub fn parse_cursor(arg: &[u8]) -> Option<u64> {
     if arg.is_empty() {
         return Some(0);
     }

@@ -12,8 +12,9 @@ use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::client::{Client, ClientInfo};
+use crate::client::{Block, Client, ClientInfo};
 use crate::commands;
+use crate::commands::stream::ReplyStream;
 use crate::resp::parser::{Argv, Parsed, RequestParser};
 use crate::resp::reply::Reply;
 use crate::server::Server;
@@ -68,7 +69,10 @@ async fn read_loop<R: AsyncRead + Unpin>(
         };
         let n = tokio::select! {
             r = reader.read_buf(&mut buf) => match r {
-                Ok(0) | Err(_) => return,
+                Ok(0) | Err(_) => {
+                    info.peer_gone.notify_one();
+                    return;
+                }
                 Ok(n) => n,
             },
             _ = info.kill_signal.notified() => return,
@@ -130,6 +134,19 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                     Request::Command(argv) => {
                         server.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
                         commands::execute(server, &mut client, &mut out, &argv);
+                        if let Some(stream) = client.stream.take() {
+                            if !send_stream(server, &mut writer, &mut out, stream, ran).await {
+                                return;
+                            }
+                        }
+                        if let Some(block) = client.block.take() {
+                            // The replies before the blocking command go out before the client waits.
+                            if !commit(&mut out, ran).await || flush(server, &mut writer, &mut out).await.is_err() {
+                                let _ = flush(server, &mut writer, &mut out).await;
+                                return;
+                            }
+                            wait_blocked(server, &mut client, &mut out, &argv, block).await;
+                        }
                     }
                     Request::ProtocolError(msg) => {
                         out.error(&format!("ERR Protocol error: {msg}"));
@@ -162,6 +179,87 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     }
     let _ = flush(server, &mut writer, &mut out).await;
     let _ = writer.shutdown().await;
+}
+
+/// Writes the rest of a streamed reply chunk by chunk (see `commands::stream`). False when the connection must
+/// close: a write failed, or the stream failed midway (the reply cannot be completed).
+async fn send_stream<W: AsyncWrite + Unpin>(
+    server: &Server,
+    writer: &mut W,
+    out: &mut Reply,
+    mut stream: Box<dyn ReplyStream>,
+    ran: usize,
+) -> bool {
+    loop {
+        if out.len() >= FLUSH_AT && (!commit(out, ran).await || flush(server, writer, out).await.is_err()) {
+            return false;
+        }
+        match stream.fill(out, FLUSH_AT) {
+            Ok(true) => {}
+            Ok(false) => return true,
+            Err(e) => {
+                tracing::error!("streamed reply aborted, closing the connection: {}", e.message());
+                let _ = flush(server, writer, out).await;
+                return false;
+            }
+        }
+    }
+}
+
+/// Suspends a client whose command blocked until it is served, times out, is unblocked, killed or disconnects;
+/// its reply (if any) is left in `out`. See `crate::blocking` for the wake-up protocol.
+async fn wait_blocked(server: &Server, client: &mut Client, out: &mut Reply, argv: &Argv, block: Block) {
+    let info = client.info.clone();
+    let waiters = &server.store.ready;
+    let waiter = waiters.register(block.db, &block.keys);
+    info.blocked.store(true, Ordering::Relaxed);
+    info.unblock_error.store(false, Ordering::Relaxed);
+    let deadline = async {
+        match block.deadline {
+            Some(at) => tokio::time::sleep_until(at.into()).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(deadline);
+    // A push between the command's look and the registration above signalled nobody: look once more.
+    let mut retry = true;
+    loop {
+        if retry {
+            client.woken = true;
+            commands::execute(server, client, out, argv);
+            client.woken = false;
+            if client.block.take().is_none() {
+                break;
+            }
+        }
+        retry = tokio::select! {
+            _ = waiter.wake.notified() => true,
+            _ = &mut deadline => {
+                timeout_reply(out, block.null_array);
+                break;
+            }
+            _ = info.unblock_signal.notified() => {
+                if info.unblock_error.load(Ordering::Relaxed) {
+                    out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                } else {
+                    timeout_reply(out, block.null_array);
+                }
+                break;
+            }
+            _ = info.kill_signal.notified() => break,
+            _ = info.peer_gone.notified() => break,
+        };
+    }
+    info.blocked.store(false, Ordering::Relaxed);
+    waiters.unregister(block.db, &block.keys, &waiter);
+}
+
+fn timeout_reply(out: &mut Reply, null_array: bool) {
+    if null_array {
+        out.null_array();
+    } else {
+        out.null();
+    }
 }
 
 /// A pipeline of at least this many commands commits at once instead of joining the turn's group commit: its

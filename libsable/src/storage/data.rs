@@ -4,6 +4,7 @@
 //! that dropped the meta record, so a crash can never leak them).
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use parking_lot::Mutex;
 use rocksdb::{DBRawIterator, ReadOptions, WriteBatch, DB};
@@ -33,12 +34,14 @@ impl UidAllocator {
     }
 }
 
-/// A forward or backward walk over part of one collection's elements, as (sub key, value) pairs. It reads a
-/// consistent snapshot taken when it was made.
+/// A forward or backward walk over part of one collection's elements, as (sub key, value) pairs (or over the
+/// keys of one database, see [`Store::key_cursor`]). It reads a consistent snapshot taken when it was made.
 pub struct DataCursor<'a> {
     it: DBRawIterator<'a>,
     reverse: bool,
     started: bool,
+    /// Bytes of prefix (uid, or database) cut from each key returned.
+    strip: usize,
 }
 
 impl DataCursor<'_> {
@@ -54,13 +57,59 @@ impl DataCursor<'_> {
         }
         self.started = true;
         match (self.it.key(), self.it.value()) {
-            (Some(k), Some(v)) if k.len() >= 8 => Ok(Some((&k[8..], v))),
+            (Some(k), Some(v)) if k.len() >= self.strip => Ok(Some((&k[self.strip..], v))),
             _ => {
                 self.it.status()?;
                 Ok(None)
             }
         }
     }
+
+    /// Back to the start of the range, over the same snapshot (a count pass before a streaming pass).
+    pub fn rewind(&mut self) {
+        if self.reverse {
+            self.it.seek_to_last();
+        } else {
+            self.it.seek_to_first();
+        }
+        self.started = false;
+    }
+}
+
+/// A [`DataCursor`] that owns a reference to the store, so it can outlive the command that made it: a reply
+/// streamed to a slow client over many writes.
+pub struct OwnedDataCursor {
+    // Declared first so it is dropped before the store it borrows from.
+    cursor: DataCursor<'static>,
+    _store: Arc<Store>,
+}
+
+impl OwnedDataCursor {
+    pub fn next(&mut self) -> CmdResult<Option<(&[u8], &[u8])>> {
+        self.cursor.next()
+    }
+
+    pub fn rewind(&mut self) {
+        self.cursor.rewind()
+    }
+}
+
+/// [`Store::data_range`] for a cursor that outlives the borrow of the store.
+pub fn owned_range(store: &Arc<Store>, uid: u64, from: &[u8], to: Option<&[u8]>, reverse: bool) -> OwnedDataCursor {
+    own(store, store.data_range(uid, from, to, reverse))
+}
+
+/// [`Store::key_cursor`] for a cursor that outlives the borrow of the store.
+pub fn owned_keys(store: &Arc<Store>, db: u16) -> OwnedDataCursor {
+    own(store, store.key_cursor(db))
+}
+
+fn own(store: &Arc<Store>, cursor: DataCursor<'_>) -> OwnedDataCursor {
+    // SAFETY: the cursor borrows the RocksDB handle inside the `Store`, which lives on the heap behind the `Arc`
+    // held next to it, so it neither moves nor is freed while the cursor exists; the field order drops the cursor
+    // first.
+    let cursor = unsafe { std::mem::transmute::<DataCursor<'_>, DataCursor<'static>>(cursor) };
+    OwnedDataCursor { cursor, _store: store.clone() }
 }
 
 impl Store {
@@ -101,7 +150,19 @@ impl Store {
         } else {
             it.seek_to_first();
         }
-        DataCursor { it, reverse, started: false }
+        DataCursor { it, reverse, started: false, strip: 8 }
+    }
+
+    /// Walks the meta records of physical database `db` as (user key, record) pairs, expired ones included.
+    pub fn key_cursor(&self, db: u16) -> DataCursor<'_> {
+        scope::settle();
+        let (lo, hi) = db_bounds(db);
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(lo);
+        ro.set_iterate_upper_bound(hi);
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(CF_META), ro);
+        it.seek_to_first();
+        DataCursor { it, reverse: false, started: false, strip: 2 }
     }
 
     /// The uids of the collections stored in physical database `db`.

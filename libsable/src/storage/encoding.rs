@@ -377,7 +377,8 @@ mod tests {
 
     #[test]
     fn score_keys_sort_numerically() {
-        let scores = [f64::NEG_INFINITY, -1e300, -2.5, -1.0, -f64::MIN_POSITIVE, 0.0, 1e-300, 1.0, 2.5, 1e300, f64::INFINITY];
+        let scores =
+            [f64::NEG_INFINITY, -1e300, -2.5, -1.0, -f64::MIN_POSITIVE, 0.0, 1e-300, 1.0, 2.5, 1e300, f64::INFINITY];
         for w in scores.windows(2) {
             assert!(score_key(w[0]) < score_key(w[1]), "{} {}", w[0], w[1]);
         }

@@ -164,7 +164,8 @@ impl Store {
         cf_opts.set_write_buffer_size(opts.write_buffer_bytes);
         cf_opts.set_max_write_buffer_number(4);
         cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
-        let cfs = [CF_META, CF_EXPIRY, CF_SYS, CF_DATA, CF_GC].map(|name| ColumnFamilyDescriptor::new(name, cf_opts.clone()));
+        let cfs =
+            [CF_META, CF_EXPIRY, CF_SYS, CF_DATA, CF_GC].map(|name| ColumnFamilyDescriptor::new(name, cf_opts.clone()));
         let db = DB::open_cf_descriptors(&db_opts, &opts.path, cfs)
             .map_err(|e| format!("cannot open RocksDB at {}: {e}", opts.path.display()))?;
 
@@ -633,6 +634,48 @@ mod tests {
         assert!(s.get(s.phys(0), b"k").unwrap().is_some());
         assert_eq!(s.key_count(0), 1);
         assert_eq!(s.key_count(1), 0);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn dropped_collections_are_collected_but_renamed_ones_kept() {
+        use encoding::{Collection, KeyType};
+        let dir = tempfile_dir();
+        let s = open(&dir);
+        let write = |key: &[u8], n: u64| {
+            let mut c = Collection::new(KeyType::Hash, s.new_uid().unwrap());
+            let mut t = s.txn();
+            let old = t.load(0, key).unwrap();
+            for i in 0..n {
+                t.data_put(c.uid, format!("f{i}").as_bytes(), b"v");
+            }
+            c.len = n;
+            t.put(0, key, old.as_ref(), &c.encode());
+            t.commit().unwrap();
+            c.uid
+        };
+        let first = write(b"h", 100);
+        let second = write(b"h", 3);
+        assert_ne!(first, second);
+        // The overwritten incarnation is queued and its elements go; the live one is untouched.
+        assert_eq!(s.garbage_pending(), 1);
+        assert_eq!(s.collect_garbage(10).unwrap(), 1);
+        assert_eq!((s.data_records(first).unwrap(), s.data_records(second).unwrap()), (0, 3));
+        // A rename (put under the new name + delete of the old, one txn) keeps the uid alive.
+        let mut t = s.txn();
+        let old = t.load(0, b"h").unwrap().unwrap();
+        t.put(0, b"h2", None, old.view().0);
+        t.delete(0, b"h", &old);
+        t.commit().unwrap();
+        assert_eq!(s.garbage_pending(), 0);
+        // FLUSHDB queues every collection of the database.
+        s.flush_db(0).unwrap();
+        assert_eq!(s.collect_garbage(10).unwrap(), 1);
+        assert_eq!(s.data_records(second).unwrap(), 0);
+        drop(s);
+        // Uids are never handed out twice, across restarts too.
+        let s = open(&dir);
+        assert!(s.new_uid().unwrap() > second);
         std::fs::remove_dir_all(dir).ok();
     }
 

@@ -1,0 +1,193 @@
+//! The blocking forms of the list and sorted set pops: BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP, BZPOPMIN,
+//! BZPOPMAX, BZMPOP. Each tries its non-blocking form on its keys in order; when all are empty it asks the
+//! connection to suspend the client ([`crate::client::Block`]) and is run again when a key is signalled
+//! (see [`crate::blocking`]). Keys of the wrong type fail the first run with WRONGTYPE, as in Redis, and count
+//! as empty on the runs after a wake-up.
+
+use std::time::{Duration, Instant};
+
+use super::{list, zset, Args, CmdError, CmdResult, Ctx, Handler};
+use crate::client::Block;
+use crate::util::{now_ms, parse_f64};
+
+pub const HANDLERS: &[(&str, Handler)] = &[
+    ("blpop", blpop),
+    ("brpop", brpop),
+    ("brpoplpush", brpoplpush),
+    ("blmove", blmove),
+    ("blmpop", blmpop),
+    ("bzpopmin", bzpopmin),
+    ("bzpopmax", bzpopmax),
+    ("bzmpop", bzmpop),
+];
+
+/// A blocking timeout in seconds (fractions allowed) as Redis parses it: the deadline, or None for 0 (forever).
+pub fn parse_timeout(arg: &[u8]) -> CmdResult<Option<Instant>> {
+    let secs = parse_f64(arg).ok_or_else(|| CmdError::err("timeout is not a float or out of range"))?;
+    let ms = secs * 1000.0;
+    // Redis converts to a C long long: anything outside its range ends up negative.
+    if !(-9.223372036854775e18..9.223372036854775e18).contains(&ms) {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    let ms = ms as i64;
+    if ms < 0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    if ms == 0 {
+        return Ok(None);
+    }
+    if ms > i64::MAX - now_ms() as i64 {
+        return Err(CmdError::err("timeout is out of range"));
+    }
+    Ok(Instant::now().checked_add(Duration::from_millis(ms as u64)))
+}
+
+/// Runs `attempt` on each key in order until one yields something. WRONGTYPE stops the first run only.
+fn first_ready<T>(
+    ctx: &mut Ctx,
+    keys: &[Vec<u8>],
+    mut attempt: impl FnMut(&mut Ctx, &[u8]) -> CmdResult<Option<T>>,
+) -> CmdResult<Option<(Vec<u8>, T)>> {
+    for key in keys {
+        match attempt(ctx, key) {
+            Ok(Some(v)) => return Ok(Some((key.clone(), v))),
+            Ok(None) => {}
+            Err(CmdError::WrongType) if ctx.client.woken => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
+}
+
+/// Nothing to serve: suspend the client on `keys` until `deadline`.
+fn block(ctx: &mut Ctx, keys: Vec<Vec<u8>>, deadline: Option<Instant>, null_array: bool) {
+    ctx.client.block = Some(Block { db: ctx.db(), keys, deadline, null_array });
+}
+
+/// BLPOP and BRPOP: `key... timeout`, reply `[key, element]`.
+fn bpop(ctx: &mut Ctx, args: &mut Args, left: bool) -> CmdResult {
+    let mut keys: Vec<Vec<u8>> = args.rest().iter().map(|k| k.to_vec()).collect();
+    let deadline = parse_timeout(&keys.pop().unwrap_or_default())?;
+    match first_ready(ctx, &keys, |ctx, key| list::pop(ctx, key, left, 1))? {
+        Some((key, mut popped)) => {
+            ctx.out.array(2);
+            ctx.out.bulk(&key);
+            ctx.out.bulk(&popped.pop().unwrap_or_default());
+        }
+        None => block(ctx, keys, deadline, true),
+    }
+    Ok(())
+}
+
+fn blpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    bpop(ctx, args, true)
+}
+
+fn brpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    bpop(ctx, args, false)
+}
+
+/// BLMOVE and BRPOPLPUSH: the moved element, waiting for the source.
+fn bmove(ctx: &mut Ctx, src: &[u8], dst: &[u8], src_left: bool, dst_left: bool, timeout: &[u8]) -> CmdResult {
+    let deadline = parse_timeout(timeout)?;
+    let keys = [src.to_vec()];
+    match first_ready(ctx, &keys, |ctx, key| list::lmove(ctx, key, dst, src_left, dst_left))? {
+        Some((_, element)) => ctx.out.bulk(&element),
+        None => block(ctx, keys.to_vec(), deadline, false),
+    }
+    Ok(())
+}
+
+fn brpoplpush(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let src = args.next_bytes()?;
+    let dst = args.next_bytes()?;
+    let timeout = args.next_bytes()?;
+    bmove(ctx, src, dst, false, true, timeout)
+}
+
+/// LEFT or RIGHT (a BLMOVE direction).
+fn side(args: &mut Args) -> CmdResult<bool> {
+    if args.eat("LEFT") {
+        Ok(true)
+    } else if args.eat("RIGHT") {
+        Ok(false)
+    } else {
+        args.next_bytes()?;
+        Err(CmdError::Syntax)
+    }
+}
+
+fn blmove(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let src = args.next_bytes()?;
+    let dst = args.next_bytes()?;
+    let src_left = side(args)?;
+    let dst_left = side(args)?;
+    let timeout = args.next_bytes()?;
+    bmove(ctx, src, dst, src_left, dst_left, timeout)
+}
+
+fn blmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let deadline = parse_timeout(args.next_bytes()?)?;
+    let req = list::parse_mpop(args)?;
+    match first_ready(ctx, &req.keys, |ctx, key| list::pop(ctx, key, req.left, req.count))? {
+        Some((key, popped)) => list::write_mpop_reply(ctx, &key, &popped),
+        None => block(ctx, req.keys.clone(), deadline, true),
+    }
+    Ok(())
+}
+
+/// BZPOPMIN and BZPOPMAX: `key... timeout`, reply `[key, member, score]`.
+fn bzpop(ctx: &mut Ctx, args: &mut Args, max: bool) -> CmdResult {
+    let mut keys: Vec<Vec<u8>> = args.rest().iter().map(|k| k.to_vec()).collect();
+    let deadline = parse_timeout(&keys.pop().unwrap_or_default())?;
+    match first_ready(ctx, &keys, |ctx, key| zset::pop(ctx, key, max, 1))? {
+        Some((key, popped)) => {
+            let (member, score) = popped.into_iter().next().unwrap_or_default();
+            ctx.out.array(3);
+            ctx.out.bulk(&key);
+            ctx.out.bulk(&member);
+            ctx.out.double(score);
+        }
+        None => block(ctx, keys, deadline, true),
+    }
+    Ok(())
+}
+
+fn bzpopmin(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    bzpop(ctx, args, false)
+}
+
+fn bzpopmax(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    bzpop(ctx, args, true)
+}
+
+fn bzmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let deadline = parse_timeout(args.next_bytes()?)?;
+    let req = zset::parse_mpop(args)?;
+    match first_ready(ctx, &req.keys, |ctx, key| zset::pop(ctx, key, req.max, req.count))? {
+        Some((key, popped)) => zset::write_mpop_reply(ctx, &key, &popped),
+        None => block(ctx, req.keys.clone(), deadline, true),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_parse_like_redis() {
+        assert_eq!(parse_timeout(b"0").unwrap(), None);
+        assert_eq!(parse_timeout(b"0.0001").unwrap(), None);
+        assert_eq!(parse_timeout(b"-0.0001").unwrap(), None);
+        assert!(parse_timeout(b"0.5").unwrap().is_some());
+        assert!(parse_timeout(b"0x10").unwrap().is_some());
+        let msg = |a: &[u8]| parse_timeout(a).unwrap_err().message();
+        assert_eq!(msg(b"-1"), "ERR timeout is negative");
+        assert_eq!(msg(b"inf"), "ERR timeout is negative");
+        assert_eq!(msg(b"1e16"), "ERR timeout is negative");
+        assert_eq!(msg(b"abc"), "ERR timeout is not a float or out of range");
+        assert_eq!(msg(b" 1"), "ERR timeout is not a float or out of range");
+        assert_eq!(msg(b"9223372036854775"), "ERR timeout is out of range");
+    }
+}
