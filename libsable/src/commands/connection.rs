@@ -239,7 +239,7 @@ fn client_info(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocking command, as a timeout or with an error.
 fn client_unblock(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if args.remaining() > 2 {
-        return Err(CmdError::UnknownSubcommand { sub: b"unblock".to_vec(), cmd: "client".into() });
+        return Err(CmdError::subcommand_syntax(args.argv(), "CLIENT"));
     }
     let id = args.next_bytes()?;
     let error = if args.eat("ERROR") {

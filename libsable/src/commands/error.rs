@@ -38,6 +38,16 @@ impl CmdError {
         CmdError::Prefixed("ERR", msg.into())
     }
 
+    /// A known subcommand used with arguments its handler rejects (Redis' `addReplySubcommandSyntaxError`):
+    /// `argv` is the whole command, its second word the subcommand as the client typed it.
+    pub fn subcommand_syntax(argv: &[bytes::Bytes], cmd: &str) -> Self {
+        let sub = argv.get(1).map(|s| &s[..s.len().min(128)]).unwrap_or_default();
+        CmdError::err(format!(
+            "unknown subcommand or wrong number of arguments for '{}'. Try {cmd} HELP.",
+            arg_text(sub)
+        ))
+    }
+
     /// The text after `-` in the error reply.
     pub fn message(&self) -> String {
         match self {

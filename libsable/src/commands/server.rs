@@ -883,13 +883,7 @@ fn function_flush(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         0 => {}
         1 if args.eat("sync") || args.eat("async") => {}
         1 => return Err(CmdError::err("FUNCTION FLUSH only supports SYNC|ASYNC option")),
-        _ => {
-            let argv = args.argv();
-            return Err(CmdError::err(format!(
-                "unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
-                arg_text(&argv[1][..argv[1].len().min(128)])
-            )));
-        }
+        _ => return Err(CmdError::subcommand_syntax(args.argv(), "FUNCTION")),
     }
     ctx.out.ok();
     Ok(())
