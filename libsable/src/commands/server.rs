@@ -578,6 +578,7 @@ fn info_persistence(ctx: &Ctx, s: &mut String) {
     field(s, "wal_fsync", ctx.server.config.read().str("wal_fsync"));
     field(s, "rocksdb_live_data_size", ctx.store.property("rocksdb.estimate-live-data-size").unwrap_or(0));
     field(s, "rocksdb_sst_files_size", ctx.store.property("rocksdb.total-sst-files-size").unwrap_or(0));
+    field(s, "collections_pending_cleanup", ctx.store.garbage_pending());
 }
 
 fn info_stats(ctx: &Ctx, s: &mut String) {

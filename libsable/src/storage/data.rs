@@ -228,11 +228,29 @@ impl Store {
 
     /// Element records stored for `uid`, reclaimed or not yet (tests of the collector).
     pub fn data_records(&self, uid: u64) -> CmdResult<usize> {
-        let mut cur = self.data_range(uid, &[], None, false);
-        let mut n = 0;
-        while cur.next()?.is_some() {
-            n += 1;
+        self.count_data(Some(uid))
+    }
+
+    /// Element records of every collection (tests of the collector).
+    pub fn data_records_total(&self) -> CmdResult<usize> {
+        self.count_data(None)
+    }
+
+    fn count_data(&self, uid: Option<u64>) -> CmdResult<usize> {
+        scope::settle();
+        let mut ro = ReadOptions::default();
+        if let Some(uid) = uid {
+            ro.set_iterate_lower_bound(uid.to_be_bytes().to_vec());
+            ro.set_iterate_upper_bound(end_of(uid));
         }
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(CF_DATA), ro);
+        it.seek_to_first();
+        let mut n = 0;
+        while it.valid() {
+            n += 1;
+            it.next();
+        }
+        it.status()?;
         Ok(n)
     }
 }
