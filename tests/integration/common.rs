@@ -49,6 +49,26 @@ impl Server {
         s
     }
 
+    /// The server process' resident memory: (current, peak since the last [`Server::reset_peak_rss`]), in KiB.
+    pub fn rss_kib(&self) -> (u64, u64) {
+        let pid = self.child.as_ref().expect("server running").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .expect("VmRSS/VmHWM")
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// Resets the kernel's peak-RSS mark of the server process (`/proc/PID/clear_refs`, value 5).
+    pub fn reset_peak_rss(&self) {
+        let pid = self.child.as_ref().expect("server running").id();
+        std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs");
+    }
+
     pub fn db_path(&self) -> String {
         self.dir.path().join("db").display().to_string()
     }
