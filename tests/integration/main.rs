@@ -1,5 +1,7 @@
 //! End-to-end tests against the real `sabledb` binary: one module per area.
 
+mod blocking;
+mod collections;
 mod common;
 mod concurrency;
 mod connection;

@@ -126,12 +126,15 @@ fn blmove(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     bmove(ctx, src, dst, src_left, dst_left, timeout)
 }
 
+/// BLMPOP: `timeout numkeys key… LEFT|RIGHT [COUNT n]`; the timeout is checked after the rest, as in Redis.
 fn blmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let deadline = parse_timeout(args.next_bytes()?)?;
+    let timeout = args.next_bytes()?;
     let req = list::parse_mpop(args)?;
-    match first_ready(ctx, &req.keys, |ctx, key| list::pop(ctx, key, req.left, req.count))? {
-        Some((key, popped)) => list::write_mpop_reply(ctx, &key, &popped),
-        None => block(ctx, req.keys.clone(), deadline, true),
+    let deadline = parse_timeout(timeout)?;
+    let keys: Vec<Vec<u8>> = req.keys.iter().map(|k| k.to_vec()).collect();
+    match first_ready(ctx, &keys, |ctx, key| list::pop(ctx, key, req.left, req.count))? {
+        Some((key, popped)) => list::reply_mpop(ctx.out, &key, &popped),
+        None => block(ctx, keys, deadline, true),
     }
     Ok(())
 }
@@ -141,13 +144,7 @@ fn bzpop(ctx: &mut Ctx, args: &mut Args, max: bool) -> CmdResult {
     let mut keys: Vec<Vec<u8>> = args.rest().iter().map(|k| k.to_vec()).collect();
     let deadline = parse_timeout(&keys.pop().unwrap_or_default())?;
     match first_ready(ctx, &keys, |ctx, key| zset::pop(ctx, key, max, 1))? {
-        Some((key, popped)) => {
-            let (member, score) = popped.into_iter().next().unwrap_or_default();
-            ctx.out.array(3);
-            ctx.out.bulk(&key);
-            ctx.out.bulk(&member);
-            ctx.out.double(score);
-        }
+        Some((key, popped)) => zset::write_popped(ctx.out, Some(&key), &popped, false),
         None => block(ctx, keys, deadline, true),
     }
     Ok(())
@@ -161,12 +158,15 @@ fn bzpopmax(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     bzpop(ctx, args, true)
 }
 
+/// BZMPOP: `timeout numkeys key… MIN|MAX [COUNT n]`; the timeout is checked after the rest, as in Redis.
 fn bzmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let deadline = parse_timeout(args.next_bytes()?)?;
+    let timeout = args.next_bytes()?;
     let req = zset::parse_mpop(args)?;
-    match first_ready(ctx, &req.keys, |ctx, key| zset::pop(ctx, key, req.max, req.count))? {
-        Some((key, popped)) => zset::write_mpop_reply(ctx, &key, &popped),
-        None => block(ctx, req.keys.clone(), deadline, true),
+    let deadline = parse_timeout(timeout)?;
+    let keys: Vec<Vec<u8>> = req.keys.iter().map(|k| k.to_vec()).collect();
+    match first_ready(ctx, &keys, |ctx, key| zset::pop(ctx, key, req.max, req.count))? {
+        Some((key, popped)) => zset::write_mpop(ctx.out, &key, &popped),
+        None => block(ctx, keys, deadline, true),
     }
     Ok(())
 }

@@ -6,15 +6,18 @@
 
 pub mod args;
 pub mod bitmap;
+pub mod block;
 pub mod collection;
 pub mod connection;
-pub mod hash;
-pub mod list;
 pub mod error;
+pub mod hash;
 pub mod keyspace;
+pub mod list;
 pub mod meta;
 pub mod server;
 pub mod set;
+pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod zset;
 
@@ -143,10 +146,12 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         hash::HANDLERS,
         list::HANDLERS,
         set::HANDLERS,
+        sort::HANDLERS,
         zset::HANDLERS,
+        block::HANDLERS,
     ]
-        .into_iter()
-        .flatten()
+    .into_iter()
+    .flatten()
 }
 
 impl CommandTable {

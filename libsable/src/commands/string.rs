@@ -655,7 +655,7 @@ fn lcs_compute(a: &[u8], b: &[u8], min_len: u64) -> Option<LcsResult> {
 /// Redis' INCRBYFLOAT numbers: C `long double` on x86-64, the x87 80-bit extended format. Parsing follows
 /// `strtold` (through Redis' `string2ld` checks), addition rounds to nearest-even in 64-bit precision, and
 /// results print as `%.17Lf` with trailing zeros removed.
-mod long_double {
+pub mod long_double {
     use rustc_apfloat::ieee::X87DoubleExtended as F80;
     use rustc_apfloat::{Float, Round, Status};
 

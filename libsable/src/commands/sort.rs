@@ -1,0 +1,546 @@
+//! SORT and SORT_RO: the elements of a list, set or sorted set, sorted numerically or (ALPHA) as strings, by
+//! themselves or by weights read through a `BY` pattern (`*` is replaced by the element, `->field` reads a hash
+//! field), optionally cut by LIMIT, projected through GET patterns and stored as a list (STORE).
+//!
+//! The elements are read from the storage layout directly: a list's element `i` is the `data` record
+//! `list_sub(head + i)`, a sorted set's members in score order are its `zset_score_sub` records, a set's members
+//! its sub keys. Redis' comparisons and sort algorithms are reproduced, so even elements that compare equal come
+//! out in Redis' order: a stable merge sort (glibc's `qsort`) and, with BY and LIMIT, Redis' partial quicksort
+//! ([`pqsort`]). Without sorting (`BY` a pattern with no `*`), a list or sorted set keeps its own order; a set
+//! comes in its iteration order, which for a hash-table set is Redis' hash order — unknowable, so byte order
+//! here (Kvrocks does the same).
+
+use std::cmp::Ordering;
+
+use super::string::lookup_read;
+use super::{Args, CmdError, CmdResult, Ctx, Handler};
+use crate::storage::data::expect_collection;
+use crate::storage::encoding::{list_sub, Collection, LIST_ORIGIN, ZSET_BY_SCORE};
+use crate::storage::KeyType;
+use crate::util::parse_f64;
+
+pub const HANDLERS: &[(&str, Handler)] = &[("sort", sort), ("sort_ro", sort_ro)];
+
+fn sort(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    sort_generic(ctx, args, false)
+}
+
+fn sort_ro(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    sort_generic(ctx, args, true)
+}
+
+/// SORT's options, parsed as Redis does: left to right, the last of a repeated option wins.
+struct Options<'a> {
+    desc: bool,
+    alpha: bool,
+    /// LIMIT offset and count (count -1: to the end).
+    limit: (i64, i64),
+    store: Option<&'a [u8]>,
+    by: Option<&'a [u8]>,
+    /// A BY pattern without `*` was given (sticky even if a later BY has one, as in Redis).
+    dontsort: bool,
+    gets: Vec<&'a [u8]>,
+}
+
+fn parse<'a>(args: &mut Args<'a>, readonly: bool) -> CmdResult<Options<'a>> {
+    let mut o =
+        Options { desc: false, alpha: false, limit: (0, -1), store: None, by: None, dontsort: false, gets: Vec::new() };
+    while !args.is_empty() {
+        let left = args.remaining() - 1;
+        if args.eat("ASC") {
+            o.desc = false;
+        } else if args.eat("DESC") {
+            o.desc = true;
+        } else if args.eat("ALPHA") {
+            o.alpha = true;
+        } else if left >= 2 && args.eat("LIMIT") {
+            o.limit = (args.next_i64()?, args.next_i64()?);
+        } else if !readonly && left >= 1 && args.eat("STORE") {
+            o.store = Some(args.next_bytes()?);
+        } else if left >= 1 && args.eat("BY") {
+            let pattern = args.next_bytes()?;
+            o.by = Some(pattern);
+            if !c_str(pattern).contains(&b'*') {
+                o.dontsort = true;
+            }
+        } else if left >= 1 && args.eat("GET") {
+            o.gets.push(args.next_bytes()?);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    Ok(o)
+}
+
+/// The bytes a C string function sees: up to the first NUL. Redis reads patterns and compares ALPHA values
+/// (`strcoll` in the C.UTF-8 or C locale, which is `strcmp`) that way.
+fn c_str(b: &[u8]) -> &[u8] {
+    &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())]
+}
+
+/// The inclusive range of positions LIMIT selects among `n` elements, as Redis computes it (end < start: none).
+fn limit_range(n: i64, (offset, count): (i64, i64)) -> (i64, i64) {
+    let mut start = offset.clamp(0, n);
+    let count = count.clamp(-1, n);
+    let mut end = if count < 0 { n - 1 } else { start + count - 1 };
+    if start >= n {
+        start = n - 1;
+        end = n - 2;
+    }
+    (start, end.min(n - 1))
+}
+
+/// The weight SORT reads from a value: C's `strtod` over the bytes up to the first NUL, which skips leading
+/// whitespace and must use up the rest; NaN, overflow and underflow (`ERANGE`) are errors. An empty value weighs 0
+/// (`strtod` converts nothing and stops at the terminator).
+fn weight(value: &[u8]) -> Option<f64> {
+    let s = c_str(value);
+    if s.is_empty() {
+        return Some(0.0);
+    }
+    let body = &s[s.iter().position(|c| !matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?..];
+    let v = parse_f64(body)?;
+    let unsigned = body.strip_prefix(b"+").or_else(|| body.strip_prefix(b"-")).unwrap_or(body);
+    if v.is_infinite() && !unsigned.first().is_some_and(|c| c.eq_ignore_ascii_case(&b'i')) {
+        return None;
+    }
+    if v == 0.0 || v.is_subnormal() {
+        // Underflow: a non-zero mantissa that came out as zero or subnormal.
+        let hex = unsigned.len() > 1 && unsigned[1].eq_ignore_ascii_case(&b'x');
+        let mantissa = if hex {
+            unsigned[2..].split(|c| c.eq_ignore_ascii_case(&b'p')).next().unwrap_or(b"")
+        } else {
+            unsigned.split(|c| c.eq_ignore_ascii_case(&b'e')).next().unwrap_or(b"")
+        };
+        if mantissa.iter().any(|c| c.is_ascii_hexdigit() && *c != b'0') {
+            return None;
+        }
+    }
+    Some(v)
+}
+
+/// Redis' `lookupKeyByPattern`: `#` is the element itself; otherwise the first `*` is replaced by the element
+/// and the string at that key is read or, when `->field` follows the `*`, that field of the hash at the key.
+/// None when the pattern has no `*` or the key, field or type is not there.
+fn lookup(ctx: &Ctx, pattern: &[u8], elem: &[u8]) -> CmdResult<Option<Vec<u8>>> {
+    let c = c_str(pattern);
+    if c == b"#" {
+        return Ok(Some(elem.to_vec()));
+    }
+    let Some(star) = c.iter().position(|&b| b == b'*') else { return Ok(None) };
+    let arrow = c[star + 1..].windows(2).position(|w| w == b"->").map(|i| star + 1 + i).filter(|&a| a + 2 < c.len());
+    let (postfix_end, field) = match arrow {
+        Some(a) => (a, Some(&pattern[a + 2..])),
+        None => (pattern.len(), None),
+    };
+    let mut key = Vec::with_capacity(pattern.len() + elem.len());
+    key.extend_from_slice(&pattern[..star]);
+    key.extend_from_slice(elem);
+    key.extend_from_slice(&pattern[star + 1..postfix_end]);
+    let Some(rec) = lookup_read(ctx, &key)? else { return Ok(None) };
+    let view = rec.view();
+    match (field, view.key_type()) {
+        (None, KeyType::String) => Ok(Some(view.body().to_vec())),
+        (Some(field), KeyType::Hash) => {
+            let hash = expect_collection(&view, KeyType::Hash)?;
+            ctx.store.data_get(hash.uid, field)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// One element being sorted, with what it is compared by.
+struct Item {
+    elem: Vec<u8>,
+    score: f64,
+    /// ALPHA with BY: the weight read through the pattern (None sorts first).
+    by: Option<Vec<u8>>,
+}
+
+/// Loads positions `start..=end` of a list or sorted set in its own order (from its end with `desc`).
+fn load_range(ctx: &Ctx, coll: &Collection, start: i64, end: i64, desc: bool) -> CmdResult<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    if end < start {
+        return Ok(out);
+    }
+    let want = (end - start + 1) as usize;
+    if coll.kind == KeyType::List {
+        let (first, last) =
+            if desc { (coll.len - 1 - end as u64, coll.len - 1 - start as u64) } else { (start as u64, end as u64) };
+        let (from, to) = (coll.head.wrapping_add(first), coll.head.wrapping_add(last).wrapping_add(1));
+        let mut cur = ctx.store.data_range(coll.uid, &list_sub(from), Some(&list_sub(to)), desc);
+        while let Some((_, v)) = cur.next()? {
+            out.push(v.to_vec());
+        }
+        return Ok(out);
+    }
+    // A sorted set in score order (from the end with `desc`), skipping the first `start` positions.
+    let mut cur = ctx.store.data_range(coll.uid, &[ZSET_BY_SCORE], Some(&[ZSET_BY_SCORE + 1]), desc);
+    let mut skip = start as u64;
+    while let Some((sub, _)) = cur.next()? {
+        if skip > 0 {
+            skip -= 1;
+            continue;
+        }
+        out.push(sub.get(9..).unwrap_or_default().to_vec());
+        if out.len() == want {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Every element: a list in order, a sorted set in score order, a set in its iteration order.
+fn load_all(ctx: &Ctx, coll: &Collection) -> CmdResult<Vec<Vec<u8>>> {
+    match coll.kind {
+        KeyType::List | KeyType::ZSet => load_range(ctx, coll, 0, coll.len as i64 - 1, false),
+        _ => {
+            let mut cur = ctx.store.data_range(coll.uid, &[], None, false);
+            let mut out = Vec::with_capacity(coll.len.min(1 << 16) as usize);
+            while let Some((m, _)) = cur.next()? {
+                out.push(m.to_vec());
+            }
+            if !coll.big {
+                // An intset iterates in numeric order.
+                out.sort_by_key(|m| crate::util::parse_i64(m).unwrap_or(0));
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn sort_generic(ctx: &mut Ctx, args: &mut Args, readonly: bool) -> CmdResult {
+    let key = args.next_bytes()?;
+    let mut o = parse(args, readonly)?;
+    // STORE writes its destination from what it read: both keys stay locked meanwhile.
+    let _g = o.store.map(|dest| ctx.store.locks.lock(&[&key[..], dest]));
+    let coll = match lookup_read(ctx, key)? {
+        Some(rec) => {
+            let view = rec.view();
+            match view.key_type() {
+                kind @ (KeyType::List | KeyType::Set | KeyType::ZSet) => Some(expect_collection(&view, kind)?),
+                _ => return Err(CmdError::WrongType),
+            }
+        }
+        None => None,
+    };
+    // A stored result must not depend on a set's iteration order: Redis sorts it as strings then.
+    if o.dontsort && o.store.is_some() && coll.is_some_and(|c| c.kind == KeyType::Set) {
+        o.dontsort = false;
+        o.alpha = true;
+        o.by = None;
+    }
+    let n = coll.map_or(0, |c| c.len as i64);
+    let (mut start, mut end) = limit_range(n, o.limit);
+    let elems = match coll {
+        None => Vec::new(),
+        Some(c) if o.dontsort && c.kind != KeyType::Set => {
+            let range = load_range(ctx, &c, start, end, o.desc)?;
+            end -= start;
+            start = 0;
+            range
+        }
+        Some(c) => load_all(ctx, &c)?,
+    };
+    let mut items: Vec<Item> = elems.into_iter().map(|elem| Item { elem, score: 0.0, by: None }).collect();
+    if !o.dontsort {
+        let mut bad_weight = false;
+        for it in &mut items {
+            let value = match o.by {
+                Some(p) => match lookup(ctx, p, &it.elem)? {
+                    Some(v) => v,
+                    None => continue,
+                },
+                None => it.elem.clone(),
+            };
+            if o.alpha {
+                if o.by.is_some() {
+                    it.by = Some(value);
+                }
+            } else {
+                match weight(&value) {
+                    Some(w) => it.score = w,
+                    None => bad_weight = true,
+                }
+            }
+        }
+        if bad_weight {
+            return Err(CmdError::err("One or more scores can't be converted into double"));
+        }
+        let (alpha, by, store, desc) = (o.alpha, o.by.is_some(), o.store.is_some(), o.desc);
+        let cmp = |a: &Item, b: &Item| {
+            let c = if !alpha {
+                a.score.partial_cmp(&b.score).filter(|c| c.is_ne()).unwrap_or_else(|| a.elem.cmp(&b.elem))
+            } else {
+                let (x, y) =
+                    if by { (a.by.as_deref(), b.by.as_deref()) } else { (Some(&a.elem[..]), Some(&b.elem[..])) };
+                match (x, y) {
+                    (Some(x), Some(y)) if store => x.cmp(y),
+                    (Some(x), Some(y)) => c_str(x).cmp(c_str(y)),
+                    (x, y) => x.is_some().cmp(&y.is_some()),
+                }
+            };
+            if desc {
+                c.reverse()
+            } else {
+                c
+            }
+        };
+        if by && (start != 0 || end != items.len() as i64 - 1) {
+            pqsort(&mut items, &cmp, start, end);
+        } else {
+            items.sort_by(cmp);
+        }
+    }
+    let selected = if end >= start { &items[start as usize..=end as usize] } else { &items[..0] };
+    match o.store {
+        None => {
+            let per = o.gets.len().max(1);
+            ctx.out.array(selected.len() * per);
+            for it in selected {
+                if o.gets.is_empty() {
+                    ctx.out.bulk(&it.elem);
+                }
+                for pattern in &o.gets {
+                    match lookup(ctx, pattern, &it.elem)? {
+                        Some(v) => ctx.out.bulk(&v),
+                        None => ctx.out.null(),
+                    }
+                }
+            }
+        }
+        Some(dest) => {
+            let mut values = Vec::with_capacity(selected.len() * o.gets.len().max(1));
+            for it in selected {
+                if o.gets.is_empty() {
+                    values.push(it.elem.clone());
+                }
+                for pattern in &o.gets {
+                    values.push(lookup(ctx, pattern, &it.elem)?.unwrap_or_default());
+                }
+            }
+            store_list(ctx, dest, &values)?;
+            ctx.out.int(values.len() as i64);
+        }
+    }
+    Ok(())
+}
+
+/// Replaces `dest` with a new list of `values`, or deletes it when there are none.
+fn store_list(ctx: &Ctx, dest: &[u8], values: &[Vec<u8>]) -> CmdResult {
+    let db = ctx.db();
+    let mut txn = ctx.store.txn();
+    let old = txn.load(db, dest)?;
+    if values.is_empty() {
+        if let Some(old) = &old {
+            txn.delete(db, dest, old);
+        }
+    } else {
+        let mut list = Collection::new(KeyType::List, ctx.store.new_uid()?);
+        for (i, v) in values.iter().enumerate() {
+            txn.data_put(list.uid, &list_sub(LIST_ORIGIN + i as u64), v);
+        }
+        list.len = values.len() as u64;
+        txn.put(db, dest, old.as_ref(), &list.encode());
+    }
+    txn.commit()
+}
+
+/// Redis' `pqsort`: NetBSD's quicksort (Bentley & McIlroy) that only finishes the partitions overlapping
+/// positions `lrange..=rrange`. SORT uses it with BY and LIMIT; reproducing it keeps Redis' order of elements
+/// that compare equal.
+fn pqsort<T>(v: &mut [T], cmp: &impl Fn(&T, &T) -> Ordering, lrange: i64, rrange: i64) {
+    let n = v.len();
+    partial_sort(v, 0, n, cmp, lrange, rrange);
+}
+
+fn insertion_sort<T>(v: &mut [T], a: usize, n: usize, cmp: &impl Fn(&T, &T) -> Ordering) {
+    for m in a + 1..a + n {
+        let mut l = m;
+        while l > a && cmp(&v[l - 1], &v[l]) == Ordering::Greater {
+            v.swap(l, l - 1);
+            l -= 1;
+        }
+    }
+}
+
+fn med3<T>(v: &[T], a: usize, b: usize, c: usize, cmp: &impl Fn(&T, &T) -> Ordering) -> usize {
+    let lt = |x: usize, y: usize| cmp(&v[x], &v[y]) == Ordering::Less;
+    let gt = |x: usize, y: usize| cmp(&v[x], &v[y]) == Ordering::Greater;
+    if lt(a, b) {
+        if lt(b, c) {
+            b
+        } else if lt(a, c) {
+            c
+        } else {
+            a
+        }
+    } else if gt(b, c) {
+        b
+    } else if lt(a, c) {
+        a
+    } else {
+        c
+    }
+}
+
+fn swap_runs<T>(v: &mut [T], a: usize, b: usize, n: usize) {
+    for i in 0..n {
+        v.swap(a + i, b + i);
+    }
+}
+
+/// Sorts `v[a..a + n]` as `_pqsort` does, skipping partitions entirely outside `lrange..=rrange`.
+fn partial_sort<T>(v: &mut [T], mut a: usize, mut n: usize, cmp: &impl Fn(&T, &T) -> Ordering, l: i64, r: i64) {
+    // A partition of `len` elements from `lo` matters unless the range lies wholly before or after it.
+    let wanted = |lo: usize, len: usize| {
+        let (lo, hi) = (lo as i64, (lo + len) as i64);
+        !((l < lo && r < lo) || (l >= hi && r >= hi))
+    };
+    loop {
+        if n < 7 {
+            insertion_sort(v, a, n, cmp);
+            return;
+        }
+        let mut pm = a + n / 2;
+        if n > 7 {
+            let (mut pl, mut pn) = (a, a + n - 1);
+            if n > 40 {
+                let d = n / 8;
+                pl = med3(v, pl, pl + d, pl + 2 * d, cmp);
+                pm = med3(v, pm - d, pm, pm + d, cmp);
+                pn = med3(v, pn - 2 * d, pn - d, pn, cmp);
+            }
+            pm = med3(v, pl, pm, pn, cmp);
+        }
+        v.swap(a, pm);
+        let (mut pa, mut pb) = (a + 1, a + 1);
+        let (mut pc, mut pd) = (a + n - 1, a + n - 1);
+        let mut swapped = false;
+        loop {
+            while pb <= pc {
+                let c = cmp(&v[pb], &v[a]);
+                if c == Ordering::Greater {
+                    break;
+                }
+                if c == Ordering::Equal {
+                    swapped = true;
+                    v.swap(pa, pb);
+                    pa += 1;
+                }
+                pb += 1;
+            }
+            while pb <= pc {
+                let c = cmp(&v[pc], &v[a]);
+                if c == Ordering::Less {
+                    break;
+                }
+                if c == Ordering::Equal {
+                    swapped = true;
+                    v.swap(pc, pd);
+                    pd -= 1;
+                }
+                pc -= 1;
+            }
+            if pb > pc {
+                break;
+            }
+            v.swap(pb, pc);
+            swapped = true;
+            pb += 1;
+            pc -= 1;
+        }
+        if !swapped {
+            insertion_sort(v, a, n, cmp);
+            return;
+        }
+        let pn = a + n;
+        let k = (pa - a).min(pb - pa);
+        swap_runs(v, a, pb - k, k);
+        let k = (pd - pc).min(pn - pd - 1);
+        swap_runs(v, pb, pn - k, k);
+        let k = pb - pa;
+        if k > 1 && wanted(a, k) {
+            partial_sort(v, a, k, cmp, l, r);
+        }
+        let k = pd - pc;
+        if k > 1 && wanted(pn - k, k) {
+            a = pn - k;
+            n = k;
+            continue;
+        }
+        return;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_follow_strtod() {
+        for (s, w) in [
+            ("", 0.0),
+            ("1", 1.0),
+            (" 1", 1.0),
+            ("\t-2.5", -2.5),
+            ("0x10", 16.0),
+            ("0x1p3", 8.0),
+            ("inf", f64::INFINITY),
+            ("-Infinity", f64::NEG_INFINITY),
+            (".5", 0.5),
+            ("1.", 1.0),
+            ("+1", 1.0),
+            ("-0", 0.0),
+            ("0e-500", 0.0),
+            ("1\x002", 1.0),
+            ("\x00abc", 0.0),
+            ("2.2250738585072014e-308", 2.2250738585072014e-308),
+        ] {
+            assert_eq!(weight(s.as_bytes()), Some(w), "{s:?}");
+        }
+        for s in ["1 ", " ", "abc", "nan", "-nan", "1e400", "1e-400", "5e-324", "1e-310", "0x", "1e", "1e+", "1_0"] {
+            assert_eq!(weight(s.as_bytes()), None, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn limits_match_redis() {
+        assert_eq!(limit_range(6, (0, -1)), (0, 5));
+        assert_eq!(limit_range(6, (1, 2)), (1, 2));
+        assert_eq!(limit_range(6, (-1, 2)), (0, 1));
+        assert_eq!(limit_range(6, (10, 2)), (5, 4));
+        assert_eq!(limit_range(6, (0, 0)), (0, -1));
+        assert_eq!(limit_range(6, (i64::MAX, i64::MAX)), (5, 4));
+        assert_eq!(limit_range(6, (1, i64::MAX)), (1, 5));
+        assert_eq!(limit_range(0, (0, -1)), (-1, -2));
+    }
+
+    #[test]
+    fn pqsort_sorts_the_requested_range() {
+        let mut seed = 12345u64;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % 50
+        };
+        for n in [0usize, 1, 5, 7, 8, 40, 41, 200] {
+            let v: Vec<u64> = (0..n).map(|_| next()).collect();
+            let mut sorted = v.clone();
+            sorted.sort();
+            let mut all = v.clone();
+            pqsort(&mut all, &|a, b| a.cmp(b), 0, n as i64 - 1);
+            assert_eq!(all, sorted);
+            if n > 10 {
+                let mut part = v.clone();
+                pqsort(&mut part, &|a, b| a.cmp(b), 3, 7);
+                assert_eq!(part[3..=7], sorted[3..=7]);
+            }
+        }
+    }
+
+    #[test]
+    fn patterns_read_like_c_strings() {
+        assert_eq!(c_str(b"a\x00*"), b"a");
+        assert_eq!(c_str(b"abc"), b"abc");
+    }
+}

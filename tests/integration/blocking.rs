@@ -1,0 +1,186 @@
+//! End-to-end tests of the blocking commands: wake-ups across connections (and worker threads), first-come
+//! first-served order, timeouts, disconnects, CLIENT UNBLOCK, and the exact replies.
+
+use std::time::{Duration, Instant};
+
+use crate::common::{Raw, Server};
+
+/// Waits until the server reports `n` blocked clients (each test's waiters must be queued in a known order).
+fn wait_blocked(s: &Server, n: usize) {
+    let mut c = s.raw();
+    let want = format!("blocked_clients:{n}\r\n");
+    let start = Instant::now();
+    loop {
+        if c.cmd(&["INFO", "clients"]).contains(&want) {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "never saw {want:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Sends a blocking command without reading its reply.
+fn start(s: &Server, args: &[&str]) -> Raw {
+    let mut c = s.raw();
+    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    c.send(&Raw::encode(&args));
+    c
+}
+
+#[test]
+fn data_already_there_is_served_at_once() {
+    let s = Server::start();
+    let mut c = s.raw();
+    assert_eq!(c.cmd(&["RPUSH", "l", "a", "b"]), ":2\r\n");
+    assert_eq!(c.cmd(&["BLPOP", "none", "l", "0"]), "*2\r\n$1\r\nl\r\n$1\r\na\r\n");
+    assert_eq!(c.cmd(&["BRPOP", "l", "0"]), "*2\r\n$1\r\nl\r\n$1\r\nb\r\n");
+    assert_eq!(c.cmd(&["EXISTS", "l"]), ":0\r\n");
+    assert_eq!(c.cmd(&["ZADD", "z", "1", "a", "2", "b"]), ":2\r\n");
+    assert_eq!(c.cmd(&["BZPOPMAX", "z", "0"]), "*3\r\n$1\r\nz\r\n$1\r\nb\r\n$1\r\n2\r\n");
+    c.cmd(&["HELLO", "3"]);
+    assert_eq!(c.cmd(&["BZPOPMIN", "z", "0"]), "*3\r\n$1\r\nz\r\n$1\r\na\r\n,1\r\n");
+}
+
+#[test]
+fn a_push_wakes_the_waiter_on_another_connection() {
+    let s = Server::start();
+    let mut waiter = start(&s, &["BLPOP", "l", "0"]);
+    wait_blocked(&s, 1);
+    assert_eq!(s.raw().cmd(&["LPUSH", "l", "x"]), ":1\r\n");
+    assert_eq!(waiter.read_reply(), "*2\r\n$1\r\nl\r\n$1\r\nx\r\n");
+    wait_blocked(&s, 0);
+    assert_eq!(s.raw().cmd(&["EXISTS", "l"]), ":0\r\n");
+}
+
+#[test]
+fn waiters_are_served_first_come_first_served() {
+    let s = Server::start();
+    let mut waiters = Vec::new();
+    for i in 0..4 {
+        waiters.push(start(&s, &["BLPOP", "q", "0"]));
+        wait_blocked(&s, i + 1);
+    }
+    // One push of three elements serves the first three waiters in order; the fourth keeps waiting.
+    assert_eq!(s.raw().cmd(&["RPUSH", "q", "a", "b", "c"]), ":3\r\n");
+    for (w, e) in waiters.iter_mut().zip(["a", "b", "c"]) {
+        assert_eq!(w.read_reply(), format!("*2\r\n$1\r\nq\r\n$1\r\n{e}\r\n"));
+    }
+    wait_blocked(&s, 1);
+    assert_eq!(s.raw().cmd(&["RPUSH", "q", "d"]), ":1\r\n");
+    assert_eq!(waiters[3].read_reply(), "*2\r\n$1\r\nq\r\n$1\r\nd\r\n");
+}
+
+#[test]
+fn timeouts_reply_null_in_each_protocol() {
+    let s = Server::start();
+    let mut c = s.raw();
+    let t = Instant::now();
+    assert_eq!(c.cmd(&["BLPOP", "none", "0.1"]), "*-1\r\n");
+    assert!(t.elapsed() >= Duration::from_millis(100));
+    assert_eq!(c.cmd(&["BRPOPLPUSH", "none", "dst", "0.05"]), "$-1\r\n");
+    assert_eq!(c.cmd(&["BLMOVE", "none", "dst", "LEFT", "RIGHT", "0.05"]), "$-1\r\n");
+    assert_eq!(c.cmd(&["BZPOPMIN", "none", "0.05"]), "*-1\r\n");
+    assert_eq!(c.cmd(&["BLMPOP", "0.05", "1", "none", "LEFT"]), "*-1\r\n");
+    assert_eq!(c.cmd(&["BZMPOP", "0.05", "1", "none", "MIN"]), "*-1\r\n");
+    c.cmd(&["HELLO", "3"]);
+    assert_eq!(c.cmd(&["BLPOP", "none", "0.05"]), "_\r\n");
+    assert_eq!(c.cmd(&["BLMOVE", "none", "dst", "LEFT", "RIGHT", "0.05"]), "_\r\n");
+    // The client keeps working afterwards, and timeouts are parsed as Redis does.
+    assert_eq!(c.cmd(&["PING"]), "+PONG\r\n");
+    assert_eq!(c.cmd(&["BLPOP", "l", "-1"]), "-ERR timeout is negative\r\n");
+    assert_eq!(c.cmd(&["BLPOP", "l", "abc"]), "-ERR timeout is not a float or out of range\r\n");
+}
+
+#[test]
+fn commands_pipelined_after_a_blocked_one_wait_for_it() {
+    let s = Server::start();
+    let mut c = s.raw();
+    c.send(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nl\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n");
+    wait_blocked(&s, 1);
+    s.raw().cmd(&["RPUSH", "l", "v"]);
+    assert_eq!(c.read_reply(), "*2\r\n$1\r\nl\r\n$1\r\nv\r\n");
+    assert_eq!(c.read_reply(), "+PONG\r\n");
+}
+
+#[test]
+fn a_waiter_that_disconnects_leaves_the_element_to_the_next() {
+    let s = Server::start();
+    let gone = start(&s, &["BLPOP", "l", "0"]);
+    wait_blocked(&s, 1);
+    let mut next = start(&s, &["BLPOP", "l", "0"]);
+    wait_blocked(&s, 2);
+    drop(gone);
+    wait_blocked(&s, 1);
+    s.raw().cmd(&["RPUSH", "l", "only"]);
+    assert_eq!(next.read_reply(), "*2\r\n$1\r\nl\r\n$4\r\nonly\r\n");
+    assert_eq!(s.raw().cmd(&["LLEN", "l"]), ":0\r\n");
+}
+
+#[test]
+fn client_unblock_as_timeout_or_error() {
+    let s = Server::start();
+    let mut c = s.raw();
+    let id = c.cmd(&["CLIENT", "ID"]).trim_start_matches(':').trim().to_string();
+    let mut other = s.raw();
+    assert_eq!(other.cmd(&["CLIENT", "UNBLOCK", &id]), ":0\r\n");
+    c.send(&Raw::encode(&[b"BLPOP", b"l", b"0"]));
+    wait_blocked(&s, 1);
+    assert_eq!(other.cmd(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"]), ":1\r\n");
+    assert_eq!(c.read_reply(), "*-1\r\n");
+    c.send(&Raw::encode(&[b"BZPOPMIN", b"z", b"0"]));
+    wait_blocked(&s, 1);
+    assert_eq!(other.cmd(&["CLIENT", "UNBLOCK", &id, "bogus"]), "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n");
+    assert_eq!(other.cmd(&["CLIENT", "UNBLOCK", &id, "error"]), ":1\r\n");
+    assert_eq!(c.read_reply(), "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+    assert_eq!(other.cmd(&["CLIENT", "UNBLOCK", "abc"]), "-ERR value is not an integer or out of range\r\n");
+}
+
+#[test]
+fn wrong_types_fail_at_first_and_are_skipped_after_a_wake_up() {
+    let s = Server::start();
+    let mut c = s.raw();
+    c.cmd(&["SET", "str", "x"]);
+    assert!(c.cmd(&["BLPOP", "none", "str", "0"]).starts_with("-WRONGTYPE"));
+    assert!(c.cmd(&["BZPOPMIN", "str", "0"]).starts_with("-WRONGTYPE"));
+    let mut waiter = start(&s, &["BLPOP", "k", "0"]);
+    wait_blocked(&s, 1);
+    // A zset under the key signals it, but BLPOP does not take it and keeps waiting.
+    let mut other = s.raw();
+    other.cmd(&["ZADD", "k", "1", "m"]);
+    other.cmd(&["DEL", "k"]);
+    wait_blocked(&s, 1);
+    other.cmd(&["RPUSH", "k", "v"]);
+    assert_eq!(waiter.read_reply(), "*2\r\n$1\r\nk\r\n$1\r\nv\r\n");
+}
+
+#[test]
+fn keys_that_appear_by_rename_or_by_a_served_move_wake_waiters() {
+    let s = Server::start();
+    let mut mover = start(&s, &["BLMOVE", "src", "mid", "LEFT", "RIGHT", "0"]);
+    wait_blocked(&s, 1);
+    let mut popper = start(&s, &["BLPOP", "mid", "0"]);
+    wait_blocked(&s, 2);
+    let mut c = s.raw();
+    c.cmd(&["RPUSH", "src", "x"]);
+    assert_eq!(mover.read_reply(), "$1\r\nx\r\n");
+    assert_eq!(popper.read_reply(), "*2\r\n$3\r\nmid\r\n$1\r\nx\r\n");
+
+    let mut renamed = start(&s, &["BZPOPMIN", "dst", "0"]);
+    wait_blocked(&s, 1);
+    c.cmd(&["ZADD", "tmp", "5", "m"]);
+    assert_eq!(c.cmd(&["RENAME", "tmp", "dst"]), "+OK\r\n");
+    assert_eq!(renamed.read_reply(), "*3\r\n$3\r\ndst\r\n$1\r\nm\r\n$1\r\n5\r\n");
+}
+
+#[test]
+fn multi_key_waits_and_mpop_replies() {
+    let s = Server::start();
+    let mut w = start(&s, &["BLMPOP", "0", "2", "a", "b", "RIGHT", "COUNT", "2"]);
+    wait_blocked(&s, 1);
+    s.raw().cmd(&["RPUSH", "b", "1", "2", "3"]);
+    assert_eq!(w.read_reply(), "*2\r\n$1\r\nb\r\n*2\r\n$1\r\n3\r\n$1\r\n2\r\n");
+    let mut z = start(&s, &["BZMPOP", "0", "2", "y", "x", "MAX"]);
+    wait_blocked(&s, 1);
+    s.raw().cmd(&["ZADD", "x", "1.5", "m", "2", "n"]);
+    assert_eq!(z.read_reply(), "*2\r\n$1\r\nx\r\n*1\r\n*2\r\n$1\r\nn\r\n$1\r\n2\r\n");
+}
