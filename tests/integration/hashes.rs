@@ -648,3 +648,30 @@ fn a_big_hash() {
     let exists: i64 = redis::cmd("EXISTS").arg("h").query(&mut c).unwrap();
     assert_eq!(exists, 0);
 }
+
+#[test]
+fn random_picks_reach_every_kind_of_field() {
+    let s = Server::start();
+    let mut c = s.conn();
+    // Dense binary fields (every byte value at a fork) next to long ones sharing a prefix, and the empty field.
+    let mut fields: Vec<Vec<u8>> = (0u16..1500).map(|i| i.to_be_bytes().to_vec()).collect();
+    fields.extend((0..200).map(|i| format!("shared-prefix-{i:04}").into_bytes()));
+    fields.push(Vec::new());
+    let all: HashSet<Vec<u8>> = fields.iter().cloned().collect();
+    for chunk in fields.chunks(500) {
+        let pairs: Vec<(&[u8], &str)> = chunk.iter().map(|f| (f.as_slice(), "v")).collect();
+        let _: i64 = redis::cmd("HSET").arg("h").arg(pairs).query(&mut c).unwrap();
+    }
+    let mut seen = HashSet::new();
+    for _ in 0..300 {
+        let f: Vec<u8> = redis::cmd("HRANDFIELD").arg("h").query(&mut c).unwrap();
+        assert!(all.contains(&f), "{f:?}");
+        seen.insert(f);
+    }
+    assert!(seen.len() > 100, "{} distinct", seen.len());
+    assert!(seen.iter().any(|f| f.starts_with(b"shared")) && seen.iter().any(|f| f.len() == 2));
+    let picks: Vec<Vec<u8>> = redis::cmd("HRANDFIELD").arg("h").arg(-1).query(&mut c).unwrap();
+    assert!(all.contains(&picks[0]));
+    let distinct: Vec<Vec<u8>> = redis::cmd("HRANDFIELD").arg("h").arg(1).query(&mut c).unwrap();
+    assert!(all.contains(&distinct[0]));
+}

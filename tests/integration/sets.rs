@@ -541,6 +541,10 @@ fn expiry_persistence_and_a_big_set() {
     assert_eq!(bulks(&r.cmd(&["SMEMBERS", "u"])), want);
     let picks = bulks(&r.cmd(&["SRANDMEMBER", "big", "100"]));
     assert_eq!(picks.iter().collect::<BTreeSet<_>>().len(), 100);
+    // Single picks in a big set spread over it.
+    let singles: BTreeSet<String> = (0..300).map(|_| bulks(&r.cmd(&["SRANDMEMBER", "big"]))[0].clone()).collect();
+    assert!(singles.len() > 150, "{} distinct of 300", singles.len());
+    assert!(singles.iter().all(|m| want.binary_search(m).is_ok()));
     let mut left: BTreeSet<String> = all.iter().cloned().collect();
     for _ in 0..200 {
         let m = &bulks(&r.cmd(&["SPOP", "big"]))[0];

@@ -360,9 +360,9 @@ fn shuffle<T>(v: &mut [T]) {
 /// One field and its value.
 type Entry = (Vec<u8>, Vec<u8>);
 
-/// The first element of collection `uid` in `from .. to` (the last one with `reverse`).
-fn first_in(store: &Store, uid: u64, from: &[u8], to: Option<&[u8]>, reverse: bool) -> CmdResult<Option<Entry>> {
-    Ok(store.data_range(uid, from, to, reverse).next()?.map(|(f, v)| (f.to_vec(), v.to_vec())))
+/// The sub key of the first element of collection `uid` in `from .. to` (the last one with `reverse`).
+fn first_in(store: &Store, uid: u64, from: &[u8], to: Option<&[u8]>, reverse: bool) -> CmdResult<Option<Vec<u8>>> {
+    Ok(store.data_range(uid, from, to, reverse).next()?.map(|(sub, _)| sub.to_vec()))
 }
 
 /// The smallest byte string above every string that starts with `prefix`; None when there is none (all `0xff`).
@@ -382,18 +382,19 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 /// uniformly (a next byte present under the prefix, or the prefix itself when it is a sub key). Every element
 /// can come out, though one behind a fork with few branches comes out more often than under a uniform pick;
 /// unlike a seek to a random byte position, an element right after a small gap (`bar` before `baz`) is as likely
-/// as others. Costs O(depth × [`MAX_BRANCHES`]) seeks. None when the collection is empty.
-fn trie_pick(store: &Store, uid: u64) -> CmdResult<Option<Entry>> {
+/// as others. Costs O(depth × [`MAX_BRANCHES`]) seeks. Returns the element's sub key; None when the collection is
+/// empty.
+fn trie_pick(store: &Store, uid: u64) -> CmdResult<Option<Vec<u8>>> {
     let mut prefix = Vec::new();
     loop {
         let end = prefix_end(&prefix);
         let Some(first) = first_in(store, uid, &prefix, end.as_deref(), false)? else { return Ok(None) };
         let Some(last) = first_in(store, uid, &prefix, end.as_deref(), true)? else { return Ok(None) };
-        if first.0 == last.0 {
+        if first == last {
             return Ok(Some(first));
         }
-        let common = first.0.iter().zip(&last.0).take_while(|(a, b)| a == b).count();
-        prefix = first.0[..common].to_vec();
+        let common = first.iter().zip(&last).take_while(|(a, b)| a == b).count();
+        prefix = first[..common].to_vec();
         let branches = branches_under(store, uid, &prefix, end.as_deref())?;
         match branches.get(random_below(branches.len().max(1) as u64) as usize) {
             Some(Some(b)) => prefix.push(*b),
@@ -412,7 +413,7 @@ fn branches_under(store: &Store, uid: u64, prefix: &[u8], end: Option<&[u8]>) ->
     let mut from = [prefix, &[start]].concat();
     let mut wrapped = false;
     while branches.len() < MAX_BRANCHES {
-        let found = first_in(store, uid, &from, end, false)?.map(|(sub, _)| sub.get(depth).copied());
+        let found = first_in(store, uid, &from, end, false)?.map(|sub| sub.get(depth).copied());
         let branch = match found {
             // After wrapping, the run stops where it began.
             Some(b) if !(wrapped && b.is_some_and(|b| b >= start)) => b,
@@ -435,6 +436,12 @@ fn branches_under(store: &Store, uid: u64, prefix: &[u8], end: Option<&[u8]>) ->
         }
     }
     Ok(branches)
+}
+
+/// A random field of a big hash with its value (see [`trie_pick`]).
+fn trie_pick_entry(store: &Store, uid: u64) -> CmdResult<Option<Entry>> {
+    let Some(field) = trie_pick(store, uid)? else { return Ok(None) };
+    Ok(store.data_get(uid, &field)?.map(|value| (field, value)))
 }
 
 /// HRANDFIELD's distinct picks over one walk of the hash, by selection sampling (Knuth's Algorithm S): each
@@ -486,7 +493,7 @@ impl ReplyStream for Repeats {
                     (self.emit)(out, field, value);
                 }
                 Source::Sampled { store, uid, fallback } => {
-                    let picked = trie_pick(store, *uid)?;
+                    let picked = trie_pick_entry(store, *uid)?;
                     let (field, value) = picked.as_ref().unwrap_or(fallback);
                     (self.emit)(out, field, value);
                 }
@@ -547,7 +554,7 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             picked.iter().for_each(|(field, value)| emit(ctx.out, field, value));
             return Ok(());
         } else {
-            match trie_pick(ctx.store, coll.uid)? {
+            match trie_pick_entry(ctx.store, coll.uid)? {
                 Some(fallback) => Source::Sampled { store: ctx.server.store.clone(), uid: coll.uid, fallback },
                 None => Source::Loaded(Vec::new()),
             }
@@ -614,7 +621,7 @@ fn sparse_distinct(store: &Store, uid: u64, count: u64) -> CmdResult<Option<Vec<
             return Ok(None);
         }
         attempts -= 1;
-        match trie_pick(store, uid)? {
+        match trie_pick_entry(store, uid)? {
             Some(entry) if seen.insert(entry.0.clone()) => picked.push(entry),
             Some(_) => {}
             None => return Ok(None),
@@ -627,7 +634,7 @@ fn sparse_distinct(store: &Store, uid: u64, count: u64) -> CmdResult<Option<Vec<
 /// One random field of `coll` (None only when the hash changed under the walk).
 fn random_field(ctx: &Ctx, coll: &Collection) -> CmdResult<Option<Vec<u8>>> {
     if coll.len > WALK_PER_PICK {
-        return Ok(trie_pick(ctx.store, coll.uid)?.map(|(field, _)| field));
+        return trie_pick(ctx.store, coll.uid);
     }
     let mut skip = random_below(coll.len.max(1));
     let mut cursor = ctx.store.data_range(coll.uid, &[], None, false);
@@ -649,19 +656,19 @@ const MAX_CURSOR_BYTES: usize = 64 << 20;
 /// the whole scan is returned exactly once and the scan always ends. A cursor that is unknown, evicted, or
 /// issued for another incarnation of the key (uids are never reused) starts over, which SCAN's guarantees allow.
 #[derive(Default)]
-struct ScanCursors {
+struct FieldCursors {
     by_id: HashMap<u64, (u64, Vec<u8>)>,
     /// Ids in issue order, for eviction.
     order: VecDeque<u64>,
     bytes: usize,
 }
 
-fn scan_cursors() -> &'static Mutex<ScanCursors> {
-    static CURSORS: OnceLock<Mutex<ScanCursors>> = OnceLock::new();
+fn field_cursors() -> &'static Mutex<FieldCursors> {
+    static CURSORS: OnceLock<Mutex<FieldCursors>> = OnceLock::new();
     CURSORS.get_or_init(Default::default)
 }
 
-impl ScanCursors {
+impl FieldCursors {
     /// Remembers that a scan of collection `uid` stopped at `last` and returns the cursor naming it.
     fn save(&mut self, uid: u64, last: Vec<u8>) -> u64 {
         let id = loop {
@@ -714,7 +721,7 @@ fn hscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let (from, budget) = if coll.big {
         let resumed = match cursor {
             0 => None,
-            id => scan_cursors().lock().resume(id, coll.uid),
+            id => field_cursors().lock().resume(id, coll.uid),
         };
         // Just after the last field examined.
         let from = resumed.map(|mut last| {
@@ -742,7 +749,7 @@ fn hscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         last = Some(field.to_vec());
     }
     let next = match last {
-        Some(last) if more => scan_cursors().lock().save(coll.uid, last),
+        Some(last) if more => field_cursors().lock().save(coll.uid, last),
         _ => 0,
     };
     write_scan_page(ctx.out, next, n, &items);
@@ -771,7 +778,7 @@ mod tests {
 
     #[test]
     fn cursors_resume_only_their_collection() {
-        let mut c = ScanCursors::default();
+        let mut c = FieldCursors::default();
         let id = c.save(7, b"f10".to_vec());
         assert_ne!(id, 0);
         assert!(id < 1 << 63);
@@ -782,7 +789,7 @@ mod tests {
 
     #[test]
     fn cursors_are_bounded() {
-        let mut c = ScanCursors::default();
+        let mut c = FieldCursors::default();
         let first = c.save(1, vec![]);
         for _ in 0..MAX_CURSORS {
             c.save(1, vec![]);

@@ -43,8 +43,8 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 ];
 
 /// Sets up to this size pick random members exactly uniformly, by walking to a random index; bigger ones descend
-/// the members' byte trie instead (see [`trie_pick`]).
-const SMALL_SET: u64 = 4096;
+/// the members' byte trie instead (see [`trie_pick`]), as a walk also steps over every member deleted lately.
+const SMALL_SET: u64 = 1024;
 
 /// Redis' `set-max-intset-entries`.
 fn max_intset(ctx: &Ctx) -> u64 {
@@ -88,7 +88,7 @@ fn walk(ctx: &Ctx, coll: &Collection, from: &[u8], mut f: impl FnMut(&[u8]) -> C
 }
 
 /// Every member, in the order Redis iterates the set: numeric for a set it holds as an intset, else byte order.
-fn members(ctx: &Ctx, coll: &Collection) -> CmdResult<Vec<Vec<u8>>> {
+pub fn members(ctx: &Ctx, coll: &Collection) -> CmdResult<Vec<Vec<u8>>> {
     let mut out = Vec::with_capacity(coll.len.min(SMALL_SET) as usize);
     walk(ctx, coll, &[], |m| {
         out.push(m.to_vec());
@@ -265,39 +265,39 @@ fn read_all(ctx: &Ctx, keys: &[Bytes]) -> CmdResult<Vec<Option<Collection>>> {
     keys.iter().map(|k| collection::read(ctx, k, KeyType::Set)).collect()
 }
 
-/// The members common to every one of `sets` (all present), up to `limit` of them: the smallest set is walked and
-/// each of its members point-read in the others. Also says whether the walked set is a hash table (its members
-/// then come back in byte order; an intset's in numeric order).
-fn intersect(ctx: &Ctx, sets: &[Collection], limit: usize) -> Computed {
+/// Calls `f` with each member common to every one of `sets` (all present) until it returns false: the smallest
+/// set is walked and each of its members point-read in the others. Returns whether the walked set is a hash table
+/// (its members then come in byte order, where Redis' come in numeric order from an intset).
+fn intersect(ctx: &Ctx, sets: &[Collection], mut f: impl FnMut(&[u8]) -> bool) -> CmdResult<bool> {
     let mut by_size: Vec<&Collection> = sets.iter().collect();
     // Stable, as Redis' qsort (glibc's merge sort): of equal sizes the first key given is walked.
     by_size.sort_by_key(|c| c.len);
-    let Some((&smallest, others)) = by_size.split_first() else { return Ok((Vec::new(), false)) };
-    let mut out = Vec::new();
-    if limit > 0 {
-        walk(ctx, smallest, &[], |m| {
-            for o in others {
-                if o.uid != smallest.uid && ctx.store.data_get(o.uid, m)?.is_none() {
-                    return Ok(true);
-                }
+    let Some((&smallest, others)) = by_size.split_first() else { return Ok(false) };
+    walk(ctx, smallest, &[], |m| {
+        for o in others {
+            if o.uid != smallest.uid && ctx.store.data_get(o.uid, m)?.is_none() {
+                return Ok(true);
             }
-            out.push(m.to_vec());
-            Ok(out.len() < limit)
-        })?;
-    }
-    if !smallest.big {
-        intset_order(&mut out);
-    }
-    Ok((out, smallest.big))
+        }
+        Ok(f(m))
+    })?;
+    Ok(smallest.big)
 }
 
-/// SINTER's result: empty when any key is missing.
+/// SINTER's result (empty when any key is missing), in Redis' order.
 fn inter_of(ctx: &Ctx, sets: &[Option<Collection>]) -> Computed {
-    let present: Option<Vec<Collection>> = sets.iter().copied().collect();
-    match present {
-        Some(sets) => intersect(ctx, &sets, usize::MAX),
-        None => Ok((Vec::new(), false)),
+    let Some(sets) = sets.iter().copied().collect::<Option<Vec<Collection>>>() else {
+        return Ok((Vec::new(), false));
+    };
+    let mut out = Vec::new();
+    let big = intersect(ctx, &sets, |m| {
+        out.push(m.to_vec());
+        true
+    })?;
+    if !big {
+        intset_order(&mut out);
     }
+    Ok((out, big))
 }
 
 /// SUNION's result in byte order (missing keys are empty sets).
@@ -400,13 +400,15 @@ fn sintercard(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     let _g = ctx.store.locks.lock(keys);
     let sets = read_all(ctx, keys)?;
-    let limit = if limit == 0 { usize::MAX } else { usize::try_from(limit).unwrap_or(usize::MAX) };
-    let present: Option<Vec<Collection>> = sets.into_iter().collect();
-    let n = match present {
-        Some(sets) => intersect(ctx, &sets, limit)?.0.len(),
-        None => 0,
-    };
-    ctx.out.int(n as i64);
+    let limit = if limit == 0 { i64::MAX } else { limit };
+    let mut n = 0;
+    if let Some(sets) = sets.into_iter().collect::<Option<Vec<Collection>>>() {
+        intersect(ctx, &sets, |_| {
+            n += 1;
+            n < limit
+        })?;
+    }
+    ctx.out.int(n);
     Ok(())
 }
 
@@ -467,9 +469,9 @@ fn sdiffstore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     store_generic(ctx, args, diff_of)
 }
 
-/// The first member in `from .. to` (or the last, with `reverse`).
-fn first_in(ctx: &Ctx, uid: u64, from: &[u8], to: Option<&[u8]>, reverse: bool) -> CmdResult<Option<Vec<u8>>> {
-    Ok(ctx.store.data_range(uid, from, to, reverse).next()?.map(|(m, _)| m.to_vec()))
+/// The first member from `from` on, below `to` when given.
+fn first_in(ctx: &Ctx, uid: u64, from: &[u8], to: Option<&[u8]>) -> CmdResult<Option<Vec<u8>>> {
+    Ok(ctx.store.data_range(uid, from, to, false).next()?.map(|(m, _)| m.to_vec()))
 }
 
 /// The smallest byte string above every string starting with `prefix`; None when there is none (all `0xff`).
@@ -486,34 +488,33 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 
 /// A random member of a big set, found without walking it: descend the trie of the members' bytes, choosing one
 /// branch uniformly at each fork (a next byte present under the prefix, or the prefix itself when it is a member),
-/// jumping over the stretches all members below a prefix share. Every member can come out, but, unlike a
-/// uniform pick, one behind a fork with few branches comes out more often; it costs O(depth × fan-out) seeks where
-/// a uniform pick walks half the set.
+/// until one member is left under the prefix. Every member can come out, but, unlike a uniform pick, one behind a
+/// fork with few branches comes out more often; it costs O(depth × fan-out) seeks where a uniform pick walks half
+/// the set. Seeks only go forward: backward ones are slow over the tombstones a drained set leaves behind.
 fn trie_pick(ctx: &Ctx, uid: u64) -> CmdResult<Option<Vec<u8>>> {
     let mut prefix = Vec::new();
     loop {
         let end = prefix_end(&prefix);
-        let Some(first) = first_in(ctx, uid, &prefix, end.as_deref(), false)? else { return Ok(None) };
-        let Some(last) = first_in(ctx, uid, &prefix, end.as_deref(), true)? else { return Ok(None) };
-        if first == last {
-            return Ok(Some(first));
-        }
-        let common = first.iter().zip(&last).take_while(|(a, b)| a == b).count();
-        prefix = first[..common].to_vec();
+        let Some(first) = first_in(ctx, uid, &prefix, end.as_deref())? else { return Ok(None) };
+        let mut after_first = first.clone();
+        after_first.push(0);
+        let Some(second) = first_in(ctx, uid, &after_first, end.as_deref())? else { return Ok(Some(first)) };
+        let depth = prefix.len();
         let mut branches: Vec<Option<u8>> = Vec::new();
-        if first.len() == common {
+        let mut next = Some(first);
+        if next.as_deref() == Some(&prefix[..]) {
             branches.push(None);
+            next = Some(second);
         }
-        let mut from = prefix.clone();
-        from.push(0);
-        while let Some(m) = first_in(ctx, uid, &from, end.as_deref(), false)? {
-            let Some(&b) = m.get(common) else { break };
+        while let Some(m) = next {
+            let Some(&b) = m.get(depth) else { break };
             branches.push(Some(b));
             if b == 0xff {
                 break;
             }
-            from.truncate(common);
+            let mut from = prefix.clone();
             from.push(b + 1);
+            next = first_in(ctx, uid, &from, end.as_deref())?;
         }
         match branches.get(random_below(branches.len() as u64) as usize) {
             Some(Some(b)) => prefix.push(*b),

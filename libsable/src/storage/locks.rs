@@ -68,9 +68,12 @@ impl ShardLocks {
         want.dedup();
         // Stripes this thread's scope already holds are ours; of the rest, those above everything held can be
         // taken in order. One below a held stripe may only be tried: on failure the scope commits and lets go.
+        // The guard takes those over from the scope, so that a commit of the scope in the middle of the command
+        // (`settle`, before an iterator) cannot release a stripe the command still relies on.
         let (held_max, owned) = scope::with_scope(|sc| {
             let max = sc.held.last().copied();
             let owned: Vec<usize> = want.iter().copied().filter(|w| sc.held.binary_search(w).is_ok()).collect();
+            sc.held.retain(|h| owned.binary_search(h).is_err());
             (max, owned)
         })
         .unwrap_or((None, Vec::new()));
@@ -83,16 +86,23 @@ impl ShardLocks {
                         got.push(w);
                     } else {
                         self.release(&got);
+                        // Give the taken-over stripes back before the commit releases everything.
+                        scope::with_scope(|sc| {
+                            sc.held.extend_from_slice(&owned);
+                            sc.held.sort_unstable();
+                        });
                         scope::settle();
                         return self.lock(keys);
                     }
                 }
+                got.extend_from_slice(&owned);
                 return LockGuard { locks: self, stripes: got };
             }
         }
         for &w in &want {
             self.stripes[w].lock();
         }
+        want.extend_from_slice(&owned);
         LockGuard { locks: self, stripes: want }
     }
 
