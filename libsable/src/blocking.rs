@@ -21,11 +21,14 @@ pub struct Waiter {
     pub wake: Notify,
 }
 
+/// A key: (physical db, user key).
+type KeyId = (u16, Vec<u8>);
+
 #[derive(Default)]
 pub struct Waiters {
     /// Registered waiters, so a write with nobody blocked skips the map lock.
     count: AtomicUsize,
-    queues: Mutex<FxHashMap<(u16, Vec<u8>), VecDeque<Arc<Waiter>>>>,
+    queues: Mutex<FxHashMap<KeyId, VecDeque<Arc<Waiter>>>>,
 }
 
 impl Waiters {

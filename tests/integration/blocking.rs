@@ -129,7 +129,10 @@ fn client_unblock_as_timeout_or_error() {
     assert_eq!(c.read_reply(), "*-1\r\n");
     c.send(&Raw::encode(&[b"BZPOPMIN", b"z", b"0"]));
     wait_blocked(&s, 1);
-    assert_eq!(other.cmd(&["CLIENT", "UNBLOCK", &id, "bogus"]), "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n");
+    assert_eq!(
+        other.cmd(&["CLIENT", "UNBLOCK", &id, "bogus"]),
+        "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n"
+    );
     assert_eq!(other.cmd(&["CLIENT", "UNBLOCK", &id, "error"]), ":1\r\n");
     assert_eq!(c.read_reply(), "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
     assert_eq!(other.cmd(&["CLIENT", "UNBLOCK", "abc"]), "-ERR value is not an integer or out of range\r\n");

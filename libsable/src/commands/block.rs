@@ -26,7 +26,8 @@ pub fn parse_timeout(arg: &[u8]) -> CmdResult<Option<Instant>> {
     let secs = parse_f64(arg).ok_or_else(|| CmdError::err("timeout is not a float or out of range"))?;
     let ms = secs * 1000.0;
     // Redis converts to a C long long: anything outside its range ends up negative.
-    if !(-9.223372036854775808e18..9.223372036854775808e18).contains(&ms) {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    if !(-LIMIT..LIMIT).contains(&ms) {
         return Err(CmdError::err("timeout is negative"));
     }
     let ms = ms as i64;

@@ -85,6 +85,7 @@ pub struct OwnedDataCursor {
 }
 
 impl OwnedDataCursor {
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> CmdResult<Option<(&[u8], &[u8])>> {
         self.cursor.next()
     }
@@ -293,7 +294,7 @@ impl Txn<'_> {
     /// Bookkeeping of a meta write: collection uids dropped and kept, and keys that became a list or sorted set.
     pub(super) fn track_collections(&mut self, db: u16, key: &[u8], old: Option<&Existing>, new: Option<&[u8]>) {
         let old_coll = old.and_then(|o| Collection::from_view(&o.view()));
-        let new_coll = new.and_then(|n| MetaView::parse(n)).and_then(|m| Collection::from_view(&m));
+        let new_coll = new.and_then(MetaView::parse).and_then(|m| Collection::from_view(&m));
         if let Some(c) = old_coll {
             self.dropped.push(c.uid);
         }
