@@ -144,17 +144,21 @@ fn insert(txn: &mut Txn, coll: &mut Collection, limits: Limits, member: &[u8], s
         coll.big = true;
     }
     let score = stored(coll, score);
+    let sub = zset_score_sub(score, member);
+    txn.store().inserting(coll.uid, &sub);
     txn.data_put(coll.uid, &zset_member_sub(member), &score.to_bits().to_be_bytes());
-    txn.data_put(coll.uid, &zset_score_sub(score, member), &[]);
+    txn.data_put(coll.uid, &sub, &[]);
     coll.len += 1;
 }
 
 /// Moves a member from score `old` to `new`.
 fn rescore(txn: &mut Txn, coll: &Collection, member: &[u8], old: f64, new: f64) {
     let new = stored(coll, new);
+    let sub = zset_score_sub(new, member);
+    txn.store().inserting(coll.uid, &sub);
     // Delete before put: -0 and 0 share one score key.
     txn.data_delete(coll.uid, &zset_score_sub(old, member));
-    txn.data_put(coll.uid, &zset_score_sub(new, member), &[]);
+    txn.data_put(coll.uid, &sub, &[]);
     txn.data_put(coll.uid, &zset_member_sub(member), &new.to_bits().to_be_bytes());
 }
 
@@ -193,6 +197,10 @@ struct Walk<'s> {
 
 impl<'s> Walk<'s> {
     fn between(store: &'s Store, coll: &Collection, from: &[u8], to: &[u8], rev: bool) -> Walk<'s> {
+        // Start past the tombstones that pops from either end left behind.
+        let bounds = store.live_bounds(coll.uid);
+        let from = bounds.low.as_deref().map_or(from, |low| from.max(low));
+        let to = bounds.high.as_deref().map_or(to, |high| to.min(high)).max(from);
         Walk { store, cur: store.data_range(coll.uid, from, Some(to), rev), uid: coll.uid, big: coll.big }
     }
 
@@ -516,7 +524,8 @@ pub fn pop_first(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: usize) -> CmdR
             popped.push((member.to_vec(), score));
         }
         drop(walk);
-        if !popped.is_empty() {
+        if let Some((member, score)) = popped.last() {
+            ctx.store.popped_through(coll.uid, &zset_score_sub(*score, member), !max);
             for (member, score) in &popped {
                 remove(&mut txn, &mut coll, member, *score);
             }

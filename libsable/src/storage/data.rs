@@ -34,6 +34,21 @@ impl UidAllocator {
     }
 }
 
+/// Most collections with [`Bounds`] remembered; past it they are all forgotten (they are only hints).
+const MAX_BOUNDS: usize = 65_536;
+
+/// What pops from the ends of an ordered section (a sorted set's score order) leave behind: RocksDB keeps a
+/// deleted record as a tombstone until compaction, and a walk from the start must step over every one of them,
+/// which makes draining a collection front to back quadratic. A pop remembers the last key it removed; the next
+/// walk from that end starts there. In memory only (after a restart the first walk pays once).
+#[derive(Default, Clone)]
+pub struct Bounds {
+    /// Nothing live is below this sub key.
+    pub low: Option<Vec<u8>>,
+    /// Nothing live is at or above this sub key.
+    pub high: Option<Vec<u8>>,
+}
+
 /// A forward or backward walk over part of one collection's elements, as (sub key, value) pairs (or over the
 /// keys of one database, see [`Store::key_cursor`]). It reads a consistent snapshot taken when it was made.
 pub struct DataCursor<'a> {
@@ -114,6 +129,38 @@ fn own(store: &Arc<Store>, cursor: DataCursor<'_>) -> OwnedDataCursor {
 }
 
 impl Store {
+    /// The remembered [`Bounds`] of collection `uid`. Callers hold the key's lock.
+    pub fn live_bounds(&self, uid: u64) -> Bounds {
+        self.bounds.lock().get(&uid).cloned().unwrap_or_default()
+    }
+
+    /// After pops from the front (`low`) or the back: everything up to and including `sub` is gone.
+    pub fn popped_through(&self, uid: u64, sub: &[u8], low: bool) {
+        let mut all = self.bounds.lock();
+        if all.len() >= MAX_BOUNDS {
+            all.clear();
+        }
+        let b = all.entry(uid).or_default();
+        if low {
+            b.low = Some(sub.to_vec());
+        } else {
+            b.high = Some(sub.to_vec());
+        }
+    }
+
+    /// Before an insert at `sub`: the bounds may no longer exclude it.
+    pub fn inserting(&self, uid: u64, sub: &[u8]) {
+        let mut all = self.bounds.lock();
+        if let Some(b) = all.get_mut(&uid) {
+            if b.low.as_deref().is_some_and(|low| sub < low) {
+                b.low = None;
+            }
+            if b.high.as_deref().is_some_and(|high| sub >= high) {
+                b.high = None;
+            }
+        }
+    }
+
     /// A new collection uid.
     pub fn new_uid(&self) -> CmdResult<u64> {
         let uid = self.uids.next.fetch_add(1, Ordering::Relaxed);
@@ -206,13 +253,39 @@ impl Store {
         let mut batch = WriteBatch::default();
         for k in &uids {
             if let Ok(bytes) = <[u8; 8]>::try_from(k.as_slice()) {
-                let uid = u64::from_be_bytes(bytes);
-                batch.delete_range_cf(self.cf(CF_DATA), uid.to_be_bytes().to_vec(), end_of(uid));
+                self.drop_elements(&mut batch, u64::from_be_bytes(bytes))?;
             }
             batch.delete_cf(self.cf(CF_GC), k);
         }
         self.db.write_opt(batch, &self.write_opts)?;
         Ok(uids.len())
+    }
+
+    /// Deletes every element of `uid`: one point delete each for a small collection, one range delete for a big
+    /// one. Range tombstones in the memtable cost something to every iterator created until it is flushed, so
+    /// they are kept for collections where point deletes would cost more.
+    fn drop_elements(&self, batch: &mut WriteBatch, uid: u64) -> CmdResult {
+        const POINT_DELETES: usize = 256;
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(uid.to_be_bytes().to_vec());
+        ro.set_iterate_upper_bound(end_of(uid));
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(CF_DATA), ro);
+        it.seek_to_first();
+        let mut keys = Vec::new();
+        while let Some(k) = it.key() {
+            if keys.len() == POINT_DELETES {
+                batch.delete_range_cf(self.cf(CF_DATA), uid.to_be_bytes().to_vec(), end_of(uid));
+                return Ok(());
+            }
+            keys.push(k.to_vec());
+            it.next();
+        }
+        it.status()?;
+        for k in keys {
+            batch.delete_cf(self.cf(CF_DATA), k);
+        }
+        self.bounds.lock().remove(&uid);
+        Ok(())
     }
 
     /// Collections whose elements wait for the collector (INFO).

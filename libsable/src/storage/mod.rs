@@ -67,6 +67,8 @@ pub struct Store {
     expire_counts: Vec<AtomicI64>,
     pub expired_keys: AtomicU64,
     uids: data::UidAllocator,
+    /// Where the live elements of collections drained from an end start (see [`data::Bounds`]).
+    bounds: parking_lot::Mutex<rustc_hash::FxHashMap<u64, data::Bounds>>,
     /// Keys that just became lists or sorted sets, for the clients blocked on them.
     pub ready: crate::blocking::Waiters,
 }
@@ -164,8 +166,14 @@ impl Store {
         cf_opts.set_write_buffer_size(opts.write_buffer_bytes);
         cf_opts.set_max_write_buffer_number(4);
         cf_opts.set_compression_type(rocksdb::DBCompressionType::Lz4);
-        let cfs =
-            [CF_META, CF_EXPIRY, CF_SYS, CF_DATA, CF_GC].map(|name| ColumnFamilyDescriptor::new(name, cf_opts.clone()));
+        let mut data_opts = cf_opts.clone();
+        // SST files where deletes dominate (drained lists, popped sets) are compacted early, so that iterators
+        // stop stepping over their tombstones.
+        data_opts.add_compact_on_deletion_collector_factory(128, 64, 0.5);
+        let cfs = [CF_META, CF_EXPIRY, CF_SYS, CF_GC]
+            .map(|name| ColumnFamilyDescriptor::new(name, cf_opts.clone()))
+            .into_iter()
+            .chain([ColumnFamilyDescriptor::new(CF_DATA, data_opts)]);
         let db = DB::open_cf_descriptors(&db_opts, &opts.path, cfs)
             .map_err(|e| format!("cannot open RocksDB at {}: {e}", opts.path.display()))?;
 
@@ -188,6 +196,7 @@ impl Store {
             expire_counts: (0..slots).map(|_| AtomicI64::new(0)).collect(),
             expired_keys: AtomicU64::new(0),
             uids,
+            bounds: Default::default(),
             ready: Default::default(),
         };
         store.rebuild_counters()?;
@@ -395,7 +404,11 @@ impl Store {
         for (k, _) in meta {
             self.cache.invalidate(k);
         }
-        self.db.write_opt(batch, &self.write_opts).map_err(|e| e.into_string())?;
+        if let Err(e) = self.db.write_opt(batch, &self.write_opts) {
+            // Pops remember what they deleted before their batch is written; it was not.
+            self.bounds.lock().clear();
+            return Err(e.into_string());
+        }
         for (k, v) in meta {
             self.cache.store(k, *v);
         }
@@ -516,6 +529,11 @@ impl<'s> Txn<'s> {
         }
         self.push(TAG_META, meta_key(db, key), None);
         self.deltas.push((db, -1, -((old_at != 0) as i64)));
+    }
+
+    /// The store this transaction writes to.
+    pub fn store(&self) -> &'s Store {
+        self.store
     }
 
     /// True when nothing was written.
