@@ -55,8 +55,8 @@ pub struct DataCursor<'a> {
     it: DBRawIterator<'a>,
     reverse: bool,
     started: bool,
-    /// Bytes of prefix (uid, or database) cut from each key returned.
-    strip: usize,
+    /// The prefix (uid, or database) of every key in the range, cut from each key returned.
+    prefix: Vec<u8>,
 }
 
 impl DataCursor<'_> {
@@ -72,12 +72,26 @@ impl DataCursor<'_> {
         }
         self.started = true;
         match (self.it.key(), self.it.value()) {
-            (Some(k), Some(v)) if k.len() >= self.strip => Ok(Some((&k[self.strip..], v))),
+            (Some(k), Some(v)) if k.len() >= self.prefix.len() => Ok(Some((&k[self.prefix.len()..], v))),
             _ => {
                 self.it.status()?;
                 Ok(None)
             }
         }
+    }
+
+    /// Repositions at the first element at or after `sub` (backwards: at or before), over the same snapshot and
+    /// without the cost of a new iterator (random picks seek many times).
+    pub fn seek(&mut self, sub: &[u8]) {
+        let mut k = Vec::with_capacity(self.prefix.len() + sub.len());
+        k.extend_from_slice(&self.prefix);
+        k.extend_from_slice(sub);
+        if self.reverse {
+            self.it.seek_for_prev(&k);
+        } else {
+            self.it.seek(&k);
+        }
+        self.started = false;
     }
 
     /// Back to the start of the range, over the same snapshot (a count pass before a streaming pass).
@@ -198,7 +212,7 @@ impl Store {
         } else {
             it.seek_to_first();
         }
-        DataCursor { it, reverse, started: false, strip: 8 }
+        DataCursor { it, reverse, started: false, prefix: uid.to_be_bytes().to_vec() }
     }
 
     /// Walks the meta records of physical database `db` as (user key, record) pairs, expired ones included.
@@ -210,7 +224,7 @@ impl Store {
         ro.set_iterate_upper_bound(hi);
         let mut it = self.db.raw_iterator_cf_opt(self.cf(CF_META), ro);
         it.seek_to_first();
-        DataCursor { it, reverse: false, started: false, strip: 2 }
+        DataCursor { it, reverse: false, started: false, prefix: db.to_be_bytes().to_vec() }
     }
 
     /// The uids of the collections stored in physical database `db`.
