@@ -20,8 +20,14 @@ pub trait ReplyStream {
 
 /// Writes the elements of `stream` now up to one chunk and leaves the rest to the connection.
 pub fn send(ctx: &mut Ctx, mut stream: impl ReplyStream + 'static) -> CmdResult {
-    if stream.fill(ctx.out, CHUNK)? {
-        ctx.client.stream = Some(Box::new(stream));
+    match stream.fill(ctx.out, CHUNK) {
+        Ok(true) => ctx.client.stream = Some(Box::new(stream)),
+        Ok(false) => {}
+        Err(e) => {
+            // The header is out already: the reply cannot be completed, so the connection closes after it.
+            ctx.client.close_after_reply = true;
+            return Err(e);
+        }
     }
     Ok(())
 }
@@ -45,6 +51,9 @@ impl Elements {
 
 impl ReplyStream for Elements {
     fn fill(&mut self, out: &mut Reply, budget: usize) -> CmdResult<bool> {
+        if self.remaining == 0 {
+            return Ok(false);
+        }
         while self.skip > 0 {
             self.cursor.next()?.ok_or_else(changed)?;
             self.skip -= 1;

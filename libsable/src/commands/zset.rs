@@ -147,8 +147,19 @@ fn insert(txn: &mut Txn, coll: &mut Collection, limits: Limits, member: &[u8], s
     let sub = zset_score_sub(score, member);
     txn.store().inserting(coll.uid, &sub);
     txn.data_put(coll.uid, &zset_member_sub(member), &score.to_bits().to_be_bytes());
-    txn.data_put(coll.uid, &sub, &[]);
+    txn.data_put(coll.uid, &sub, score_record(score));
     coll.len += 1;
+}
+
+/// The value of a score-ordered record: empty, except for -0 (kept by skiplists), which the key cannot tell from
+/// 0, so that walks need not read the member record.
+fn score_record(score: f64) -> &'static [u8] {
+    const NEGATIVE_ZERO: [u8; 8] = [0x80, 0, 0, 0, 0, 0, 0, 0];
+    if score == 0.0 && score.is_sign_negative() {
+        &NEGATIVE_ZERO
+    } else {
+        &[]
+    }
 }
 
 /// Moves a member from score `old` to `new`.
@@ -158,7 +169,7 @@ fn rescore(txn: &mut Txn, coll: &Collection, member: &[u8], old: f64, new: f64) 
     txn.store().inserting(coll.uid, &sub);
     // Delete before put: -0 and 0 share one score key.
     txn.data_delete(coll.uid, &zset_score_sub(old, member));
-    txn.data_put(coll.uid, &sub, &[]);
+    txn.data_put(coll.uid, &sub, score_record(new));
     txn.data_put(coll.uid, &zset_member_sub(member), &new.to_bits().to_be_bytes());
 }
 
@@ -186,6 +197,15 @@ fn score_bound(score: f64, after: bool) -> Vec<u8> {
     }
 }
 
+/// The part of the sub key range `from .. to` that can hold live entries: past the tombstones that pops from
+/// either end left behind (see `storage::data::Bounds`).
+fn live_range(store: &Store, coll: &Collection, from: &[u8], to: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let bounds = store.live_bounds(coll.uid);
+    let from = bounds.low.as_deref().map_or(from, |low| from.max(low));
+    let to = bounds.high.as_deref().map_or(to, |high| to.min(high)).max(from);
+    (from.to_vec(), to.to_vec())
+}
+
 /// A walk over a sorted set in Redis' order (score, then member), or backwards, between two score-ordered sub
 /// keys. Readers and writers share it: a writer walks the committed members, which its lock keeps unchanged.
 struct Walk<'s> {
@@ -197,11 +217,8 @@ struct Walk<'s> {
 
 impl<'s> Walk<'s> {
     fn between(store: &'s Store, coll: &Collection, from: &[u8], to: &[u8], rev: bool) -> Walk<'s> {
-        // Start past the tombstones that pops from either end left behind.
-        let bounds = store.live_bounds(coll.uid);
-        let from = bounds.low.as_deref().map_or(from, |low| from.max(low));
-        let to = bounds.high.as_deref().map_or(to, |high| to.min(high)).max(from);
-        Walk { store, cur: store.data_range(coll.uid, from, Some(to), rev), uid: coll.uid, big: coll.big }
+        let (from, to) = live_range(store, coll, from, to);
+        Walk { store, cur: store.data_range(coll.uid, &from, Some(&to), rev), uid: coll.uid, big: coll.big }
     }
 
     fn all(store: &'s Store, coll: &Collection, rev: bool) -> Walk<'s> {

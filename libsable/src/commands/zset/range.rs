@@ -7,10 +7,13 @@
 
 use std::cmp::Ordering;
 
-use super::{insert, read_locked, remove, score_bound, EntryReply, Limits, Walk, BY_SCORE};
+use super::{insert, live_range, read_locked, remove, score_bound, EntryReply, Limits, Walk, AFTER_SCORES, BY_SCORE};
 use crate::commands::collection::{self, Loaded};
+use crate::commands::stream::{self, Elements};
 use crate::commands::{Args, CmdError, CmdResult, Ctx};
-use crate::storage::encoding::{score_key, Collection};
+use crate::resp::reply::Reply;
+use crate::storage::data::owned_range;
+use crate::storage::encoding::{score_from_key, score_key, Collection};
 use crate::storage::{KeyType, Store};
 use crate::util::parse_f64;
 
@@ -352,14 +355,47 @@ fn run_query(store: &Store, coll: &Collection, q: &RangeQuery, emit: Emit) -> Cm
     }
 }
 
-/// ZRANGE and the commands that are ZRANGE with fixed options.
+/// ZRANGE and the commands that are ZRANGE with fixed options. Rank and score ranges, the ones that can be
+/// large, are one contiguous run of the score-ordered records: they are streamed (see `commands::stream`).
 fn range_reply(ctx: &mut Ctx, args: &mut Args, by: By, rev: Option<bool>) -> CmdResult {
     let q = parse_query(args, false, by, rev)?;
-    let (coll, _g) = read_locked(ctx, q.key)?;
+    // Scope writes first: the lock below must not be one this thread's scope already holds.
+    crate::storage::scope::settle();
+    let (coll, guard) = read_locked(ctx, q.key)?;
     let Some(coll) = coll else {
         ctx.out.array(0);
         return Ok(());
     };
+    let run = match &q.range {
+        Range::Rank(start, end) => Some(
+            rank_bounds(coll.len, *start, *end)
+                .map(|(first, last)| (BY_SCORE.to_vec(), AFTER_SCORES.to_vec(), (first, Some(last - first + 1)))),
+        ),
+        Range::Score(r) if q.offset >= 0 => {
+            Some(r.bounds().map(|(from, to)| (from, to, (q.offset as u64, u64::try_from(q.limit).ok()))))
+        }
+        _ => None,
+    };
+    if let Some(run) = run {
+        let Some((from, to, (skip, limit))) = run else {
+            ctx.out.array(0);
+            return Ok(());
+        };
+        let (from, to) = live_range(ctx.store, &coll, &from, &to);
+        let mut cursor = owned_range(&ctx.server.store, coll.uid, &from, Some(&to), q.rev);
+        drop(guard);
+        // The cursor's snapshot is the locked state: count what it holds in the range, then stream.
+        let mut total = 0u64;
+        while cursor.next()?.is_some() {
+            total += 1;
+        }
+        cursor.rewind();
+        let n = total.saturating_sub(skip).min(limit.unwrap_or(u64::MAX));
+        let nested = q.withscores && ctx.out.resp3;
+        ctx.out.array(if q.withscores && !nested { 2 * n as usize } else { n as usize });
+        let emit: stream::Emit = if q.withscores { emit_with_score } else { emit_member };
+        return stream::send(ctx, Elements::new(cursor, skip, n, emit));
+    }
     let mut reply = EntryReply::scores(ctx, q.withscores);
     run_query(ctx.store, &coll, &q, &mut |m, s| {
         reply.push(m, s);
@@ -367,6 +403,24 @@ fn range_reply(ctx: &mut Ctx, args: &mut Args, by: By, rev: Option<bool>) -> Cmd
     })?;
     reply.finish(ctx.out);
     Ok(())
+}
+
+/// A score-ordered record's member.
+fn emit_member(out: &mut Reply, sub: &[u8], _value: &[u8]) {
+    out.bulk(sub.get(9..).unwrap_or_default());
+}
+
+/// A score-ordered record's member and score (a pair in RESP3). The score is in the key, unless it is a
+/// skiplist's -0, which the key folds into 0 and the record's value keeps.
+fn emit_with_score(out: &mut Reply, sub: &[u8], value: &[u8]) {
+    let exact = <[u8; 8]>::try_from(value).ok().map(|b| f64::from_bits(u64::from_be_bytes(b)));
+    let score =
+        exact.unwrap_or_else(|| score_from_key(sub.get(1..9).and_then(|k| k.try_into().ok()).unwrap_or([0; 8])));
+    if out.resp3 {
+        out.array(2);
+    }
+    emit_member(out, sub, value);
+    out.double(score);
 }
 
 pub(super) fn zrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
