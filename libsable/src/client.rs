@@ -163,10 +163,8 @@ pub struct Block {
     /// Physical database of the keys.
     pub db: u16,
     pub keys: Vec<Vec<u8>>,
-    /// None: wait forever.
+    /// None: wait forever. On timeout the reply is a null array (for BLMOVE too, as in Redis).
     pub deadline: Option<Instant>,
-    /// The reply on timeout: a null array (the pop commands) or a null bulk (BLMOVE, BRPOPLPUSH).
-    pub null_array: bool,
 }
 
 impl Client {

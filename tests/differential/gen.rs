@@ -53,11 +53,14 @@ pub enum Check {
 pub struct Cmd {
     pub args: Vec<Vec<u8>>,
     pub check: Check,
+    /// Never given a broken argument count: a blocking command whose timeout could become 0 would hang both
+    /// servers, and a random pop cut short of its count would make their states diverge.
+    pub fixed: bool,
 }
 
 impl Cmd {
     fn new(name: &str) -> Cmd {
-        Cmd { args: vec![name.as_bytes().to_vec()], check: Check::Exact }
+        Cmd { args: vec![name.as_bytes().to_vec()], check: Check::Exact, fixed: false }
     }
 
     fn arg(mut self, a: impl AsRef<[u8]>) -> Cmd {
@@ -67,6 +70,11 @@ impl Cmd {
 
     fn push(&mut self, a: impl AsRef<[u8]>) {
         self.args.push(a.as_ref().to_vec());
+    }
+
+    fn fixed(mut self) -> Cmd {
+        self.fixed = true;
+        self
     }
 
     fn check(mut self, check: Check) -> Cmd {
@@ -221,6 +229,10 @@ const FUTURE_SECS: u64 = 4_102_444_800;
 /// Absolute times in the past: applying one deletes the key immediately.
 const PAST_SECS: &[&str] = &["1", "1000000000", "1600000000"];
 
+/// Timeouts of blocking commands: short ones (every generated blocking command may find its keys empty, and
+/// then both servers wait this long) and invalid ones. Never 0 or anything below a millisecond: that waits forever.
+const BLOCK_TIMEOUTS: &[&str] = &["0.01", "0.01", "0.02", ".01", "1e-2", "-1", "abc", "nan", "-inf", "inf", ""];
+
 /// Invalid or out-of-range expiry arguments.
 const BAD_EXPIRY: &[&str] =
     &["0", "-1", "-1000", "abc", "1.5", "", "9223372036854775807", "-9223372036854775808", "9223372036854775808"];
@@ -252,6 +264,11 @@ impl Gen {
 
     fn range(&mut self, lo: i64, hi: i64) -> i64 {
         self.rng.gen_range(lo..=hi)
+    }
+
+    /// A blocking command's timeout (see [`BLOCK_TIMEOUTS`]).
+    fn block_timeout(&mut self) -> &'static str {
+        self.pick(BLOCK_TIMEOUTS)
     }
 
     /// A keyword, sometimes in lower or mixed case (Redis matches options case-insensitively).
@@ -397,7 +414,7 @@ impl Gen {
         if self.pct(10) {
             cmd.args[0] = cmd.args[0].to_ascii_lowercase();
         }
-        if self.pct(3) {
+        if self.pct(3) && !cmd.fixed {
             if cmd.args.len() > 1 && self.pct(60) {
                 let n = self.rng.gen_range(1..cmd.args.len());
                 cmd.args.truncate(n);

@@ -59,8 +59,8 @@ fn first_ready<T>(
 }
 
 /// Nothing to serve: suspend the client on `keys` until `deadline`.
-fn block(ctx: &mut Ctx, keys: Vec<Vec<u8>>, deadline: Option<Instant>, null_array: bool) {
-    ctx.client.block = Some(Block { db: ctx.db(), keys, deadline, null_array });
+fn block(ctx: &mut Ctx, keys: Vec<Vec<u8>>, deadline: Option<Instant>) {
+    ctx.client.block = Some(Block { db: ctx.db(), keys, deadline });
 }
 
 /// BLPOP and BRPOP: `key... timeout`, reply `[key, element]`.
@@ -73,7 +73,7 @@ fn bpop(ctx: &mut Ctx, args: &mut Args, left: bool) -> CmdResult {
             ctx.out.bulk(&key);
             ctx.out.bulk(&popped.pop().unwrap_or_default());
         }
-        None => block(ctx, keys, deadline, true),
+        None => block(ctx, keys, deadline),
     }
     Ok(())
 }
@@ -92,7 +92,7 @@ fn bmove(ctx: &mut Ctx, src: &[u8], dst: &[u8], src_left: bool, dst_left: bool, 
     let keys = [src.to_vec()];
     match first_ready(ctx, &keys, |ctx, key| list::lmove(ctx, key, dst, src_left, dst_left))? {
         Some((_, element)) => ctx.out.bulk(&element),
-        None => block(ctx, keys.to_vec(), deadline, false),
+        None => block(ctx, keys.to_vec(), deadline),
     }
     Ok(())
 }
@@ -133,7 +133,7 @@ fn blmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let keys: Vec<Vec<u8>> = req.keys.iter().map(|k| k.to_vec()).collect();
     match first_ready(ctx, &keys, |ctx, key| list::pop(ctx, key, req.left, req.count))? {
         Some((key, popped)) => list::reply_mpop(ctx.out, &key, &popped),
-        None => block(ctx, keys, deadline, true),
+        None => block(ctx, keys, deadline),
     }
     Ok(())
 }
@@ -144,7 +144,7 @@ fn bzpop(ctx: &mut Ctx, args: &mut Args, max: bool) -> CmdResult {
     let deadline = parse_timeout(&keys.pop().unwrap_or_default())?;
     match first_ready(ctx, &keys, |ctx, key| zset::pop(ctx, key, max, 1))? {
         Some((key, popped)) => zset::write_popped(ctx.out, Some(&key), &popped, false),
-        None => block(ctx, keys, deadline, true),
+        None => block(ctx, keys, deadline),
     }
     Ok(())
 }
@@ -165,7 +165,7 @@ fn bzmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let keys: Vec<Vec<u8>> = req.keys.iter().map(|k| k.to_vec()).collect();
     match first_ready(ctx, &keys, |ctx, key| zset::pop(ctx, key, req.max, req.count))? {
         Some((key, popped)) => zset::write_mpop(ctx.out, &key, &popped),
-        None => block(ctx, keys, deadline, true),
+        None => block(ctx, keys, deadline),
     }
     Ok(())
 }

@@ -235,14 +235,14 @@ async fn wait_blocked(server: &Server, client: &mut Client, out: &mut Reply, arg
         retry = tokio::select! {
             _ = waiter.wake.notified() => true,
             _ = &mut deadline => {
-                timeout_reply(out, block.null_array);
+                out.null_array();
                 break;
             }
             _ = info.unblock_signal.notified() => {
                 if info.unblock_error.load(Ordering::Relaxed) {
                     out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
                 } else {
-                    timeout_reply(out, block.null_array);
+                    out.null_array();
                 }
                 break;
             }
@@ -252,14 +252,6 @@ async fn wait_blocked(server: &Server, client: &mut Client, out: &mut Reply, arg
     }
     info.blocked.store(false, Ordering::Relaxed);
     waiters.unregister(block.db, &block.keys, &waiter);
-}
-
-fn timeout_reply(out: &mut Reply, null_array: bool) {
-    if null_array {
-        out.null_array();
-    } else {
-        out.null();
-    }
 }
 
 /// A pipeline of at least this many commands commits at once instead of joining the turn's group commit: its

@@ -5,10 +5,11 @@
 use super::{Cmd, Gen, BAD_INTS};
 
 /// LPUSH, RPUSH, LPUSHX, RPUSHX, LPOP, RPOP, LMPOP, LMOVE, RPOPLPUSH, LRANGE, LINDEX, LSET, LINSERT, LREM, LTRIM,
-/// LLEN, LPOS.
+/// LLEN, LPOS, and the blocking BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP (with short timeouts).
 pub fn lists(g: &mut Gen) -> Cmd {
     let k = g.key();
-    match g.below(80) {
+    match g.below(86) {
+        80..=85 => blocking(g, k),
         0..=15 => {
             let mut c = Cmd::new(if g.pct(50) { "LPUSH" } else { "RPUSH" }).arg(k);
             for _ in 0..g.range(1, 6) {
@@ -96,6 +97,24 @@ fn count(g: &mut Gen) -> Vec<u8> {
 }
 
 /// LMPOP: usually a numkeys that matches the keys given, sometimes one that does not, and COUNT in any form.
+/// A blocking list command: served at once when its source has elements, else waits a few ms for nothing.
+fn blocking(g: &mut Gen, k: Vec<u8>) -> Cmd {
+    let t = g.block_timeout();
+    let c = match g.below(5) {
+        0 => Cmd::new("BLPOP").arg(k).arg(list_key(g)).arg(t),
+        1 => Cmd::new("BRPOP").arg(k).arg(t),
+        2 => Cmd::new("BRPOPLPUSH").arg(k).arg(list_key(g)).arg(t),
+        3 => Cmd::new("BLMOVE").arg(k).arg(list_key(g)).arg(direction(g)).arg(direction(g)).arg(t),
+        _ => {
+            let mut c = lmpop(g, k);
+            c.args[0] = b"BLMPOP".to_vec();
+            c.args.insert(1, t.as_bytes().to_vec());
+            c
+        }
+    };
+    c.fixed()
+}
+
 fn lmpop(g: &mut Gen, k: Vec<u8>) -> Cmd {
     let mut keys = vec![k];
     for _ in 0..g.below(3) {

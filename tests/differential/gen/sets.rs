@@ -4,8 +4,8 @@
 //! SORT's inputs too).
 //!
 //! Redis returns a hash-table set in its hash order, so SMEMBERS, SINTER, SUNION and SDIFF
-//! replies are compared unordered, and SRANDMEMBER by size. Nothing random may change the data, so SPOP only
-//! reads a key that never exists (its count checks). SSCAN pages of a hash table differ by design (cursors are opaque, the tester's
+//! replies are compared unordered, and SRANDMEMBER by size. Nothing random may change the data, so SPOP either
+//! empties a set (a count past its size) or reads a key that never exists (its count checks). SSCAN pages of a hash table differ by design (cursors are opaque, the tester's
 //! SCAN follower reads SCAN's cursor position only), so SSCAN is compared by shape; errors are exact.
 //!
 //! SORT is compared exactly when its order is total: numeric, where equal weights fall back to the elements. Orders
@@ -194,10 +194,13 @@ fn sintercard(g: &mut Gen, k: Vec<u8>) -> Cmd {
     c
 }
 
-/// SPOP on a key nothing writes, with valid and malformed counts (Redis parses the count first). Popping from a
-/// real set is random unless the count empties it, and the tester's mutations may cut the count off, so real sets
-/// are left to the end-to-end tests.
+/// SPOP that empties a set, or on a key nothing writes with valid and malformed counts (Redis parses the count
+/// first). Popping part of a real set is random and left to the end-to-end tests.
 fn spop(g: &mut Gen) -> Cmd {
+    if g.pct(30) {
+        // A count past any set's size empties it: the popped members are the whole set, in any order.
+        return Cmd::new("SPOP").arg(key(g)).arg("10000").fixed().check(Check::Unordered);
+    }
     let count = match g.below(10) {
         0..=4 => g.pick(&["10000", "9223372036854775807", "1"]),
         5 => "0",

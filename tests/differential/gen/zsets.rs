@@ -206,7 +206,8 @@ pub fn zsets(g: &mut Gen) -> Cmd {
             }
             c
         }
-        65..=67 => zmpop(g),
+        65..=66 => zmpop(g),
+        67 => blocking(g),
         68..=70 => zrandmember(g),
         71..=73 => zscan(g),
         74..=95 => setop(g),
@@ -326,6 +327,24 @@ fn zrangestore(g: &mut Gen) -> Cmd {
     range_ends(g, &mut c, by);
     range_tail(g, &mut c, by, false);
     c
+}
+
+/// BZPOPMIN, BZPOPMAX, BZMPOP with a short timeout: served at once, or nil after a few ms on both servers.
+fn blocking(g: &mut Gen) -> Cmd {
+    let t = g.block_timeout();
+    let c = if g.pct(60) {
+        let mut c = Cmd::new(if g.pct(50) { "BZPOPMIN" } else { "BZPOPMAX" }).arg(zkey(g));
+        if g.pct(30) {
+            c.push(zkey(g));
+        }
+        c.arg(t)
+    } else {
+        let mut c = zmpop(g);
+        c.args[0] = b"BZMPOP".to_vec();
+        c.args.insert(1, t.as_bytes().to_vec());
+        c
+    };
+    c.fixed()
 }
 
 fn zmpop(g: &mut Gen) -> Cmd {
