@@ -132,6 +132,15 @@ fn redis_defaults() -> &'static BTreeMap<String, String> {
     DEFAULTS.get_or_init(|| serde_json::from_str(include_str!("redis_defaults.json")).unwrap_or_default())
 }
 
+/// Redis parameters that are two names for one setting (the old ziplist names of the listpack limits).
+const ALIASES: &[(&str, &str)] = &[
+    ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
+    ("hash-max-ziplist-value", "hash-max-listpack-value"),
+    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
+    ("zset-max-ziplist-value", "zset-max-listpack-value"),
+    ("list-max-ziplist-size", "list-max-listpack-size"),
+];
+
 /// Normalised comparison form of a name: lowercase, `_` as `-`.
 fn norm(name: &str) -> String {
     name.trim().to_ascii_lowercase().replace('_', "-")
@@ -255,6 +264,10 @@ impl Config {
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
         let canonical = self.canonical(name).ok_or_else(|| "unknown option".to_string())?.to_string();
         let normalised = validate(Config::kind_of(&canonical), value)?;
+        if let Some(&(a, b)) = ALIASES.iter().find(|(a, b)| *a == canonical || *b == canonical) {
+            let other = if a == canonical { b } else { a };
+            self.values.insert(other.to_string(), normalised.clone());
+        }
         self.values.insert(canonical, normalised);
         self.sync_derived();
         Ok(())
@@ -436,6 +449,15 @@ mod tests {
         assert_eq!(c.int("port"), 6380);
         assert_eq!(c.str("db-path"), "/tmp/x");
         assert_eq!(c.int("tls_port"), 7000);
+    }
+
+    #[test]
+    fn ziplist_names_are_aliases_of_the_listpack_limits() {
+        let mut c = Config::from_args(&[]).unwrap();
+        c.set_runtime("hash-max-ziplist-entries", "2").unwrap();
+        assert_eq!(c.int("hash-max-listpack-entries"), 2);
+        c.set_runtime("zset-max-listpack-value", "9").unwrap();
+        assert_eq!(c.int("zset-max-ziplist-value"), 9);
     }
 
     #[test]
