@@ -133,14 +133,18 @@ fn random_key(conn: &mut Conn, reply: Vec<u8>) -> Vec<u8> {
     }
 }
 
-/// Follows a SCAN from its first reply to cursor 0 and renders the sorted, deduplicated keys it returned.
-/// Errors stay as they are; a malformed page or a scan that never ends is described.
+/// Follows a SCAN (or HSCAN, SSCAN, ZSCAN) from its first reply to cursor 0 and renders the sorted,
+/// deduplicated items it returned (HSCAN and ZSCAN items are field/value and member/score pairs). Errors stay as
+/// they are; a malformed page or a scan that never ends is described.
 fn scan_union(conn: &mut Conn, cmd: &Cmd, first: Vec<u8>) -> Vec<u8> {
     if is_error(&first) || is_transport_failure(&first) {
         return first;
     }
+    let name = cmd.name();
+    let cursor_at = if name == "SCAN" { 1 } else { 2 };
+    let pairs = name == "HSCAN" || name == "ZSCAN";
     let resp3 = conn.resp3();
-    let mut keys: Vec<Vec<u8>> = Vec::new();
+    let mut keys: Vec<String> = Vec::new();
     let mut reply = first;
     // The servers' state does not change during the scan, so a cursor seen twice means a scan that never ends.
     let mut cursors: HashSet<Vec<u8>> = HashSet::new();
@@ -155,23 +159,31 @@ fn scan_union(conn: &mut Conn, cmd: &Cmd, first: Vec<u8>) -> Vec<u8> {
         else {
             return format!("<INVALID SCAN page: {}>", escape(&reply)).into_bytes();
         };
+        let mut words = Vec::with_capacity(items.len());
         for item in items {
             match string(item).filter(|_| item.starts_with(b"$")) {
-                Some(k) => keys.push(k.to_vec()),
-                None => return format!("<INVALID SCAN key: {}>", escape(item)).into_bytes(),
+                Some(k) => words.push(escape(k)),
+                None => return format!("<INVALID SCAN item: {}>", escape(item)).into_bytes(),
             }
+        }
+        if pairs {
+            if words.len() % 2 != 0 {
+                return format!("<INVALID {name} page: odd item count in {}>", escape(&reply)).into_bytes();
+            }
+            keys.extend(words.chunks(2).map(|p| format!("{}={}", p[0], p[1])));
+        } else {
+            keys.extend(words);
         }
         if cursor == b"0" {
             keys.sort();
             keys.dedup();
-            let list: Vec<String> = keys.iter().map(|k| escape(k)).collect();
-            return format!("<SCAN union: [{}]>", list.join(", ")).into_bytes();
+            return format!("<{name} union: [{}]>", keys.join(", ")).into_bytes();
         }
         if !cursors.insert(cursor.to_vec()) {
             return format!("<SCAN loops: cursor {} came back>", escape(cursor)).into_bytes();
         }
         let mut next = cmd.args.clone();
-        next[1] = cursor.to_vec();
+        next[cursor_at] = cursor.to_vec();
         reply = conn.call(&next);
         if is_error(&reply) || is_transport_failure(&reply) {
             return format!("<SCAN continuation failed: {}>", escape(&reply)).into_bytes();

@@ -38,7 +38,8 @@ pub enum Check {
     Unordered,
     /// RANDOMKEY: each reply is checked for validity on its own server (a key that EXISTS, or nil iff DBSIZE is 0).
     RandomKey,
-    /// SCAN: cursors are opaque; each server's scan is followed to completion and the sorted unions compared.
+    /// SCAN, HSCAN, SSCAN, ZSCAN from cursor 0: cursors are opaque; each server's scan is followed to completion
+    /// and the sorted unions of what they returned compared.
     ScanUnion,
     /// HGETALL, and the WITHSCORES/WITHVALUES forms of unordered replies: a flat array (RESP3: a map or an array
     /// of pairs) of pairs in Redis' hash-table order; the pairs are compared as a sorted list.
