@@ -240,3 +240,53 @@ impl Raw {
         matches!(self.stream.read(&mut b), Ok(0) | Err(_))
     }
 }
+
+pub const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
+pub const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
+pub const SYNTAX: &str = "-ERR syntax error\r\n";
+
+/// Sends each `(arguments, expected reply)` pair and asserts the exact reply bytes.
+pub fn check(r: &mut Raw, cases: &[(&[&str], &str)]) {
+    for (args, want) in cases {
+        assert_eq!(r.cmd(args), *want, "{args:?}");
+    }
+}
+
+/// Sends each `(command line, expected reply)` pair and asserts the exact reply bytes. Arguments are separated
+/// by single spaces, so two spaces (or `''`) make an empty argument. `HELLO` switches protocols; its reply names
+/// the server, so it is not compared.
+pub fn expect(r: &mut Raw, cases: &[(&str, &str)]) {
+    for (line, want) in cases {
+        let args: Vec<&str> = line.split(' ').map(|a| if a == "''" { "" } else { a }).collect();
+        let got = r.cmd(&args);
+        if !args[0].eq_ignore_ascii_case("HELLO") {
+            assert_eq!(got, *want, "{line}");
+        }
+    }
+}
+
+/// A RESP2 array of bulk strings.
+pub fn array_of(items: &[&str]) -> String {
+    let mut out = format!("*{}\r\n", items.len());
+    for i in items {
+        out.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
+    }
+    out
+}
+
+/// The bulk strings of an aggregate reply, in reply order (nested aggregates are flattened, nulls skipped).
+pub fn bulks(reply: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut lines = reply.split("\r\n");
+    while let Some(line) = lines.next() {
+        if line.starts_with('$') && line != "$-1" {
+            out.push(lines.next().unwrap_or_default().to_string());
+        }
+    }
+    out
+}
+
+/// Parses an integer reply.
+pub fn int(reply: &str) -> i64 {
+    reply.trim_start_matches(':').trim_end().parse().unwrap_or_else(|_| panic!("not an integer reply: {reply:?}"))
+}

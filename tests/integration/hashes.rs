@@ -6,28 +6,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crate::common::{Raw, Server};
+use crate::common::{array_of, bulks, check, Raw, Server, NOT_INT, SYNTAX, WRONGTYPE};
 
-/// Sends each `(arguments, expected reply)` pair and asserts the exact reply bytes.
-fn check(r: &mut Raw, cases: &[(&[&str], &str)]) {
-    for (args, want) in cases {
-        assert_eq!(r.cmd(args), *want, "{args:?}");
-    }
-}
-
-/// A RESP2 array of bulk strings.
-fn bulks(items: &[&str]) -> String {
-    let mut out = format!("*{}\r\n", items.len());
-    for i in items {
-        out.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
-    }
-    out
-}
-
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
 const NOT_FLOAT: &str = "-ERR value is not a valid float\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
 
 fn long(n: usize) -> String {
     "x".repeat(n)
@@ -68,7 +49,7 @@ fn fields_are_set_read_and_deleted() {
             (&["HGET", "h", "f1"], "$3\r\nnew\r\n"),
             (&["HSETNX", "h", "f4", "v4"], ":1\r\n"),
             (&["HSETNX", "fresh", "f", "v"], ":1\r\n"),
-            (&["HGETALL", "fresh"], &bulks(&["f", "v"])),
+            (&["HGETALL", "fresh"], &array_of(&["f", "v"])),
             // A field named twice is deleted once.
             (&["HDEL", "h", "f1", "f1", "zz"], ":1\r\n"),
             (&["HDEL", "nokey", "a"], ":0\r\n"),
@@ -81,7 +62,7 @@ fn fields_are_set_read_and_deleted() {
             (&["HLEN", "h"], ":0\r\n"),
             (&["HGETALL", "h"], "*0\r\n"),
             (&["HSET", "h", "again", "1"], ":1\r\n"),
-            (&["HGETALL", "h"], &bulks(&["again", "1"])),
+            (&["HGETALL", "h"], &array_of(&["again", "1"])),
         ],
     );
     // Binary fields and values come back as they went in.
@@ -102,9 +83,9 @@ fn whole_hash_replies_in_both_protocols() {
         &mut r,
         &[
             (&["HSET", "h", "b", "2", "a", "1", "c", "3"], ":3\r\n"),
-            (&["HGETALL", "h"], &bulks(&["a", "1", "b", "2", "c", "3"])),
-            (&["HKEYS", "h"], &bulks(&["a", "b", "c"])),
-            (&["HVALS", "h"], &bulks(&["1", "2", "3"])),
+            (&["HGETALL", "h"], &array_of(&["a", "1", "b", "2", "c", "3"])),
+            (&["HKEYS", "h"], &array_of(&["a", "b", "c"])),
+            (&["HVALS", "h"], &array_of(&["1", "2", "3"])),
             (&["HGETALL", "nokey"], "*0\r\n"),
             (&["HKEYS", "nokey"], "*0\r\n"),
             (&["HVALS", "nokey"], "*0\r\n"),
@@ -117,7 +98,7 @@ fn whole_hash_replies_in_both_protocols() {
         &[
             (&["HGETALL", "h"], "%3\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n3\r\n"),
             (&["HGETALL", "nokey"], "%0\r\n"),
-            (&["HKEYS", "h"], &bulks(&["a", "b", "c"])),
+            (&["HKEYS", "h"], &array_of(&["a", "b", "c"])),
             (&["HVALS", "nokey"], "*0\r\n"),
             (&["HGET", "h", "zz"], "_\r\n"),
             (&["HGET", "nokey", "a"], "_\r\n"),
@@ -266,9 +247,9 @@ fn random_fields_follow_redis() {
         &[
             (&["HRANDFIELD", "h", "0"], "*0\r\n"),
             (&["HRANDFIELD", "h", "0", "WITHVALUES"], "*0\r\n"),
-            (&["HRANDFIELD", "h", "3"], &bulks(&["a", "b", "c"])),
-            (&["HRANDFIELD", "h", "9223372036854775807"], &bulks(&["a", "b", "c"])),
-            (&["HRANDFIELD", "h", "4611686018427387903", "withvalues"], &bulks(&["a", "1", "b", "2", "c", "3"])),
+            (&["HRANDFIELD", "h", "3"], &array_of(&["a", "b", "c"])),
+            (&["HRANDFIELD", "h", "9223372036854775807"], &array_of(&["a", "b", "c"])),
+            (&["HRANDFIELD", "h", "4611686018427387903", "withvalues"], &array_of(&["a", "1", "b", "2", "c", "3"])),
             (&["HRANDFIELD", "h", "-0"], NOT_INT),
             (&["HRANDFIELD", "h", "abc"], NOT_INT),
             (&["HRANDFIELD", "h", "1", "WITHVALUE"], SYNTAX),
@@ -425,13 +406,54 @@ fn scan_pages_through_a_big_hash_that_changes() {
     for f in fields.iter().filter(|f| !deleted.contains(f)) {
         assert!(seen.contains(f), "{f} present throughout was not returned");
     }
-    // A cursor of another incarnation of the key, or an unknown one, starts over.
-    let (cur, _): (String, Vec<String>) =
+    // A cursor names the key and the field it stopped at: on a recreated key it goes on after that field (what
+    // was not there for the whole scan need not come back); an unknown cursor starts over.
+    let (cur, page): (String, Vec<String>) =
         redis::cmd("HSCAN").arg("h").arg(0).arg("COUNT").arg(3).query(&mut c).unwrap();
+    assert!(page[4].as_str() > "a" && page[4].as_str() < "only", "{page:?}");
     let _: i64 = redis::cmd("DEL").arg("h").query(&mut c).unwrap();
-    let _: i64 = redis::cmd("HSET").arg("h").arg("only").arg(long(65)).query(&mut c).unwrap();
+    let _: i64 = redis::cmd("HSET").arg("h").arg("a").arg(long(65)).arg("only").arg(1).query(&mut c).unwrap();
     let (next, items): (String, Vec<String>) = redis::cmd("HSCAN").arg("h").arg(&cur).query(&mut c).unwrap();
-    assert_eq!((next.as_str(), items), ("0", vec!["only".to_string(), long(65)]));
+    assert_eq!((next.as_str(), items), ("0", vec!["only".to_string(), "1".to_string()]));
+    let (next, items): (String, Vec<String>) = redis::cmd("HSCAN").arg("h").arg(12345).query(&mut c).unwrap();
+    assert_eq!((next.as_str(), items), ("0", vec!["a".to_string(), long(65), "only".to_string(), "1".to_string()]));
+}
+
+/// SCAN, HSCAN, SSCAN and ZSCAN share one table of cursors: a cursor belongs to what it scans (the keyspace of
+/// one database, or one key), and given to another scan it starts that one over.
+#[test]
+fn scan_cursors_belong_to_what_they_scan() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let fields: Vec<String> = (0..200).map(|i| format!("f{i:03}")).collect();
+    // A long value makes the hashes hash tables, which are scanned in pages.
+    let long_value = long(65);
+    let mut hset = vec!["HSET", "h", "zz", &long_value];
+    hset.extend(fields.iter().flat_map(|f| [f.as_str(), "v"]));
+    assert_eq!(r.cmd(&hset), ":201\r\n");
+    let mut sadd = vec!["SADD", "s"];
+    sadd.extend(fields.iter().map(String::as_str));
+    assert_eq!(r.cmd(&sadd), ":200\r\n");
+    hset[1] = "h2";
+    assert_eq!(r.cmd(&hset), ":201\r\n");
+    // (cursor, items) of one page.
+    let page = |r: &mut Raw, args: &[&str]| {
+        let items = bulks(&r.cmd(args));
+        (items[0].clone(), items[1..].to_vec())
+    };
+    let (hc, first) = page(&mut r, &["HSCAN", "h", "0", "COUNT", "2"]);
+    assert_eq!(first, ["f000", "v", "f001", "v"]);
+    assert_eq!(page(&mut r, &["HSCAN", "h", &hc, "COUNT", "2"]).1, ["f002", "v", "f003", "v"]);
+    // Another key, another type, the keyspace: each starts over.
+    assert_eq!(page(&mut r, &["HSCAN", "h2", &hc, "COUNT", "2"]).1, first);
+    assert_eq!(page(&mut r, &["SSCAN", "s", &hc, "COUNT", "2"]).1, ["f000", "f001"]);
+    let keys = page(&mut r, &["SCAN", "0", "COUNT", "2"]);
+    assert_eq!(page(&mut r, &["SCAN", &hc, "COUNT", "2"]).1, keys.1);
+    assert_eq!(page(&mut r, &["HSCAN", "h", &keys.0, "COUNT", "2"]).1, first);
+    // The same cursor in another database starts over too.
+    r.cmd(&["SELECT", "1"]);
+    assert_eq!(r.cmd(&["HSET", "h", "a", &long_value]), ":1\r\n");
+    assert_eq!(page(&mut r, &["HSCAN", "h", &hc]).1, ["a", long_value.as_str()]);
 }
 
 #[test]
@@ -545,7 +567,7 @@ fn writes_keep_the_ttl_and_empty_hashes_vanish() {
             (&["HGETALL", "short"], "*0\r\n"),
             // A new hash under the expired key starts empty, without a TTL.
             (&["HSETNX", "short", "b", "2"], ":1\r\n"),
-            (&["HGETALL", "short"], &bulks(&["b", "2"])),
+            (&["HGETALL", "short"], &array_of(&["b", "2"])),
             (&["TTL", "short"], ":-1\r\n"),
         ],
     );
@@ -575,7 +597,7 @@ fn hashes_survive_a_restart() {
     check(
         &mut r,
         &[
-            (&["HGETALL", "h"], &bulks(&["a", "1.25", "c", "3"])),
+            (&["HGETALL", "h"], &array_of(&["a", "1.25", "c", "3"])),
             (&["HLEN", "h"], ":2\r\n"),
             (&["OBJECT", "ENCODING", "h"], "$8\r\nlistpack\r\n"),
             (&["OBJECT", "ENCODING", "big"], "$9\r\nhashtable\r\n"),
@@ -584,7 +606,7 @@ fn hashes_survive_a_restart() {
             (&["EXISTS", "gone"], ":0\r\n"),
             (&["DBSIZE"], ":3\r\n"),
             (&["HSET", "h", "d", "4"], ":1\r\n"),
-            (&["HKEYS", "h"], &bulks(&["a", "c", "d"])),
+            (&["HKEYS", "h"], &array_of(&["a", "c", "d"])),
         ],
     );
 }

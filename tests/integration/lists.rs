@@ -5,32 +5,13 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{Raw, Server};
-
-/// Sends each `(arguments, expected reply)` pair and asserts the exact reply bytes.
-fn check(r: &mut Raw, cases: &[(&[&str], &str)]) {
-    for (args, want) in cases {
-        assert_eq!(r.cmd(args), *want, "{args:?}");
-    }
-}
-
-/// A RESP2 array of bulk strings.
-fn bulks(items: &[&str]) -> String {
-    let mut out = format!("*{}\r\n", items.len());
-    for i in items {
-        out.push_str(&format!("${}\r\n{}\r\n", i.len(), i));
-    }
-    out
-}
+use crate::common::{array_of, check, Raw, Server, NOT_INT, SYNTAX, WRONGTYPE};
 
 /// The whole list through the `redis` crate.
 fn all(c: &mut redis::Connection, key: &str) -> Vec<String> {
     redis::cmd("LRANGE").arg(key).arg(0).arg(-1).query(c).expect("LRANGE")
 }
 
-const WRONGTYPE: &str = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
-const NOT_INT: &str = "-ERR value is not an integer or out of range\r\n";
-const SYNTAX: &str = "-ERR syntax error\r\n";
 const RANK_ZERO: &str = "-ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use \
                          negative to start from the end of the list\r\n";
 
@@ -48,13 +29,13 @@ fn push_and_pop_at_both_ends() {
             (&["LPUSHX", "nokey", "x"], ":0\r\n"),
             (&["RPUSHX", "nokey", "x"], ":0\r\n"),
             (&["EXISTS", "nokey"], ":0\r\n"),
-            (&["LRANGE", "l", "0", "-1"], &bulks(&["x", "c", "b", "a", "d", "e", "y", "z"])),
+            (&["LRANGE", "l", "0", "-1"], &array_of(&["x", "c", "b", "a", "d", "e", "y", "z"])),
             (&["LLEN", "l"], ":8\r\n"),
             (&["LLEN", "nokey"], ":0\r\n"),
             (&["LPOP", "l"], "$1\r\nx\r\n"),
             (&["RPOP", "l"], "$1\r\nz\r\n"),
-            (&["LPOP", "l", "2"], &bulks(&["c", "b"])),
-            (&["RPOP", "l", "2"], &bulks(&["y", "e"])),
+            (&["LPOP", "l", "2"], &array_of(&["c", "b"])),
+            (&["RPOP", "l", "2"], &array_of(&["y", "e"])),
             (&["LPOP", "l", "0"], "*0\r\n"),
             (&["RPOP", "l", "0"], "*0\r\n"),
             (&["LPOP", "l", "-1"], "-ERR value is out of range, must be positive\r\n"),
@@ -66,7 +47,7 @@ fn push_and_pop_at_both_ends() {
             (&["LPOP", "nokey", "1"], "*-1\r\n"),
             (&["LPOP", "nokey", "0"], "*-1\r\n"),
             (&["RPOP", "nokey", "-1"], "-ERR value is out of range, must be positive\r\n"),
-            (&["RPOP", "l", "9223372036854775807"], &bulks(&["d", "a"])),
+            (&["RPOP", "l", "9223372036854775807"], &array_of(&["d", "a"])),
             (&["EXISTS", "l"], ":0\r\n"),
             (&["RPOP", "l"], "$-1\r\n"),
             (&["RPUSH", "l", ""], ":1\r\n"),
@@ -133,14 +114,14 @@ fn index_set_and_range() {
             (&["LSET", "nokey", "0", "x"], "-ERR no such key\r\n"),
             (&["LSET", "nokey", "x", "x"], "-ERR no such key\r\n"),
             (&["EXISTS", "nokey"], ":0\r\n"),
-            (&["LRANGE", "l", "0", "-1"], &bulks(&["a", "B", "c", "D"])),
-            (&["LRANGE", "l", "1", "2"], &bulks(&["B", "c"])),
-            (&["LRANGE", "l", "-2", "100"], &bulks(&["c", "D"])),
-            (&["LRANGE", "l", "-100", "0"], &bulks(&["a"])),
+            (&["LRANGE", "l", "0", "-1"], &array_of(&["a", "B", "c", "D"])),
+            (&["LRANGE", "l", "1", "2"], &array_of(&["B", "c"])),
+            (&["LRANGE", "l", "-2", "100"], &array_of(&["c", "D"])),
+            (&["LRANGE", "l", "-100", "0"], &array_of(&["a"])),
             (&["LRANGE", "l", "0", "-5"], "*0\r\n"),
             (&["LRANGE", "l", "2", "1"], "*0\r\n"),
             (&["LRANGE", "l", "4", "10"], "*0\r\n"),
-            (&["LRANGE", "l", "-9223372036854775808", "9223372036854775807"], &bulks(&["a", "B", "c", "D"])),
+            (&["LRANGE", "l", "-9223372036854775808", "9223372036854775807"], &array_of(&["a", "B", "c", "D"])),
             (&["LRANGE", "l", "0", "x"], NOT_INT),
             (&["LRANGE", "nokey", "x", "0"], NOT_INT),
             (&["LRANGE", "nokey", "0", "-1"], "*0\r\n"),
@@ -191,12 +172,12 @@ fn linsert_and_lrem_shift_either_side() {
         &mut r,
         &[
             (&["LREM", "r", "1", "a"], ":1\r\n"),
-            (&["LRANGE", "r", "0", "-1"], &bulks(&["1", "a", "2", "3", "4", "5", "6", "a", "7", "a"])),
+            (&["LRANGE", "r", "0", "-1"], &array_of(&["1", "a", "2", "3", "4", "5", "6", "a", "7", "a"])),
             (&["LREM", "r", "-1", "a"], ":1\r\n"),
-            (&["LRANGE", "r", "0", "-1"], &bulks(&["1", "a", "2", "3", "4", "5", "6", "a", "7"])),
+            (&["LRANGE", "r", "0", "-1"], &array_of(&["1", "a", "2", "3", "4", "5", "6", "a", "7"])),
             (&["LREM", "r", "0", "4"], ":1\r\n"),
             (&["LREM", "r", "-5", "a"], ":2\r\n"),
-            (&["LRANGE", "r", "0", "-1"], &bulks(&["1", "2", "3", "5", "6", "7"])),
+            (&["LRANGE", "r", "0", "-1"], &array_of(&["1", "2", "3", "5", "6", "7"])),
             (&["LREM", "r", "0", "nothere"], ":0\r\n"),
             (&["LREM", "r", "x", "1"], NOT_INT),
             (&["LREM", "nokey", "x", "1"], NOT_INT),
@@ -220,11 +201,11 @@ fn ltrim_keeps_the_range() {
             (&["RPUSH", "l", "a", "b", "c", "d", "e", "f"], ":6\r\n"),
             (&["LTRIM", "l", "0", "-1"], "+OK\r\n"),
             (&["LTRIM", "l", "1", "-2"], "+OK\r\n"),
-            (&["LRANGE", "l", "0", "-1"], &bulks(&["b", "c", "d", "e"])),
+            (&["LRANGE", "l", "0", "-1"], &array_of(&["b", "c", "d", "e"])),
             (&["LTRIM", "l", "-2", "100"], "+OK\r\n"),
-            (&["LRANGE", "l", "0", "-1"], &bulks(&["d", "e"])),
+            (&["LRANGE", "l", "0", "-1"], &array_of(&["d", "e"])),
             (&["LPUSH", "l", "c"], ":3\r\n"),
-            (&["LRANGE", "l", "0", "-1"], &bulks(&["c", "d", "e"])),
+            (&["LRANGE", "l", "0", "-1"], &array_of(&["c", "d", "e"])),
             (&["LTRIM", "l", "2", "1"], "+OK\r\n"),
             (&["EXISTS", "l"], ":0\r\n"),
             (&["RPUSH", "l", "a"], ":1\r\n"),
@@ -244,24 +225,24 @@ fn lmove_and_rpoplpush() {
             (&["RPUSH", "m", "1", "2", "3"], ":3\r\n"),
             // Rotation onto the same key, in every direction.
             (&["LMOVE", "m", "m", "LEFT", "RIGHT"], "$1\r\n1\r\n"),
-            (&["LRANGE", "m", "0", "-1"], &bulks(&["2", "3", "1"])),
+            (&["LRANGE", "m", "0", "-1"], &array_of(&["2", "3", "1"])),
             (&["LMOVE", "m", "m", "RIGHT", "LEFT"], "$1\r\n1\r\n"),
-            (&["LRANGE", "m", "0", "-1"], &bulks(&["1", "2", "3"])),
+            (&["LRANGE", "m", "0", "-1"], &array_of(&["1", "2", "3"])),
             (&["LMOVE", "m", "m", "left", "left"], "$1\r\n1\r\n"),
             (&["LMOVE", "m", "m", "right", "right"], "$1\r\n3\r\n"),
             (&["RPOPLPUSH", "m", "m"], "$1\r\n3\r\n"),
-            (&["LRANGE", "m", "0", "-1"], &bulks(&["3", "1", "2"])),
+            (&["LRANGE", "m", "0", "-1"], &array_of(&["3", "1", "2"])),
             // To another key, created on the way, until the source is gone.
             (&["LMOVE", "m", "n", "LEFT", "RIGHT"], "$1\r\n3\r\n"),
             (&["LMOVE", "m", "n", "RIGHT", "LEFT"], "$1\r\n2\r\n"),
             (&["RPOPLPUSH", "m", "n"], "$1\r\n1\r\n"),
             (&["EXISTS", "m"], ":0\r\n"),
-            (&["LRANGE", "n", "0", "-1"], &bulks(&["1", "2", "3"])),
+            (&["LRANGE", "n", "0", "-1"], &array_of(&["1", "2", "3"])),
             (&["LMOVE", "n", "n", "LEFT", "RIGHT"], "$1\r\n1\r\n"),
             (&["RPUSH", "one", "x"], ":1\r\n"),
             (&["LMOVE", "one", "one", "LEFT", "RIGHT"], "$1\r\nx\r\n"),
             (&["LMOVE", "one", "one", "RIGHT", "LEFT"], "$1\r\nx\r\n"),
-            (&["LRANGE", "one", "0", "-1"], &bulks(&["x"])),
+            (&["LRANGE", "one", "0", "-1"], &array_of(&["x"])),
             (&["LMOVE", "nokey", "n", "LEFT", "LEFT"], "$-1\r\n"),
             (&["LMOVE", "n", "n", "UP", "LEFT"], SYNTAX),
             (&["LMOVE", "nokey", "n", "LEFT", "DOWN"], SYNTAX),
@@ -271,7 +252,7 @@ fn lmove_and_rpoplpush() {
             (&["RPOPLPUSH", "nokey", "s"], "$-1\r\n"),
             (&["LMOVE", "n", "s", "LEFT", "LEFT"], WRONGTYPE),
             (&["RPOPLPUSH", "n", "s"], WRONGTYPE),
-            (&["LRANGE", "n", "0", "-1"], &bulks(&["2", "3", "1"])),
+            (&["LRANGE", "n", "0", "-1"], &array_of(&["2", "3", "1"])),
         ],
     );
 }
@@ -384,7 +365,7 @@ fn wrong_type_everywhere() {
     for args in cmds {
         assert_eq!(r.cmd(args), WRONGTYPE, "{args:?}");
     }
-    check(&mut r, &[(&["GET", "s"], "$1\r\nx\r\n"), (&["LRANGE", "l", "0", "-1"], &bulks(&["a"]))]);
+    check(&mut r, &[(&["GET", "s"], "$1\r\nx\r\n"), (&["LRANGE", "l", "0", "-1"], &array_of(&["a"]))]);
     // Options are parsed before the type is checked.
     check(
         &mut r,
@@ -444,7 +425,7 @@ fn expiry_is_kept_across_writes() {
         &[
             (&["LLEN", "e"], ":0\r\n"),
             (&["RPUSH", "e", "new"], ":1\r\n"),
-            (&["LRANGE", "e", "0", "-1"], &bulks(&["new"])),
+            (&["LRANGE", "e", "0", "-1"], &array_of(&["new"])),
             (&["TTL", "e"], ":-1\r\n"),
         ],
     );
@@ -473,7 +454,7 @@ fn lists_survive_a_restart() {
     check(
         &mut r,
         &[
-            (&["LRANGE", "l", "0", "-1"], &bulks(&["a", "x", "b", "c", "e"])),
+            (&["LRANGE", "l", "0", "-1"], &array_of(&["a", "x", "b", "c", "e"])),
             (&["LLEN", "l"], ":5\r\n"),
             (&["EXISTS", "gone"], ":0\r\n"),
             (&["DBSIZE"], ":1\r\n"),
@@ -588,8 +569,8 @@ fn pipelined_commands_see_each_others_writes() {
             ":1\r\n",
             "+OK\r\n",
             "$1\r\nx\r\n",
-            &bulks(&["first", "x", "2", "3", "4", "6", "7", "8", "9"]),
-            &bulks(&["y", "10"]),
+            &array_of(&["first", "x", "2", "3", "4", "6", "7", "8", "9"]),
+            &array_of(&["y", "10"]),
             "$2\r\n10\r\n",
             ":0\r\n",
             "+OK\r\n",

@@ -4,24 +4,23 @@
 //! OBJECT ENCODING reports and HSCAN follows (a listpack is scanned in one call).
 //!
 //! HRANDFIELD picks exactly uniformly, by walking the hash, unless the hash is so much bigger than the number of
-//! picks that descending its byte trie once per pick is cheaper (see [`WALK_PER_PICK`] and [`trie_pick`]).
+//! picks that descending its byte trie once per pick is cheaper (see `collection::sparse` and [`TriePicker`]).
 
-use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use parking_lot::Mutex;
 use rustc_apfloat::Float;
 
-use super::keyspace::parse_cursor;
-use super::stream::{self, Elements, Emit, ReplyStream};
+use super::collection::{
+    self, random_below, shuffle, sparse, Ranks, RepeatPlan, ScanOptions, ScanPage, Selection, TriePicker,
+};
+use super::stream::{self, emit_sub, emit_value, Elements, Emit, ReplyStream};
 use super::string::long_double;
-use super::{collection, Args, CmdError, CmdResult, Ctx, Handler};
+use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::resp::reply::Reply;
 use crate::storage::data::OwnedDataCursor;
 use crate::storage::encoding::Collection;
 use crate::storage::{KeyType, Store, Txn};
-use crate::util::glob::{glob_match, is_match_all};
-use crate::util::{parse_i64, random_u64};
+use crate::util::parse_i64;
 
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("hdel", hdel),
@@ -279,22 +278,11 @@ fn hstrlen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 fn hlen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let key = args.next_bytes()?;
-    let len = read(ctx, key)?.map_or(0, |c| c.len);
-    ctx.out.int(len as i64);
-    Ok(())
+    collection::reply_len(ctx, args, KeyType::Hash)
 }
 
 fn emit_pair(out: &mut Reply, field: &[u8], value: &[u8]) {
     out.bulk(field);
-    out.bulk(value);
-}
-
-fn emit_field(out: &mut Reply, field: &[u8], _value: &[u8]) {
-    out.bulk(field);
-}
-
-fn emit_value(out: &mut Reply, _field: &[u8], value: &[u8]) {
     out.bulk(value);
 }
 
@@ -325,7 +313,7 @@ fn hgetall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 fn hkeys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    send_all(ctx, key, Reply::array, emit_field)
+    send_all(ctx, key, Reply::array, emit_sub)
 }
 
 fn hvals(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -333,139 +321,27 @@ fn hvals(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     send_all(ctx, key, Reply::array, emit_value)
 }
 
-/// One [`trie_pick`] costs about as much as walking this many fields (its few dozen seeks against a step each):
-/// HRANDFIELD walks the hash, picking exactly uniformly, unless it has more fields than this per pick.
-const WALK_PER_PICK: u64 = 1000;
-
-/// Most fields a negative HRANDFIELD count may ask for: Redis would produce such a reply for as long as it takes
-/// (or until it runs out of memory); beyond this it is refused.
-const MAX_REPEATED_PICKS: u64 = 10_000_000;
-
-/// Most branches [`trie_pick`] examines at one fork: all of them when there are fewer, else a run of this many
-/// from a random byte, which bounds the seeks on dense (binary) fields while keeping the choice close to uniform.
-const MAX_BRANCHES: usize = 16;
-
-/// A random number below `n` (> 0).
-fn random_below(n: u64) -> u64 {
-    random_u64() % n
-}
-
-/// Shuffles `v` uniformly (Fisher–Yates).
-fn shuffle<T>(v: &mut [T]) {
-    for i in (1..v.len()).rev() {
-        v.swap(i, random_below(i as u64 + 1) as usize);
-    }
-}
-
 /// One field and its value.
 type Entry = (Vec<u8>, Vec<u8>);
 
-/// The sub key of the first element of collection `uid` in `from .. to` (the last one with `reverse`).
-fn first_in(store: &Store, uid: u64, from: &[u8], to: Option<&[u8]>, reverse: bool) -> CmdResult<Option<Vec<u8>>> {
-    Ok(store.data_range(uid, from, to, reverse).next()?.map(|(sub, _)| sub.to_vec()))
-}
-
-/// The smallest byte string above every string that starts with `prefix`; None when there is none (all `0xff`).
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xff {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
-}
-
-/// A random element of a big collection, found without walking it: descend the trie of the sub keys' bytes,
-/// jumping over the stretch all sub keys under the current prefix share, and at each fork choose one branch
-/// uniformly (a next byte present under the prefix, or the prefix itself when it is a sub key). Every element
-/// can come out, though one behind a fork with few branches comes out more often than under a uniform pick;
-/// unlike a seek to a random byte position, an element right after a small gap (`bar` before `baz`) is as likely
-/// as others. Costs O(depth × [`MAX_BRANCHES`]) seeks. Returns the element's sub key; None when the collection is
-/// empty.
-fn trie_pick(store: &Store, uid: u64) -> CmdResult<Option<Vec<u8>>> {
-    let mut prefix = Vec::new();
-    loop {
-        let end = prefix_end(&prefix);
-        let Some(first) = first_in(store, uid, &prefix, end.as_deref(), false)? else { return Ok(None) };
-        let Some(last) = first_in(store, uid, &prefix, end.as_deref(), true)? else { return Ok(None) };
-        if first == last {
-            return Ok(Some(first));
-        }
-        let common = first.iter().zip(&last).take_while(|(a, b)| a == b).count();
-        prefix = first[..common].to_vec();
-        let branches = branches_under(store, uid, &prefix, end.as_deref())?;
-        match branches.get(random_below(branches.len().max(1) as u64) as usize) {
-            Some(Some(b)) => prefix.push(*b),
-            // The prefix itself is an element: the first one under it.
-            _ => return Ok(Some(first)),
-        }
-    }
-}
-
-/// Up to [`MAX_BRANCHES`] branches under `prefix` (whose elements all sort before `end`), one seek each: from a
-/// random next byte up, then round from the prefix itself (`None` when it is an element) to just below the start.
-fn branches_under(store: &Store, uid: u64, prefix: &[u8], end: Option<&[u8]>) -> CmdResult<Vec<Option<u8>>> {
-    let depth = prefix.len();
-    let start = random_u64() as u8;
-    let mut branches = Vec::new();
-    let mut from = [prefix, &[start]].concat();
-    let mut wrapped = false;
-    while branches.len() < MAX_BRANCHES {
-        let found = first_in(store, uid, &from, end, false)?.map(|sub| sub.get(depth).copied());
-        let branch = match found {
-            // After wrapping, the run stops where it began.
-            Some(b) if !(wrapped && b.is_some_and(|b| b >= start)) => b,
-            _ if wrapped => break,
-            _ => {
-                wrapped = true;
-                from = prefix.to_vec();
-                continue;
-            }
-        };
-        branches.push(branch);
-        from.truncate(depth);
-        match branch {
-            None => from.push(0),
-            Some(b) => match b.checked_add(1) {
-                Some(next) => from.push(next),
-                // Past byte 255 only the wrap is left (the wrapped run stops before `start`, so never gets here).
-                None => wrapped = true,
-            },
-        }
-    }
-    Ok(branches)
-}
-
-/// A random field of a big hash with its value (see [`trie_pick`]).
-fn trie_pick_entry(store: &Store, uid: u64) -> CmdResult<Option<Entry>> {
-    let Some(field) = trie_pick(store, uid)? else { return Ok(None) };
-    Ok(store.data_get(uid, &field)?.map(|value| (field, value)))
-}
-
-/// HRANDFIELD's distinct picks over one walk of the hash, by selection sampling (Knuth's Algorithm S): each
-/// field is taken with probability needed/left, which takes exactly `needed` fields, uniformly, in byte order.
-struct Selection {
+/// HRANDFIELD's distinct picks over one walk of the hash (see [`Selection`]), in byte order.
+struct Distinct {
     cursor: OwnedDataCursor,
-    needed: u64,
-    left: u64,
+    selection: Selection,
     emit: Emit,
 }
 
-impl ReplyStream for Selection {
+impl ReplyStream for Distinct {
     fn fill(&mut self, out: &mut Reply, budget: usize) -> CmdResult<bool> {
-        while self.needed > 0 && out.len() < budget {
+        while !self.selection.done() && out.len() < budget {
             let Some((field, value)) = self.cursor.next()? else {
                 return Err(CmdError::Storage("hash changed while its random fields were streamed".into()));
             };
-            if random_below(self.left.max(1)) < self.needed {
+            if self.selection.take() {
                 (self.emit)(out, field, value);
-                self.needed -= 1;
             }
-            self.left = self.left.saturating_sub(1);
         }
-        Ok(self.needed > 0)
+        Ok(!self.selection.done())
     }
 }
 
@@ -473,7 +349,7 @@ impl ReplyStream for Selection {
 enum Source {
     /// The whole hash: exactly uniform picks.
     Loaded(Vec<Entry>),
-    /// A big one: a [`trie_pick`] each, or `fallback` (picked earlier) should the hash be gone meanwhile.
+    /// A big one: [`TriePicker`] picks, or `fallback` (picked earlier) should the hash be gone meanwhile.
     Sampled { store: Arc<Store>, uid: u64, fallback: Entry },
 }
 
@@ -486,19 +362,24 @@ struct Repeats {
 
 impl ReplyStream for Repeats {
     fn fill(&mut self, out: &mut Reply, budget: usize) -> CmdResult<bool> {
-        while self.left > 0 && out.len() < budget {
-            match &self.source {
-                Source::Loaded(all) => {
+        match &self.source {
+            Source::Loaded(all) => {
+                while self.left > 0 && out.len() < budget {
                     let (field, value) = &all[random_below(all.len() as u64) as usize];
                     (self.emit)(out, field, value);
-                }
-                Source::Sampled { store, uid, fallback } => {
-                    let picked = trie_pick_entry(store, *uid)?;
-                    let (field, value) = picked.as_ref().unwrap_or(fallback);
-                    (self.emit)(out, field, value);
+                    self.left -= 1;
                 }
             }
-            self.left -= 1;
+            Source::Sampled { store, uid, fallback } => {
+                // One snapshot per chunk: the hash may change between chunks, as between commands.
+                let mut picker = TriePicker::elements(store, *uid, &[], None);
+                while self.left > 0 && out.len() < budget {
+                    let picked = picker.pick_entry()?;
+                    let (field, value) = picked.as_ref().unwrap_or(fallback);
+                    (self.emit)(out, field, value);
+                    self.left -= 1;
+                }
+            }
         }
         Ok(self.left > 0)
     }
@@ -515,49 +396,32 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     if args.is_empty() {
         let picked = match read(ctx, key)? {
-            Some(coll) => random_field(ctx, &coll)?,
+            Some(coll) => collection::random_element(ctx.store, coll.uid, coll.len, &[], None)?,
             None => None,
         };
         ctx.out.opt_bulk(picked.as_deref());
         return Ok(());
     }
-    let count = args.next_i64()?;
-    if count == i64::MIN {
-        return Err(CmdError::err(format!("value is out of range, value must between {} and {}", -i64::MAX, i64::MAX)));
-    }
-    let with_values = match args.rest() {
-        [] => false,
-        [w] if w.eq_ignore_ascii_case(b"WITHVALUES") => true,
-        _ => return Err(CmdError::Syntax),
-    };
-    // Redis' bound, so that the RESP2 reply's 2 × count elements fit in a long.
-    if with_values && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&count) {
-        return Err(CmdError::err("value is out of range"));
-    }
+    let (count, with_values) = collection::random_count(args, Some("WITHVALUES"))?;
     let Some((coll, cursor)) = stream::open(ctx, key, KeyType::Hash, &[], None, false)? else {
         ctx.out.array(0);
         return Ok(());
     };
-    let emit: Emit = if with_values { emit_random_pair } else { emit_field };
-    let n = count.unsigned_abs();
-    let walk = coll.len <= n.saturating_mul(WALK_PER_PICK);
+    let emit: Emit = if with_values { emit_random_pair } else { emit_sub };
     if count < 0 {
-        if n > MAX_REPEATED_PICKS {
-            return Err(CmdError::err("value is out of range"));
-        }
-        let source = if coll.len <= n.max(WALK_PER_PICK) {
-            // The hash is no bigger than the reply (or small): read it whole, pick from memory.
-            Source::Loaded(read_all(cursor)?)
-        } else if walk {
-            let picked = ranked_picks(cursor, coll.len, n)?;
-            random_header(ctx.out, picked.len() as u64, with_values);
-            picked.iter().for_each(|(field, value)| emit(ctx.out, field, value));
-            return Ok(());
-        } else {
-            match trie_pick_entry(ctx.store, coll.uid)? {
+        let n = collection::repeated_picks(count)?;
+        let source = match RepeatPlan::of(coll.len, n) {
+            RepeatPlan::Memory => Source::Loaded(read_all(cursor)?),
+            RepeatPlan::Ranked => {
+                let picked = ranked_picks(cursor, coll.len, n)?;
+                random_header(ctx.out, picked.len() as u64, with_values);
+                picked.iter().for_each(|(field, value)| emit(ctx.out, field, value));
+                return Ok(());
+            }
+            RepeatPlan::Trie => match TriePicker::elements(ctx.store, coll.uid, &[], None).pick_entry()? {
                 Some(fallback) => Source::Sampled { store: ctx.server.store.clone(), uid: coll.uid, fallback },
                 None => Source::Loaded(Vec::new()),
-            }
+            },
         };
         if matches!(&source, Source::Loaded(all) if all.is_empty()) {
             ctx.out.array(0);
@@ -566,19 +430,22 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         random_header(ctx.out, n, with_values);
         return stream::send(ctx, Repeats { source, left: n, emit });
     }
+    let n = count as u64;
     if n >= coll.len {
         random_header(ctx.out, coll.len, with_values);
         return stream::send(ctx, Elements::new(cursor, 0, coll.len, emit));
     }
-    if !walk {
-        if let Some(picked) = sparse_distinct(ctx.store, coll.uid, n)? {
+    if sparse(coll.len, n) {
+        let mut picker = TriePicker::elements(ctx.store, coll.uid, &[], None);
+        if let Some(fields) = picker.distinct(n)? {
+            let picked = picker.with_values(fields)?;
             random_header(ctx.out, n, with_values);
             picked.iter().for_each(|(field, value)| emit(ctx.out, field, value));
             return Ok(());
         }
     }
     random_header(ctx.out, n, with_values);
-    stream::send(ctx, Selection { cursor, needed: n, left: coll.len, emit })
+    stream::send(ctx, Distinct { cursor, selection: Selection::new(n, coll.len), emit })
 }
 
 /// Every field and value `cursor` walks over.
@@ -590,222 +457,43 @@ fn read_all(mut cursor: OwnedDataCursor) -> CmdResult<Vec<Entry>> {
     Ok(all)
 }
 
-/// `n` uniform picks with repeats among the `len` fields `cursor` walks over, in random order: random ranks,
-/// sorted, met in one walk that stops at the last of them.
+/// `n` uniform picks with repeats among the `len` fields `cursor` walks over (see [`Ranks`]), in random order.
 fn ranked_picks(mut cursor: OwnedDataCursor, len: u64, n: u64) -> CmdResult<Vec<Entry>> {
-    let mut ranks: Vec<u64> = (0..n).map(|_| random_below(len.max(1))).collect();
-    ranks.sort_unstable();
-    let mut picked: Vec<Entry> = Vec::with_capacity(ranks.len());
-    let (mut rank, mut next) = (0, 0);
-    while next < ranks.len() {
+    let mut ranks = Ranks::new(len, n);
+    let mut picked: Vec<Entry> = Vec::with_capacity(n as usize);
+    while !ranks.done() {
         let Some((field, value)) = cursor.next()? else { break };
-        while ranks.get(next) == Some(&rank) {
+        for _ in 0..ranks.step() {
             picked.push((field.to_vec(), value.to_vec()));
-            next += 1;
         }
-        rank += 1;
     }
     shuffle(&mut picked);
     Ok(picked)
 }
 
-/// `count` distinct fields of a big hash by repeated [`trie_pick`]s (Redis' own strategy when the count is
-/// small next to the hash), in random order; None when the picks keep landing on the same fields, for the
-/// caller to walk the hash instead.
-fn sparse_distinct(store: &Store, uid: u64, count: u64) -> CmdResult<Option<Vec<Entry>>> {
-    let mut seen = HashSet::new();
-    let mut picked = Vec::new();
-    let mut attempts = count.saturating_mul(16).saturating_add(64);
-    while (picked.len() as u64) < count {
-        if attempts == 0 {
-            return Ok(None);
-        }
-        attempts -= 1;
-        match trie_pick_entry(store, uid)? {
-            Some(entry) if seen.insert(entry.0.clone()) => picked.push(entry),
-            Some(_) => {}
-            None => return Ok(None),
-        }
-    }
-    shuffle(&mut picked);
-    Ok(Some(picked))
-}
-
-/// One random field of `coll` (None only when the hash changed under the walk).
-fn random_field(ctx: &Ctx, coll: &Collection) -> CmdResult<Option<Vec<u8>>> {
-    if coll.len > WALK_PER_PICK {
-        return trie_pick(ctx.store, coll.uid);
-    }
-    let mut skip = random_below(coll.len.max(1));
-    let mut cursor = ctx.store.data_range(coll.uid, &[], None, false);
-    while let Some((field, _)) = cursor.next()? {
-        if skip == 0 {
-            return Ok(Some(field.to_vec()));
-        }
-        skip -= 1;
-    }
-    Ok(None)
-}
-
-/// Most HSCAN cursors kept at once, and most field bytes they may hold; the oldest go first.
-const MAX_CURSORS: usize = 100_000;
-const MAX_CURSOR_BYTES: usize = 64 << 20;
-
-/// Where the HSCANs of big hashes resume, server-wide: a cursor names (the hash's uid, the last field examined),
-/// and the next call continues just after that field. Fields are walked in byte order, so a field present for
-/// the whole scan is returned exactly once and the scan always ends. A cursor that is unknown, evicted, or
-/// issued for another incarnation of the key (uids are never reused) starts over, which SCAN's guarantees allow.
-#[derive(Default)]
-struct FieldCursors {
-    by_id: HashMap<u64, (u64, Vec<u8>)>,
-    /// Ids in issue order, for eviction.
-    order: VecDeque<u64>,
-    bytes: usize,
-}
-
-fn field_cursors() -> &'static Mutex<FieldCursors> {
-    static CURSORS: OnceLock<Mutex<FieldCursors>> = OnceLock::new();
-    CURSORS.get_or_init(Default::default)
-}
-
-impl FieldCursors {
-    /// Remembers that a scan of collection `uid` stopped at `last` and returns the cursor naming it.
-    fn save(&mut self, uid: u64, last: Vec<u8>) -> u64 {
-        let id = loop {
-            // Non-zero and below 2^63, so clients that parse cursors as signed integers work too.
-            let id = random_u64() >> 1;
-            if id != 0 && !self.by_id.contains_key(&id) {
-                break id;
-            }
-        };
-        self.bytes += last.len();
-        self.by_id.insert(id, (uid, last));
-        self.order.push_back(id);
-        while self.by_id.len() > MAX_CURSORS || self.bytes > MAX_CURSOR_BYTES {
-            let Some(old) = self.order.pop_front() else { break };
-            if let Some((_, f)) = self.by_id.remove(&old) {
-                self.bytes -= f.len();
-            }
-        }
-        id
-    }
-
-    /// The last field examined under cursor `id`, if it is known and belongs to collection `uid`.
-    fn resume(&self, id: u64, uid: u64) -> Option<Vec<u8>> {
-        self.by_id.get(&id).filter(|(u, _)| *u == uid).map(|(_, f)| f.clone())
-    }
-}
-
 fn hscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    let cursor = parse_cursor(args.next_bytes()?).ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let cursor = collection::scan_cursor(args)?;
     // As Redis: the cursor is checked first, then the key, and options only for a hash that exists.
     let Some(coll) = read(ctx, key)? else {
-        write_scan_page(ctx.out, 0, 0, &Reply::new(false));
+        ScanPage::whole().finish(ctx);
         return Ok(());
     };
-    let (mut count, mut pattern) = (10i64, None);
-    while !args.is_empty() {
-        if args.remaining() >= 2 && args.eat("COUNT") {
-            count = args.next_i64()?;
-            if count < 1 {
-                return Err(CmdError::Syntax);
-            }
-        } else if args.remaining() >= 2 && args.eat("MATCH") {
-            pattern = Some(args.next_bytes()?).filter(|p| !is_match_all(p));
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
+    let opts = ScanOptions::parse(args, false)?;
     // A hash Redis keeps as a listpack is returned whole, whatever the cursor and COUNT.
-    let (from, budget) = if coll.big {
-        let resumed = match cursor {
-            0 => None,
-            id => field_cursors().lock().resume(id, coll.uid),
-        };
-        // Just after the last field examined.
-        let from = resumed.map(|mut last| {
-            last.push(0);
-            last
-        });
-        (from.unwrap_or_default(), count as u64)
-    } else {
-        (Vec::new(), u64::MAX)
-    };
-    let mut items = Reply::new(ctx.out.resp3);
-    let (mut n, mut examined, mut last) = (0, 0u64, None);
-    let mut more = false;
+    let (mut page, from) =
+        if coll.big { ScanPage::resume(ctx, Some(key), cursor, opts.count) } else { (ScanPage::whole(), Vec::new()) };
     let mut walk = ctx.store.data_range(coll.uid, &from, None, false);
     while let Some((field, value)) = walk.next()? {
-        if examined == budget {
-            more = true;
+        if !page.examine(field) {
             break;
         }
-        examined += 1;
-        if pattern.is_none_or(|p| glob_match(p, field, false)) {
-            emit_pair(&mut items, field, value);
-            n += 2;
+        if opts.matches(field) {
+            page.push(field);
+            page.push(value);
         }
-        last = Some(field.to_vec());
     }
-    let next = match last {
-        Some(last) if more => field_cursors().lock().save(coll.uid, last),
-        _ => 0,
-    };
-    write_scan_page(ctx.out, next, n, &items);
+    drop(walk);
+    page.finish(ctx);
     Ok(())
-}
-
-/// A SCAN-style page: the next cursor (a bulk string) and the `n` elements already encoded in `items`.
-fn write_scan_page(out: &mut Reply, cursor: u64, n: usize, items: &Reply) {
-    out.array(2);
-    out.bulk(itoa::Buffer::new().format(cursor).as_bytes());
-    out.array(n);
-    out.raw(&items.buf);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefix_ends_bound_every_extension() {
-        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
-        assert_eq!(prefix_end(b"a\xff"), Some(b"b".to_vec()));
-        assert_eq!(prefix_end(b"\xff\xff"), None);
-        assert_eq!(prefix_end(b""), None);
-    }
-
-    #[test]
-    fn cursors_resume_only_their_collection() {
-        let mut c = FieldCursors::default();
-        let id = c.save(7, b"f10".to_vec());
-        assert_ne!(id, 0);
-        assert!(id < 1 << 63);
-        assert_eq!(c.resume(id, 7), Some(b"f10".to_vec()));
-        assert_eq!(c.resume(id, 8), None);
-        assert_eq!(c.resume(id + 1, 7), None);
-    }
-
-    #[test]
-    fn cursors_are_bounded() {
-        let mut c = FieldCursors::default();
-        let first = c.save(1, vec![]);
-        for _ in 0..MAX_CURSORS {
-            c.save(1, vec![]);
-        }
-        assert_eq!(c.by_id.len(), MAX_CURSORS);
-        assert_eq!(c.resume(first, 1), None);
-        let big = c.save(2, vec![0; MAX_CURSOR_BYTES + 1]);
-        assert_eq!(c.resume(big, 2), None);
-        assert_eq!(c.bytes, 0);
-    }
-
-    #[test]
-    fn shuffle_keeps_the_elements() {
-        let mut v: Vec<u32> = (0..100).collect();
-        shuffle(&mut v);
-        v.sort();
-        assert_eq!(v, (0..100).collect::<Vec<_>>());
-    }
 }

@@ -1,16 +1,13 @@
 //! Keyspace family: DEL, UNLINK, EXISTS, TYPE, TOUCH, the expiry commands (EXPIRE…PEXPIRETIME, TTL, PTTL,
-//! PERSIST), RENAME, RENAMENX, COPY, MOVE, KEYS, SCAN (and its server-wide cursors), RANDOMKEY, DBSIZE, FLUSHDB,
-//! FLUSHALL, SWAPDB and OBJECT.
+//! PERSIST), RENAME, RENAMENX, COPY, MOVE, KEYS, SCAN, RANDOMKEY, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB and OBJECT.
 //!
 //! Everything here works on whole records and is type-agnostic; the three operations that relocate a value
 //! ([`copy_value`], [`rename_value`], [`move_value`]) are the single places a composite type's elements will
 //! have to follow their record.
 
-use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 
-use parking_lot::Mutex;
-
+use super::collection::{self, ScanOptions, ScanPage, TriePicker};
 use super::connection::help_reply;
 use super::string::lookup_read;
 use super::{stream, Args, CmdError, CmdResult, Ctx, Handler};
@@ -19,7 +16,10 @@ use crate::storage::data::{owned_keys, OwnedDataCursor};
 use crate::storage::encoding::{with_expire, Collection, MetaView, StrOrigin};
 use crate::storage::{Existing, KeyType, Txn};
 use crate::util::glob::{glob_match, is_match_all};
-use crate::util::{now_ms, parse_i64, random_u64};
+use crate::util::{now_ms, parse_i64};
+
+/// The server-wide cursors of SCAN and of HSCAN, SSCAN and ZSCAN (`Server::scan_cursors`).
+pub use super::collection::ScanCursors;
 
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("del", del),
@@ -411,12 +411,6 @@ fn move_(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(())
 }
 
-/// Writes the keys gathered in `items` (already encoded as bulks) as an array of `n`.
-fn write_array(out: &mut Reply, n: usize, items: &Reply) {
-    out.array(n);
-    out.raw(&items.buf);
-}
-
 /// KEYS: one pass over a snapshot of the database counts the matches (the array header comes first), a second
 /// over the same snapshot streams them, so the reply is never held whole in memory.
 fn keys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -466,227 +460,31 @@ impl stream::ReplyStream for MatchingKeys {
     }
 }
 
-/// Parses a SCAN cursor as Redis' `strtoul(…, 10)` with its checks: no leading space, nothing after the digits,
-/// no overflow; an optional sign (a `-` wraps, as in C) and the empty string (cursor 0) are accepted.
-pub fn parse_cursor(arg: &[u8]) -> Option<u64> {
-    if arg.is_empty() {
-        return Some(0);
-    }
-    let (neg, digits) = match arg[0] {
-        b'-' => (true, &arg[1..]),
-        b'+' => (false, &arg[1..]),
-        _ => (false, arg),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
-/// Most cursors kept at once, and most key bytes they may hold; the oldest go first.
-const MAX_CURSORS: usize = 100_000;
-const MAX_CURSOR_BYTES: usize = 64 << 20;
-
-/// Server-wide SCAN cursors: a numeric cursor names the last key a SCAN examined, from any connection.
-///
-/// Redis clients treat cursors as opaque `u64`s; here each one maps to (logical db, last key examined), and the
-/// next call resumes just after that key. A cursor that was evicted or never issued starts the scan over, which
-/// SCAN's guarantees allow.
-#[derive(Default)]
-pub struct ScanCursors {
-    inner: Mutex<CursorMap>,
-}
-
-#[derive(Default)]
-struct CursorMap {
-    by_id: HashMap<u64, (usize, Vec<u8>)>,
-    /// Ids in issue order, for eviction.
-    order: VecDeque<u64>,
-    bytes: usize,
-}
-
-impl ScanCursors {
-    /// Remembers where a scan of logical database `db` stopped and returns the cursor naming it.
-    fn save(&self, db: usize, last: Vec<u8>) -> u64 {
-        let mut m = self.inner.lock();
-        let id = loop {
-            // Non-zero and below 2^63, so clients that parse cursors as signed integers work too.
-            let id = random_u64() >> 1;
-            if id != 0 && !m.by_id.contains_key(&id) {
-                break id;
-            }
-        };
-        m.bytes += last.len();
-        m.by_id.insert(id, (db, last));
-        m.order.push_back(id);
-        while m.by_id.len() > MAX_CURSORS || m.bytes > MAX_CURSOR_BYTES {
-            let Some(old) = m.order.pop_front() else { break };
-            if let Some((_, k)) = m.by_id.remove(&old) {
-                m.bytes -= k.len();
-            }
-        }
-        id
-    }
-
-    /// The last key examined under `id`, if that cursor is known and belongs to logical database `db`.
-    fn resume(&self, id: u64, db: usize) -> Option<Vec<u8>> {
-        let m = self.inner.lock();
-        m.by_id.get(&id).filter(|(d, _)| *d == db).map(|(_, k)| k.clone())
-    }
-}
-
 fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let cursor = parse_cursor(args.next_bytes()?).ok_or_else(|| CmdError::err("invalid cursor"))?;
-    let (mut count, mut pattern, mut type_name) = (10i64, None, None);
-    while !args.is_empty() {
-        if args.remaining() >= 2 && args.eat("COUNT") {
-            count = args.next_i64()?;
-            if count < 1 {
-                return Err(CmdError::Syntax);
-            }
-        } else if args.remaining() >= 2 && args.eat("MATCH") {
-            pattern = Some(args.next_bytes()?).filter(|p| !is_match_all(p));
-        } else if args.remaining() >= 2 && args.eat("TYPE") {
-            type_name = Some(args.next_bytes()?);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    let logical = ctx.client.db;
-    let resumed = match cursor {
-        0 => None,
-        id => ctx.server.scan_cursors.resume(id, logical),
-    };
-    // Resume at the smallest key after the last one examined (which may be the empty key).
-    let from = resumed.map(|mut last| {
-        last.push(0);
-        last
-    });
-    let from = from.unwrap_or_default();
-
+    let cursor = collection::scan_cursor(args)?;
+    let opts = ScanOptions::parse(args, true)?;
+    let (mut page, from) = ScanPage::resume(ctx, None, cursor, opts.count);
     // COUNT bounds the keys examined, as in Redis; MATCH and TYPE filter what was examined.
-    let (mut examined, mut more) = (0i64, false);
-    let mut last = Vec::new();
-    let mut items = Reply::new(false);
-    let mut n = 0;
     ctx.store.for_each_key(ctx.db(), &from, |key, meta| {
-        if examined == count {
-            more = true;
+        if !page.examine(key) {
             return false;
         }
-        examined += 1;
-        last.clear();
-        last.extend_from_slice(key);
-        let type_ok = type_name.is_none_or(|t| t.eq_ignore_ascii_case(meta.key_type().name().as_bytes()));
-        if type_ok && pattern.is_none_or(|p| glob_match(p, key, false)) {
-            items.bulk(key);
-            n += 1;
+        let type_ok = opts.type_name.is_none_or(|t| t.eq_ignore_ascii_case(meta.key_type().name().as_bytes()));
+        if type_ok && opts.matches(key) {
+            page.push(key);
         }
         true
     })?;
-    ctx.out.array(2);
-    if more {
-        ctx.out.bulk_int(ctx.server.scan_cursors.save(logical, last) as i64);
-    } else {
-        ctx.out.bulk(b"0");
-    }
-    write_array(ctx.out, n, &items);
+    page.finish(ctx);
     Ok(())
 }
 
-/// How often a descent restarts from the top when the keys under its prefix vanish meanwhile.
-const RANDOM_KEY_RESTARTS: usize = 3;
-/// Most branches examined per level: all of them when there are fewer, else a run of this many from a random
-/// byte, which bounds the cost on dense (binary) keys while keeping the choice close to uniform.
-const MAX_BRANCHES: usize = 16;
-
-/// A random live key, found by descending the key trie: at each level one branch (a next byte present under the
-/// prefix, or the prefix itself when it is a key) is chosen uniformly, until one key remains. Unlike jumping to a
-/// random byte position, keys behind small gaps in the byte space (`bar` right before `baz`) are as likely as others.
-fn random_key(ctx: &Ctx, db: u16) -> CmdResult<Option<Vec<u8>>> {
-    let mut prefix = Vec::new();
-    let mut restarts = 0;
-    loop {
-        // The first key under the prefix, and whether it is alone there.
-        let (mut first, mut alone) = (None, true);
-        ctx.store.for_each_key(db, &prefix, |key, _| {
-            if !key.starts_with(&prefix) {
-                return false;
-            }
-            if first.is_some() {
-                alone = false;
-                return false;
-            }
-            first = Some(key.to_vec());
-            true
-        })?;
-        let branches = match first {
-            Some(key) if alone => return Ok(Some(key)),
-            Some(_) => branches_under(ctx, db, &prefix)?,
-            None => Vec::new(),
-        };
-        if branches.is_empty() {
-            if prefix.is_empty() || restarts == RANDOM_KEY_RESTARTS {
-                return Ok(None);
-            }
-            restarts += 1;
-            prefix.clear();
-            continue;
-        }
-        match branches[(random_u64() % branches.len() as u64) as usize] {
-            None => return Ok(Some(prefix)),
-            Some(b) => prefix.push(b),
-        }
-    }
-}
-
-/// Up to [`MAX_BRANCHES`] branches under `prefix`, one seek each, starting at a random next byte and wrapping
-/// round to the prefix itself (`None` when it is a key) and the bytes before the start.
-fn branches_under(ctx: &Ctx, db: u16, prefix: &[u8]) -> CmdResult<Vec<Option<u8>>> {
-    let depth = prefix.len();
-    let start = random_u64() as u8;
-    let mut branches = Vec::new();
-    let mut from = [prefix, &[start]].concat();
-    let mut wrapped = false;
-    while branches.len() < MAX_BRANCHES {
-        let mut found = None;
-        ctx.store.for_each_key(db, &from, |k, _| {
-            found = k.starts_with(prefix).then(|| k.get(depth).copied());
-            false
-        })?;
-        // After wrapping, the run ends where it began.
-        let branch = match found {
-            Some(b) if !(wrapped && b.is_some_and(|b| b >= start)) => b,
-            _ if wrapped => break,
-            _ => {
-                wrapped = true;
-                from = prefix.to_vec();
-                continue;
-            }
-        };
-        branches.push(branch);
-        from.truncate(depth);
-        match branch {
-            None => from.push(0),
-            // Past byte 255 only the wrap is left (the wrapped run stops before `start`, so never gets here).
-            Some(b) => match b.checked_add(1) {
-                Some(next) => from.push(next),
-                None => wrapped = true,
-            },
-        }
-    }
-    Ok(branches)
-}
-
+/// A random live key, by a descent of the key trie (see [`TriePicker`]): keys behind small gaps in the byte
+/// space (`bar` right before `baz`) are as likely as others.
 fn randomkey(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    let key = random_key(ctx, ctx.db())?;
+    let now = now_ms();
+    let live = |meta: &[u8]| MetaView::parse(meta).is_some_and(|m| !m.is_expired(now));
+    let key = TriePicker::new(ctx.store.key_cursor(ctx.db()), live).pick()?;
     ctx.out.opt_bulk(key.as_deref());
     Ok(())
 }
@@ -875,19 +673,6 @@ mod tests {
     use crate::storage::encoding::{encode_string, encode_string_as};
 
     #[test]
-    fn cursor_follows_strtoul() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"007"), Some(7));
-        assert_eq!(parse_cursor(b"+5"), Some(5));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
-        for bad in [&b"18446744073709551616"[..], b" 1", b"1 ", b"0x1", b"-", b"+", b"abc"] {
-            assert_eq!(parse_cursor(bad), None, "{:?}", String::from_utf8_lossy(bad));
-        }
-    }
-
-    #[test]
     fn expire_flags_follow_redis_7_0() {
         let f = |nx, xx, gt, lt| ExpireFlags { nx, xx, gt, lt };
         // GT treats "no expiry" as infinite: never greater. LT: any time is less than infinite.
@@ -938,18 +723,5 @@ mod tests {
         assert_eq!(obj(b"10", StrOrigin::Unshared), ("int", false));
         assert_eq!(obj(b"abc", StrOrigin::Unshared), ("embstr", false));
         assert_eq!(obj(&[b'a'; 45], StrOrigin::Unshared), ("raw", false));
-    }
-
-    #[test]
-    fn cursors_are_bounded_and_db_scoped() {
-        let c = ScanCursors::default();
-        let id = c.save(3, b"k".to_vec());
-        assert!(id != 0 && id < 1 << 63);
-        assert_eq!(c.resume(id, 3), Some(b"k".to_vec()));
-        assert_eq!(c.resume(id, 0), None);
-        let ids: Vec<u64> = (0..MAX_CURSORS).map(|_| c.save(0, vec![])).collect();
-        assert_eq!(c.resume(id, 3), None, "oldest evicted");
-        assert_eq!(c.resume(ids[0], 0), Some(vec![]));
-        assert_eq!(c.inner.lock().by_id.len(), MAX_CURSORS);
     }
 }

@@ -10,7 +10,7 @@
 use bytes::Bytes;
 
 use super::collection::{self, Loaded};
-use super::stream::{self, Elements};
+use super::stream::{self, emit_value, Elements};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::resp::reply::Reply;
 use crate::storage::data::owned_range;
@@ -243,11 +243,6 @@ fn non_negative(raw: &[u8], msg: &str) -> CmdResult<i64> {
     parse_i64(raw).filter(|n| *n >= 0).ok_or_else(|| CmdError::err(msg))
 }
 
-/// A count that must be at least 1 (LMPOP's numkeys and COUNT): anything else gets `msg`.
-fn positive(raw: &[u8], msg: &str) -> CmdResult<usize> {
-    parse_i64(raw).filter(|n| *n > 0).map(|n| n as usize).ok_or_else(|| CmdError::err(msg))
-}
-
 // ---- primitives shared with the blocking commands ----
 
 /// Pops up to `count` elements from the left or right end of the list at `key` (locking it), in pop order. None
@@ -305,29 +300,11 @@ pub struct Mpop<'a> {
     pub count: usize,
 }
 
-/// Parses `numkeys key [key …] LEFT|RIGHT [COUNT count]` with Redis' errors, in Redis' order (a blocking form
-/// checks its timeout after this).
+/// Parses `numkeys key [key …] LEFT|RIGHT [COUNT count]` (see `collection::parse_mpop`; a blocking form checks
+/// its timeout after this).
 pub fn parse_mpop<'a>(args: &mut Args<'a>) -> CmdResult<Mpop<'a>> {
-    let numkeys = positive(args.next_bytes()?, "numkeys should be greater than 0")?;
-    let rest = args.rest();
-    // The side must follow the keys.
-    if numkeys >= rest.len() {
-        return Err(CmdError::Syntax);
-    }
-    let keys = &rest[..numkeys];
-    for _ in keys {
-        args.next_bytes()?;
-    }
-    let left = side(args.next_bytes()?)?;
-    let mut count = None;
-    while !args.is_empty() {
-        if count.is_none() && args.remaining() >= 2 && args.eat("COUNT") {
-            count = Some(positive(args.next_bytes()?, "count should be greater than 0")?);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    Ok(Mpop { keys, left, count: count.unwrap_or(1) })
+    let (keys, left, count) = collection::parse_mpop(args, ["LEFT", "RIGHT"])?;
+    Ok(Mpop { keys, left, count })
 }
 
 /// The reply of LMPOP and BLMPOP: `[key, [element …]]`.
@@ -455,10 +432,7 @@ fn rpoplpush(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 fn llen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let key = args.next_bytes()?;
-    let coll = collection::read(ctx, key, KeyType::List)?;
-    ctx.out.int(coll.map_or(0, |c| c.len as i64));
-    Ok(())
+    collection::reply_len(ctx, args, KeyType::List)
 }
 
 fn lindex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -495,11 +469,6 @@ fn lrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     drop(guard);
     ctx.out.array(n as usize);
     stream::send(ctx, Elements::new(cursor, 0, n, emit_value))
-}
-
-/// Writes one element of a list reply.
-fn emit_value(out: &mut Reply, _sub: &[u8], value: &[u8]) {
-    out.bulk(value);
 }
 
 fn lset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -697,7 +666,6 @@ fn lpos(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 mod tests {
     use super::*;
     use crate::storage::encoding::LIST_ORIGIN;
-    use crate::storage::{StorageOptions, WalFsync};
 
     #[test]
     fn ranges_follow_redis() {
@@ -762,18 +730,6 @@ mod tests {
         assert_eq!(parse(&["lmpop", "1", "a", "left", "count", "-1"]), count);
     }
 
-    fn open_store(dir: &std::path::Path) -> Store {
-        Store::open(&StorageOptions {
-            path: dir.to_path_buf(),
-            databases: 1,
-            wal_fsync: WalFsync::No,
-            block_cache_bytes: 1 << 20,
-            write_buffer_bytes: 1 << 20,
-            meta_cache_bytes: 0,
-        })
-        .unwrap()
-    }
-
     /// The list's elements as stored, checking that nothing is left outside `head .. head + len`.
     fn contents(store: &Store, coll: &Collection) -> Vec<Vec<u8>> {
         let mut all = Vec::new();
@@ -800,7 +756,7 @@ mod tests {
     #[test]
     fn insert_and_remove_shift_the_shorter_side() {
         let dir = tempfile::tempdir().unwrap();
-        let store = open_store(dir.path());
+        let store = collection::test_store(dir.path());
         let mut uid = 1;
         for n in 1..7u64 {
             for at in 0..=n {
@@ -833,7 +789,7 @@ mod tests {
     #[test]
     fn pops_from_both_ends() {
         let dir = tempfile::tempdir().unwrap();
-        let store = open_store(dir.path());
+        let store = collection::test_store(dir.path());
         for (uid, count) in [(1, 3), (2, 20)] {
             let (mut coll, model) = build(&store, uid, 30);
             let mut txn = store.txn();

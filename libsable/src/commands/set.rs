@@ -12,14 +12,14 @@ use std::collections::{BTreeSet, HashSet};
 
 use bytes::Bytes;
 
-use super::collection::{self, random_below, scan_cursors, shuffle, MAX_RANDOM_PICKS};
-use super::keyspace::parse_cursor;
-use super::stream::{self, Elements};
+use super::collection::{
+    self, random_below, shuffle, sparse, Ranks, RepeatPlan, ScanOptions, ScanPage, Selection, TriePicker,
+};
+use super::stream::{self, emit_sub, Elements};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::resp::reply::Reply;
 use crate::storage::encoding::Collection;
 use crate::storage::{KeyType, Txn};
-use crate::util::glob::{glob_match, is_match_all};
 use crate::util::parse_i64;
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -41,10 +41,6 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("sunion", sunion),
     ("sunionstore", sunionstore),
 ];
-
-/// Sets up to this size pick random members exactly uniformly, by walking to a random index; bigger ones descend
-/// the members' byte trie instead (see [`trie_pick`]), as a walk also steps over every member deleted lately.
-const SMALL_SET: u64 = 1024;
 
 /// Redis' `set-max-intset-entries`.
 fn max_intset(ctx: &Ctx) -> u64 {
@@ -89,7 +85,7 @@ fn walk(ctx: &Ctx, coll: &Collection, from: &[u8], mut f: impl FnMut(&[u8]) -> C
 
 /// Every member, in the order Redis iterates the set: numeric for a set it holds as an intset, else byte order.
 pub fn members(ctx: &Ctx, coll: &Collection) -> CmdResult<Vec<Vec<u8>>> {
-    let mut out = Vec::with_capacity(coll.len.min(SMALL_SET) as usize);
+    let mut out = Vec::new();
     walk(ctx, coll, &[], |m| {
         out.push(m.to_vec());
         Ok(true)
@@ -110,11 +106,6 @@ fn write_members(out: &mut Reply, members: &[Vec<u8>], as_set: bool) {
     for m in members {
         out.bulk(m);
     }
-}
-
-/// Writes one member of a streamed reply.
-fn emit_member(out: &mut Reply, member: &[u8], _value: &[u8]) {
-    out.bulk(member);
 }
 
 fn sadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -168,9 +159,7 @@ fn srem(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 fn scard(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let coll = collection::read(ctx, args.next_bytes()?, KeyType::Set)?;
-    ctx.out.int(coll.map_or(0, |c| c.len as i64));
-    Ok(())
+    collection::reply_len(ctx, args, KeyType::Set)
 }
 
 fn sismember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -206,7 +195,7 @@ fn smembers(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     };
     ctx.out.set(coll.len as usize);
     if coll.big {
-        return stream::send(ctx, Elements::new(cursor, 0, coll.len, emit_member));
+        return stream::send(ctx, Elements::new(cursor, 0, coll.len, emit_sub));
     }
     // An intset (at most `set-max-intset-entries` members) is put in its numeric order first.
     let mut all = Vec::with_capacity(coll.len as usize);
@@ -469,134 +458,56 @@ fn sdiffstore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     store_generic(ctx, args, diff_of)
 }
 
-/// The first member from `from` on, below `to` when given.
-fn first_in(ctx: &Ctx, uid: u64, from: &[u8], to: Option<&[u8]>) -> CmdResult<Option<Vec<u8>>> {
-    Ok(ctx.store.data_range(uid, from, to, false).next()?.map(|(m, _)| m.to_vec()))
-}
-
-/// The smallest byte string above every string starting with `prefix`; None when there is none (all `0xff`).
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xff {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
-}
-
-/// A random member of a big set, found without walking it: descend the trie of the members' bytes, choosing one
-/// branch uniformly at each fork (a next byte present under the prefix, or the prefix itself when it is a member),
-/// until one member is left under the prefix. Every member can come out, but, unlike a uniform pick, one behind a
-/// fork with few branches comes out more often; it costs O(depth × fan-out) seeks where a uniform pick walks half
-/// the set. Seeks only go forward: backward ones are slow over the tombstones a drained set leaves behind.
-fn trie_pick(ctx: &Ctx, uid: u64) -> CmdResult<Option<Vec<u8>>> {
-    let mut prefix = Vec::new();
-    loop {
-        let end = prefix_end(&prefix);
-        let Some(first) = first_in(ctx, uid, &prefix, end.as_deref())? else { return Ok(None) };
-        let mut after_first = first.clone();
-        after_first.push(0);
-        let Some(second) = first_in(ctx, uid, &after_first, end.as_deref())? else { return Ok(Some(first)) };
-        let depth = prefix.len();
-        let mut branches: Vec<Option<u8>> = Vec::new();
-        let mut next = Some(first);
-        if next.as_deref() == Some(&prefix[..]) {
-            branches.push(None);
-            next = Some(second);
-        }
-        while let Some(m) = next {
-            let Some(&b) = m.get(depth) else { break };
-            branches.push(Some(b));
-            if b == 0xff {
-                break;
-            }
-            let mut from = prefix.clone();
-            from.push(b + 1);
-            next = first_in(ctx, uid, &from, end.as_deref())?;
-        }
-        match branches.get(random_below(branches.len() as u64) as usize) {
-            Some(Some(b)) => prefix.push(*b),
-            _ => return Ok(Some(prefix)),
-        }
-    }
-}
-
 /// One random member (None only when the set changed under the walk).
 fn random_member(ctx: &Ctx, coll: &Collection) -> CmdResult<Option<Vec<u8>>> {
-    if coll.len > SMALL_SET {
-        return trie_pick(ctx, coll.uid);
-    }
-    let mut skip = random_below(coll.len);
-    let mut found = None;
-    walk(ctx, coll, &[], |m| {
-        if skip == 0 {
-            found = Some(m.to_vec());
-            return Ok(false);
-        }
-        skip -= 1;
-        Ok(true)
-    })?;
-    Ok(found)
+    collection::random_element(ctx.store, coll.uid, coll.len, &[], None)
 }
 
 /// `count` distinct random members (`count` below the set's size), in random order.
 fn sample_distinct(ctx: &Ctx, coll: &Collection, count: u64) -> CmdResult<Vec<Vec<u8>>> {
-    // A sparse sample of a big set: random picks until enough distinct ones came out (Redis' own strategy), with
-    // a bound on the attempts in case the picks keep landing on the same few members.
-    if coll.len > SMALL_SET && count.saturating_mul(3) <= coll.len {
-        let mut seen = HashSet::new();
-        let mut out = Vec::new();
-        let mut attempts = count.saturating_mul(16).saturating_add(64);
-        while (out.len() as u64) < count && attempts > 0 {
-            attempts -= 1;
-            if let Some(m) = trie_pick(ctx, coll.uid)? {
-                if seen.insert(m.clone()) {
-                    out.push(m);
-                }
-            }
-        }
-        if out.len() as u64 == count {
-            return Ok(out);
+    if sparse(coll.len, count) {
+        if let Some(picked) = TriePicker::elements(ctx.store, coll.uid, &[], None).distinct(count)? {
+            return Ok(picked);
         }
     }
-    // Otherwise one walk with reservoir sampling: uniform, in O(count) memory.
-    let count = count as usize;
-    let mut out: Vec<Vec<u8>> = Vec::with_capacity(count.min(SMALL_SET as usize));
-    let mut seen = 0u64;
+    let mut selection = Selection::new(count, coll.len);
+    let mut out = Vec::new();
     walk(ctx, coll, &[], |m| {
-        if out.len() < count {
+        if selection.take() {
             out.push(m.to_vec());
-        } else {
-            let j = random_below(seen + 1) as usize;
-            if j < count {
-                out[j] = m.to_vec();
-            }
         }
-        seen += 1;
-        Ok(true)
+        Ok(!selection.done())
     })?;
     shuffle(&mut out);
     Ok(out)
 }
 
-/// `count` random members, repeats allowed (SRANDMEMBER with a negative count).
+/// `count` random members, repeats allowed (SRANDMEMBER with a negative count), in random order.
 fn sample_repeated(ctx: &Ctx, coll: &Collection, count: u64) -> CmdResult<Vec<Vec<u8>>> {
-    if coll.len > SMALL_SET && count.saturating_mul(16) < coll.len {
-        let mut out = Vec::with_capacity(count as usize);
-        for _ in 0..count {
-            if let Some(m) = trie_pick(ctx, coll.uid)? {
-                out.push(m);
+    let mut out = Vec::new();
+    match RepeatPlan::of(coll.len, count) {
+        RepeatPlan::Memory => {
+            let all = members(ctx, coll)?;
+            if !all.is_empty() {
+                out.extend((0..count).map(|_| all[random_below(all.len() as u64) as usize].clone()));
             }
         }
-        return Ok(out);
+        RepeatPlan::Ranked => {
+            let mut ranks = Ranks::new(coll.len, count);
+            walk(ctx, coll, &[], |m| {
+                out.extend(std::iter::repeat_n(m, ranks.step()).map(<[u8]>::to_vec));
+                Ok(!ranks.done())
+            })?;
+            shuffle(&mut out);
+        }
+        RepeatPlan::Trie => {
+            let mut picker = TriePicker::elements(ctx.store, coll.uid, &[], None);
+            for _ in 0..count {
+                out.extend(picker.pick()?);
+            }
+        }
     }
-    let all = members(ctx, coll)?;
-    if all.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok((0..count).map(|_| all[random_below(all.len() as u64) as usize].clone()).collect())
+    Ok(out)
 }
 
 /// The whole set as Redis returns it when a count covers it (SPOP, SRANDMEMBER): through a set built from
@@ -686,7 +597,7 @@ fn srandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if args.remaining() > 1 {
         return Err(CmdError::Syntax);
     }
-    let Some(count) = args.peek() else {
+    if args.is_empty() {
         match collection::read(ctx, key, KeyType::Set)? {
             Some(c) => match random_member(ctx, &c)? {
                 Some(m) => ctx.out.bulk(&m),
@@ -695,26 +606,15 @@ fn srandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             None => ctx.out.null(),
         }
         return Ok(());
-    };
-    let count = parse_i64(count).ok_or(CmdError::NotInteger)?;
-    if count == i64::MIN {
-        return Err(CmdError::err(format!("value is out of range, value must between {} and {}", -i64::MAX, i64::MAX)));
     }
+    let (count, _) = collection::random_count(args, None)?;
     let Some(coll) = collection::read(ctx, key, KeyType::Set)? else {
         ctx.out.array(0);
         return Ok(());
     };
     let picked = match count.cmp(&0) {
         Ordering::Equal => Vec::new(),
-        Ordering::Less => {
-            let n = count.unsigned_abs();
-            if n > MAX_RANDOM_PICKS {
-                return Err(CmdError::err(format!(
-                    "count is out of range, SRANDMEMBER returns at most {MAX_RANDOM_PICKS} elements"
-                )));
-            }
-            sample_repeated(ctx, &coll, n)?
-        }
+        Ordering::Less => sample_repeated(ctx, &coll, collection::repeated_picks(count)?)?,
         Ordering::Greater if count as u64 >= coll.len => whole_set(ctx, &coll)?,
         Ordering::Greater => sample_distinct(ctx, &coll, count as u64)?,
     };
@@ -724,70 +624,30 @@ fn srandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 fn sscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    let cursor = parse_cursor(args.next_bytes()?).ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let cursor = collection::scan_cursor(args)?;
     let Some(coll) = collection::read(ctx, key, KeyType::Set)? else {
-        ctx.out.array(2);
-        ctx.out.bulk(b"0");
-        ctx.out.array(0);
+        ScanPage::whole().finish(ctx);
         return Ok(());
     };
-    let (mut count, mut pattern) = (10i64, None);
-    while !args.is_empty() {
-        if args.remaining() >= 2 && args.eat("COUNT") {
-            count = args.next_i64()?;
-            if count < 1 {
-                return Err(CmdError::Syntax);
-            }
-        } else if args.remaining() >= 2 && args.eat("MATCH") {
-            pattern = Some(args.next_bytes()?).filter(|p| !is_match_all(p));
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    let wanted = |m: &[u8]| pattern.is_none_or(|p| glob_match(p, m, false));
-    // Redis returns an intset whole, whatever the cursor and COUNT.
+    let opts = ScanOptions::parse(args, false)?;
+    // Redis returns an intset whole, in its order, whatever the cursor and COUNT.
     if !coll.big {
-        let all: Vec<Vec<u8>> = members(ctx, &coll)?.into_iter().filter(|m| wanted(m)).collect();
-        ctx.out.array(2);
-        ctx.out.bulk(b"0");
-        write_members(ctx.out, &all, false);
+        let mut page = ScanPage::whole();
+        members(ctx, &coll)?.iter().filter(|m| opts.matches(m)).for_each(|m| page.push(m));
+        page.finish(ctx);
         return Ok(());
     }
-    let logical = ctx.client.db;
-    let from = match cursor {
-        0 => Vec::new(),
-        id => scan_cursors().lock().resume(id, logical, key).map_or_else(Vec::new, |mut last| {
-            // The smallest member after the last one returned.
-            last.push(0);
-            last
-        }),
-    };
-    let (mut examined, mut more) = (0i64, false);
-    let mut last = Vec::new();
-    let mut items = Reply::new(false);
-    let mut n = 0;
+    let (mut page, from) = ScanPage::resume(ctx, Some(key), cursor, opts.count);
     walk(ctx, &coll, &from, |m| {
-        if examined == count {
-            more = true;
+        if !page.examine(m) {
             return Ok(false);
         }
-        examined += 1;
-        last.clear();
-        last.extend_from_slice(m);
-        if wanted(m) {
-            items.bulk(m);
-            n += 1;
+        if opts.matches(m) {
+            page.push(m);
         }
         Ok(true)
     })?;
-    ctx.out.array(2);
-    if more {
-        ctx.out.bulk_int(scan_cursors().lock().save(logical, key, last) as i64);
-    } else {
-        ctx.out.bulk(b"0");
-    }
-    ctx.out.array(n);
-    ctx.out.raw(&items.buf);
+    page.finish(ctx);
     Ok(())
 }
 
@@ -822,13 +682,5 @@ mod tests {
         c.len = 3;
         note_added(&mut c, b"5", 2);
         assert!(c.big);
-    }
-
-    #[test]
-    fn prefix_ends_bound_every_extension() {
-        assert_eq!(prefix_end(b""), None);
-        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
-        assert_eq!(prefix_end(b"a\xff\xff"), Some(b"b".to_vec()));
-        assert_eq!(prefix_end(b"\xff"), None);
     }
 }

@@ -35,6 +35,16 @@ pub fn send(ctx: &mut Ctx, mut stream: impl ReplyStream + 'static) -> CmdResult 
 /// Writes one element: the sub key and value of a `data` record.
 pub type Emit = fn(&mut Reply, &[u8], &[u8]);
 
+/// Writes an element's sub key: a hash field, a set member.
+pub fn emit_sub(out: &mut Reply, sub: &[u8], _value: &[u8]) {
+    out.bulk(sub);
+}
+
+/// Writes an element's value: a hash value, a list element.
+pub fn emit_value(out: &mut Reply, _sub: &[u8], value: &[u8]) {
+    out.bulk(value);
+}
+
 /// `count` consecutive elements of a collection, after skipping `skip`, each written by `emit`.
 pub struct Elements {
     cursor: OwnedDataCursor,

@@ -3,8 +3,9 @@
 //! [`parse_mpop`].
 //!
 //! A member is two `data` records under the collection's uid: `[0][member]` → its score (the f64 bits,
-//! big-endian), for point reads, and `[1][score key][member]` → empty, whose byte order is Redis' order (score,
-//! then member bytes), for ranges. Ranges by rank, score and lex live in [`range`]; ZUNION, ZINTER, ZDIFF and
+//! big-endian), for point reads and random picks (ZRANDMEMBER samples this member-ordered section as HRANDFIELD
+//! and SRANDMEMBER sample their elements), and `[1][score key][member]` → empty, whose byte order is Redis' order
+//! (score, then member bytes), for ranges. Ranges by rank, score and lex live in [`range`]; ZUNION, ZINTER, ZDIFF and
 //! their STORE forms in [`setops`].
 //!
 //! Redis keeps a small sorted set in a listpack and converts it to a skiplist past `zset-max-listpack-entries` /
@@ -15,8 +16,9 @@
 mod range;
 mod setops;
 
-use super::collection::{self, random_below, scan_cursors, shuffle, Loaded, MAX_RANDOM_PICKS};
-use super::keyspace::parse_cursor;
+use super::collection::{
+    self, random_below, shuffle, sparse, Loaded, Ranks, RepeatPlan, ScanOptions, ScanPage, Selection, TriePicker,
+};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::resp::reply::Reply;
 use crate::storage::data::DataCursor;
@@ -24,7 +26,6 @@ use crate::storage::encoding::{
     score_from_key, score_key, zset_member_sub, zset_score_sub, Collection, ZSET_BY_MEMBER, ZSET_BY_SCORE,
 };
 use crate::storage::{KeyType, LockGuard, Store, Txn};
-use crate::util::glob::glob_match;
 use crate::util::{fmt_double, parse_f64};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -180,6 +181,8 @@ fn remove(txn: &mut Txn, coll: &mut Collection, member: &[u8], score: f64) {
     coll.len -= 1;
 }
 
+/// The first sub key of the member-ordered section (`[0][member]` → the score's bits).
+const BY_MEMBER: &[u8] = &[ZSET_BY_MEMBER];
 /// The first sub key of the score-ordered section, and the first one after it.
 const BY_SCORE: &[u8] = &[ZSET_BY_SCORE];
 const AFTER_SCORES: &[u8] = &[ZSET_BY_SCORE + 1];
@@ -287,9 +290,7 @@ fn read_locked<'s>(ctx: &Ctx<'s>, key: &[u8]) -> CmdResult<(Option<Collection>, 
 }
 
 fn zcard(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let coll = collection::read(ctx, args.next_bytes()?, KeyType::ZSet)?;
-    ctx.out.int(coll.map_or(0, |c| c.len as i64));
-    Ok(())
+    collection::reply_len(ctx, args, KeyType::ZSet)
 }
 
 fn zscore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -618,32 +619,10 @@ pub struct MpopArgs<'a> {
     pub count: usize,
 }
 
-/// Parses `numkeys key… MIN|MAX [COUNT count]` from the cursor's position, with Redis' errors.
+/// Parses `numkeys key… MIN|MAX [COUNT count]` from the cursor's position (see `collection::parse_mpop`).
 pub fn parse_mpop<'a>(args: &mut Args<'a>) -> CmdResult<MpopArgs<'a>> {
-    let numkeys = args.next_i64().ok().filter(|&n| n >= 1);
-    let numkeys = numkeys.ok_or_else(|| CmdError::err("numkeys should be greater than 0"))?;
-    if numkeys >= args.remaining() as i64 {
-        return Err(CmdError::Syntax);
-    }
-    let keys = (0..numkeys).map(|_| args.next_bytes().map(|k| &k[..])).collect::<CmdResult<Vec<_>>>()?;
-    let max = if args.eat("MAX") {
-        true
-    } else if args.eat("MIN") {
-        false
-    } else {
-        return Err(CmdError::Syntax);
-    };
-    let mut count = None;
-    while !args.is_empty() {
-        if count.is_none() && args.remaining() >= 2 && args.eat("COUNT") {
-            let n = args.next_i64().ok().filter(|&n| n >= 1);
-            count = Some(n.ok_or_else(|| CmdError::err("count should be greater than 0"))?);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    let count = count.map_or(1, |n| usize::try_from(n).unwrap_or(usize::MAX));
-    Ok(MpopArgs { keys, max, count })
+    let (keys, max, count) = collection::parse_mpop(args, ["MAX", "MIN"])?;
+    Ok(MpopArgs { keys: keys.iter().map(|k| &k[..]).collect(), max, count })
 }
 
 fn zmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -655,92 +634,101 @@ fn zmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(())
 }
 
+/// A member and its score from a record of the member-ordered section. Random picks walk and sample that
+/// section, as they do the elements of hashes and sets.
+fn member_entry(sub: &[u8], value: &[u8]) -> CmdResult<(Vec<u8>, f64)> {
+    Ok((sub.get(1..).unwrap_or_default().to_vec(), decode_score(value)?))
+}
+
+/// `count` distinct random members with their scores (`count` below the set's size), in random order.
+fn sample_distinct(store: &Store, coll: &Collection, count: u64) -> CmdResult<Entries> {
+    if sparse(coll.len, count) {
+        let mut picker = TriePicker::elements(store, coll.uid, BY_MEMBER, Some(BY_SCORE));
+        if let Some(subs) = picker.distinct(count)? {
+            return picker.with_values(subs)?.iter().map(|(sub, value)| member_entry(sub, value)).collect();
+        }
+    }
+    let mut selection = Selection::new(count, coll.len);
+    let mut picked = Vec::new();
+    let mut cur = store.data_range(coll.uid, BY_MEMBER, Some(BY_SCORE), false);
+    while !selection.done() {
+        let Some((sub, value)) = cur.next()? else { break };
+        if selection.take() {
+            picked.push(member_entry(sub, value)?);
+        }
+    }
+    shuffle(&mut picked);
+    Ok(picked)
+}
+
+/// `n` random members with their scores, repeats allowed (a negative count), in random order.
+fn sample_repeated(store: &Store, coll: &Collection, n: u64) -> CmdResult<Entries> {
+    let mut picked = Vec::new();
+    let mut cur = store.data_range(coll.uid, BY_MEMBER, Some(BY_SCORE), false);
+    match RepeatPlan::of(coll.len, n) {
+        RepeatPlan::Memory => {
+            let mut all = Vec::new();
+            while let Some((sub, value)) = cur.next()? {
+                all.push(member_entry(sub, value)?);
+            }
+            if !all.is_empty() {
+                picked.extend((0..n).map(|_| all[random_below(all.len() as u64) as usize].clone()));
+            }
+        }
+        RepeatPlan::Ranked => {
+            let mut ranks = Ranks::new(coll.len, n);
+            while !ranks.done() {
+                let Some((sub, value)) = cur.next()? else { break };
+                let times = ranks.step();
+                if times > 0 {
+                    let entry = member_entry(sub, value)?;
+                    picked.extend(std::iter::repeat_n(entry, times));
+                }
+            }
+            shuffle(&mut picked);
+        }
+        RepeatPlan::Trie => {
+            let mut picker = TriePicker::new(cur, |_: &[u8]| true);
+            for _ in 0..n {
+                if let Some((sub, value)) = picker.pick_entry()? {
+                    picked.push(member_entry(&sub, &value)?);
+                }
+            }
+        }
+    }
+    Ok(picked)
+}
+
 fn zrandmember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     if args.is_empty() {
         let (coll, _g) = read_locked(ctx, key)?;
-        let Some(coll) = coll else {
-            ctx.out.null();
-            return Ok(());
+        let picked = match coll {
+            Some(c) => collection::random_element(ctx.store, c.uid, c.len, BY_MEMBER, Some(BY_SCORE))?,
+            None => None,
         };
-        let target = random_below(coll.len);
-        let mut walk = Walk::all(ctx.store, &coll, false);
-        let mut i = 0;
-        while let Some((member, _)) = walk.next()? {
-            if i == target {
-                ctx.out.bulk(member);
-                return Ok(());
-            }
-            i += 1;
-        }
-        ctx.out.null();
+        ctx.out.opt_bulk(picked.as_deref().map(|sub| sub.get(1..).unwrap_or_default()));
         return Ok(());
     }
-    let l = args.next_i64()?;
-    if l == i64::MIN {
-        return Err(CmdError::err(format!("value is out of range, value must between {} and {}", -i64::MAX, i64::MAX)));
-    }
-    let withscores = match args.rest() {
-        [] => false,
-        [w] if w.eq_ignore_ascii_case(b"WITHSCORES") => true,
-        _ => return Err(CmdError::Syntax),
-    };
-    if withscores && !(i64::MIN / 2..=i64::MAX / 2).contains(&l) {
-        return Err(CmdError::err("value is out of range"));
-    }
+    let (count, withscores) = collection::random_count(args, Some("WITHSCORES"))?;
     let (coll, _g) = read_locked(ctx, key)?;
     let Some(coll) = coll else {
         ctx.out.array(0);
         return Ok(());
     };
-    let count = l.unsigned_abs();
     let mut reply = EntryReply::scores(ctx, withscores);
-    if l < 0 {
-        if count > MAX_RANDOM_PICKS {
-            return Err(CmdError::err(format!(
-                "count is out of range, ZRANDMEMBER returns at most {MAX_RANDOM_PICKS} elements"
-            )));
-        }
-        // Sorted random ranks, met in one walk; then shuffled, since the walk returns them in order.
-        let mut ranks: Vec<u64> = (0..count).map(|_| random_below(coll.len)).collect();
-        ranks.sort_unstable();
-        let mut picked: Entries = Vec::with_capacity(ranks.len());
-        let mut walk = Walk::all(ctx.store, &coll, false);
-        let (mut rank, mut next) = (0, 0);
-        while next < ranks.len() {
-            let Some((member, score)) = walk.next()? else { break };
-            while next < ranks.len() && ranks[next] == rank {
-                picked.push((member.to_vec(), score));
-                next += 1;
-            }
-            rank += 1;
-        }
-        shuffle(&mut picked);
+    if count < 0 {
+        let picked = sample_repeated(ctx.store, &coll, collection::repeated_picks(count)?)?;
         picked.iter().for_each(|(m, s)| reply.push(m, *s));
-    } else if count >= coll.len {
+    } else if count as u64 >= coll.len {
         // Everything, in the order Redis' set-operation iterator walks (highest first).
         let mut walk = Walk::all(ctx.store, &coll, true);
         while let Some((member, score)) = walk.next()? {
             reply.push(member, score);
         }
     } else if count > 0 {
-        // Distinct members: reservoir sampling over one walk, then shuffled.
-        let mut sample: Entries = Vec::with_capacity(count as usize);
-        let mut walk = Walk::all(ctx.store, &coll, false);
-        let mut seen = 0u64;
-        while let Some((member, score)) = walk.next()? {
-            seen += 1;
-            if (sample.len() as u64) < count {
-                sample.push((member.to_vec(), score));
-            } else {
-                let j = random_below(seen);
-                if j < count {
-                    sample[j as usize] = (member.to_vec(), score);
-                }
-            }
-        }
-        shuffle(&mut sample);
-        sample.iter().for_each(|(m, s)| reply.push(m, *s));
+        let picked = sample_distinct(ctx.store, &coll, count as u64)?;
+        picked.iter().for_each(|(m, s)| reply.push(m, *s));
     }
     reply.finish(ctx.out);
     Ok(())
@@ -759,74 +747,42 @@ fn listpack_score(score: f64) -> String {
 
 fn zscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    let cursor = parse_cursor(args.next_bytes()?).ok_or_else(|| CmdError::err("invalid cursor"))?;
+    let cursor = collection::scan_cursor(args)?;
     let (coll, _g) = read_locked(ctx, key)?;
     let Some(coll) = coll else {
-        ctx.out.array(2);
-        ctx.out.bulk(b"0");
-        ctx.out.array(0);
+        ScanPage::whole().finish(ctx);
         return Ok(());
     };
-    let (mut count, mut pattern) = (10i64, None);
-    while !args.is_empty() {
-        if args.remaining() >= 2 && args.eat("COUNT") {
-            count = args.next_i64()?;
-            if count < 1 {
-                return Err(CmdError::Syntax);
-            }
-        } else if args.remaining() >= 2 && args.eat("MATCH") {
-            pattern = Some(args.next_bytes()?).filter(|p| &p[..] != b"*");
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    let matches = |member: &[u8]| pattern.is_none_or(|p| glob_match(p, member, false));
-    let mut items = Reply::new(false);
-    let mut n = 0;
-    let mut next_cursor = 0;
+    let opts = ScanOptions::parse(args, false)?;
     if !coll.big {
         // A listpack is returned whole, in its (score) order, whatever the cursor and COUNT.
+        let mut page = ScanPage::whole();
         let mut walk = Walk::all(ctx.store, &coll, false);
         while let Some((member, score)) = walk.next()? {
-            if matches(member) {
-                items.bulk(member);
-                items.bulk(listpack_score(score).as_bytes());
-                n += 2;
+            if opts.matches(member) {
+                page.push(member);
+                page.push(listpack_score(score).as_bytes());
             }
         }
-    } else {
-        // Pages in member order, resuming after the last member the cursor names.
-        let logical = ctx.client.db;
-        let mut from = vec![ZSET_BY_MEMBER];
-        if cursor != 0 {
-            if let Some(last) = scan_cursors().lock().resume(cursor, logical, key) {
-                from.extend_from_slice(&last);
-                from.push(0);
-            }
+        drop(walk);
+        page.finish(ctx);
+        return Ok(());
+    }
+    // Pages in member order.
+    let (mut page, after) = ScanPage::resume(ctx, Some(key), cursor, opts.count);
+    let mut cur = ctx.store.data_range(coll.uid, &[BY_MEMBER, &after].concat(), Some(BY_SCORE), false);
+    while let Some((sub, value)) = cur.next()? {
+        let member = sub.get(1..).unwrap_or_default();
+        if !page.examine(member) {
+            break;
         }
-        let mut cur = ctx.store.data_range(coll.uid, &from, Some(BY_SCORE), false);
-        let mut examined = 0;
-        let mut last = Vec::new();
-        while let Some((sub, value)) = cur.next()? {
-            if examined == count {
-                next_cursor = scan_cursors().lock().save(logical, key, last);
-                break;
-            }
-            examined += 1;
-            let member = &sub[1..];
-            last.clear();
-            last.extend_from_slice(member);
-            if matches(member) {
-                items.bulk(member);
-                items.bulk(fmt_double(decode_score(value)?).as_bytes());
-                n += 2;
-            }
+        if opts.matches(member) {
+            page.push(member);
+            page.push(fmt_double(decode_score(value)?).as_bytes());
         }
     }
-    ctx.out.array(2);
-    ctx.out.bulk(next_cursor.to_string().as_bytes());
-    ctx.out.array(n);
-    ctx.out.raw(&items.buf);
+    drop(cur);
+    page.finish(ctx);
     Ok(())
 }
 
