@@ -8,7 +8,7 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::client::ClientRegistry;
 use crate::commands::error::CmdError;
-use crate::commands::keyspace::ScanCursors;
+use crate::commands::collection::ScanCursors;
 use crate::config::Config;
 use crate::storage::{Store, WalFsync};
 use crate::util::now_ms;
