@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use parking_lot::{Mutex, RwLock};
 
 use crate::client::ClientRegistry;
-use crate::commands::error::CmdError;
 use crate::commands::collection::ScanCursors;
+use crate::commands::error::CmdError;
 use crate::config::Config;
 use crate::storage::{Store, WalFsync};
 use crate::util::now_ms;

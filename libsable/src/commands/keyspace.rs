@@ -18,8 +18,6 @@ use crate::storage::{Existing, KeyType, Txn};
 use crate::util::glob::{glob_match, is_match_all};
 use crate::util::{now_ms, parse_i64};
 
-/// The server-wide cursors of SCAN and of HSCAN, SSCAN and ZSCAN (`Server::scan_cursors`).
-
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("del", del),
     ("unlink", del),
