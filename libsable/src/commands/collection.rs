@@ -180,13 +180,7 @@ fn parse_cursor(arg: &[u8]) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
+    let v = crate::util::parse_digits(digits)?;
     Some(if neg { v.wrapping_neg() } else { v })
 }
 

@@ -4,6 +4,18 @@ pub mod glob;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// The value of a run of ASCII digits (no sign); None on anything else or on overflow of a u64.
+pub fn parse_digits(digits: &[u8]) -> Option<u64> {
+    let mut v: u64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
+    }
+    Some(v)
+}
+
 /// Parses a decimal integer exactly as Redis' `string2ll`: optional `-`, no `+`, no leading zeros, no spaces,
 /// no overflow.
 pub fn parse_i64(s: &[u8]) -> Option<i64> {
@@ -17,13 +29,7 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if digits.is_empty() || !(b'1'..=b'9').contains(&digits[0]) {
         return None;
     }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-    }
+    let v = parse_digits(digits)?;
     if neg {
         if v > i64::MAX as u64 + 1 {
             None
