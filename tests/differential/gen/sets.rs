@@ -272,7 +272,9 @@ fn sort(g: &mut Gen, k: Vec<u8>) -> Cmd {
         c.push(if g.pct(50) { SORTED_KEY.as_bytes().to_vec() } else { g.key() });
     }
     if g.pct(3) {
+        // A dangling keyword is a syntax error only while nothing follows it: no mutation may append its argument.
         c.push(g.pick(&["FOO", "LIMIT", "BY", "GET", "STORE"]));
+        c = c.fixed();
     }
     if exact {
         c
