@@ -1,7 +1,7 @@
 //! Per-connection client state, and the server-wide registry CLIENT LIST / CLIENT KILL / INFO clients read.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,6 +27,8 @@ pub struct ClientInfo {
     pub qbuf: AtomicUsize,
     pub omem: AtomicUsize,
     pub blocked: AtomicBool,
+    /// Commands queued by MULTI (-1: not in MULTI), for CLIENT LIST.
+    pub multi_len: AtomicI64,
     pub killed: AtomicBool,
     pub kill_signal: Notify,
     /// CLIENT UNBLOCK: wakes the client's blocked command; `unblock_error` says whether it fails with
@@ -54,9 +56,15 @@ impl ClientInfo {
     pub fn describe(&self) -> String {
         let now = now_ms();
         let idle = now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000;
-        let flags = if self.blocked.load(Ordering::Relaxed) { "b" } else { "N" };
+        let multi = self.multi_len.load(Ordering::Relaxed);
+        let flags = match (self.blocked.load(Ordering::Relaxed), multi >= 0) {
+            (true, true) => "xb",
+            (true, false) => "b",
+            (false, true) => "x",
+            (false, false) => "N",
+        };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
              qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r \
              cmd={} user=default redir=-1 resp={}",
             self.id,
@@ -68,6 +76,7 @@ impl ClientInfo {
             idle,
             flags,
             self.db.load(Ordering::Relaxed),
+            multi,
             self.qbuf.load(Ordering::Relaxed),
             self.omem.load(Ordering::Relaxed),
             16384 + self.omem.load(Ordering::Relaxed),
@@ -106,6 +115,7 @@ impl ClientRegistry {
             qbuf: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
             blocked: AtomicBool::new(false),
+            multi_len: AtomicI64::new(-1),
             killed: AtomicBool::new(false),
             kill_signal: Notify::new(),
             unblock_signal: Notify::new(),
@@ -156,6 +166,12 @@ pub struct Client {
     pub woken: bool,
     /// The rest of a large reply, written by the connection chunk by chunk (see `commands::stream`).
     pub stream: Option<Box<dyn crate::commands::stream::ReplyStream>>,
+    /// Between MULTI and EXEC: the queued commands.
+    pub multi: Option<crate::commands::transaction::Multi>,
+    /// True while EXEC runs the queued commands (nothing may block).
+    pub in_exec: bool,
+    /// The keys WATCHed, if any.
+    pub watching: Option<crate::commands::transaction::Watching>,
 }
 
 /// What a blocked command waits for.
@@ -169,7 +185,18 @@ pub struct Block {
 
 impl Client {
     pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Self {
-        Self { info, db: 0, authenticated, close_after_reply: false, block: None, woken: false, stream: None }
+        Self {
+            info,
+            db: 0,
+            authenticated,
+            close_after_reply: false,
+            block: None,
+            woken: false,
+            stream: None,
+            multi: None,
+            in_exec: false,
+            watching: None,
+        }
     }
 
     pub fn id(&self) -> u64 {

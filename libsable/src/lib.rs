@@ -8,7 +8,7 @@
 //!   dispatcher, the argument cursor, the error type, and one module per command family.
 //! - [`storage`]: the RocksDB encoding of Redis types, striped locks, write transactions, expiry.
 //! - [`config`]: options from `sabledb.ini`, the command line and CONFIG SET.
-//! - [`blocking`]: the queues of clients blocked on keys (BLPOP and friends).
+//! - [`blocking`]: the queues of clients blocked on keys (BLPOP and friends); [`watch`]: keys watched by WATCH.
 //! - [`server`]: shared server state and background jobs; [`client`]: per-connection state and the registry.
 
 pub mod blocking;
@@ -20,6 +20,7 @@ pub mod resp;
 pub mod server;
 pub mod storage;
 pub mod util;
+pub mod watch;
 
 pub use config::Config;
 pub use net::run;

@@ -137,7 +137,12 @@ impl Server {
             .spawn(move || loop {
                 // Keep going while whole batches come back due, so a burst of expiries is cleared quickly.
                 loop {
-                    match me.store.expire_due(now_ms(), 512) {
+                    // Inside the exec gate: a transaction never sees a key expire halfway through.
+                    let removed = {
+                        let _gate = me.store.gate.enter();
+                        me.store.expire_due(now_ms(), 512)
+                    };
+                    match removed {
                         Ok(removed) if removed.len() >= 512 => continue,
                         Ok(_) => break,
                         Err(e) => {

@@ -12,4 +12,5 @@ mod lists;
 mod server;
 mod sets;
 mod strings;
+mod transactions;
 mod zsets;

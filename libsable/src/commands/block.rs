@@ -59,7 +59,16 @@ fn first_ready<T>(
 }
 
 /// Nothing to serve: suspend the client on `keys` until `deadline`.
+/// Inside EXEC nothing may block: the command answers at once as if it had timed out (BLMOVE and BRPOPLPUSH
+/// with a null bulk there, as Redis does).
 fn block(ctx: &mut Ctx, keys: Vec<Vec<u8>>, deadline: Option<Instant>) {
+    if ctx.client.in_exec {
+        match ctx.cmd.name.as_str() {
+            "blmove" | "brpoplpush" => ctx.out.null(),
+            _ => ctx.out.null_array(),
+        }
+        return;
+    }
     ctx.client.block = Some(Block { db: ctx.db(), keys, deadline });
 }
 

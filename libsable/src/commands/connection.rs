@@ -156,6 +156,7 @@ fn select(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    super::transaction::discard_state(ctx.server, ctx.client);
     ctx.client.select(0);
     ctx.out.resp3 = false;
     ctx.client.info.resp.store(2, Ordering::Relaxed);

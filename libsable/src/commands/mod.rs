@@ -19,6 +19,7 @@ pub mod set;
 pub mod sort;
 pub mod stream;
 pub mod string;
+pub mod transaction;
 pub mod zset;
 
 use std::collections::HashMap;
@@ -149,6 +150,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         sort::HANDLERS,
         zset::HANDLERS,
         block::HANDLERS,
+        transaction::HANDLERS,
     ]
     .into_iter()
     .flatten()
@@ -272,26 +274,38 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static Command, CmdError> {
     Ok(sub_cmd)
 }
 
-/// Runs one command and writes its reply. Errors become RESP errors here and only here.
+/// Runs one command and writes its reply (inside MULTI: queues it). Errors become RESP errors here and only here.
 pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[Bytes]) {
+    let refuse = |client: &mut Client, out: &mut Reply, e: CmdError| {
+        server.stats.record_error(&e);
+        if let Some(c) = table().lookup(&argv[0]) {
+            c.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        transaction::refused(server, client, out, argv, &e);
+    };
     let cmd = match resolve(argv) {
         Ok(c) => c,
-        Err(e) => {
-            server.stats.record_error(&e);
-            if let Some(c) = table().lookup(&argv[0]) {
-                c.stats.rejected.fetch_add(1, Ordering::Relaxed);
-            }
-            out.error(&e.message());
-            return;
-        }
+        Err(e) => return refuse(client, out, e),
     };
     if !client.authenticated && !cmd.has(flags::NO_AUTH) {
-        cmd.stats.rejected.fetch_add(1, Ordering::Relaxed);
-        let e = CmdError::Prefixed("NOAUTH", "Authentication required.".into());
-        server.stats.record_error(&e);
-        out.error(&e.message());
+        return refuse(client, out, CmdError::Prefixed("NOAUTH", "Authentication required.".into()));
+    }
+    if client.multi.is_some() && !transaction::runs_immediately(cmd) {
+        if let Err(e) = transaction::queue(client, out, cmd, argv) {
+            refuse(client, out, e);
+        }
         return;
     }
+    if cmd.name == "exec" {
+        // EXEC takes the gate exclusively itself.
+        return run(server, client, out, cmd, argv);
+    }
+    let _gate = server.store.gate.enter();
+    run(server, client, out, cmd, argv);
+}
+
+/// Runs a resolved command: its handler, its statistics, its error reply.
+fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Command, argv: &[Bytes]) {
     let Some(handler) = cmd.handler else { return };
     client.info.last_cmd.store(cmd.index + 1, Ordering::Relaxed);
     let skip = if cmd.name.contains('|') { 2 } else { 1 };

@@ -349,6 +349,9 @@ fn strlen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 fn mget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let keys = args.rest();
+    // Locked so that the keys are read at one instant (never half of an MSET or of a transaction), as Redis'
+    // single thread does.
+    let _guard = ctx.store.locks.lock(keys);
     // Read everything first so a storage error cannot leave a half-written array.
     let recs = keys.iter().map(|k| lookup_read(ctx, k)).collect::<CmdResult<Vec<_>>>()?;
     ctx.out.array(recs.len());
@@ -506,8 +509,11 @@ fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn lcs(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key_a = args.next_bytes()?;
     let key_b = args.next_bytes()?;
-    let rec_a = lookup_read(ctx, key_a)?;
-    let rec_b = lookup_read(ctx, key_b)?;
+    // Both read at one instant, as in Redis.
+    let (rec_a, rec_b) = {
+        let _guard = ctx.store.locks.lock(&[key_a, key_b]);
+        (lookup_read(ctx, key_a)?, lookup_read(ctx, key_b)?)
+    };
     let value = |rec: &Option<Record>| -> CmdResult<Vec<u8>> {
         match rec.as_ref().map(|r| r.view()) {
             Some(m) if m.key_type() != KeyType::String => {

@@ -42,7 +42,11 @@ where
 {
     let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
     let read_task = tokio::task::spawn_local(read_loop(server.clone(), reader, tx, info.clone()));
-    write_loop(&server, writer, rx, info.clone()).await;
+    let authenticated = server.requirepass.read().is_none();
+    let mut client = Client::new(info.clone(), authenticated);
+    write_loop(&server, writer, rx, &mut client).await;
+    // Whatever way the connection ended, its watches go.
+    commands::transaction::discard_state(&server, &mut client);
     read_task.abort();
     server.clients.unregister(info.id);
 }
@@ -111,10 +115,9 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     server: &Server,
     mut writer: W,
     mut rx: mpsc::Receiver<Vec<Request>>,
-    info: Arc<ClientInfo>,
+    client: &mut Client,
 ) {
-    let authenticated = server.requirepass.read().is_none();
-    let mut client = Client::new(info.clone(), authenticated);
+    let info = client.info.clone();
     let mut out = Reply::new(false);
     loop {
         let batch = tokio::select! {
@@ -133,7 +136,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 match req {
                     Request::Command(argv) => {
                         server.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
-                        commands::execute(server, &mut client, &mut out, &argv);
+                        commands::execute(server, client, &mut out, &argv);
                         if let Some(stream) = client.stream.take() {
                             if !send_stream(server, &mut writer, &mut out, stream, ran).await {
                                 return;
@@ -145,7 +148,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                                 let _ = flush(server, &mut writer, &mut out).await;
                                 return;
                             }
-                            wait_blocked(server, &mut client, &mut out, &argv, block).await;
+                            wait_blocked(server, client, &mut out, &argv, block).await;
                         }
                     }
                     Request::ProtocolError(msg) => {

@@ -10,7 +10,9 @@ use parking_lot::Mutex;
 use rocksdb::{DBRawIterator, ReadOptions, WriteBatch, DB};
 
 use super::encoding::{data_key, db_bounds, Collection, MetaView};
-use super::{scope, scope_lookup, Existing, Op, Store, Txn, CF_DATA, CF_GC, CF_META, CF_SYS, TAG_DATA, TAG_GC};
+use super::{
+    scope, scope_lookup, Existing, Op, Store, Txn, CF_DATA, CF_GC, CF_META, CF_SYS, TAG_DATA, TAG_GC, TAG_META,
+};
 use crate::commands::error::{CmdError, CmdResult};
 use crate::storage::encoding::KeyType;
 
@@ -50,34 +52,80 @@ pub struct Bounds {
 }
 
 /// A forward or backward walk over part of one collection's elements, as (sub key, value) pairs (or over the
-/// keys of one database, see [`Store::key_cursor`]). It reads a consistent snapshot taken when it was made.
+/// keys of one database, see [`Store::key_cursor`]). It reads a consistent snapshot taken when it was made: the
+/// committed records, merged with the writes a pinned write scope (a transaction being executed, see
+/// [`scope::pin`]) has not committed yet, which win over the records they replace.
 pub struct DataCursor<'a> {
     it: DBRawIterator<'a>,
     reverse: bool,
-    started: bool,
     /// The prefix (uid, or database) of every key in the range, cut from each key returned.
     prefix: Vec<u8>,
+    /// Uncommitted writes in the range as (full key, value or None for a delete), in walk order.
+    pending: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    pos: usize,
+    /// Which sources the element returned last came from: they move on before the next one is read.
+    last: Step,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Step {
+    /// Nothing returned since the cursor was positioned.
+    Fresh,
+    Committed,
+    Pending,
+    /// A pending write that replaces a committed record of the same key.
+    Both,
 }
 
 impl DataCursor<'_> {
     /// The next element, or None at the end of the range.
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> CmdResult<Option<(&[u8], &[u8])>> {
-        if self.started {
-            if self.reverse {
-                self.it.prev();
-            } else {
-                self.it.next();
+        loop {
+            let (committed, pending) = match self.last {
+                Step::Fresh => (false, false),
+                Step::Committed => (true, false),
+                Step::Pending => (false, true),
+                Step::Both => (true, true),
+            };
+            if committed {
+                if self.reverse {
+                    self.it.prev();
+                } else {
+                    self.it.next();
+                }
             }
-        }
-        self.started = true;
-        match (self.it.key(), self.it.value()) {
-            (Some(k), Some(v)) if k.len() >= self.prefix.len() => Ok(Some((&k[self.prefix.len()..], v))),
-            _ => {
-                self.it.status()?;
-                Ok(None)
+            if pending {
+                self.pos += 1;
             }
+            let ahead = self.it.key().filter(|k| k.len() >= self.prefix.len());
+            self.last = match (ahead, self.pending.get(self.pos)) {
+                (None, None) => {
+                    self.last = Step::Fresh;
+                    self.it.status()?;
+                    return Ok(None);
+                }
+                (Some(_), None) => Step::Committed,
+                (None, Some(_)) => Step::Pending,
+                (Some(k), Some((p, _))) => match (k.cmp(p.as_slice()), self.reverse) {
+                    (std::cmp::Ordering::Equal, _) => Step::Both,
+                    (std::cmp::Ordering::Less, false) | (std::cmp::Ordering::Greater, true) => Step::Committed,
+                    _ => Step::Pending,
+                },
+            };
+            if self.last == Step::Committed {
+                break;
+            }
+            if self.pending[self.pos].1.is_some() {
+                break;
+            }
+            // A pending delete: skip it (and the record it removes).
         }
+        let n = self.prefix.len();
+        Ok(match self.last {
+            Step::Committed => self.it.key().zip(self.it.value()).map(|(k, v)| (&k[n..], v)),
+            _ => self.pending.get(self.pos).and_then(|(k, v)| Some((&k[n..], v.as_deref()?))),
+        })
     }
 
     /// Repositions at the first element at or after `sub` (backwards: at or before), over the same snapshot and
@@ -88,10 +136,12 @@ impl DataCursor<'_> {
         k.extend_from_slice(sub);
         if self.reverse {
             self.it.seek_for_prev(&k);
+            self.pos = self.pending.partition_point(|(p, _)| p.as_slice() > k.as_slice());
         } else {
             self.it.seek(&k);
+            self.pos = self.pending.partition_point(|(p, _)| p.as_slice() < k.as_slice());
         }
-        self.started = false;
+        self.last = Step::Fresh;
     }
 
     /// Back to the start of the range, over the same snapshot (a count pass before a streaming pass).
@@ -101,7 +151,8 @@ impl DataCursor<'_> {
         } else {
             self.it.seek_to_first();
         }
-        self.started = false;
+        self.pos = 0;
+        self.last = Step::Fresh;
     }
 }
 
@@ -197,34 +248,36 @@ impl Store {
     }
 
     /// Walks the elements of `uid` whose sub keys are in `from ..` (up to `to`, exclusive, when given), from the
-    /// first or, with `reverse`, from the last. Commits this thread's scope first so the walk sees its writes.
+    /// first or, with `reverse`, from the last. Commits this thread's scope first so the walk sees its writes
+    /// (a pinned scope is merged into the walk instead).
     pub fn data_range(&self, uid: u64, from: &[u8], to: Option<&[u8]>, reverse: bool) -> DataCursor<'_> {
-        scope::settle();
-        let mut ro = ReadOptions::default();
-        ro.set_iterate_lower_bound(data_key(uid, from));
-        ro.set_iterate_upper_bound(match to {
+        let lo = data_key(uid, from);
+        let hi = match to {
             Some(to) => data_key(uid, to),
             None => end_of(uid),
-        });
-        let mut it = self.db.raw_iterator_cf_opt(self.cf(CF_DATA), ro);
+        };
+        self.cursor(CF_DATA, TAG_DATA, lo, hi, reverse, uid.to_be_bytes().to_vec())
+    }
+
+    /// Walks the meta records of physical database `db` as (user key, record) pairs, expired ones included.
+    pub fn key_cursor(&self, db: u16) -> DataCursor<'_> {
+        let (lo, hi) = db_bounds(db);
+        self.cursor(CF_META, TAG_META, lo, hi, false, db.to_be_bytes().to_vec())
+    }
+
+    fn cursor(&self, cf: &str, tag: u8, lo: Vec<u8>, hi: Vec<u8>, reverse: bool, prefix: Vec<u8>) -> DataCursor<'_> {
+        scope::settle();
+        let pending = scope::pending_in(tag, &lo, &hi, reverse);
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(lo);
+        ro.set_iterate_upper_bound(hi);
+        let mut it = self.db.raw_iterator_cf_opt(self.cf(cf), ro);
         if reverse {
             it.seek_to_last();
         } else {
             it.seek_to_first();
         }
-        DataCursor { it, reverse, started: false, prefix: uid.to_be_bytes().to_vec() }
-    }
-
-    /// Walks the meta records of physical database `db` as (user key, record) pairs, expired ones included.
-    pub fn key_cursor(&self, db: u16) -> DataCursor<'_> {
-        scope::settle();
-        let (lo, hi) = db_bounds(db);
-        let mut ro = ReadOptions::default();
-        ro.set_iterate_lower_bound(lo);
-        ro.set_iterate_upper_bound(hi);
-        let mut it = self.db.raw_iterator_cf_opt(self.cf(CF_META), ro);
-        it.seek_to_first();
-        DataCursor { it, reverse: false, started: false, prefix: db.to_be_bytes().to_vec() }
+        DataCursor { it, reverse, prefix, pending, pos: 0, last: Step::Fresh }
     }
 
     /// The uids of the collections stored in physical database `db`.

@@ -78,7 +78,9 @@ impl ShardLocks {
         })
         .unwrap_or((None, Vec::new()));
         want.retain(|w| owned.binary_search(w).is_err());
-        if let Some(max) = held_max {
+        // A transaction being executed cannot commit to back off; it may block instead: the exec gate keeps
+        // every other command out meanwhile, and other threads' scopes commit without waiting for this one.
+        if let Some(max) = held_max.filter(|_| !scope::pinned()) {
             if want.first().is_some_and(|&w| w < max) {
                 let mut got = Vec::new();
                 for &w in &want {
@@ -108,7 +110,7 @@ impl ShardLocks {
 
     /// Locks every stripe (SWAPDB, FLUSHALL): nothing else writes until the guard is dropped.
     pub fn lock_all(&self) -> LockGuard<'_> {
-        scope::settle();
+        scope::settle_even_pinned();
         for m in &self.stripes {
             m.lock();
         }
@@ -122,6 +124,28 @@ impl ShardLocks {
             // released exactly once (guards hand their stripes either here or to the scope, never both).
             unsafe { self.stripes[s].unlock() };
         }
+    }
+}
+
+/// The exec gate: every command runs holding it shared, a MULTI/EXEC transaction runs holding it exclusively,
+/// so no client observes part of a transaction, even through lock-free reads.
+#[derive(Default)]
+pub struct ExecGate(parking_lot::RwLock<()>);
+
+impl ExecGate {
+    /// Shared, for one ordinary command. When a transaction is waiting, this thread's scope commits first: its
+    /// held stripes may be what the transaction's thread waits for.
+    pub fn enter(&self) -> parking_lot::RwLockReadGuard<'_, ()> {
+        if let Some(g) = self.0.try_read() {
+            return g;
+        }
+        scope::settle();
+        self.0.read()
+    }
+
+    /// Exclusive, for a transaction. The caller's scope must hold no stripes (commit it first).
+    pub fn exclusive(&self) -> parking_lot::RwLockWriteGuard<'_, ()> {
+        self.0.write()
     }
 }
 

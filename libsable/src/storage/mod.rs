@@ -14,14 +14,14 @@ use std::sync::atomic::{AtomicI64, AtomicU16, AtomicU64, Ordering};
 
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBPinnableSlice, Direction, IteratorMode, Options,
-    ReadOptions, WriteBatch, WriteOptions, DB,
+    WriteBatch, WriteOptions, DB,
 };
 
 use crate::commands::error::{CmdError, CmdResult};
 use crate::util::now_ms;
 pub use encoding::KeyType;
 use encoding::{db_bounds, expiry_key, meta_key, split_expiry_key, split_meta_key, MetaView};
-pub use locks::{LockGuard, ShardLocks};
+pub use locks::{ExecGate, LockGuard, ShardLocks};
 
 const CF_META: &str = "meta";
 const CF_EXPIRY: &str = "expiry";
@@ -71,6 +71,10 @@ pub struct Store {
     bounds: parking_lot::Mutex<rustc_hash::FxHashMap<u64, data::Bounds>>,
     /// Keys that just became lists or sorted sets, for the clients blocked on them.
     pub ready: crate::blocking::Waiters,
+    /// Shared by every command, exclusive for MULTI/EXEC.
+    pub gate: ExecGate,
+    /// Keys watched by clients (WATCH), marked modified by every write.
+    pub watches: crate::watch::Watches,
 }
 
 /// A meta record read for a lock-free reader; expired records are never returned.
@@ -198,6 +202,8 @@ impl Store {
             uids,
             bounds: Default::default(),
             ready: Default::default(),
+            gate: Default::default(),
+            watches: Default::default(),
         };
         store.rebuild_counters()?;
         Ok(store)
@@ -238,14 +244,14 @@ impl Store {
 
     /// Keys present in logical database `db` (DBSIZE).
     pub fn key_count(&self, db: usize) -> i64 {
-        scope::settle();
-        self.key_counts[self.phys(db) as usize].load(Ordering::Relaxed)
+        let phys = self.phys(db);
+        self.key_counts[phys as usize].load(Ordering::Relaxed) + scope::pending_counts(phys).0
     }
 
     /// Keys with an expiry in logical database `db` (INFO keyspace).
     pub fn expire_count(&self, db: usize) -> i64 {
-        scope::settle();
-        self.expire_counts[self.phys(db) as usize].load(Ordering::Relaxed)
+        let phys = self.phys(db);
+        self.expire_counts[phys as usize].load(Ordering::Relaxed) + scope::pending_counts(phys).1
     }
 
     /// Reads a live (not expired) meta record without locking: a point read is already consistent.
@@ -283,37 +289,38 @@ impl Store {
             dropped: Vec::new(),
             kept: Vec::new(),
             ready: Vec::new(),
+            owners: Default::default(),
         }
     }
 
     /// Visits the live keys of physical database `db` in byte order, starting at `from` (inclusive), until `visit`
     /// returns false.
     pub fn for_each_key(&self, db: u16, from: &[u8], mut visit: impl FnMut(&[u8], MetaView<'_>) -> bool) -> CmdResult {
-        scope::settle();
-        let (lo, hi) = db_bounds(db);
-        let mut ro = ReadOptions::default();
-        ro.set_iterate_upper_bound(hi);
-        let mut it = self.db.raw_iterator_cf_opt(self.cf(CF_META), ro);
-        let mut start = lo;
-        start.extend_from_slice(from);
-        it.seek(&start);
+        let mut cursor = self.key_cursor(db);
+        cursor.seek(from);
         let now = now_ms();
-        while let (Some(k), Some(v)) = (it.key(), it.value()) {
-            if let Some(m) = MetaView::parse(v) {
-                if !m.is_expired(now) && !visit(&k[2..], m) {
-                    return Ok(());
+        while let Some((key, raw)) = cursor.next()? {
+            if let Some(m) = MetaView::parse(raw) {
+                if !m.is_expired(now) && !visit(key, m) {
+                    break;
                 }
             }
-            it.next();
         }
-        it.status()?;
         Ok(())
     }
 
     /// Removes every key of physical database `db` in one atomic write; the elements of its collections are
     /// handed to the background collector. The caller holds every lock.
     pub fn flush_db(&self, db: u16) -> CmdResult {
-        scope::settle();
+        scope::settle_even_pinned();
+        // WATCH registrations wait until the flush is written: none can read the old state after the marks.
+        let watches = self.watches.hold();
+        if let Some(logical) = self.logical(db) {
+            watches.touch_db(logical, |key| crate::watch::KeyState {
+                existed: self.record_state(db, key).is_some(),
+                after: None,
+            });
+        }
         let (lo, hi) = db_bounds(db);
         let mut batch = WriteBatch::default();
         for uid in self.collection_uids(db)? {
@@ -331,9 +338,16 @@ impl Store {
 
     /// Swaps two logical databases (SWAPDB) and persists the map. The caller holds every lock.
     pub fn swap_db(&self, a: usize, b: usize) -> CmdResult {
-        scope::settle();
+        scope::settle_even_pinned();
         let pa = self.db_map[a].load(Ordering::Acquire);
         let pb = self.db_map[b].load(Ordering::Acquire);
+        let watches = self.watches.hold();
+        for (db, emptied, replacement) in [(a, pa, pb), (b, pb, pa)] {
+            watches.touch_db(db, |key| crate::watch::KeyState {
+                existed: self.record_state(emptied, key).is_some(),
+                after: self.record_state(replacement, key),
+            });
+        }
         let mut map: Vec<u16> = self.db_map.iter().map(|p| p.load(Ordering::Acquire)).collect();
         map.swap(a, b);
         let bytes: Vec<u8> = map.iter().flat_map(|p| p.to_be_bytes()).collect();
@@ -392,14 +406,18 @@ impl Store {
         Ok(removed)
     }
 
-    /// Writes a batch (WAL on), keeps the meta cache coherent with it and applies its counter changes.
-    /// `meta` lists the meta family records the batch writes (None: deleted).
+    /// Writes a batch (WAL on), keeps the meta cache coherent with it, applies its counter changes, then tells
+    /// blocked clients about `ready` keys and watchers about the keys changed: those of `meta`, the meta family
+    /// records the batch writes (None: deleted), and `touched` (keys whose elements only were written).
+    /// Watchers learn after the write, when the change becomes visible: a client that WATCHes and then reads
+    /// in between sees the new value and at worst aborts for nothing, never misses a change.
     pub(crate) fn write_batch(
         &self,
         batch: WriteBatch,
         deltas: &[(u16, i64, i64)],
         meta: &[(&[u8], Option<&[u8]>)],
         ready: &[(u16, Vec<u8>)],
+        touched: &[(u16, Vec<u8>)],
     ) -> Result<(), String> {
         for (k, _) in meta {
             self.cache.invalidate(k);
@@ -418,6 +436,16 @@ impl Store {
         }
         for (db, key) in ready {
             self.ready.signal(*db, key);
+        }
+        if self.watches.any() {
+            for (k, v) in meta {
+                if let Some((db, key)) = split_meta_key(k) {
+                    self.touch(db, key, v.is_some());
+                }
+            }
+            for (db, key) in touched {
+                self.touch(*db, key, true);
+            }
         }
         Ok(())
     }
@@ -475,6 +503,9 @@ pub struct Txn<'s> {
     kept: Vec<u64>,
     /// Keys that became a list or sorted set, signalled to blocked clients once committed.
     ready: Vec<(u16, Vec<u8>)>,
+    /// The collections loaded, as (uid, db, key): an element write without a meta write (LSET) still modifies
+    /// its key for WATCH.
+    owners: std::cell::RefCell<Vec<(u64, u16, Vec<u8>)>>,
 }
 
 impl<'s> Txn<'s> {
@@ -498,6 +529,9 @@ impl<'s> Txn<'s> {
         let Some(raw) = raw else { return Ok(None) };
         let Some(m) = MetaView::parse(&raw) else { return Err(corrupt(db, key)) };
         let expired = m.is_expired(now_ms());
+        if let Some(c) = encoding::Collection::from_view(&m) {
+            self.owners.borrow_mut().push((c.uid, db, key.to_vec()));
+        }
         Ok(Some(Existing { raw, expired }))
     }
 
@@ -549,12 +583,14 @@ impl<'s> Txn<'s> {
             return Ok(());
         }
         let store = self.store;
+        let touched = self.element_only_writes(&self.ops);
         let Txn { mut ops, deltas, data, ready, .. } = self;
         ops.extend(data.into_iter().map(|(key, value)| Op { tag: TAG_DATA, key, value }));
         if scope::active() {
             scope::with_scope(|sc| {
                 sc.deltas.extend_from_slice(&deltas);
                 sc.ready.extend(ready);
+                sc.touched.extend(touched);
                 for op in ops {
                     let cf = store.cf(tag_name(op.tag));
                     match &op.value {
@@ -579,7 +615,58 @@ impl<'s> Txn<'s> {
         }
         let meta: Vec<(&[u8], Option<&[u8]>)> =
             ops.iter().filter(|op| op.tag == TAG_META).map(|op| (op.key.as_slice(), op.value.as_deref())).collect();
-        store.write_batch(batch, &deltas, &meta, &ready).map_err(CmdError::Storage)
+        store.write_batch(batch, &deltas, &meta, &ready, &touched).map_err(CmdError::Storage)
+    }
+}
+
+impl Txn<'_> {
+    /// Collections whose elements this transaction writes without writing their meta record (LSET): for WATCH,
+    /// their keys are modified too (keys with a meta write are known from the batch).
+    fn element_only_writes(&self, ops: &[Op]) -> Vec<(u16, Vec<u8>)> {
+        if self.data.is_empty() {
+            return Vec::new();
+        }
+        let owners = self.owners.borrow();
+        owners
+            .iter()
+            .filter(|(uid, db, key)| {
+                let prefix = uid.to_be_bytes();
+                self.data.keys().any(|k| k.starts_with(&prefix))
+                    && !ops.iter().any(|op| op.tag == TAG_META && split_meta_key(&op.key) == Some((*db, key)))
+            })
+            .map(|(_, db, key)| (*db, key.clone()))
+            .collect()
+    }
+}
+
+impl Store {
+    /// The logical database that physical database `phys` currently is.
+    fn logical(&self, phys: u16) -> Option<usize> {
+        self.db_map.iter().position(|p| p.load(Ordering::Acquire) == phys)
+    }
+
+    fn touch(&self, phys: u16, key: &[u8], exists: bool) {
+        if let Some(db) = self.logical(phys) {
+            self.watches.touch(db, key, exists);
+        }
+    }
+
+    /// Whether `key` has a committed record in physical database `phys`: None when it has none, else whether
+    /// that record is expired.
+    fn record_state(&self, phys: u16, key: &[u8]) -> Option<bool> {
+        let raw = self.db.get_pinned_cf(self.cf(CF_META), meta_key(phys, key)).ok().flatten()?;
+        Some(MetaView::parse(&raw).is_none_or(|m| m.is_expired(now_ms())))
+    }
+
+    /// The state of `key` in logical database `db` for WATCH: None when missing, else whether it is expired.
+    pub fn watch_state(&self, db: usize, key: &[u8]) -> CmdResult<Option<bool>> {
+        let phys = self.phys(db);
+        let mk = meta_key(phys, key);
+        let raw = match scope_lookup(TAG_META, &mk) {
+            Some(pending) => pending,
+            None => self.db.get_cf(self.cf(CF_META), &mk)?,
+        };
+        Ok(raw.map(|r| MetaView::parse(&r).is_none_or(|m| m.is_expired(now_ms()))))
     }
 }
 
@@ -694,6 +781,47 @@ mod tests {
         // Uids are never handed out twice, across restarts too.
         let s = open(&dir);
         assert!(s.new_uid().unwrap() > second);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn walks_in_a_pinned_scope_merge_its_pending_writes() {
+        let dir = tempfile_dir();
+        let s = std::sync::Arc::new(open(&dir));
+        let mut t = s.txn();
+        for sub in [b"b", b"d", b"f"] {
+            t.data_put(7, sub, b"old");
+        }
+        t.commit().unwrap();
+        scope::begin(&s);
+        scope::pin();
+        let mut t = s.txn();
+        t.data_put(7, b"a", b"new");
+        t.data_put(7, b"d", b"new");
+        t.data_delete(7, b"f");
+        t.data_put(7, b"g", b"new");
+        t.commit().unwrap();
+        let walk = |mut c: data::DataCursor<'_>| {
+            let mut seen = Vec::new();
+            while let Some((k, v)) = c.next().unwrap() {
+                seen.push(format!("{}={}", String::from_utf8_lossy(k), String::from_utf8_lossy(v)));
+            }
+            seen.join(" ")
+        };
+        assert_eq!(walk(s.data_range(7, b"", None, false)), "a=new b=old d=new g=new");
+        assert_eq!(walk(s.data_range(7, b"", None, true)), "g=new d=new b=old a=new");
+        assert_eq!(walk(s.data_range(7, b"b", Some(b"g"), false)), "b=old d=new");
+        let mut c = s.data_range(7, b"", None, false);
+        c.seek(b"c");
+        assert_eq!(walk(c), "d=new g=new");
+        let mut c = s.data_range(7, b"", None, true);
+        c.seek(b"e");
+        assert_eq!(walk(c), "d=new b=old a=new");
+        // Nothing reached RocksDB before the scope ends.
+        assert_eq!(s.data_records(7).unwrap(), 3);
+        scope::unpin();
+        scope::end().unwrap();
+        assert_eq!(s.data_records(7).unwrap(), 4);
         std::fs::remove_dir_all(dir).ok();
     }
 

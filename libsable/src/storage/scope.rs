@@ -41,6 +41,10 @@ pub(crate) struct Scope {
     pub error: Option<String>,
     /// Keys that became lists or sorted sets, signalled to blocked clients after the commit.
     pub ready: Vec<(u16, Vec<u8>)>,
+    /// Keys whose elements only were written, for WATCH (see [`Store::write_batch`]).
+    pub touched: Vec<(u16, Vec<u8>)>,
+    /// A transaction is executing (see [`pin`]): nothing is committed until it ends.
+    pub pinned: bool,
 }
 
 thread_local! {
@@ -70,6 +74,8 @@ pub fn begin(store: &Arc<Store>) {
                 held: Vec::new(),
                 error: None,
                 ready: Vec::new(),
+                touched: Vec::new(),
+                pinned: false,
             });
         }
     });
@@ -87,10 +93,11 @@ pub fn commit() -> Result<(), String> {
                 sc.error.take(),
                 std::mem::take(&mut sc.overlay),
                 std::mem::take(&mut sc.ready),
+                std::mem::take(&mut sc.touched),
             )
         })
     });
-    let Some((store, batch, deltas, held, earlier, overlay, ready)) = taken else { return Ok(()) };
+    let Some((store, batch, deltas, held, earlier, overlay, ready, touched)) = taken else { return Ok(()) };
     let result = if batch.is_empty() {
         Ok(())
     } else {
@@ -99,7 +106,7 @@ pub fn commit() -> Result<(), String> {
             .filter(|(k, _)| k.first() == Some(&super::TAG_META))
             .map(|(k, v)| (&k[1..], v.as_deref()))
             .collect();
-        store.write_batch(batch, &deltas, &meta, &ready)
+        store.write_batch(batch, &deltas, &meta, &ready, &touched)
     };
     store.locks.release(&held);
     if let Some(e) = earlier {
@@ -171,8 +178,17 @@ pub fn end() -> Result<(), String> {
 }
 
 /// Commits the scope from inside storage code that needs committed data (iterators, counters); a failure is kept
-/// and reported when the scope ends.
+/// and reported when the scope ends. A pinned scope stays as it is: its readers merge its writes instead.
 pub(crate) fn settle() {
+    if with_scope(|sc| sc.pinned) != Some(false) {
+        return;
+    }
+    settle_even_pinned();
+}
+
+/// [`settle`] for the few writers that cannot work on top of uncommitted writes (FLUSHDB, SWAPDB: they write
+/// outside the scope and need every stripe): a transaction containing one is committed in two parts.
+pub(crate) fn settle_even_pinned() {
     if !active() {
         return;
     }
@@ -181,4 +197,41 @@ pub(crate) fn settle() {
             sc.error.get_or_insert(e);
         });
     }
+}
+
+/// Pins this thread's scope for the execution of a MULTI/EXEC transaction: every write of it goes into one batch,
+/// committed after [`unpin`] with the rest of the turn, so the transaction reaches the WAL whole or not at all.
+/// Readers inside it see its writes: point reads through the overlay, walks by merging [`pending_in`].
+pub fn pin() {
+    with_scope(|sc| sc.pinned = true);
+}
+
+pub fn unpin() {
+    with_scope(|sc| sc.pinned = false);
+}
+
+/// True while a transaction is executing on this thread; lock acquisition may then not commit to back off.
+pub(crate) fn pinned() -> bool {
+    with_scope(|sc| sc.pinned).unwrap_or(false)
+}
+
+/// The uncommitted writes of this thread's scope to column family `tag` with keys in `lo..hi`, sorted in walk
+/// order (descending when `reverse`). Empty unless the scope is pinned: otherwise walks commit first.
+pub(crate) fn pending_in(tag: u8, lo: &[u8], hi: &[u8], reverse: bool) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    let mut found = with_scope(|sc| {
+        sc.overlay
+            .iter()
+            .filter(|(k, _)| k.first() == Some(&tag) && &k[1..] >= lo && &k[1..] < hi)
+            .map(|(k, v)| (k[1..].to_vec(), v.clone()))
+            .collect::<Vec<_>>()
+    })
+    .unwrap_or_default();
+    found.sort_unstable_by(|a, b| if reverse { b.0.cmp(&a.0) } else { a.0.cmp(&b.0) });
+    found
+}
+
+/// Key and expiry count changes of this thread's scope for physical database `db`, not committed yet.
+pub(crate) fn pending_counts(db: u16) -> (i64, i64) {
+    with_scope(|sc| sc.deltas.iter().filter(|d| d.0 == db).fold((0, 0), |(k, e), d| (k + d.1, e + d.2)))
+        .unwrap_or((0, 0))
 }
