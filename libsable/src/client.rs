@@ -8,6 +8,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
+use crate::pubsub::{SubCounts, Subscriber};
 use crate::util::now_ms;
 
 /// The part of a client other threads may read (CLIENT LIST) or signal (CLIENT KILL).
@@ -36,6 +37,8 @@ pub struct ClientInfo {
     /// The reader saw the peer close the connection (a blocked command stops waiting).
     pub peer_gone: Notify,
     pub is_unix: bool,
+    /// Pub/sub subscription counts (CLIENT LIST `sub=`/`psub=`/`ssub=`, flag `P`, RESP2 subscriber mode).
+    pub subs: SubCounts,
 }
 
 impl ClientInfo {
@@ -50,13 +53,32 @@ impl ClientInfo {
         self.killed.load(Ordering::Acquire)
     }
 
+    /// The client's type for CLIENT LIST / CLIENT KILL `TYPE`.
+    pub fn kind(&self) -> &'static str {
+        if self.subs.any() {
+            "pubsub"
+        } else {
+            "normal"
+        }
+    }
+
     /// One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order.
     pub fn describe(&self) -> String {
         let now = now_ms();
         let idle = now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000;
-        let flags = if self.blocked.load(Ordering::Relaxed) { "b" } else { "N" };
+        // Redis' flag letters in its order: P (subscribed), b (blocked); N when none applies.
+        let mut flags = String::new();
+        if self.subs.any() {
+            flags.push('P');
+        }
+        if self.blocked.load(Ordering::Relaxed) {
+            flags.push('b');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi=-1 \
              qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r \
              cmd={} user=default redir=-1 resp={}",
             self.id,
@@ -68,6 +90,9 @@ impl ClientInfo {
             idle,
             flags,
             self.db.load(Ordering::Relaxed),
+            self.subs.channels.load(Ordering::Relaxed),
+            self.subs.patterns.load(Ordering::Relaxed),
+            self.subs.shard.load(Ordering::Relaxed),
             self.qbuf.load(Ordering::Relaxed),
             self.omem.load(Ordering::Relaxed),
             16384 + self.omem.load(Ordering::Relaxed),
@@ -112,6 +137,7 @@ impl ClientRegistry {
             unblock_error: AtomicBool::new(false),
             peer_gone: Notify::new(),
             is_unix,
+            subs: SubCounts::default(),
         });
         self.clients.lock().insert(id, info.clone());
         self.total_connections.fetch_add(1, Ordering::Relaxed);
@@ -156,6 +182,8 @@ pub struct Client {
     pub woken: bool,
     /// The rest of a large reply, written by the connection chunk by chunk (see `commands::stream`).
     pub stream: Option<Box<dyn crate::commands::stream::ReplyStream>>,
+    /// Pub/sub subscriptions and the mailbox publishers deliver to; created by the first subscribe.
+    pub pubsub: Option<Subscriber>,
 }
 
 /// What a blocked command waits for.
@@ -169,7 +197,16 @@ pub struct Block {
 
 impl Client {
     pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Self {
-        Self { info, db: 0, authenticated, close_after_reply: false, block: None, woken: false, stream: None }
+        Self {
+            info,
+            db: 0,
+            authenticated,
+            close_after_reply: false,
+            block: None,
+            woken: false,
+            stream: None,
+            pubsub: None,
+        }
     }
 
     pub fn id(&self) -> u64 {

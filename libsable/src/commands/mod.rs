@@ -14,6 +14,7 @@ pub mod hash;
 pub mod keyspace;
 pub mod list;
 pub mod meta;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -149,6 +150,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         sort::HANDLERS,
         zset::HANDLERS,
         block::HANDLERS,
+        pubsub::HANDLERS,
     ]
     .into_iter()
     .flatten()
@@ -288,6 +290,18 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
     if !client.authenticated && !cmd.has(flags::NO_AUTH) {
         cmd.stats.rejected.fetch_add(1, Ordering::Relaxed);
         let e = CmdError::Prefixed("NOAUTH", "Authentication required.".into());
+        server.stats.record_error(&e);
+        out.error(&e.message());
+        return;
+    }
+    // RESP2 subscriber mode: only the pub/sub commands, PING, QUIT and RESET.
+    if !out.resp3 && client.info.subs.any() && !crate::pubsub::allowed_in_subscriber_mode(&cmd.name) {
+        cmd.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        let e = CmdError::err(format!(
+            "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this \
+             context",
+            cmd.name
+        ));
         server.stats.record_error(&e);
         out.error(&e.message());
         return;
