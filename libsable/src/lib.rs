@@ -9,7 +9,8 @@
 //! - [`storage`]: the RocksDB encoding of Redis types, striped locks, write transactions, expiry.
 //! - [`config`]: options from `sabledb.ini`, the command line and CONFIG SET.
 //! - [`blocking`]: the queues of clients blocked on keys (BLPOP and friends); [`watch`]: keys watched by WATCH.
-//! - [`pubsub`]: the registry of pub/sub subscriptions and the subscribers' mailboxes.
+//! - [`pubsub`]: the registry of pub/sub subscriptions and the subscribers' mailboxes; [`notify`]: keyspace
+//!   notifications published through it.
 //! - [`server`]: shared server state and background jobs; [`client`]: per-connection state and the registry.
 
 pub mod blocking;
@@ -17,6 +18,7 @@ pub mod client;
 pub mod commands;
 pub mod config;
 pub mod net;
+pub mod notify;
 pub mod pubsub;
 pub mod resp;
 pub mod server;

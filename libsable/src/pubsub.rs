@@ -302,6 +302,12 @@ impl PubSub {
         }
     }
 
+    /// True when some client subscribes to a channel or a pattern: a publisher that must build its channel name
+    /// first (keyspace notifications) skips the work when nobody listens.
+    pub fn any(&self) -> bool {
+        self.subscriptions.load(Ordering::Acquire) != 0
+    }
+
     /// PUBLISH: delivers to the channel's subscribers, then to every client whose pattern matches the channel
     /// (once per matching pattern), and returns how many deliveries that made, as Redis counts receivers.
     pub fn publish(&self, channel: &[u8], message: &[u8]) -> usize {

@@ -10,6 +10,7 @@ use crate::client::ClientRegistry;
 use crate::commands::collection::ScanCursors;
 use crate::commands::error::CmdError;
 use crate::config::Config;
+use crate::notify::Notifier;
 use crate::pubsub::PubSub;
 use crate::storage::{Store, WalFsync};
 use crate::util::now_ms;
@@ -66,6 +67,8 @@ pub struct Server {
     pub clients: ClientRegistry,
     /// Pub/sub subscriptions; any thread publishes through it.
     pub pubsub: Arc<PubSub>,
+    /// Keyspace notifications (`notify-keyspace-events`); storage holds it too, for `expired` and `new`.
+    pub notify: Arc<Notifier>,
     pub stats: Stats,
     pub scan_cursors: ScanCursors,
     pub started: Instant,
@@ -89,6 +92,9 @@ impl Server {
             0 => num_cpus::get().max(1),
             n => n as usize,
         };
+        let pubsub = Arc::new(PubSub::default());
+        let notify = Arc::new(Notifier::new(pubsub.clone()));
+        store.set_notifier(notify.clone());
         let server = Server {
             max_bulk_len: AtomicI64::new(config.int("proto-max-bulk-len")),
             idle_timeout_secs: AtomicU64::new(config.int("timeout") as u64),
@@ -96,7 +102,8 @@ impl Server {
             config: RwLock::new(config),
             store,
             clients: ClientRegistry::default(),
-            pubsub: Arc::new(PubSub::default()),
+            pubsub,
+            notify,
             stats: Stats::default(),
             scan_cursors: ScanCursors::default(),
             started: Instant::now(),
@@ -115,6 +122,7 @@ impl Server {
         self.max_bulk_len.store(cfg.int("proto-max-bulk-len"), Ordering::Relaxed);
         self.idle_timeout_secs.store(cfg.int("timeout") as u64, Ordering::Relaxed);
         self.pubsub.set_limit(cfg.buffer_limit("pubsub"));
+        self.notify.set_flags(cfg.notify_flags());
         let pass = cfg.str("requirepass");
         *self.requirepass.write() = (!pass.is_empty()).then(|| pass.to_string());
     }

@@ -326,6 +326,8 @@ fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Comm
         let mut ctx = Ctx { server, store: &server.store, client, out, cmd };
         handler(&mut ctx, &mut args)
     };
+    // Events implied by the command's writes that it did not publish itself (DEL of an expired key).
+    crate::notify::flush_facts(&server.notify);
     let usec = start.elapsed().as_micros() as u64;
     cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
     cmd.stats.usec.fetch_add(usec, Ordering::Relaxed);

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::notify;
 use crate::pubsub::BufferLimit;
 use crate::storage::{StorageOptions, WalFsync};
 use crate::util::glob::glob_match;
@@ -146,6 +147,9 @@ const ALIASES: &[(&str, &str)] = &[
 /// `updateClientOutputBufferLimit` (classes `normal`, `slave`/`replica`, `pubsub`). A value sets only the classes
 /// it names; the stored value lists all three, as CONFIG GET shows it. Only the `pubsub` class is enforced.
 const BUFFER_LIMIT: &str = "client-output-buffer-limit";
+
+/// Keyspace notifications: event class letters, parsed and shown as Redis does (see [`crate::notify`]).
+const NOTIFY_EVENTS: &str = "notify-keyspace-events";
 const BUFFER_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
 
 /// Applies a `client-output-buffer-limit` value to the stored one: all groups valid, or nothing changes.
@@ -264,6 +268,9 @@ pub struct Config {
     names: BTreeMap<String, String>,
     /// The ini file the server started from (CONFIG REWRITE writes it back).
     pub file: Option<PathBuf>,
+    /// `notify-keyspace-events` as parsed. Its stored value is Redis' canonical string, which can hide a class
+    /// (an `n` next to `A`), so the flags are kept from the value as given.
+    notify_flags: u32,
 }
 
 impl Default for Config {
@@ -275,7 +282,7 @@ impl Default for Config {
         // Redis keeps no special meaning for these in SableDB; report what a stock server reports.
         values.insert("dir".into(), String::new());
         let names = values.keys().map(|k| (norm(k), k.clone())).collect();
-        let mut c = Config { values, names, file: None };
+        let mut c = Config { values, names, file: None, notify_flags: 0 };
         c.sync_derived();
         c
     }
@@ -356,6 +363,10 @@ impl Config {
         let canonical = self.canonical(name).ok_or_else(|| "unknown option".to_string())?.to_string();
         let normalised = if canonical == BUFFER_LIMIT {
             merge_buffer_limits(self.str(BUFFER_LIMIT), value)?
+        } else if canonical == NOTIFY_EVENTS {
+            let flags = notify::parse_flags(value).ok_or(notify::INVALID_FLAGS)?;
+            self.notify_flags = flags;
+            notify::format_flags(flags)
         } else {
             validate(Config::kind_of(&canonical), value)?
         };
@@ -408,6 +419,11 @@ impl Config {
 
     pub fn str(&self, name: &str) -> &str {
         self.get(name).unwrap_or("")
+    }
+
+    /// The classes of keyspace notifications on (see [`crate::notify`]).
+    pub fn notify_flags(&self) -> u32 {
+        self.notify_flags
     }
 
     /// One class (`normal`, `slave`, `pubsub`) of `client-output-buffer-limit`.
@@ -618,6 +634,25 @@ mod tests {
         assert_eq!(c.buffer_limit("pubsub"), BufferLimit { hard: 0, soft: 1, soft_secs: 5 });
         c.set_runtime("client-output-buffer-limit", "pubsub 18446744073709551616 99999999999gb ").unwrap();
         assert_eq!(get(&c), "normal 4 5 6 slave 1 2 3 pubsub 18446744073709551615 15140462030378500096 0");
+    }
+
+    #[test]
+    fn notify_keyspace_events_keep_their_flags_and_show_redis_string() {
+        let mut c = Config::from_args(&args(&["--notify-keyspace-events", "KEA"])).unwrap();
+        assert_eq!(c.get("notify-keyspace-events"), Some("AKE"));
+        c.set_runtime("notify_keyspace_events", "AKEn").unwrap();
+        assert_eq!(c.get("notify-keyspace-events"), Some("AKE"));
+        assert_ne!(c.notify_flags() & notify::NEW, 0);
+        assert_eq!(
+            c.set_runtime("notify-keyspace-events", "KEQ").unwrap_err(),
+            "CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class \
+             character. Use 'Ag$lshzxeKEtmdn'."
+        );
+        // A refused value changes nothing.
+        assert_eq!(c.get("notify-keyspace-events"), Some("AKE"));
+        assert_ne!(c.notify_flags() & notify::NEW, 0);
+        c.set_runtime("notify-keyspace-events", "").unwrap();
+        assert_eq!((c.get("notify-keyspace-events"), c.notify_flags()), (Some(""), 0));
     }
 
     #[test]

@@ -148,6 +148,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                         let reply_at = out.len();
                         commands::execute(server, client, &mut out, &argv);
                         if let Some(sub) = &client.pubsub {
+                            crate::notify::release_held();
                             sub.mailbox.drain_before(&mut out, reply_at);
                         }
                         if let Some(stream) = client.stream.take() {

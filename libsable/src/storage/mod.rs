@@ -23,6 +23,8 @@ pub use encoding::KeyType;
 use encoding::{db_bounds, expiry_key, meta_key, split_expiry_key, split_meta_key, MetaView};
 pub use locks::{ExecGate, LockGuard, ShardLocks};
 
+use crate::notify::Notifier;
+
 const CF_META: &str = "meta";
 const CF_EXPIRY: &str = "expiry";
 const CF_SYS: &str = "sys";
@@ -75,6 +77,8 @@ pub struct Store {
     pub gate: ExecGate,
     /// Keys watched by clients (WATCH), marked modified by every write.
     pub watches: crate::watch::Watches,
+    /// Keyspace notifications, for the `expired` and `new` events writes imply (set once by the server).
+    notifier: std::sync::OnceLock<std::sync::Arc<Notifier>>,
 }
 
 /// A meta record read for a lock-free reader; expired records are never returned.
@@ -204,6 +208,7 @@ impl Store {
             ready: Default::default(),
             gate: Default::default(),
             watches: Default::default(),
+            notifier: Default::default(),
         };
         store.rebuild_counters()?;
         Ok(store)
@@ -234,6 +239,16 @@ impl Store {
 
     pub fn databases(&self) -> u16 {
         self.databases
+    }
+
+    /// Connects keyspace notifications (once, when the server starts).
+    pub fn set_notifier(&self, notifier: std::sync::Arc<Notifier>) {
+        let _ = self.notifier.set(notifier);
+    }
+
+    /// True when keyspace events of `class` are on.
+    fn notifies(&self, class: u32) -> bool {
+        self.notifier.get().is_some_and(|n| n.wants(class))
     }
 
     /// The physical prefix of logical database `db`. Writers call this after taking their locks, so a concurrent
@@ -290,6 +305,7 @@ impl Store {
             kept: Vec::new(),
             ready: Vec::new(),
             owners: Default::default(),
+            facts: Vec::new(),
         }
     }
 
@@ -396,6 +412,11 @@ impl Store {
                     txn.commit()?;
                     self.expired_keys.fetch_add(1, Ordering::Relaxed);
                     removed.push((db, key.to_vec()));
+                    // The `expired` event the delete implies goes out under the key's lock, before any later
+                    // write of the key can publish its own.
+                    if let Some(n) = self.notifier.get() {
+                        crate::notify::flush_facts(n);
+                    }
                 }
                 _ => {
                     txn.ops.push(Op { tag: TAG_EXPIRY, key: entry.clone(), value: None });
@@ -506,6 +527,9 @@ pub struct Txn<'s> {
     /// The collections loaded, as (uid, db, key): an element write without a meta write (LSET) still modifies
     /// its key for WATCH.
     owners: std::cell::RefCell<Vec<(u64, u16, Vec<u8>)>>,
+    /// Keyspace events the writes imply, as (physical db, key, class): a replaced or deleted record had expired
+    /// (`EXPIRED`), a key was created (`NEW`). Handed to `crate::notify` once committed.
+    facts: Vec<(u16, Vec<u8>, u32)>,
 }
 
 impl<'s> Txn<'s> {
@@ -542,6 +566,11 @@ impl<'s> Txn<'s> {
     /// Writes `new_raw` as the record of `key`, replacing `old` (what [`Txn::load`] returned).
     pub fn put(&mut self, db: u16, key: &[u8], old: Option<&Existing>, new_raw: &[u8]) {
         self.track_collections(db, key, old, Some(new_raw));
+        let expired = old.is_some_and(|o| o.expired);
+        self.note_expired(db, key, expired);
+        if (old.is_none() || expired) && self.store.notifies(crate::notify::NEW) {
+            self.facts.push((db, key.to_vec(), crate::notify::NEW));
+        }
         let new_at = MetaView(new_raw).expire_at();
         let old_at = old.map(|o| o.view().expire_at()).unwrap_or(0);
         if old_at != 0 && old_at != new_at {
@@ -557,12 +586,29 @@ impl<'s> Txn<'s> {
     /// Deletes `key`, whose current record is `old`.
     pub fn delete(&mut self, db: u16, key: &[u8], old: &Existing) {
         self.track_collections(db, key, Some(old), None);
+        self.note_expired(db, key, old.expired);
         let old_at = old.view().expire_at();
         if old_at != 0 {
             self.push(TAG_EXPIRY, expiry_key(old_at, db, key), None);
         }
         self.push(TAG_META, meta_key(db, key), None);
         self.deltas.push((db, -1, -((old_at != 0) as i64)));
+    }
+
+    /// Records the `expired` event of removing an expired record (Redis' lazy expiry announces it too).
+    fn note_expired(&mut self, db: u16, key: &[u8], expired: bool) {
+        if expired && self.store.notifies(crate::notify::EXPIRED) {
+            self.facts.push((db, key.to_vec(), crate::notify::EXPIRED));
+        }
+    }
+
+    /// Hands the events the committed writes imply to `crate::notify`, in the logical databases they are in.
+    fn hand_over_facts(store: &Store, facts: Vec<(u16, Vec<u8>, u32)>) {
+        for (phys, key, class) in facts {
+            if let Some(db) = store.logical(phys) {
+                crate::notify::fact(db, &key, class);
+            }
+        }
     }
 
     /// The store this transaction writes to.
@@ -584,7 +630,7 @@ impl<'s> Txn<'s> {
         }
         let store = self.store;
         let touched = self.element_only_writes(&self.ops);
-        let Txn { mut ops, deltas, data, ready, .. } = self;
+        let Txn { mut ops, deltas, data, ready, facts, .. } = self;
         ops.extend(data.into_iter().map(|(key, value)| Op { tag: TAG_DATA, key, value }));
         if scope::active() {
             scope::with_scope(|sc| {
@@ -603,6 +649,7 @@ impl<'s> Txn<'s> {
                     sc.overlay.insert(k, op.value);
                 }
             });
+            Txn::hand_over_facts(store, facts);
             return Ok(());
         }
         let mut batch = WriteBatch::default();
@@ -615,7 +662,9 @@ impl<'s> Txn<'s> {
         }
         let meta: Vec<(&[u8], Option<&[u8]>)> =
             ops.iter().filter(|op| op.tag == TAG_META).map(|op| (op.key.as_slice(), op.value.as_deref())).collect();
-        store.write_batch(batch, &deltas, &meta, &ready, &touched).map_err(CmdError::Storage)
+        store.write_batch(batch, &deltas, &meta, &ready, &touched).map_err(CmdError::Storage)?;
+        Txn::hand_over_facts(store, facts);
+        Ok(())
     }
 }
 

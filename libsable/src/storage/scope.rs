@@ -108,6 +108,9 @@ pub fn commit() -> Result<(), String> {
             .collect();
         store.write_batch(batch, &deltas, &meta, &ready, &touched)
     };
+    // Keyspace events held for this batch go out (or, if it failed, are dropped) while its keys are still locked,
+    // so events of one key keep the order of its writes.
+    crate::notify::committed(result.is_ok());
     store.locks.release(&held);
     if let Some(e) = earlier {
         return Err(e);
