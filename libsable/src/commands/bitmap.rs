@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 
 use super::string::{clamp_range, lookup_read, modify, string_body};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
+use crate::notify::{self, notify};
 use crate::storage::encoding::{encode_string_as, StrOrigin};
 use crate::util::parse_i64;
 
@@ -50,22 +51,28 @@ fn setbit(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if on & !1 != 0 {
         return Err(bit_err());
     }
-    let was = modify(ctx, key, |cur| {
+    let (was, changed) = modify(ctx, key, |cur| {
         let byte = (offset >> 3) as usize;
+        // Created or grown: Redis counts that as a change even when the bit was already right.
+        let mut dirty = cur.is_none_or(|c| c.len() <= byte);
         let mut new = cur.unwrap_or_default().to_vec();
         if new.len() <= byte {
             new.resize(byte + 1, 0);
         }
         let mask = 0x80u8 >> (offset & 7);
         let was = new[byte] & mask != 0;
+        dirty |= was != (on == 1);
         if on == 1 {
             new[byte] |= mask;
         } else {
             new[byte] &= !mask;
         }
         // Redis sets the bit in a raw string, a new one or an unshared copy of the old value.
-        Ok((Some((new, StrOrigin::Raw)), was))
+        Ok((Some((new, StrOrigin::Raw)), (was, dirty)))
     })?;
+    if changed {
+        notify(ctx, notify::STRING, "setbit", key);
+    }
     ctx.out.int(was as i64);
     Ok(())
 }
@@ -248,12 +255,20 @@ fn bitop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let old = txn.load(db, dest)?;
     // The destination is overwritten whatever its type (and loses its TTL) by a new raw string; an empty result
     // deletes it.
-    if !result.is_empty() {
+    let event = if !result.is_empty() {
         txn.put(db, dest, old.as_ref(), &encode_string_as(0, &result, StrOrigin::Raw));
+        Some((notify::STRING, "set"))
     } else if let Some(old) = &old {
         txn.delete(db, dest, old);
-    }
+        // A record that had expired is announced as such by the delete (see `crate::notify`).
+        old.live().map(|_| (notify::GENERIC, "del"))
+    } else {
+        None
+    };
     txn.commit()?;
+    if let Some((class, name)) = event {
+        notify(ctx, class, name, dest);
+    }
     ctx.out.int(result.len() as i64);
     Ok(())
 }
@@ -463,16 +478,33 @@ fn bitfield_generic(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResul
             fields.iter().map(|f| Some(read_field(s, f))).collect()
         }
         Some(_) if read_only => return Err(CmdError::err("BITFIELD_RO only supports the GET subcommand")),
-        Some(highest) => modify(ctx, key, |cur| {
-            let mut s = cur.unwrap_or_default().to_vec();
-            let need = (highest >> 3) as usize + 1;
-            if s.len() < need {
-                s.resize(need, 0);
+        Some(highest) => {
+            let (results, changed) = modify(ctx, key, |cur| {
+                let mut s = cur.unwrap_or_default().to_vec();
+                let need = (highest >> 3) as usize + 1;
+                // Redis announces the call when a write was done on a created or grown value, or changed a field.
+                let dirty = s.len() < need;
+                if dirty {
+                    s.resize(need, 0);
+                }
+                let mut changed = false;
+                let results = fields
+                    .iter()
+                    .map(|f| {
+                        let before = read_field(&s, f);
+                        let r = apply_write(&mut s, f);
+                        changed |= f.op != FieldOp::Get && r.is_some() && (dirty || read_field(&s, f) != before);
+                        r
+                    })
+                    .collect();
+                // Like SETBIT, even when every write fails with OVERFLOW FAIL.
+                Ok((Some((s, StrOrigin::Raw)), (results, changed)))
+            })?;
+            if changed {
+                notify(ctx, notify::STRING, "setbit", key);
             }
-            let results = fields.iter().map(|f| apply_write(&mut s, f)).collect();
-            // Like SETBIT, even when every write fails with OVERFLOW FAIL.
-            Ok((Some((s, StrOrigin::Raw)), results))
-        })?,
+            results
+        }
     };
     ctx.out.array(results.len());
     for r in results {

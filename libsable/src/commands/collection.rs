@@ -10,6 +10,7 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 
 use super::{Args, CmdError, CmdResult, Ctx};
+use crate::notify::{self, notify};
 use crate::resp::reply::Reply;
 use crate::storage::data::{expect_collection, DataCursor};
 use crate::storage::encoding::Collection;
@@ -98,6 +99,15 @@ pub fn store(txn: &mut Txn, db: u16, key: &[u8], old: Option<&Existing>, coll: &
         (0, Some(old)) => txn.delete(db, key, old),
         (0, None) => {}
         _ => txn.put(db, key, old, &coll.encode()),
+    }
+}
+
+/// Announces a change to the collection at `key` (`event` of `class`), then `del` when the change left it empty
+/// (`len`), so deleted: Redis' order after every removal from a collection.
+pub fn notify_change(ctx: &Ctx, class: u32, event: &str, key: &[u8], len: u64) {
+    notify(ctx, class, event, key);
+    if len == 0 {
+        notify(ctx, notify::GENERIC, "del", key);
     }
 }
 

@@ -16,6 +16,7 @@ use super::collection::{
 use super::stream::{self, emit_sub, emit_value, Elements, Emit, ReplyStream};
 use super::string::long_double;
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
+use crate::notify;
 use crate::resp::reply::Reply;
 use crate::storage::data::OwnedDataCursor;
 use crate::storage::encoding::Collection;
@@ -71,12 +72,14 @@ fn read(ctx: &Ctx, key: &[u8]) -> CmdResult<Option<Collection>> {
 
 /// A write to the hash at `key` under its lock. `f` changes fields through the transaction, keeping `coll.len`
 /// and `coll.big` right, and says whether it changed anything besides its reply; the meta record is then written
-/// back (the key deleted when no field is left) in the same transaction. A missing key is created when `create`,
-/// otherwise nothing runs and the result is None.
+/// back (the key deleted when no field is left) in the same transaction, and the change announced as `event`
+/// (then `del` for a deleted key). A missing key is created when `create`, otherwise nothing runs and the result
+/// is None.
 fn modify<T>(
     ctx: &Ctx,
     key: &[u8],
     create: bool,
+    event: &str,
     f: impl FnOnce(&mut Txn, &mut Collection) -> CmdResult<(bool, T)>,
 ) -> CmdResult<Option<T>> {
     let _guard = ctx.store.locks.lock(&[key]);
@@ -96,6 +99,7 @@ fn modify<T>(
     if changed {
         collection::store(&mut txn, db, key, old.as_ref(), &coll);
         txn.commit()?;
+        collection::notify_change(ctx, notify::HASH, event, key, coll.len);
     }
     Ok(Some(out))
 }
@@ -121,7 +125,8 @@ fn set_pairs(ctx: &Ctx, args: &mut Args) -> CmdResult<u64> {
         return Err(CmdError::WrongArity(ctx.cmd.name.clone()));
     }
     let limits = Limits::of(ctx);
-    let added = modify(ctx, key, true, |txn, coll| {
+    // HMSET's event is `hset` too.
+    let added = modify(ctx, key, true, "hset", |txn, coll| {
         let mut added = 0;
         for pair in pairs.chunks_exact(2) {
             if txn.data_get(coll.uid, &pair[0])?.is_none() {
@@ -143,7 +148,7 @@ fn hsetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let field = args.next_bytes()?;
     let value = args.next_bytes()?;
     let limits = Limits::of(ctx);
-    let set = modify(ctx, key, true, |txn, coll| {
+    let set = modify(ctx, key, true, "hset", |txn, coll| {
         if txn.data_get(coll.uid, field)?.is_some() {
             return Ok((false, false));
         }
@@ -159,7 +164,7 @@ fn hsetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn hdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let fields = args.rest();
-    let deleted = modify(ctx, key, false, |txn, coll| {
+    let deleted = modify(ctx, key, false, "hdel", |txn, coll| {
         let mut deleted = 0;
         for field in fields {
             // The transaction sees its own deletes, so a field named twice counts once.
@@ -180,7 +185,7 @@ fn hincrby(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let field = args.next_bytes()?;
     let by = args.next_i64()?;
     let limits = Limits::of(ctx);
-    let n = modify(ctx, key, true, |txn, coll| {
+    let n = modify(ctx, key, true, "hincrby", |txn, coll| {
         let current = txn.data_get(coll.uid, field)?;
         let old = match &current {
             Some(v) => parse_i64(v).ok_or_else(|| CmdError::err("hash value is not an integer"))?,
@@ -204,7 +209,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(CmdError::err("value is NaN or Infinity"));
     }
     let limits = Limits::of(ctx);
-    let text = modify(ctx, key, true, |txn, coll| {
+    let text = modify(ctx, key, true, "hincrbyfloat", |txn, coll| {
         let current = txn.data_get(coll.uid, field)?;
         let old = match &current {
             Some(v) => long_double::parse(v).ok_or_else(|| CmdError::err("hash value is not a float"))?,

@@ -9,8 +9,9 @@ use std::sync::atomic::Ordering;
 
 use super::collection::{self, ScanOptions, ScanPage, TriePicker};
 use super::connection::help_reply;
-use super::string::lookup_read;
+use super::string::{count_lookup, lookup_read};
 use super::{stream, Args, CmdError, CmdResult, Ctx, Handler};
+use crate::notify::{self, notify, notify_db};
 use crate::resp::reply::Reply;
 use crate::storage::data::{owned_keys, OwnedDataCursor};
 use crate::storage::encoding::{with_expire, Collection, MetaView, StrOrigin};
@@ -70,14 +71,24 @@ fn del(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let _guard = ctx.store.locks.lock(&keys);
     let db = ctx.db();
     let mut txn = ctx.store.txn();
-    let mut deleted = 0;
+    // Each key removed, and whether it was alive (else it had expired).
+    let mut removed = std::collections::HashMap::new();
     for key in keys {
         if let Some(old) = txn.load(db, key)? {
-            deleted += delete_key(ctx, &mut txn, db, key, &old) as i64;
+            removed.insert(key, delete_key(ctx, &mut txn, db, key, &old));
         }
     }
     txn.commit()?;
-    ctx.out.int(deleted);
+    let deleted = removed.values().filter(|live| **live).count();
+    // In argument order, as Redis deletes them: `del` for a live key, `expired` for one that had expired.
+    for key in args.rest() {
+        match removed.remove(&key[..]) {
+            Some(true) => notify(ctx, notify::GENERIC, "del", key),
+            Some(false) => notify(ctx, notify::EXPIRED, "expired", key),
+            None => {}
+        }
+    }
+    ctx.out.int(deleted as i64);
     Ok(())
 }
 
@@ -173,12 +184,15 @@ fn expire_generic(ctx: &mut Ctx, args: &mut Args, unit_ms: i64, absolute: bool) 
         ctx.out.int(0);
         return Ok(());
     }
-    if when <= now {
+    let event = if when <= now {
         delete_key(ctx, &mut txn, db, key, &old);
+        "del"
     } else {
         txn.put(db, key, Some(&old), &with_expire(live.0, when as u64));
-    }
+        "expire"
+    };
     txn.commit()?;
+    notify(ctx, notify::GENERIC, event, key);
     ctx.out.int(1);
     Ok(())
 }
@@ -246,6 +260,9 @@ fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         _ => false,
     };
     txn.commit()?;
+    if changed {
+        notify(ctx, notify::GENERIC, "persist", key);
+    }
     ctx.out.int(changed as i64);
     Ok(())
 }
@@ -306,6 +323,10 @@ fn rename_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
         } else {
             rename_value(&mut txn, db, src, src_rec, dst, dst_old.as_ref());
             txn.commit()?;
+            // Redis deletes the destination and adds it anew, so it is `new` even when it existed.
+            notify(ctx, notify::NEW, "new", dst);
+            notify(ctx, notify::GENERIC, "rename_from", src);
+            notify(ctx, notify::GENERIC, "rename_to", dst);
             true
         }
     };
@@ -366,7 +387,7 @@ fn copy(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut txn = ctx.store.txn();
     let src_old = txn.load(src_db, src)?;
     let src_live = src_old.as_ref().and_then(|o| o.live());
-    ctx.server.stats.hit(src_live.is_some());
+    count_lookup(ctx, src, src_live.is_some());
     let Some(src_rec) = src_live else {
         ctx.out.int(0);
         return Ok(());
@@ -378,6 +399,9 @@ fn copy(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     copy_value(ctx, &mut txn, &src_rec, dst_db, dst, dst_old.as_ref())?;
     txn.commit()?;
+    // As RENAME's, a replaced destination is `new`.
+    notify_db(&ctx.server.notify, notify::NEW, "new", dst_logical, dst);
+    notify_db(&ctx.server.notify, notify::GENERIC, "copy_to", dst_logical, dst);
     ctx.out.int(1);
     Ok(())
 }
@@ -404,6 +428,10 @@ fn move_(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     move_value(&mut txn, key, src_db, src_rec, dst_db, dst_old.as_ref());
     txn.commit()?;
+    let n = &ctx.server.notify;
+    notify_db(n, notify::NEW, "new", dst_logical, key);
+    notify_db(n, notify::GENERIC, "move_from", ctx.client.db, key);
+    notify_db(n, notify::GENERIC, "move_to", dst_logical, key);
     ctx.out.int(1);
     Ok(())
 }
@@ -533,9 +561,12 @@ fn swapdb(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(())
 }
 
-/// Runs `f` on OBJECT's key, or replies nil when it is missing (Redis checks the key before anything else).
+/// Runs `f` on OBJECT's key, or replies nil when it is missing (Redis checks the key before anything else). The
+/// lookup counts a hit or miss but, as in Redis, publishes no `keymiss`.
 fn with_object(ctx: &mut Ctx, args: &mut Args, f: impl FnOnce(&mut Ctx, &MetaView) -> CmdResult) -> CmdResult {
-    match lookup_read(ctx, args.next_bytes()?)? {
+    let rec = ctx.store.get(ctx.db(), args.next_bytes()?)?;
+    ctx.server.stats.hit(rec.is_some());
+    match rec {
         Some(r) => f(ctx, &r.view()),
         None => {
             ctx.out.null();

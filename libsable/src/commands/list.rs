@@ -12,6 +12,7 @@ use bytes::Bytes;
 use super::collection::{self, Loaded};
 use super::stream::{self, emit_value, Elements};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
+use crate::notify::{self, notify};
 use crate::resp::reply::Reply;
 use crate::storage::data::owned_range;
 use crate::storage::encoding::{list_sub, Collection};
@@ -257,8 +258,19 @@ pub fn pop(ctx: &mut Ctx, key: &[u8], left: bool, count: usize) -> CmdResult<Opt
     if !popped.is_empty() {
         collection::store(&mut txn, db, key, old.as_ref(), &coll);
         txn.commit()?;
+        notify_popped(ctx, key, left, &coll);
     }
     Ok(Some(popped))
+}
+
+/// The events of a pop from `key` (Redis publishes one for any number of elements), and `del` if it emptied it.
+fn notify_popped(ctx: &Ctx, key: &[u8], left: bool, coll: &Collection) {
+    collection::notify_change(ctx, notify::LIST, if left { "lpop" } else { "rpop" }, key, coll.len);
+}
+
+/// The event of a push to `key`.
+fn notify_pushed(ctx: &Ctx, key: &[u8], left: bool) {
+    notify(ctx, notify::LIST, if left { "lpush" } else { "rpush" }, key);
 }
 
 /// Moves one element from an end of `src` to an end of `dst` (LMOVE, RPOPLPUSH, and their blocking forms),
@@ -270,15 +282,19 @@ pub fn lmove(ctx: &mut Ctx, src: &[u8], dst: &[u8], src_left: bool, dst_left: bo
     let from = collection::load(&txn, db, src, KeyType::List)?;
     let Some(mut src_coll) = from.coll else { return Ok(None) };
     if src == dst {
-        if src_left == dst_left || src_coll.len == 1 {
-            // Popped and pushed back where it was: the list does not change.
+        let value = if src_left == dst_left || src_coll.len == 1 {
+            // Popped and pushed back where it was: the list does not change (Redis still announces both).
             let i = if src_left { 0 } else { src_coll.len - 1 };
-            return Ok(Some(txn.data_get(src_coll.uid, &slot(&src_coll, i))?.ok_or_else(corrupt)?));
-        }
-        let value = pop_from(ctx.store, &mut txn, &mut src_coll, src_left, 1)?.pop().ok_or_else(corrupt)?;
-        push_all(&mut txn, &mut src_coll, &[&value], dst_left)?;
-        collection::store(&mut txn, db, src, from.old.as_ref(), &src_coll);
-        txn.commit()?;
+            txn.data_get(src_coll.uid, &slot(&src_coll, i))?.ok_or_else(corrupt)?
+        } else {
+            let value = pop_from(ctx.store, &mut txn, &mut src_coll, src_left, 1)?.pop().ok_or_else(corrupt)?;
+            push_all(&mut txn, &mut src_coll, &[&value], dst_left)?;
+            collection::store(&mut txn, db, src, from.old.as_ref(), &src_coll);
+            txn.commit()?;
+            value
+        };
+        notify_pushed(ctx, dst, dst_left);
+        notify_popped(ctx, src, src_left, &src_coll);
         return Ok(Some(value));
     }
     let (to, mut dst_coll) = collection::load_or_new(ctx, &txn, db, dst, KeyType::List)?;
@@ -287,6 +303,9 @@ pub fn lmove(ctx: &mut Ctx, src: &[u8], dst: &[u8], src_left: bool, dst_left: bo
     collection::store(&mut txn, db, src, from.old.as_ref(), &src_coll);
     collection::store(&mut txn, db, dst, to.old.as_ref(), &dst_coll);
     txn.commit()?;
+    // Redis pushes to the destination (creating it) before it announces the pop.
+    notify_pushed(ctx, dst, dst_left);
+    notify_popped(ctx, src, src_left, &src_coll);
     Ok(Some(value))
 }
 
@@ -357,6 +376,7 @@ fn push_cmd(ctx: &mut Ctx, args: &mut Args, left: bool, existing_only: bool) -> 
     push_all(&mut txn, &mut coll, values, left)?;
     collection::store(&mut txn, db, key, loaded.old.as_ref(), &coll);
     txn.commit()?;
+    notify_pushed(ctx, key, left);
     ctx.out.int(coll.len as i64);
     Ok(())
 }
@@ -406,6 +426,7 @@ fn lmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         let popped = pop_from(ctx.store, &mut txn, &mut coll, m.left, m.count as u64)?;
         collection::store(&mut txn, db, key, old.as_ref(), &coll);
         txn.commit()?;
+        notify_popped(ctx, key, m.left, &coll);
         reply_mpop(ctx.out, key, &popped);
         return Ok(());
     }
@@ -484,6 +505,7 @@ fn lset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let i = list_index(coll.len, index).ok_or_else(|| CmdError::err("index out of range"))?;
     txn.data_put(coll.uid, &slot(&coll, i), value);
     txn.commit()?;
+    notify(ctx, notify::LIST, "lset", key);
     ctx.out.ok();
     Ok(())
 }
@@ -522,6 +544,7 @@ fn linsert(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     insert_at(ctx.store, &mut txn, &mut coll, p + after as u64, value)?;
     collection::store(&mut txn, db, key, old.as_ref(), &coll);
     txn.commit()?;
+    notify(ctx, notify::LIST, "linsert", key);
     ctx.out.int(coll.len as i64);
     Ok(())
 }
@@ -554,6 +577,7 @@ fn lrem(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         remove_at(ctx.store, &mut txn, &mut coll, &gone)?;
         collection::store(&mut txn, db, key, old.as_ref(), &coll);
         txn.commit()?;
+        collection::notify_change(ctx, notify::LIST, "lrem", key, coll.len);
     }
     ctx.out.int(gone.len() as i64);
     Ok(())
@@ -581,6 +605,8 @@ fn ltrim(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             collection::store(&mut txn, db, key, old.as_ref(), &coll);
             txn.commit()?;
         }
+        // Redis announces a trim of an existing list even when it keeps everything.
+        collection::notify_change(ctx, notify::LIST, "ltrim", key, coll.len);
     }
     ctx.out.ok();
     Ok(())

@@ -17,6 +17,7 @@ use super::collection::{
 };
 use super::stream::{self, emit_sub, Elements};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
+use crate::notify::{self, notify};
 use crate::resp::reply::Reply;
 use crate::storage::encoding::Collection;
 use crate::storage::{KeyType, Txn};
@@ -127,6 +128,7 @@ fn sadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if added > 0 {
         collection::store(&mut txn, db, key, loaded.old.as_ref(), &coll);
         txn.commit()?;
+        notify(ctx, notify::SET, "sadd", key);
     }
     ctx.out.int(added);
     Ok(())
@@ -153,6 +155,7 @@ fn srem(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if removed > 0 {
         collection::store(&mut txn, db, key, loaded.old.as_ref(), &coll);
         txn.commit()?;
+        collection::notify_change(ctx, notify::SET, "srem", key, coll.len);
     }
     ctx.out.int(removed);
     Ok(())
@@ -235,13 +238,18 @@ fn smove(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         Some(c) => c,
         None => Collection::new(KeyType::Set, ctx.store.new_uid()?),
     };
-    if txn.data_get(to_coll.uid, member)?.is_none() {
+    let added = txn.data_get(to_coll.uid, member)?.is_none();
+    if added {
         txn.data_put(to_coll.uid, member, b"");
         to_coll.len += 1;
         note_added(&mut to_coll, member, max_intset(ctx));
         collection::store(&mut txn, db, dst, to.old.as_ref(), &to_coll);
     }
     txn.commit()?;
+    collection::notify_change(ctx, notify::SET, "srem", src, from_coll.len);
+    if added {
+        notify(ctx, notify::SET, "sadd", dst);
+    }
     ctx.out.int(1);
     Ok(())
 }
@@ -402,14 +410,21 @@ fn sintercard(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 /// Replaces `dest` with a new set of `members` (deleting it when there are none), whatever it held before.
-fn store_set(ctx: &Ctx, txn: &mut Txn, dest: &[u8], members: &[Vec<u8>], big: bool) -> CmdResult {
+/// Returns the event that announces it: `event` (the command's name), `del` for a live key deleted, or none.
+fn store_set(
+    ctx: &Ctx,
+    txn: &mut Txn,
+    dest: &[u8],
+    members: &[Vec<u8>],
+    big: bool,
+    event: &'static str,
+) -> CmdResult<Option<(u32, &'static str)>> {
     let db = ctx.db();
     let old = txn.load(db, dest)?;
     if members.is_empty() {
-        if let Some(old) = &old {
-            txn.delete(db, dest, old);
-        }
-        return Ok(());
+        let Some(old) = &old else { return Ok(None) };
+        txn.delete(db, dest, old);
+        return Ok(old.live().map(|_| (notify::GENERIC, "del")));
     }
     let mut coll = Collection::new(KeyType::Set, ctx.store.new_uid()?);
     coll.len = members.len() as u64;
@@ -418,12 +433,17 @@ fn store_set(ctx: &Ctx, txn: &mut Txn, dest: &[u8], members: &[Vec<u8>], big: bo
         txn.data_put(coll.uid, m, b"");
     }
     txn.put(db, dest, old.as_ref(), &coll.encode());
-    Ok(())
+    Ok(Some((notify::SET, event)))
 }
 
 /// The common shape of SINTERSTORE, SUNIONSTORE and SDIFFSTORE: `op` computes the result (and whether Redis'
 /// result object would be a hash table) from the source sets.
-fn store_generic(ctx: &mut Ctx, args: &mut Args, op: fn(&Ctx, &[Option<Collection>]) -> Computed) -> CmdResult {
+fn store_generic(
+    ctx: &mut Ctx,
+    args: &mut Args,
+    event: &'static str,
+    op: fn(&Ctx, &[Option<Collection>]) -> Computed,
+) -> CmdResult {
     let dest = args.next_bytes()?;
     let keys = args.rest();
     let mut all: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
@@ -432,14 +452,17 @@ fn store_generic(ctx: &mut Ctx, args: &mut Args, op: fn(&Ctx, &[Option<Collectio
     let sets = read_all(ctx, keys)?;
     let (members, big) = op(ctx, &sets)?;
     let mut txn = ctx.store.txn();
-    store_set(ctx, &mut txn, dest, &members, big)?;
+    let event = store_set(ctx, &mut txn, dest, &members, big, event)?;
     txn.commit()?;
+    if let Some((class, name)) = event {
+        notify(ctx, class, name, dest);
+    }
     ctx.out.int(members.len() as i64);
     Ok(())
 }
 
 fn sinterstore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    store_generic(ctx, args, |ctx, sets| {
+    store_generic(ctx, args, "sinterstore", |ctx, sets| {
         let (members, _) = inter_of(ctx, sets)?;
         let big = !fits_intset(ctx, &members);
         Ok((members, big))
@@ -447,7 +470,7 @@ fn sinterstore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 fn sunionstore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    store_generic(ctx, args, |ctx, sets| {
+    store_generic(ctx, args, "sunionstore", |ctx, sets| {
         let members = union_of(ctx, sets)?;
         let big = !fits_intset(ctx, &members);
         Ok((members, big))
@@ -455,7 +478,7 @@ fn sunionstore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 fn sdiffstore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    store_generic(ctx, args, diff_of)
+    store_generic(ctx, args, "sdiffstore", diff_of)
 }
 
 /// One random member (None only when the set changed under the walk).
@@ -552,6 +575,7 @@ fn spop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         coll.len -= 1;
         collection::store(&mut txn, db, key, loaded.old.as_ref(), &coll);
         txn.commit()?;
+        collection::notify_change(ctx, notify::SET, "spop", key, coll.len);
         ctx.out.bulk(&m);
         return Ok(());
     };
@@ -565,6 +589,7 @@ fn spop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             txn.delete(db, key, old);
         }
         txn.commit()?;
+        collection::notify_change(ctx, notify::SET, "spop", key, 0);
         write_members(ctx.out, &all, true);
         return Ok(());
     }
@@ -588,6 +613,7 @@ fn spop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     coll.len = remaining;
     collection::store(&mut txn, db, key, loaded.old.as_ref(), &coll);
     txn.commit()?;
+    collection::notify_change(ctx, notify::SET, "spop", key, coll.len);
     write_members(ctx.out, &popped, true);
     Ok(())
 }

@@ -20,6 +20,7 @@ use std::cmp::Ordering;
 use super::set;
 use super::string::lookup_read;
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
+use crate::notify::{self, notify};
 use crate::storage::data::expect_collection;
 use crate::storage::encoding::{list_sub, Collection, LIST_ORIGIN, ZSET_BY_SCORE};
 use crate::storage::KeyType;
@@ -321,15 +322,15 @@ fn sort_generic(ctx: &mut Ctx, args: &mut Args, readonly: bool) -> CmdResult {
     Ok(())
 }
 
-/// Replaces `dest` with a new list of `values`, or deletes it when there are none.
+/// Replaces `dest` with a new list of `values`, or deletes it when there are none, and announces it.
 fn store_list(ctx: &Ctx, dest: &[u8], values: &[Vec<u8>]) -> CmdResult {
     let db = ctx.db();
     let mut txn = ctx.store.txn();
     let old = txn.load(db, dest)?;
-    if values.is_empty() {
-        if let Some(old) = &old {
-            txn.delete(db, dest, old);
-        }
+    let event = if values.is_empty() {
+        let Some(old) = &old else { return Ok(()) };
+        txn.delete(db, dest, old);
+        old.live().map(|_| (notify::GENERIC, "del"))
     } else {
         let mut list = Collection::new(KeyType::List, ctx.store.new_uid()?);
         for (i, v) in values.iter().enumerate() {
@@ -337,8 +338,13 @@ fn store_list(ctx: &Ctx, dest: &[u8], values: &[Vec<u8>]) -> CmdResult {
         }
         list.len = values.len() as u64;
         txn.put(db, dest, old.as_ref(), &list.encode());
+        Some((notify::LIST, "sortstore"))
+    };
+    txn.commit()?;
+    if let Some((class, name)) = event {
+        notify(ctx, class, name, dest);
     }
-    txn.commit()
+    Ok(())
 }
 
 /// Redis' `pqsort`: NetBSD's quicksort (Bentley & McIlroy) that only finishes the partitions overlapping

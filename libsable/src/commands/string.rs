@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
+use crate::notify::{self, notify};
 use crate::storage::encoding::{encode_string, encode_string_as, with_expire, MetaView, StrOrigin};
 use crate::storage::{Existing, KeyType, Record, Txn};
 use crate::util::{now_ms, parse_i64};
@@ -48,14 +49,22 @@ pub fn string_body<'a>(m: &MetaView<'a>) -> CmdResult<&'a [u8]> {
 /// not count).
 pub fn lookup_read<'s>(ctx: &Ctx<'s>, key: &[u8]) -> CmdResult<Option<Record<'s>>> {
     let rec = ctx.store.get(ctx.db(), key)?;
-    ctx.server.stats.hit(rec.is_some());
+    count_lookup(ctx, key, rec.is_some());
     Ok(rec)
+}
+
+/// What Redis' `lookupKeyRead` does besides finding the key: count a keyspace hit or miss, and publish `keymiss`.
+pub fn count_lookup(ctx: &Ctx, key: &[u8], found: bool) {
+    ctx.server.stats.hit(found);
+    if !found {
+        notify(ctx, notify::KEY_MISS, "keymiss", key);
+    }
 }
 
 /// Read-modify-write of one string key under its lock, keeping its TTL. `f` gets the current value (`None` when
 /// the key is missing; WRONGTYPE is raised before it runs) and returns the value to store with how Redis would
 /// have built it (`None`: write nothing) and what the reply needs. APPEND, SETRANGE, the INCR family, SETBIT and
-/// BITFIELD all have this shape.
+/// BITFIELD all have this shape; each publishes its own keyspace event, as only it knows whether Redis would.
 pub fn modify<T>(
     ctx: &Ctx,
     key: &[u8],
@@ -200,7 +209,7 @@ fn set_generic(
     let old = txn.load(db, key)?;
     let live = old.as_ref().and_then(|o| o.live());
     let old_value = if opts.get {
-        ctx.server.stats.hit(live.is_some());
+        count_lookup(ctx, key, live.is_some());
         live.as_ref().map(string_body).transpose()?
     } else {
         None
@@ -208,20 +217,32 @@ fn set_generic(
     let found = live.is_some();
     let proceed = !(opts.nx && found || opts.xx && !found);
     if proceed {
-        let at = match at {
+        let expire = match at {
             Some(at) => at,
             None if opts.keepttl => live.map_or(0, |m| m.expire_at()),
             None => 0,
         };
-        if at != 0 && at <= now_ms() {
+        let gone = expire != 0 && expire <= now_ms();
+        if gone {
             // An absolute time already past: the key is set and expires at once, so it is simply gone.
             if let Some(old) = &old {
                 txn.delete(db, key, old);
             }
         } else {
-            txn.put(db, key, old.as_ref(), &encode_string(at, value));
+            txn.put(db, key, old.as_ref(), &encode_string(expire, value));
         }
         txn.commit()?;
+        // Redis' events: the key set (created if new), its expiry set, and the expiry it then meets.
+        if gone && !found {
+            notify(ctx, notify::NEW, "new", key);
+        }
+        notify(ctx, notify::STRING, "set", key);
+        if at.is_some() {
+            notify(ctx, notify::GENERIC, "expire", key);
+        }
+        if gone {
+            notify(ctx, notify::EXPIRED, "expired", key);
+        }
     }
     match (opts.get, reply) {
         (true, _) => ctx.out.opt_bulk(old_value),
@@ -270,26 +291,32 @@ fn getset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     set_generic(ctx, key, value, &SetOptions { get: true, ..Default::default() }, None, SetReply::Ok)
 }
 
+/// A keyspace event: its class and name.
+type Event = (u32, &'static str);
+
 /// GETDEL and GETEX: under the key's lock, reply with the live string's value (nil when missing) after `change`
-/// has staged what happens to the key.
+/// has staged what happens to the key and named the event that announces it, if any.
 fn get_and_change(
     ctx: &mut Ctx,
     key: &[u8],
-    change: impl FnOnce(&mut Txn, u16, &Existing, MetaView) -> CmdResult,
+    change: impl FnOnce(&mut Txn, u16, &Existing, MetaView) -> CmdResult<Option<Event>>,
 ) -> CmdResult {
     let _guard = ctx.store.locks.lock(&[key]);
     let db = ctx.db();
     let mut txn = ctx.store.txn();
     let old = txn.load(db, key)?;
     let live = old.as_ref().and_then(|o| o.live());
-    ctx.server.stats.hit(live.is_some());
+    count_lookup(ctx, key, live.is_some());
     let (Some(old), Some(m)) = (&old, live) else {
         ctx.out.null();
         return Ok(());
     };
     let value = string_body(&m)?;
-    change(&mut txn, db, old, m)?;
+    let event = change(&mut txn, db, old, m)?;
     txn.commit()?;
+    if let Some((class, name)) = event {
+        notify(ctx, class, name, key);
+    }
     ctx.out.bulk(value);
     Ok(())
 }
@@ -298,7 +325,7 @@ fn getdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     get_and_change(ctx, key, |txn, db, old, _| {
         txn.delete(db, key, old);
-        Ok(())
+        Ok(Some((notify::GENERIC, "del")))
     })
 }
 
@@ -310,13 +337,21 @@ fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         // Redis checks the expiry value only once it knows the key is a string.
         let at = opts.expire.map(|(kind, raw)| kind.at(raw, &cmd.name)).transpose()?;
         // Only the TTL changes: the value keeps the object (so the encoding) it had.
-        match at {
-            Some(at) if at <= now_ms() => txn.delete(db, key, old),
-            Some(at) => txn.put(db, key, Some(old), &with_expire(m.0, at)),
-            None if opts.persist && m.expire_at() != 0 => txn.put(db, key, Some(old), &with_expire(m.0, 0)),
-            None => {}
-        }
-        Ok(())
+        Ok(match at {
+            Some(at) if at <= now_ms() => {
+                txn.delete(db, key, old);
+                Some((notify::GENERIC, "del"))
+            }
+            Some(at) => {
+                txn.put(db, key, Some(old), &with_expire(m.0, at));
+                Some((notify::GENERIC, "expire"))
+            }
+            None if opts.persist && m.expire_at() != 0 => {
+                txn.put(db, key, Some(old), &with_expire(m.0, 0));
+                Some((notify::GENERIC, "persist"))
+            }
+            None => None,
+        })
     })
 }
 
@@ -395,6 +430,10 @@ fn mset_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
         txn.put(db, key, old.as_ref(), &encode_string(0, value));
     }
     txn.commit()?;
+    // One event per pair given, repeats included, in argument order as Redis sets them.
+    for pair in rest.chunks_exact(2) {
+        notify(ctx, notify::STRING, "set", &pair[0]);
+    }
     if nx {
         ctx.out.int(1);
     } else {
@@ -418,6 +457,7 @@ fn append(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         let len = new.0.len();
         Ok((Some(new), len))
     })?;
+    notify(ctx, notify::STRING, "append", key);
     ctx.out.int(len as i64);
     Ok(())
 }
@@ -446,6 +486,9 @@ fn setrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         // Redis writes into a raw string, a new one or an unshared copy of the old value.
         Ok((Some((new, StrOrigin::Raw)), len))
     })?;
+    if !value.is_empty() {
+        notify(ctx, notify::STRING, "setrange", key);
+    }
     ctx.out.int(len as i64);
     Ok(())
 }
@@ -484,6 +527,8 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], by: i64) -> CmdResult {
         // Redis stores the result as an integer object (shared when small), as tryObjectEncoding would.
         Ok((Some((itoa::Buffer::new().format(n).as_bytes().to_vec(), StrOrigin::Encoded)), n))
     })?;
+    // INCR, DECR and DECRBY are all `incrby` events, as in Redis.
+    notify(ctx, notify::STRING, "incrby", key);
     ctx.out.int(n);
     Ok(())
 }
@@ -502,6 +547,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         // Redis builds the result with createStringObject: never an integer, even when it reads as one.
         Ok((Some((text.clone().into_bytes(), StrOrigin::Created)), text))
     })?;
+    notify(ctx, notify::STRING, "incrbyfloat", key);
     ctx.out.bulk(text.as_bytes());
     Ok(())
 }

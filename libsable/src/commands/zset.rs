@@ -20,6 +20,7 @@ use super::collection::{
     self, random_below, shuffle, sparse, Loaded, Ranks, RepeatPlan, ScanOptions, ScanPage, Selection, TriePicker,
 };
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
+use crate::notify::{self, notify};
 use crate::resp::reply::Reply;
 use crate::storage::data::DataCursor;
 use crate::storage::encoding::{
@@ -482,6 +483,7 @@ fn add_generic(ctx: &mut Ctx, args: &mut Args, incr: bool) -> CmdResult {
         if added + updated > 0 {
             collection::store(&mut txn, db, key, old.as_ref(), &coll);
             txn.commit()?;
+            notify(ctx, notify::ZSET, if f.incr { "zincr" } else { "zadd" }, key);
         }
     }
     match (f.incr, processed > 0) {
@@ -512,6 +514,7 @@ fn zrem(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         if deleted > 0 {
             collection::store(&mut txn, db, key, old.as_ref(), &coll);
             txn.commit()?;
+            collection::notify_change(ctx, notify::ZSET, "zrem", key, coll.len);
         }
     }
     ctx.out.int(deleted);
@@ -549,6 +552,7 @@ pub fn pop_first(ctx: &mut Ctx, keys: &[&[u8]], max: bool, count: usize) -> CmdR
             }
             collection::store(&mut txn, db, key, old.as_ref(), &coll);
             txn.commit()?;
+            collection::notify_change(ctx, notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key, coll.len);
         }
         return Ok(Some((i, popped)));
     }

@@ -11,6 +11,7 @@ use super::{insert, live_range, read_locked, remove, score_bound, EntryReply, Li
 use crate::commands::collection::{self, Loaded};
 use crate::commands::stream::{self, Elements};
 use crate::commands::{Args, CmdError, CmdResult, Ctx};
+use crate::notify::{self, notify};
 use crate::resp::reply::Reply;
 use crate::storage::data::owned_range;
 use crate::storage::encoding::{score_from_key, score_key, Collection};
@@ -468,12 +469,21 @@ pub(super) fn zrangestore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             Ok(())
         })?;
     }
-    match (out.len, &old) {
-        (0, Some(old)) => txn.delete(db, dst, old),
-        (0, None) => {}
-        _ => txn.put(db, dst, old.as_ref(), &out.encode()),
-    }
+    let event = match (out.len, &old) {
+        (0, Some(old)) => {
+            txn.delete(db, dst, old);
+            old.live().map(|_| (notify::GENERIC, "del"))
+        }
+        (0, None) => None,
+        _ => {
+            txn.put(db, dst, old.as_ref(), &out.encode());
+            Some((notify::ZSET, "zrangestore"))
+        }
+    };
     txn.commit()?;
+    if let Some((class, name)) = event {
+        notify(ctx, class, name, dst);
+    }
     ctx.out.int(out.len as i64);
     Ok(())
 }
@@ -524,6 +534,12 @@ fn remove_range(ctx: &mut Ctx, key: &[u8], range: Range) -> CmdResult {
         if deleted > 0 {
             collection::store(&mut txn, db, key, old.as_ref(), &coll);
             txn.commit()?;
+            let event = match q.range {
+                Range::Rank(..) => "zremrangebyrank",
+                Range::Score(_) => "zremrangebyscore",
+                Range::Lex(_) => "zremrangebylex",
+            };
+            collection::notify_change(ctx, notify::ZSET, event, key, coll.len);
         }
     }
     ctx.out.int(deleted);

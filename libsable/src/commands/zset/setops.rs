@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use super::{insert, Entries, EntryReply, Limits, Walk};
 use crate::commands::string::lookup_read;
 use crate::commands::{Args, CmdError, CmdResult, Ctx};
+use crate::notify::{self, notify};
 use crate::storage::data::expect_collection;
 use crate::storage::encoding::Collection;
 use crate::storage::{KeyType, Store};
@@ -201,7 +202,7 @@ fn generic(ctx: &mut Ctx, args: &mut Args, dst: Option<&[u8]>, op: Op, card: boo
     // The order of Redis' skiplist; scores are never NaN here, and -0 sorts with 0.
     result.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.0.cmp(&b.0)));
     match dst {
-        Some(dst) => store_result(ctx, dst, &result),
+        Some(dst) => store_result(ctx, dst, &result, op),
         None => {
             let mut reply = EntryReply::scores(ctx, opts.withscores);
             result.iter().for_each(|(m, s)| reply.push(m, *s));
@@ -287,7 +288,7 @@ fn diff(store: &Store, sources: &[Source]) -> CmdResult<Entries> {
 
 /// Writes a …STORE result as a new sorted set at `dst` (Redis builds a skiplist and converts it to a listpack
 /// when the result is within the limits); an empty result deletes `dst`.
-fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) -> CmdResult {
+fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)], op: Op) -> CmdResult {
     let db = ctx.db();
     let mut txn = ctx.store.txn();
     let old = txn.load(db, dst)?;
@@ -295,6 +296,9 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) -> CmdResu
         if let Some(old) = &old {
             txn.delete(db, dst, old);
             txn.commit()?;
+            if old.live().is_some() {
+                notify(ctx, notify::GENERIC, "del", dst);
+            }
         }
         ctx.out.int(0);
         return Ok(());
@@ -308,6 +312,12 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)]) -> CmdResu
     }
     txn.put(db, dst, old.as_ref(), &coll.encode());
     txn.commit()?;
+    let event = match op {
+        Op::Union => "zunionstore",
+        Op::Inter => "zinterstore",
+        Op::Diff => "zdiffstore",
+    };
+    notify(ctx, notify::ZSET, event, dst);
     ctx.out.int(coll.len as i64);
     Ok(())
 }
