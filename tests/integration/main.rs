@@ -9,6 +9,7 @@ mod durability;
 mod hashes;
 mod keyspace;
 mod lists;
+mod notify;
 mod pubsub;
 mod server;
 mod sets;
