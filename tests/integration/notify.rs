@@ -644,7 +644,9 @@ fn served_blocking_pops_publish_after_the_push() {
     w.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEAn"]);
     let mut l = Listener::new(&s);
     let mut blocked = s.raw();
-    let cases: &[(&[&str], &[&str], &str, &[&str])] = &[
+    // (blocking command, push that serves it, the blocked client's reply, the events).
+    type Case<'a> = (&'a [&'a str], &'a [&'a str], &'a str, &'a [&'a str]);
+    let cases: &[Case] = &[
         (
             &["BLPOP", "bk", "5"],
             &["LPUSH", "bk", "x"],
