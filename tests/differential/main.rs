@@ -8,7 +8,7 @@
 //!   mismatch) instead of stopping, `--shrink-time SECS` time budget for shrinking one mismatch,
 //! - `--exclude NAME[,NAME…]` drop these commands from the generated sequences (to look past a known mismatch),
 //! - `--only FAMILY[,FAMILY…]` draw commands only from these generator families (`gen::FAMILIES`: strings,
-//!   bitmaps, keyspace, connection, hashes, lists, sets, zsets),
+//!   bitmaps, keyspace, connection, hashes, lists, sets, zsets, transactions),
 //! - `--stats` print how often each command ran and how often redis-server rejected it (generator tuning).
 //!
 //! The process exits non-zero when any reply differed or the COMMAND table check failed. Modules: [`conn`]

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::string::{clamp_range, lookup_read, modify, string_body};
+use super::string::{clamp_range, lookup_read, modify, modify_with_origin, string_body};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::storage::encoding::{encode_string_as, StrOrigin};
 use crate::util::parse_i64;
@@ -50,10 +50,11 @@ fn setbit(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if on & !1 != 0 {
         return Err(bit_err());
     }
-    let was = modify(ctx, key, |cur| {
+    let was = modify_with_origin(ctx, key, |cur| {
         let byte = (offset >> 3) as usize;
-        let mut new = cur.unwrap_or_default().to_vec();
-        if new.len() <= byte {
+        let mut new = cur.map_or(&[][..], |c| c.0).to_vec();
+        let grown = new.len() <= byte;
+        if grown {
             new.resize(byte + 1, 0);
         }
         let mask = 0x80u8 >> (offset & 7);
@@ -63,7 +64,12 @@ fn setbit(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         } else {
             new[byte] &= !mask;
         }
-        // Redis sets the bit in a raw string, a new one or an unshared copy of the old value.
+        // Redis sets the bit in a raw string, a new one or an unshared copy of the old value; a bit that does
+        // not change modifies nothing (WATCH, notifications), though the value still becomes a raw string.
+        let unchanged = cur.is_some() && !grown && was == (on == 1);
+        if unchanged && cur.is_some_and(|c| c.1 == StrOrigin::Raw) {
+            return Ok((None, was));
+        }
         Ok((Some((new, StrOrigin::Raw)), was))
     })?;
     ctx.out.int(was as i64);

@@ -442,7 +442,7 @@ impl Txn<'_> {
             self.kept.push(c.uid);
             let was = old.and_then(|o| o.live()).map(|m| m.key_type());
             if matches!(c.kind, KeyType::List | KeyType::ZSet) && was != Some(c.kind) {
-                self.ready.push((db, key.to_vec()));
+                self.signals.ready.push((db, key.to_vec()));
             }
         }
     }
