@@ -8,6 +8,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
+use crate::pubsub::{SubCounts, Subscriber};
 use crate::util::now_ms;
 
 /// The part of a client other threads may read (CLIENT LIST) or signal (CLIENT KILL).
@@ -38,6 +39,8 @@ pub struct ClientInfo {
     /// The reader saw the peer close the connection (a blocked command stops waiting).
     pub peer_gone: Notify,
     pub is_unix: bool,
+    /// Pub/sub subscription counts (CLIENT LIST `sub=`/`psub=`/`ssub=`, flag `P`, RESP2 subscriber mode).
+    pub subs: SubCounts,
 }
 
 impl ClientInfo {
@@ -52,19 +55,36 @@ impl ClientInfo {
         self.killed.load(Ordering::Acquire)
     }
 
+    /// The client's type for CLIENT LIST / CLIENT KILL `TYPE`.
+    pub fn kind(&self) -> &'static str {
+        if self.subs.any() {
+            "pubsub"
+        } else {
+            "normal"
+        }
+    }
+
     /// One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order.
     pub fn describe(&self) -> String {
         let now = now_ms();
         let idle = now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000;
+        // Redis' flag letters in its order: P (subscribed), x (in MULTI), b (blocked); N when none applies.
         let multi = self.multi_len.load(Ordering::Relaxed);
-        let flags = match (self.blocked.load(Ordering::Relaxed), multi >= 0) {
-            (true, true) => "xb",
-            (true, false) => "b",
-            (false, true) => "x",
-            (false, false) => "N",
-        };
+        let mut flags = String::new();
+        if self.subs.any() {
+            flags.push('P');
+        }
+        if multi >= 0 {
+            flags.push('x');
+        }
+        if self.blocked.load(Ordering::Relaxed) {
+            flags.push('b');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
              qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r \
              cmd={} user=default redir=-1 resp={}",
             self.id,
@@ -76,6 +96,9 @@ impl ClientInfo {
             idle,
             flags,
             self.db.load(Ordering::Relaxed),
+            self.subs.channels.load(Ordering::Relaxed),
+            self.subs.patterns.load(Ordering::Relaxed),
+            self.subs.shard.load(Ordering::Relaxed),
             multi,
             self.qbuf.load(Ordering::Relaxed),
             self.omem.load(Ordering::Relaxed),
@@ -122,6 +145,7 @@ impl ClientRegistry {
             unblock_error: AtomicBool::new(false),
             peer_gone: Notify::new(),
             is_unix,
+            subs: SubCounts::default(),
         });
         self.clients.lock().insert(id, info.clone());
         self.total_connections.fetch_add(1, Ordering::Relaxed);
@@ -172,6 +196,8 @@ pub struct Client {
     pub in_exec: bool,
     /// The keys WATCHed, if any.
     pub watching: Option<crate::commands::transaction::Watching>,
+    /// Pub/sub subscriptions and the mailbox publishers deliver to; created by the first subscribe.
+    pub pubsub: Option<Subscriber>,
 }
 
 /// What a blocked command waits for.
@@ -196,6 +222,7 @@ impl Client {
             multi: None,
             in_exec: false,
             watching: None,
+            pubsub: None,
         }
     }
 

@@ -9,6 +9,7 @@
 //! - [`storage`]: the RocksDB encoding of Redis types, striped locks, write transactions, expiry.
 //! - [`config`]: options from `sabledb.ini`, the command line and CONFIG SET.
 //! - [`blocking`]: the queues of clients blocked on keys (BLPOP and friends); [`watch`]: keys watched by WATCH.
+//! - [`pubsub`]: the registry of pub/sub subscriptions and the subscribers' mailboxes.
 //! - [`server`]: shared server state and background jobs; [`client`]: per-connection state and the registry.
 
 pub mod blocking;
@@ -16,6 +17,7 @@ pub mod client;
 pub mod commands;
 pub mod config;
 pub mod net;
+pub mod pubsub;
 pub mod resp;
 pub mod server;
 pub mod storage;

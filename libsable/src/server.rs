@@ -10,6 +10,7 @@ use crate::client::ClientRegistry;
 use crate::commands::collection::ScanCursors;
 use crate::commands::error::CmdError;
 use crate::config::Config;
+use crate::pubsub::PubSub;
 use crate::storage::{Store, WalFsync};
 use crate::util::now_ms;
 
@@ -63,6 +64,8 @@ pub struct Server {
     pub config: RwLock<Config>,
     pub store: Arc<Store>,
     pub clients: ClientRegistry,
+    /// Pub/sub subscriptions; any thread publishes through it.
+    pub pubsub: Arc<PubSub>,
     pub stats: Stats,
     pub scan_cursors: ScanCursors,
     pub started: Instant,
@@ -93,6 +96,7 @@ impl Server {
             config: RwLock::new(config),
             store,
             clients: ClientRegistry::default(),
+            pubsub: Arc::new(PubSub::default()),
             stats: Stats::default(),
             scan_cursors: ScanCursors::default(),
             started: Instant::now(),
@@ -110,6 +114,7 @@ impl Server {
         let cfg = self.config.read();
         self.max_bulk_len.store(cfg.int("proto-max-bulk-len"), Ordering::Relaxed);
         self.idle_timeout_secs.store(cfg.int("timeout") as u64, Ordering::Relaxed);
+        self.pubsub.set_limit(cfg.buffer_limit("pubsub"));
         let pass = cfg.str("requirepass");
         *self.requirepass.write() = (!pass.is_empty()).then(|| pass.to_string());
     }

@@ -9,6 +9,7 @@ mod durability;
 mod hashes;
 mod keyspace;
 mod lists;
+mod pubsub;
 mod server;
 mod sets;
 mod strings;

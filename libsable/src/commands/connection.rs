@@ -24,10 +24,19 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 ];
 
 fn ping(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    match args.remaining() {
-        0 => ctx.out.simple("PONG"),
-        1 => ctx.out.bulk(args.next_bytes()?),
-        _ => return Err(CmdError::WrongArity("ping".into())),
+    if args.remaining() > 1 {
+        return Err(CmdError::WrongArity("ping".into()));
+    }
+    // A RESP2 subscriber can only read arrays: it gets `[pong, argument or ""]`.
+    if !ctx.out.resp3 && ctx.client.info.subs.any() {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(args.peek().map_or(&b""[..], |a| &a[..]));
+        return Ok(());
+    }
+    match args.peek() {
+        None => ctx.out.simple("PONG"),
+        Some(arg) => ctx.out.bulk(arg),
     }
     Ok(())
 }
@@ -162,6 +171,9 @@ fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     ctx.client.info.resp.store(2, Ordering::Relaxed);
     *ctx.client.info.name.lock() = None;
     ctx.client.authenticated = ctx.server.requirepass.read().is_none();
+    if let Some(sub) = ctx.client.pubsub.as_mut() {
+        sub.clear();
+    }
     ctx.out.simple("RESET");
     Ok(())
 }
@@ -193,15 +205,14 @@ fn client_getname(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 
 fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut ids: Option<Vec<u64>> = None;
+    let mut type_filter: Option<String> = None;
     while !args.is_empty() {
         if args.eat("TYPE") {
             let t = args.next_string()?.to_ascii_lowercase();
             if !["normal", "master", "replica", "slave", "pubsub"].contains(&t.as_str()) {
                 return Err(CmdError::err(format!("Unknown client type '{t}'")));
             }
-            if t != "normal" {
-                ids = Some(Vec::new());
-            }
+            type_filter = Some(t);
         } else if args.eat("ID") {
             let mut v = Vec::new();
             while let Some(a) = args.peek() {
@@ -221,7 +232,7 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     let mut text = String::new();
     for c in ctx.server.clients.all() {
-        if ids.as_ref().is_some_and(|v| !v.contains(&c.id)) {
+        if ids.as_ref().is_some_and(|v| !v.contains(&c.id)) || type_filter.as_ref().is_some_and(|t| t != c.kind()) {
             continue;
         }
         text.push_str(&c.describe());
@@ -322,7 +333,7 @@ fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         let matches = id.is_none_or(|i| c.id == i)
             && addr.as_ref().is_none_or(|a| &c.addr == a)
             && laddr.as_ref().is_none_or(|a| &c.laddr == a)
-            && type_filter.as_ref().is_none_or(|t| t == "normal")
+            && type_filter.as_ref().is_none_or(|t| t == c.kind())
             && !(skipme && c.id == me);
         if matches {
             kill(ctx, &c);

@@ -14,6 +14,7 @@ pub mod hash;
 pub mod keyspace;
 pub mod list;
 pub mod meta;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -151,6 +152,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         zset::HANDLERS,
         block::HANDLERS,
         transaction::HANDLERS,
+        pubsub::HANDLERS,
     ]
     .into_iter()
     .flatten()
@@ -289,6 +291,15 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
     };
     if !client.authenticated && !cmd.has(flags::NO_AUTH) {
         return refuse(client, out, CmdError::Prefixed("NOAUTH", "Authentication required.".into()));
+    }
+    // RESP2 subscriber mode: only the pub/sub commands, PING, QUIT and RESET.
+    if !out.resp3 && client.info.subs.any() && !crate::pubsub::allowed_in_subscriber_mode(&cmd.name) {
+        let e = CmdError::err(format!(
+            "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this \
+             context",
+            cmd.name
+        ));
+        return refuse(client, out, e);
     }
     if client.multi.is_some() && !transaction::runs_immediately(cmd) {
         if let Err(e) = transaction::queue(client, out, cmd, argv) {

@@ -600,10 +600,11 @@ fn info_stats(ctx: &Ctx, s: &mut String) {
     }
     field(s, "keyspace_hits", get(&st.keyspace_hits));
     field(s, "keyspace_misses", get(&st.keyspace_misses));
+    let (channels, patterns, shard_channels) = ctx.server.pubsub.counts();
+    field(s, "pubsub_channels", channels);
+    field(s, "pubsub_patterns", patterns);
+    field(s, "pubsubshard_channels", shard_channels);
     for name in [
-        "pubsub_channels",
-        "pubsub_patterns",
-        "pubsubshard_channels",
         "latest_fork_usec",
         "total_forks",
         "migrate_cached_sockets",

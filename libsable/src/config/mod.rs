@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use crate::pubsub::BufferLimit;
 use crate::storage::{StorageOptions, WalFsync};
 use crate::util::glob::glob_match;
 
@@ -141,6 +142,96 @@ const ALIASES: &[(&str, &str)] = &[
     ("list-max-ziplist-size", "list-max-listpack-size"),
 ];
 
+/// `client-output-buffer-limit`: groups of `<class> <hard> <soft> <soft seconds>`, parsed as Redis' own
+/// `updateClientOutputBufferLimit` (classes `normal`, `slave`/`replica`, `pubsub`). A value sets only the classes
+/// it names; the stored value lists all three, as CONFIG GET shows it. Only the `pubsub` class is enforced.
+const BUFFER_LIMIT: &str = "client-output-buffer-limit";
+const BUFFER_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
+
+/// Applies a `client-output-buffer-limit` value to the stored one: all groups valid, or nothing changes.
+fn merge_buffer_limits(current: &str, value: &str) -> Result<String, String> {
+    let mut limits = parse_buffer_limits(current);
+    // Redis splits on single spaces: two spaces in a row make an empty (and so misplaced) argument.
+    let args: Vec<&str> = if value.is_empty() { Vec::new() } else { value.split(' ').collect() };
+    if !args.len().is_multiple_of(4) {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    for group in args.chunks(4) {
+        let class = match group[0].to_ascii_lowercase().as_str() {
+            "normal" => 0,
+            "slave" | "replica" => 1,
+            "pubsub" => 2,
+            _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+        };
+        match (memtoull(group[1]), memtoull(group[2]), soft_seconds(group[3])) {
+            (Some(hard), Some(soft), Some(secs)) => limits[class] = [hard, soft, secs],
+            _ => return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into()),
+        }
+    }
+    Ok(BUFFER_CLASSES
+        .iter()
+        .zip(limits)
+        .map(|(name, [hard, soft, secs])| format!("{name} {hard} {soft} {secs}"))
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+/// The stored (already validated) value as `[hard, soft, seconds]` per class.
+fn parse_buffer_limits(stored: &str) -> [[u64; 3]; 3] {
+    let mut limits = [[0; 3]; 3];
+    for group in stored.split(' ').collect::<Vec<_>>().chunks_exact(4) {
+        if let Some(class) = BUFFER_CLASSES.iter().position(|c| *c == group[0]) {
+            for (slot, v) in limits[class].iter_mut().zip(&group[1..]) {
+                *slot = v.parse().unwrap_or(0);
+            }
+        }
+    }
+    limits
+}
+
+/// Redis' `memtoull`: digits and an optional unit (`b k kb m mb g gb`, any case); an empty number is 0, a number
+/// too large saturates and the unit multiplies with wrap-around, exactly as the C code does.
+fn memtoull(v: &str) -> Option<u64> {
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (digits, unit) = v.split_at(split);
+    let mul: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    if digits.len() >= 128 {
+        return None;
+    }
+    let n = digits.bytes().fold(0u64, |n, d| n.saturating_mul(10).saturating_add((d - b'0') as u64));
+    Some(n.wrapping_mul(mul))
+}
+
+/// The soft-limit seconds as Redis reads them: `strtoll` over the whole argument (leading white space and a sign
+/// allowed, saturating), stored in a C `int` (so it wraps), and refused when negative.
+fn soft_seconds(v: &str) -> Option<u64> {
+    let body = v.trim_start_matches([' ', '\t', '\n', '\x0b', '\x0c', '\r']);
+    let (neg, digits) = match body.as_bytes().first() {
+        Some(b'-') => (true, &body[1..]),
+        Some(b'+') => (false, &body[1..]),
+        _ => (false, body),
+    };
+    if digits.is_empty() {
+        // No number at all: `strtoll` stops at the start, which only an empty argument accepts (as 0).
+        return v.is_empty().then_some(0);
+    }
+    if !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let magnitude = digits.bytes().fold(0i128, |n, d| (n * 10 + (d - b'0') as i128).min(1 << 64));
+    let n = if neg { -magnitude } else { magnitude }.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+    u64::try_from(n as i32).ok()
+}
+
 /// Normalised comparison form of a name: lowercase, `_` as `-`.
 fn norm(name: &str) -> String {
     name.trim().to_ascii_lowercase().replace('_', "-")
@@ -263,7 +354,11 @@ impl Config {
     /// Validates and stores a value (start-up: any parameter may be set).
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
         let canonical = self.canonical(name).ok_or_else(|| "unknown option".to_string())?.to_string();
-        let normalised = validate(Config::kind_of(&canonical), value)?;
+        let normalised = if canonical == BUFFER_LIMIT {
+            merge_buffer_limits(self.str(BUFFER_LIMIT), value)?
+        } else {
+            validate(Config::kind_of(&canonical), value)?
+        };
         if let Some(&(a, b)) = ALIASES.iter().find(|(a, b)| *a == canonical || *b == canonical) {
             let other = if a == canonical { b } else { a };
             self.values.insert(other.to_string(), normalised.clone());
@@ -313,6 +408,13 @@ impl Config {
 
     pub fn str(&self, name: &str) -> &str {
         self.get(name).unwrap_or("")
+    }
+
+    /// One class (`normal`, `slave`, `pubsub`) of `client-output-buffer-limit`.
+    pub fn buffer_limit(&self, class: &str) -> BufferLimit {
+        let limits = parse_buffer_limits(self.str(BUFFER_LIMIT));
+        let [hard, soft, soft_secs] = BUFFER_CLASSES.iter().position(|c| *c == class).map_or([0; 3], |i| limits[i]);
+        BufferLimit { hard, soft, soft_secs }
     }
 
     /// Keeps parameters that mirror others in step (`dir` shows where the data lives).
@@ -479,6 +581,43 @@ mod tests {
         assert!(c.set_runtime("port", "1").unwrap_err().contains("immutable"));
         assert!(c.set_runtime("hz", "x").is_err());
         assert_eq!(c.matching("maxmemory-p*").len(), 1);
+    }
+
+    #[test]
+    fn client_output_buffer_limit_sets_only_the_classes_given() {
+        let mut c = Config::from_args(&args(&["--client-output-buffer-limit", "pubsub 1mb 512kb 60"])).unwrap();
+        let get = |c: &Config| c.str("client-output-buffer-limit").to_string();
+        assert_eq!(get(&c), "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 524288 60");
+        assert_eq!(c.buffer_limit("pubsub"), BufferLimit { hard: 1048576, soft: 524288, soft_secs: 60 });
+        c.set_runtime("client-output-buffer-limit", "replica 1 2 3 NORMAL 4 5 6").unwrap();
+        assert_eq!(get(&c), "normal 4 5 6 slave 1 2 3 pubsub 1048576 524288 60");
+        c.set_runtime("client-output-buffer-limit", "").unwrap();
+        c.set_runtime("client-output-buffer-limit", "pubsub 1 2 0 pubsub 1G 2k 4294967297").unwrap();
+        assert_eq!(get(&c), "normal 4 5 6 slave 1 2 3 pubsub 1000000000 2000 1");
+        for (bad, why) in [
+            ("pubsub 1 2", "Wrong number"),
+            ("pubsub  1 2 0", "Wrong number"),
+            ("master 1 2 3", "Invalid client class"),
+            ("pubsub 1 2 0 bogus 1 1 1", "Invalid client class"),
+            ("pubsub -1 2 0", "Error in hard"),
+            ("pubsub 1x 2 0", "Error in hard"),
+            ("pubsub +1 2 0", "Error in hard"),
+            ("pubsub 1 2 -3", "Error in hard"),
+            ("pubsub 1 2 3x", "Error in hard"),
+            ("pubsub 1 2 +", "Error in hard"),
+            ("pubsub 1 2 2147483648", "Error in hard"),
+            ("pubsub 1 2 99999999999999999999", "Error in hard"),
+        ] {
+            let e = c.set_runtime("client-output-buffer-limit", bad).unwrap_err();
+            assert!(e.contains(why) && e.contains("buffer limit configuration."), "{bad}: {e}");
+        }
+        // Nothing of a refused value is applied.
+        assert_eq!(get(&c), "normal 4 5 6 slave 1 2 3 pubsub 1000000000 2000 1");
+        // Redis' quirks, kept: an empty number is 0, a huge one saturates, units wrap around.
+        c.set_runtime("client-output-buffer-limit", "pubsub  1 \t5").unwrap();
+        assert_eq!(c.buffer_limit("pubsub"), BufferLimit { hard: 0, soft: 1, soft_secs: 5 });
+        c.set_runtime("client-output-buffer-limit", "pubsub 18446744073709551616 99999999999gb ").unwrap();
+        assert_eq!(get(&c), "normal 4 5 6 slave 1 2 3 pubsub 18446744073709551615 15140462030378500096 0");
     }
 
     #[test]

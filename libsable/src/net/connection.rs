@@ -3,7 +3,8 @@
 //! The reader parses every complete frame in its buffer and hands the writer a whole batch over a bounded channel
 //! (backpressure: a client that never reads its replies stops being read). The writer runs a batch, keeps
 //! replies in one buffer and writes it when no further batch is waiting or it grows past [`FLUSH_AT`], so a
-//! pipeline costs one write, not one per command.
+//! pipeline costs one write, not one per command. An idle writer also waits for pub/sub messages in the client's
+//! mailbox (see `crate::pubsub`) and writes them.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tokio::sync::mpsc;
 use crate::client::{Block, Client, ClientInfo};
 use crate::commands;
 use crate::commands::stream::ReplyStream;
+use crate::pubsub::Mailbox;
 use crate::resp::parser::{Argv, Parsed, RequestParser};
 use crate::resp::reply::Reply;
 use crate::server::Server;
@@ -120,12 +122,19 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     let info = client.info.clone();
     let mut out = Reply::new(false);
     loop {
+        let mailbox = client.pubsub.as_ref().map(|s| s.mailbox.clone());
         let batch = tokio::select! {
             b = rx.recv() => match b {
                 Some(b) => b,
                 None => break,
             },
             _ = info.kill_signal.notified() => break,
+            _ = Mailbox::wait(mailbox.as_deref()) => {
+                match mailbox {
+                    Some(m) if deliver_mail(server, &mut writer, &mut out, &info, &m).await => continue,
+                    _ => break,
+                }
+            }
         };
         let mut pending = Some(batch);
         let mut ran = 0;
@@ -136,7 +145,11 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 match req {
                     Request::Command(argv) => {
                         server.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
+                        let reply_at = out.len();
                         commands::execute(server, client, &mut out, &argv);
+                        if let Some(sub) = &client.pubsub {
+                            sub.mailbox.drain_before(&mut out, reply_at);
+                        }
                         if let Some(stream) = client.stream.take() {
                             if !send_stream(server, &mut writer, &mut out, stream, ran).await {
                                 return;
@@ -182,6 +195,38 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     }
     let _ = flush(server, &mut writer, &mut out).await;
     let _ = writer.shutdown().await;
+}
+
+/// Writes the pub/sub messages waiting in an idle client's mailbox, chunk by chunk. A kill (the output buffer
+/// limit, CLIENT KILL) interrupts a write the peer does not read and drops what is unsent, so a subscriber that
+/// never reads cannot hold the connection open. False when the connection must close.
+async fn deliver_mail<W: AsyncWrite + Unpin>(
+    server: &Server,
+    writer: &mut W,
+    out: &mut Reply,
+    info: &ClientInfo,
+    mailbox: &Mailbox,
+) -> bool {
+    loop {
+        if info.is_killed() {
+            return false;
+        }
+        mailbox.drain_into(out, FLUSH_AT);
+        if out.is_empty() {
+            return true;
+        }
+        // The output buffer limit counts what the writer holds as well as what waits in the mailbox.
+        info.omem.store(out.len(), Ordering::Relaxed);
+        let sent = tokio::select! {
+            r = flush(server, writer, out) => r.is_ok(),
+            _ = info.kill_signal.notified() => false,
+        };
+        info.omem.store(0, Ordering::Relaxed);
+        if !sent {
+            out.buf.clear();
+            return false;
+        }
+    }
 }
 
 /// Writes the rest of a streamed reply chunk by chunk (see `commands::stream`). False when the connection must
