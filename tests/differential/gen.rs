@@ -16,6 +16,7 @@
 
 mod hashes;
 mod lists;
+mod pubsub;
 mod sets;
 mod transactions;
 mod zsets;
@@ -126,6 +127,7 @@ pub const FAMILIES: &[(&str, u32, Family)] = &[
     ("sets", 30, sets::sets),
     ("zsets", 30, zsets::zsets),
     ("transactions", 12, transactions::transactions),
+    ("pubsub", 6, pubsub::pubsub),
 ];
 
 /// The shared key space: eight keys every family uses, a few per-type ones, and odd names (empty, glob
