@@ -10,6 +10,7 @@ mod hashes;
 mod keyspace;
 mod lists;
 mod pubsub;
+mod redis_py;
 mod server;
 mod sets;
 mod strings;
