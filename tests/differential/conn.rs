@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{free_port, Raw, Server};
+use crate::common::{answers_as, free_port, Raw, Server};
 use crate::listen::Listener;
 
 /// How long one reply may take before the server is considered stuck.
@@ -228,7 +228,7 @@ impl RedisServer {
                 .map_err(|e| format!("cannot run redis-server (apt-get install redis-server): {e}"))?;
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                if answers_as(port, child.id(), None) {
                     return Ok(RedisServer { child, port, _dir: dir });
                 }
                 if let Ok(Some(_)) = child.try_wait() {
