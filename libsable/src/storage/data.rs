@@ -173,6 +173,10 @@ impl OwnedDataCursor {
     pub fn rewind(&mut self) {
         self.cursor.rewind()
     }
+
+    pub fn seek(&mut self, sub: &[u8]) {
+        self.cursor.seek(sub)
+    }
 }
 
 /// [`Store::data_range`] for a cursor that outlives the borrow of the store.
