@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure what SableDB needs beyond crates is installed: clang/libclang (RocksDB's bindings and C++ build) and,
-# with --test, redis-tools and redis-server (redis-cli, redis-benchmark and the reference server for tests).
+# with --test, redis-tools and redis-server (redis-cli, redis-benchmark and the reference server for tests) and
+# python3-redis (redis-py, a client the end-to-end tests also drive).
 # Installs with apt-get when running as root; otherwise stops with a one-line message naming what is missing.
 set -euo pipefail
 need_pkgs=()
@@ -10,6 +11,7 @@ if [ "${1:-}" = "--test" ]; then
   command -v redis-cli >/dev/null 2>&1 || need_pkgs+=(redis-tools)
   command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
   command -v openssl >/dev/null 2>&1 || need_pkgs+=(openssl)
+  /usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || need_pkgs+=(python3-redis)
 fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "sabledb: a Rust toolchain is needed (cargo not found): see https://rustup.rs" >&2

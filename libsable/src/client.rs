@@ -68,8 +68,8 @@ impl ClientInfo {
     pub fn describe(&self) -> String {
         let now = now_ms();
         let idle = now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000;
-        let multi = self.multi_len.load(Ordering::Relaxed);
         // Redis' flag letters in its order: P (subscribed), x (in MULTI), b (blocked); N when none applies.
+        let multi = self.multi_len.load(Ordering::Relaxed);
         let mut flags = String::new();
         if self.subs.any() {
             flags.push('P');

@@ -64,8 +64,26 @@ pub fn run(pair: &mut Pair, cmd: &Cmd) -> Replies {
             (x, y, agree)
         }
     };
-    let agree = agree && !is_transport_failure(&sable) && !is_transport_failure(&redis);
+    let mut agree = agree && !is_transport_failure(&sable) && !is_transport_failure(&redis);
+    let (mut sable, mut redis) = (sable, redis);
+    if let Some([x, y]) = pair.listeners.as_mut() {
+        let (x, y) = (published(x.drain()), published(y.drain()));
+        if x != y {
+            agree = false;
+            sable.extend_from_slice(&x);
+            redis.extend_from_slice(&y);
+        }
+    }
     Replies { sable, redis, agree }
+}
+
+/// What a listener received, rendered to follow a reply in a mismatch report.
+fn published(messages: Result<Vec<Vec<u8>>, String>) -> Vec<u8> {
+    match messages {
+        Ok(m) if m.is_empty() => b" <then nothing published>".to_vec(),
+        Ok(m) => [b" <then published: ".to_vec(), m.concat(), b">".to_vec()].concat(),
+        Err(e) => format!(" <<{e}>>").into_bytes(),
+    }
 }
 
 /// An aggregate reply with its elements sorted (same header, same element encodings); anything else unchanged.

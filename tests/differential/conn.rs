@@ -11,7 +11,8 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{free_port, Raw, Server};
+use crate::common::{answers_as, free_port, Raw, Server};
+use crate::listen::Listener;
 
 /// How long one reply may take before the server is considered stuck.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(3);
@@ -227,7 +228,7 @@ impl RedisServer {
                 .map_err(|e| format!("cannot run redis-server (apt-get install redis-server): {e}"))?;
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                if answers_as(port, child.id(), None) {
                     return Ok(RedisServer { child, port, _dir: dir });
                 }
                 if let Ok(Some(_)) = child.try_wait() {
@@ -258,6 +259,10 @@ pub struct Pair {
     pub resp3: bool,
     /// With `--stats`: per command name, how many ran and how many redis-server answered with an error.
     pub stats: Option<BTreeMap<String, [u64; 2]>>,
+    /// `notify-keyspace-events` for both servers (empty: none), set when a sequence starts.
+    pub notify: String,
+    /// The subscribers whose messages are compared after every command (sabledb's, redis-server's).
+    pub listeners: Option<[Listener; 2]>,
 }
 
 impl Pair {
@@ -266,7 +271,7 @@ impl Pair {
         let sable = Server::start();
         let a = Conn::connect(sable.port).map_err(|e| format!("connect to sabledb: {e}"))?;
         let b = Conn::connect(redis.port).map_err(|e| format!("connect to redis-server: {e}"))?;
-        Ok(Pair { sable, redis, a, b, resp3: false, stats: None })
+        Ok(Pair { sable, redis, a, b, resp3: false, stats: None, notify: String::new(), listeners: None })
     }
 
     /// Fresh connections (database 0, the protocol under test) to two empty servers. A sabledb that stopped
@@ -290,7 +295,20 @@ impl Pair {
             if self.resp3 {
                 c.hello3().map_err(|e| format!("{who}: {e}"))?;
             }
+            let notify = [
+                b"CONFIG".to_vec(),
+                b"SET".to_vec(),
+                b"notify-keyspace-events".to_vec(),
+                self.notify.clone().into_bytes(),
+            ];
+            let r = c.call(&notify);
+            if r != b"+OK\r\n" {
+                return Err(format!("{who}: CONFIG SET notify-keyspace-events answered {}", escape(&r)));
+            }
         }
+        self.listeners = None;
+        self.listeners =
+            Some([Listener::start(self.sable.port, self.resp3)?, Listener::start(self.redis.port, self.resp3)?]);
         Ok(())
     }
 

@@ -16,7 +16,9 @@
 
 mod hashes;
 mod lists;
+mod pubsub;
 mod sets;
+mod transactions;
 mod zsets;
 
 use std::collections::HashSet;
@@ -83,6 +85,14 @@ impl Cmd {
         self
     }
 
+    /// True when the command's reply inside EXEC can be compared byte for byte: compared exactly, and not
+    /// OBJECT REFCOUNT (inside EXEC, Redis counts the reference the queued command's arguments still hold on a
+    /// value stored by it, docs/compatibility.md).
+    fn fits_in_transaction(&self) -> bool {
+        let refcount = self.args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"REFCOUNT"));
+        self.check == Check::Exact && !(self.name() == "OBJECT" && refcount)
+    }
+
     /// The command name in upper case (how mismatches are grouped).
     pub fn name(&self) -> String {
         String::from_utf8_lossy(&self.args[0]).to_ascii_uppercase()
@@ -116,6 +126,8 @@ pub const FAMILIES: &[(&str, u32, Family)] = &[
     ("lists", 30, lists::lists),
     ("sets", 30, sets::sets),
     ("zsets", 30, zsets::zsets),
+    ("transactions", 12, transactions::transactions),
+    ("pubsub", 6, pubsub::pubsub),
 ];
 
 /// The shared key space: eight keys every family uses, a few per-type ones, and odd names (empty, glob
@@ -243,11 +255,13 @@ pub struct Gen {
     rng: StdRng,
     /// Relative TTLs handed out so far (in thousands of seconds): each is used once, see the module doc.
     used_ttls: HashSet<u64>,
+    /// A MULTI is open (see `gen/transactions.rs`).
+    in_multi: bool,
 }
 
 impl Gen {
     pub fn new(seed: u64) -> Gen {
-        Gen { rng: StdRng::seed_from_u64(seed), used_ttls: HashSet::new() }
+        Gen { rng: StdRng::seed_from_u64(seed), used_ttls: HashSet::new(), in_multi: false }
     }
 
     /// True with probability `p` percent.
@@ -436,17 +450,22 @@ pub fn sequence(seed: u64, count: usize, only: &[String]) -> Vec<Cmd> {
     let total: u32 = families.iter().map(|f| f.1).sum();
     (0..count)
         .map(|_| {
-            let mut r = g.rng.gen_range(0..total.max(1));
-            let mut family = FAMILIES[0].2;
-            for &&(_, weight, f) in &families {
-                if r < weight {
-                    family = f;
-                    break;
+            loop {
+                let mut r = g.rng.gen_range(0..total.max(1));
+                let mut family = FAMILIES[0].2;
+                for &&(_, weight, f) in &families {
+                    if r < weight {
+                        family = f;
+                        break;
+                    }
+                    r -= weight;
                 }
-                r -= weight;
+                let cmd = family(&mut g);
+                // Inside MULTI a reply is part of EXEC's, compared byte for byte: only exact commands go in.
+                if !g.in_multi || cmd.fits_in_transaction() {
+                    return g.mutate(cmd);
+                }
             }
-            let cmd = family(&mut g);
-            g.mutate(cmd)
         })
         .collect()
 }

@@ -8,12 +8,15 @@
 //!   mismatch) instead of stopping, `--shrink-time SECS` time budget for shrinking one mismatch,
 //! - `--exclude NAME[,NAME…]` drop these commands from the generated sequences (to look past a known mismatch),
 //! - `--only FAMILY[,FAMILY…]` draw commands only from these generator families (`gen::FAMILIES`: strings,
-//!   bitmaps, keyspace, connection, hashes, lists, sets, zsets),
-//! - `--stats` print how often each command ran and how often redis-server rejected it (generator tuning).
+//!   bitmaps, keyspace, connection, hashes, lists, sets, zsets, transactions, pubsub),
+//! - `--stats` print how often each command ran and how often redis-server rejected it (generator tuning),
+//! - `--notify FLAGS` the servers' `notify-keyspace-events` (default none).
 //!
 //! The process exits non-zero when any reply differed or the COMMAND table check failed. Modules: [`conn`]
 //! (server processes, raw RESP), [`gen`] (the generator, one function per command family), [`compare`]
-//! (running commands, the allowed normalisations), [`shrink`] (delta debugging), [`shape`] (COMMAND check).
+//! (running commands, the allowed normalisations), [`listen`] (the subscribers whose messages are compared after
+//! every command: keyspace notifications, PUBLISH deliveries), [`shrink`] (delta debugging), [`shape`]
+//! (COMMAND check).
 
 // The integration tests' harness, for starting sabledb; it is their file, so rustfmt leaves it alone from here.
 #[path = "../integration/common.rs"]
@@ -22,6 +25,7 @@ mod common;
 mod compare;
 mod conn;
 mod gen;
+mod listen;
 mod shape;
 mod shrink;
 
@@ -40,6 +44,8 @@ const DEFAULT_COUNT: usize = 10_000;
 /// The default run's time bound: with server start-up and the COMMAND check, ~45–60 s in all.
 const DEFAULT_TIME: Duration = Duration::from_secs(48);
 const DEFAULT_SHRINK_TIME: Duration = Duration::from_secs(60);
+/// Keyspace events published during the comparison (none until SableDB publishes them).
+const DEFAULT_NOTIFY: &str = "";
 /// COMMAND table problems printed (a broken COMMAND INFO produces one per command).
 const MAX_SHAPE_PROBLEMS: usize = 40;
 
@@ -55,6 +61,8 @@ struct Opts {
     /// Generator families to draw from (all when empty).
     only: Vec<String>,
     stats: bool,
+    /// `notify-keyspace-events` of both servers.
+    notify: String,
 }
 
 /// What to do, from the command line. Options libtest would take (cargo passes them to every test target) are
@@ -76,6 +84,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
         exclude: Vec::new(),
         only: Vec::new(),
         stats: false,
+        notify: DEFAULT_NOTIFY.into(),
     };
     let mut filters = Vec::new();
     let (mut exact, mut list, mut ignored_only) = (false, false, false);
@@ -108,6 +117,7 @@ fn parse(args: &[String]) -> Result<Parsed, String> {
                 }
             }
             "--keep-going" => opts.keep_going = true,
+            "--notify" => opts.notify = value("--notify")?,
             "--stats" => opts.stats = true,
             "--only" => opts.only.extend(value("--only")?.split(',').map(|n| n.trim().to_ascii_lowercase())),
             "--exclude" => opts.exclude.extend(value("--exclude")?.split(',').map(|n| n.trim().to_ascii_uppercase())),
@@ -157,6 +167,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    pair.notify = opts.notify.clone();
     let failures = run(&mut pair, &opts);
     drop(pair);
     if failures == 0 {

@@ -85,7 +85,10 @@ impl Server {
             let mut child = cmd.spawn().expect("start sabledb");
             let deadline = Instant::now() + Duration::from_secs(30);
             while Instant::now() < deadline {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() && matches!(child.try_wait(), Ok(None)) {
+                // The port may have been taken by another process meanwhile (tests of other checkouts run on the
+                // same machine): only a server that reports our child's pid is ours.
+                let password = self.extra.iter().position(|a| a == "--requirepass").and_then(|i| self.extra.get(i + 1));
+                if answers_as(port, child.id(), password.map(String::as_str)) {
                     self.port = port;
                     self.child = Some(child);
                     return;
@@ -158,6 +161,37 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// True when a server listens on `port` and its `INFO server` reports process `pid` (after `AUTH password`).
+pub fn answers_as(port: u16, pid: u32, password: Option<&str>) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok();
+    let mut request = match password {
+        Some(p) => Raw::encode(&[b"AUTH", p.as_bytes()]),
+        None => Vec::new(),
+    };
+    request.extend_from_slice(&Raw::encode(&[b"INFO", b"server"]));
+    if stream.write_all(&request).is_err() {
+        return false;
+    }
+    let mut info = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let want = format!("process_id:{pid}\r\n");
+    while let Ok(n) = stream.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        info.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&info);
+        if text.contains(&want) {
+            return true;
+        }
+        if text.contains("process_id:") && text.ends_with("\r\n\r\n") {
+            break;
+        }
+    }
+    false
 }
 
 /// A raw connection: send bytes, read whole replies back as exact text.

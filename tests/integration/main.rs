@@ -11,6 +11,7 @@ mod keyspace;
 mod lists;
 mod notify;
 mod pubsub;
+mod redis_py;
 mod server;
 mod sets;
 mod strings;

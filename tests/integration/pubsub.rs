@@ -469,3 +469,18 @@ fn output_buffer_soft_limit_takes_its_seconds() {
     // Kernel buffers take the first megabytes; after that the soft limit must hold for more than a second.
     assert!(after > Duration::from_secs(1), "disconnected after {after:?}");
 }
+
+#[test]
+fn a_resp3_subscriber_gets_its_messages_while_blocked() {
+    let s = Server::start_with(&["--workers", "2"]);
+    let mut sub = s.raw();
+    sub.cmd(&["HELLO", "3"]);
+    assert_eq!(sub.cmd(&["SUBSCRIBE", "c"]), confirm(">", "subscribe", Some("c"), 1));
+    sub.send(&Raw::encode(&[b"BLPOP", b"l", b"0"]));
+    let mut other = s.raw();
+    eventually("the subscriber blocks", || other.cmd(&["INFO", "clients"]).contains("blocked_clients:1\r\n"));
+    assert_eq!(other.cmd(&["PUBLISH", "c", "while-blocked"]), ":1\r\n");
+    assert_eq!(sub.read_reply(), message(">", "c", "while-blocked"));
+    assert_eq!(other.cmd(&["RPUSH", "l", "x"]), ":1\r\n");
+    assert_eq!(sub.read_reply(), array_of(&["l", "x"]));
+}

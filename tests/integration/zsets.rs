@@ -254,6 +254,23 @@ fn lex_ranges() {
     );
 }
 
+/// A lex range over many members of one score is streamed from the score order: every member, in order, with
+/// LIMIT and REV, across the reply's chunks.
+#[test]
+fn big_lex_ranges_are_complete() {
+    let s = Server::start();
+    let line = zadd_line("big", "m", 20_000, |_| "5".into());
+    let args: Vec<&str> = line.split(' ').collect();
+    assert_eq!(s.raw().cmd(&args), ":20000\r\n");
+    let all = strings(&s, &["ZRANGEBYLEX", "big", "-", "+"]);
+    assert_eq!(all.len(), 20_000);
+    assert!(all.windows(2).all(|w| w[0] < w[1]));
+    let some = strings(&s, &["ZRANGEBYLEX", "big", "(m00100", "[m19000", "LIMIT", "5", "3"]);
+    assert_eq!(some, ["m00106", "m00107", "m00108"]);
+    let rev = strings(&s, &["ZRANGE", "big", "[m19999", "(m00002", "BYLEX", "REV"]);
+    assert_eq!((rev.len(), rev[0].as_str(), rev[rev.len() - 1].as_str()), (19_997, "m19999", "m00003"));
+}
+
 /// ZRANGESTORE (replaces any type, drops the TTL, deletes on an empty result), ZREMRANGEBY*, ZREM; emptied keys vanish.
 #[test]
 fn range_store_and_remove() {

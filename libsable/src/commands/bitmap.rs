@@ -5,7 +5,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::string::{clamp_range, lookup_read, modify, string_body};
+use super::string::{clamp_range, lookup_read, modify, modify_with_origin, string_body};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify::{self, notify};
 use crate::storage::encoding::{encode_string_as, StrOrigin};
@@ -51,24 +51,27 @@ fn setbit(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if on & !1 != 0 {
         return Err(bit_err());
     }
-    let (was, changed) = modify(ctx, key, |cur| {
+    let (was, changed) = modify_with_origin(ctx, key, |cur| {
         let byte = (offset >> 3) as usize;
-        // Created or grown: Redis counts that as a change even when the bit was already right.
-        let mut dirty = cur.is_none_or(|c| c.len() <= byte);
-        let mut new = cur.unwrap_or_default().to_vec();
-        if new.len() <= byte {
+        let mut new = cur.map_or(&[][..], |c| c.0).to_vec();
+        let grown = new.len() <= byte;
+        if grown {
             new.resize(byte + 1, 0);
         }
         let mask = 0x80u8 >> (offset & 7);
         let was = new[byte] & mask != 0;
-        dirty |= was != (on == 1);
         if on == 1 {
             new[byte] |= mask;
         } else {
             new[byte] &= !mask;
         }
-        // Redis sets the bit in a raw string, a new one or an unshared copy of the old value.
-        Ok((Some((new, StrOrigin::Raw)), (was, dirty)))
+        // Redis sets the bit in a raw string, a new one or an unshared copy of the old value; a bit that does
+        // not change modifies nothing (WATCH, notifications), though the value still becomes a raw string.
+        let unchanged = cur.is_some() && !grown && was == (on == 1);
+        if unchanged && cur.is_some_and(|c| c.1 == StrOrigin::Raw) {
+            return Ok((None, (was, false)));
+        }
+        Ok((Some((new, StrOrigin::Raw)), (was, !unchanged)))
     })?;
     if changed {
         notify(ctx, notify::STRING, "setbit", key);

@@ -7,6 +7,8 @@
 //! order where it is deterministic — an intset iterates its integers in numeric order — and byte order where
 //! Redis' order is its hash table's.
 
+mod algebra;
+
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashSet};
 
@@ -337,41 +339,16 @@ fn diff_of(ctx: &Ctx, sets: &[Option<Collection>]) -> Computed {
     Ok((out, big))
 }
 
-/// Replies with a computed set in Redis' order for its result object (numeric when it would be an intset).
-fn reply_result(ctx: &mut Ctx, mut members: Vec<Vec<u8>>, big: bool) {
-    if !big {
-        intset_order(&mut members);
-    }
-    write_members(ctx.out, &members, true);
-}
-
 fn sinter(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let keys = args.rest();
-    // Locked so that the sets are read at one instant, as Redis' single thread does.
-    let _g = ctx.store.locks.lock(keys);
-    let sets = read_all(ctx, keys)?;
-    let (members, _) = inter_of(ctx, &sets)?;
-    write_members(ctx.out, &members, true);
-    Ok(())
+    algebra::reply(ctx, args.rest(), algebra::Op::Inter)
 }
 
 fn sunion(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let keys = args.rest();
-    let _g = ctx.store.locks.lock(keys);
-    let sets = read_all(ctx, keys)?;
-    let members = union_of(ctx, &sets)?;
-    let big = !fits_intset(ctx, &members);
-    reply_result(ctx, members, big);
-    Ok(())
+    algebra::reply(ctx, args.rest(), algebra::Op::Union)
 }
 
 fn sdiff(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let keys = args.rest();
-    let _g = ctx.store.locks.lock(keys);
-    let sets = read_all(ctx, keys)?;
-    let (members, big) = diff_of(ctx, &sets)?;
-    reply_result(ctx, members, big);
-    Ok(())
+    algebra::reply(ctx, args.rest(), algebra::Op::Diff)
 }
 
 fn sintercard(ctx: &mut Ctx, args: &mut Args) -> CmdResult {

@@ -80,7 +80,7 @@ impl ReplyStream for Elements {
 /// The header promised more elements than the snapshot holds: cannot happen while meta record and elements are
 /// written in one batch and read under the key's lock; reported (the connection closes) rather than sending a
 /// malformed reply.
-fn changed() -> CmdError {
+pub fn changed() -> CmdError {
     CmdError::Storage("collection changed while its reply was streamed".into())
 }
 

@@ -70,16 +70,40 @@ pub fn modify<T>(
     key: &[u8],
     f: impl FnOnce(Option<&[u8]>) -> CmdResult<(Option<(Vec<u8>, StrOrigin)>, T)>,
 ) -> CmdResult<T> {
+    modify_string(ctx, key, false, |cur| f(cur.map(|(body, _)| body)))
+}
+
+/// [`modify`] for writers that also need to know how the current value was made (SETBIT only rewrites a value
+/// it changes, or one whose encoding it changes); a value rewritten unchanged is not a modification (WATCH).
+pub fn modify_with_origin<T>(
+    ctx: &Ctx,
+    key: &[u8],
+    f: impl FnOnce(Option<(&[u8], StrOrigin)>) -> CmdResult<(Option<(Vec<u8>, StrOrigin)>, T)>,
+) -> CmdResult<T> {
+    modify_string(ctx, key, true, f)
+}
+
+fn modify_string<T>(
+    ctx: &Ctx,
+    key: &[u8],
+    same_is_quiet: bool,
+    f: impl FnOnce(Option<(&[u8], StrOrigin)>) -> CmdResult<(Option<(Vec<u8>, StrOrigin)>, T)>,
+) -> CmdResult<T> {
     let _guard = ctx.store.locks.lock(&[key]);
     let db = ctx.db();
     let mut txn = ctx.store.txn();
     let old = txn.load(db, key)?;
     let live = old.as_ref().and_then(|o| o.live());
-    let current = live.as_ref().map(string_body).transpose()?;
+    let current = live.as_ref().map(|m| string_body(m).map(|body| (body, m.string_origin()))).transpose()?;
     let (new, out) = f(current)?;
     if let Some((new, origin)) = new {
         let at = live.map_or(0, |m| m.expire_at());
-        txn.put(db, key, old.as_ref(), &encode_string_as(at, &new, origin));
+        let raw = encode_string_as(at, &new, origin);
+        if same_is_quiet && current.is_some_and(|(body, _)| body == new.as_slice()) {
+            txn.put_quiet(db, key, old.as_ref(), &raw);
+        } else {
+            txn.put(db, key, old.as_ref(), &raw);
+        }
         txn.commit()?;
     }
     Ok(out)

@@ -162,7 +162,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                                 let _ = flush(server, &mut writer, &mut out).await;
                                 return;
                             }
-                            wait_blocked(server, client, &mut out, &argv, block).await;
+                            wait_blocked(server, &mut writer, client, &mut out, &argv, block).await;
                         }
                     }
                     Request::ProtocolError(msg) => {
@@ -257,8 +257,17 @@ async fn send_stream<W: AsyncWrite + Unpin>(
 
 /// Suspends a client whose command blocked until it is served, times out, is unblocked, killed or disconnects;
 /// its reply (if any) is left in `out`. See `crate::blocking` for the wake-up protocol.
-async fn wait_blocked(server: &Server, client: &mut Client, out: &mut Reply, argv: &Argv, block: Block) {
+async fn wait_blocked<W: AsyncWrite + Unpin>(
+    server: &Server,
+    writer: &mut W,
+    client: &mut Client,
+    out: &mut Reply,
+    argv: &Argv,
+    block: Block,
+) {
     let info = client.info.clone();
+    // A RESP3 subscriber keeps receiving its messages while it waits, as in Redis.
+    let mailbox = client.pubsub.as_ref().map(|s| s.mailbox.clone());
     let waiters = &server.store.ready;
     let waiter = waiters.register(block.db, &block.keys);
     info.blocked.store(true, Ordering::Relaxed);
@@ -295,6 +304,10 @@ async fn wait_blocked(server: &Server, client: &mut Client, out: &mut Reply, arg
                 }
                 break;
             }
+            _ = Mailbox::wait(mailbox.as_deref()) => match &mailbox {
+                Some(m) if deliver_mail(server, writer, out, &info, m).await => false,
+                _ => break,
+            },
             _ = info.kill_signal.notified() => break,
             _ = info.peer_gone.notified() => break,
         };

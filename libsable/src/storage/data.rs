@@ -173,6 +173,10 @@ impl OwnedDataCursor {
     pub fn rewind(&mut self) {
         self.cursor.rewind()
     }
+
+    pub fn seek(&mut self, sub: &[u8]) {
+        self.cursor.seek(sub)
+    }
 }
 
 /// [`Store::data_range`] for a cursor that outlives the borrow of the store.
@@ -442,7 +446,7 @@ impl Txn<'_> {
             self.kept.push(c.uid);
             let was = old.and_then(|o| o.live()).map(|m| m.key_type());
             if matches!(c.kind, KeyType::List | KeyType::ZSet) && was != Some(c.kind) {
-                self.ready.push((db, key.to_vec()));
+                self.signals.ready.push((db, key.to_vec()));
             }
         }
     }

@@ -303,7 +303,7 @@ impl Store {
             data: Default::default(),
             dropped: Vec::new(),
             kept: Vec::new(),
-            ready: Vec::new(),
+            signals: Signals::default(),
             owners: Default::default(),
             facts: Vec::new(),
         }
@@ -428,8 +428,9 @@ impl Store {
     }
 
     /// Writes a batch (WAL on), keeps the meta cache coherent with it, applies its counter changes, then tells
-    /// blocked clients about `ready` keys and watchers about the keys changed: those of `meta`, the meta family
-    /// records the batch writes (None: deleted), and `touched` (keys whose elements only were written).
+    /// blocked clients about the keys that became lists or sorted sets and watchers about the keys changed:
+    /// those of `meta`, the meta family records the batch writes (None: deleted), except the quiet ones, and the
+    /// keys whose elements only were written (see [`Signals`]).
     /// Watchers learn after the write, when the change becomes visible: a client that WATCHes and then reads
     /// in between sees the new value and at worst aborts for nothing, never misses a change.
     pub(crate) fn write_batch(
@@ -437,8 +438,7 @@ impl Store {
         batch: WriteBatch,
         deltas: &[(u16, i64, i64)],
         meta: &[(&[u8], Option<&[u8]>)],
-        ready: &[(u16, Vec<u8>)],
-        touched: &[(u16, Vec<u8>)],
+        signals: &Signals,
     ) -> Result<(), String> {
         for (k, _) in meta {
             self.cache.invalidate(k);
@@ -455,16 +455,16 @@ impl Store {
             self.key_counts[db as usize].fetch_add(keys, Ordering::Relaxed);
             self.expire_counts[db as usize].fetch_add(expires, Ordering::Relaxed);
         }
-        for (db, key) in ready {
+        for (db, key) in &signals.ready {
             self.ready.signal(*db, key);
         }
         if self.watches.any() {
             for (k, v) in meta {
-                if let Some((db, key)) = split_meta_key(k) {
+                if let Some((db, key)) = split_meta_key(k).filter(|_| !signals.quiet.iter().any(|q| q == k)) {
                     self.touch(db, key, v.is_some());
                 }
             }
-            for (db, key) in touched {
+            for (db, key) in &signals.touched {
                 self.touch(*db, key, true);
             }
         }
@@ -501,6 +501,25 @@ fn load_db_map(db: &DB, n: usize) -> Result<Vec<u16>, String> {
     Ok(map)
 }
 
+/// What a committed batch announces besides its writes.
+#[derive(Default)]
+pub(crate) struct Signals {
+    /// Keys that became a list or sorted set: blocked clients are woken.
+    pub ready: Vec<(u16, Vec<u8>)>,
+    /// Keys whose elements only were written: modified for WATCH though their meta record is not written.
+    pub touched: Vec<(u16, Vec<u8>)>,
+    /// Meta keys rewritten without a change of value (a re-encoding): not modified for WATCH.
+    pub quiet: Vec<Vec<u8>>,
+}
+
+impl Signals {
+    pub(crate) fn append(&mut self, other: Signals) {
+        self.ready.extend(other.ready);
+        self.touched.extend(other.touched);
+        self.quiet.extend(other.quiet);
+    }
+}
+
 /// One write of a [`Txn`].
 struct Op {
     tag: u8,
@@ -522,8 +541,8 @@ pub struct Txn<'s> {
     /// and not the second (RENAME and MOVE keep theirs) has unreachable elements for the collector.
     dropped: Vec<u64>,
     kept: Vec<u64>,
-    /// Keys that became a list or sorted set, signalled to blocked clients once committed.
-    ready: Vec<(u16, Vec<u8>)>,
+    /// What the commit announces (blocked clients, watchers).
+    signals: Signals,
     /// The collections loaded, as (uid, db, key): an element write without a meta write (LSET) still modifies
     /// its key for WATCH.
     owners: std::cell::RefCell<Vec<(u64, u16, Vec<u8>)>>,
@@ -583,6 +602,13 @@ impl<'s> Txn<'s> {
         self.deltas.push((db, old.is_none() as i64, (new_at != 0) as i64 - (old_at != 0) as i64));
     }
 
+    /// [`Txn::put`] of a record whose value does not change, only its encoding: not a modification of the key
+    /// (WATCH), as when Redis converts a value in place.
+    pub fn put_quiet(&mut self, db: u16, key: &[u8], old: Option<&Existing>, new_raw: &[u8]) {
+        self.put(db, key, old, new_raw);
+        self.signals.quiet.push(meta_key(db, key));
+    }
+
     /// Deletes `key`, whose current record is `old`.
     pub fn delete(&mut self, db: u16, key: &[u8], old: &Existing) {
         self.track_collections(db, key, Some(old), None);
@@ -630,13 +656,13 @@ impl<'s> Txn<'s> {
         }
         let store = self.store;
         let touched = self.element_only_writes(&self.ops);
-        let Txn { mut ops, deltas, data, ready, facts, .. } = self;
+        self.signals.touched.extend(touched);
+        let Txn { mut ops, deltas, data, signals, facts, .. } = self;
         ops.extend(data.into_iter().map(|(key, value)| Op { tag: TAG_DATA, key, value }));
         if scope::active() {
             scope::with_scope(|sc| {
                 sc.deltas.extend_from_slice(&deltas);
-                sc.ready.extend(ready);
-                sc.touched.extend(touched);
+                sc.signals.append(signals);
                 for op in ops {
                     let cf = store.cf(tag_name(op.tag));
                     match &op.value {
@@ -662,7 +688,7 @@ impl<'s> Txn<'s> {
         }
         let meta: Vec<(&[u8], Option<&[u8]>)> =
             ops.iter().filter(|op| op.tag == TAG_META).map(|op| (op.key.as_slice(), op.value.as_deref())).collect();
-        store.write_batch(batch, &deltas, &meta, &ready, &touched).map_err(CmdError::Storage)?;
+        store.write_batch(batch, &deltas, &meta, &signals).map_err(CmdError::Storage)?;
         Txn::hand_over_facts(store, facts);
         Ok(())
     }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use rocksdb::WriteBatch;
 
-use super::Store;
+use super::{Signals, Store};
 
 /// Pending writes of the open scope on this thread.
 pub(crate) struct Scope {
@@ -39,10 +39,8 @@ pub(crate) struct Scope {
     pub held: Vec<usize>,
     /// The first failure of an intermediate commit; reported when the scope ends.
     pub error: Option<String>,
-    /// Keys that became lists or sorted sets, signalled to blocked clients after the commit.
-    pub ready: Vec<(u16, Vec<u8>)>,
-    /// Keys whose elements only were written, for WATCH (see [`Store::write_batch`]).
-    pub touched: Vec<(u16, Vec<u8>)>,
+    /// What the commit announces: keys that became lists or sorted sets, keys modified for WATCH.
+    pub signals: Signals,
     /// A transaction is executing (see [`pin`]): nothing is committed until it ends.
     pub pinned: bool,
 }
@@ -73,8 +71,7 @@ pub fn begin(store: &Arc<Store>) {
                 deltas: Vec::new(),
                 held: Vec::new(),
                 error: None,
-                ready: Vec::new(),
-                touched: Vec::new(),
+                signals: Signals::default(),
                 pinned: false,
             });
         }
@@ -92,12 +89,11 @@ pub fn commit() -> Result<(), String> {
                 std::mem::take(&mut sc.held),
                 sc.error.take(),
                 std::mem::take(&mut sc.overlay),
-                std::mem::take(&mut sc.ready),
-                std::mem::take(&mut sc.touched),
+                std::mem::take(&mut sc.signals),
             )
         })
     });
-    let Some((store, batch, deltas, held, earlier, overlay, ready, touched)) = taken else { return Ok(()) };
+    let Some((store, batch, deltas, held, earlier, overlay, signals)) = taken else { return Ok(()) };
     let result = if batch.is_empty() {
         Ok(())
     } else {
@@ -106,7 +102,7 @@ pub fn commit() -> Result<(), String> {
             .filter(|(k, _)| k.first() == Some(&super::TAG_META))
             .map(|(k, v)| (&k[1..], v.as_deref()))
             .collect();
-        store.write_batch(batch, &deltas, &meta, &ready, &touched)
+        store.write_batch(batch, &deltas, &meta, &signals)
     };
     // Keyspace events held for this batch go out (or, if it failed, are dropped) while its keys are still locked,
     // so events of one key keep the order of its writes.

@@ -268,6 +268,23 @@ fn lex_walk(
     Ok(())
 }
 
+/// A lex range over a sorted set whose members all have one score (how lex ranges are used) is one contiguous run
+/// of the score-ordered records: its bounds (None: empty), for streaming. None when the scores differ, where
+/// [`lex_walk`] follows Redis' listpack walk instead.
+#[allow(clippy::type_complexity)]
+fn lex_run(store: &Store, coll: &Collection, range: &LexRange) -> CmdResult<Option<Option<(Vec<u8>, Vec<u8>)>>> {
+    if range.is_empty() {
+        return Ok(Some(None));
+    }
+    let first = Walk::all(store, coll, false).next()?.map(|(_, s)| s);
+    let last = Walk::all(store, coll, true).next()?.map(|(_, s)| s);
+    Ok(match (first, last) {
+        (Some(f), Some(l)) if f == l => Some(Some(range.bounds_within(f))),
+        (Some(_), Some(_)) => None,
+        _ => Some(None),
+    })
+}
+
 /// How a ZRANGE-like command selects members.
 #[derive(Clone, Copy, PartialEq)]
 enum By {
@@ -356,8 +373,9 @@ fn run_query(store: &Store, coll: &Collection, q: &RangeQuery, emit: Emit) -> Cm
     }
 }
 
-/// ZRANGE and the commands that are ZRANGE with fixed options. Rank and score ranges, the ones that can be
-/// large, are one contiguous run of the score-ordered records: they are streamed (see `commands::stream`).
+/// ZRANGE and the commands that are ZRANGE with fixed options. Rank and score ranges, and lex ranges over one
+/// score, the ones that can be large, are one contiguous run of the score-ordered records: they are streamed
+/// (see `commands::stream`).
 fn range_reply(ctx: &mut Ctx, args: &mut Args, by: By, rev: Option<bool>) -> CmdResult {
     let q = parse_query(args, false, by, rev)?;
     // Scope writes first: the lock below must not be one this thread's scope already holds.
@@ -375,6 +393,8 @@ fn range_reply(ctx: &mut Ctx, args: &mut Args, by: By, rev: Option<bool>) -> Cmd
         Range::Score(r) if q.offset >= 0 => {
             Some(r.bounds().map(|(from, to)| (from, to, (q.offset as u64, u64::try_from(q.limit).ok()))))
         }
+        Range::Lex(r) if q.offset >= 0 => lex_run(ctx.store, &coll, r)?
+            .map(|run| run.map(|(from, to)| (from, to, (q.offset as u64, u64::try_from(q.limit).ok())))),
         _ => None,
     };
     if let Some(run) = run {
