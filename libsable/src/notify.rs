@@ -18,6 +18,8 @@
 //! so events are held until that commit and published just before the scope releases its locks: a subscriber
 //! never hears of a write that is not durable and visible, and events of one key keep the order of its writes.
 //! Without pending writes (a read's `keymiss`, the background expiry thread) an event is published at once.
+//! PUBLISH and SPUBLISH follow the same rule ([`publish_in_order`]), so a message keeps its place among the
+//! events of the commands around it, as in Redis.
 //!
 //! When notifications are off, a write costs one relaxed atomic load here and nothing is allocated.
 
@@ -26,7 +28,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::commands::Ctx;
-use crate::pubsub::PubSub;
+use crate::pubsub::{Kind, PubSub};
 
 /// `K`: publish on `__keyspace@<db>__:<key>`.
 pub const KEYSPACE: u32 = 1 << 0;
@@ -167,8 +169,9 @@ impl Notifier {
 /// A fact left by a committed transaction: (logical db, key, class `EXPIRED` or `NEW`).
 type Fact = (usize, Vec<u8>, u32);
 
-/// A message held until this thread's write scope commits.
-type Held = (Arc<PubSub>, Vec<u8>, Vec<u8>);
+/// A message held until this thread's write scope commits: to a channel (and the patterns matching it) or to a
+/// shard channel.
+type Held = (Arc<PubSub>, Kind, Vec<u8>, Vec<u8>);
 
 thread_local! {
     static FACTS_LEFT: RefCell<Vec<Fact>> = const { RefCell::new(Vec::new()) };
@@ -233,19 +236,39 @@ pub fn flush_facts(n: &Notifier) {
     }
 }
 
-/// Publishes a message now, or holds it until this thread's write scope commits when writes are pending there
-/// (they may be what the message announces, and are not visible to other clients yet).
+/// Publishes a keyspace event now, or holds it until this thread's write scope commits when writes are pending
+/// there (they may be what it announces, and are not visible to other clients yet).
 fn emit(pubsub: &Arc<PubSub>, channel: Vec<u8>, message: Vec<u8>) {
     if crate::storage::scope::has_pending() {
-        HELD.with(|h| h.borrow_mut().push((pubsub.clone(), channel, message)));
+        HELD.with(|h| h.borrow_mut().push((pubsub.clone(), Kind::Channel, channel, message)));
     } else {
         pubsub.publish(&channel, &message);
     }
 }
 
+/// PUBLISH (`Kind::Channel`) and SPUBLISH (`Kind::Shard`): under the same rule as keyspace events, so that a
+/// message never overtakes the events of the writes before it (a pipeline or a transaction that writes, then
+/// publishes) and is never heard before those writes are visible. Returns the receivers it has now.
+pub fn publish_in_order(pubsub: &Arc<PubSub>, kind: Kind, channel: &[u8], message: &[u8]) -> usize {
+    if !crate::storage::scope::has_pending() {
+        return match kind {
+            Kind::Shard => pubsub.publish_shard(channel, message),
+            _ => pubsub.publish(channel, message),
+        };
+    }
+    let receivers = match kind {
+        Kind::Shard => pubsub.subscribers(Kind::Shard, channel),
+        _ => pubsub.receivers(channel),
+    };
+    if receivers > 0 {
+        HELD.with(|h| h.borrow_mut().push((pubsub.clone(), kind, channel.to_vec(), message.to_vec())));
+    }
+    receivers
+}
+
 /// For a connection that is subscribed as well as writing (RESP3): commits this thread's write scope when
-/// messages are held for it, so that the client's own events reach its mailbox before the reply of the command
-/// that caused them, as in Redis. Only such a connection gives up the group commit.
+/// messages are held for it, so that the client's own events (and PUBLISH messages) reach its mailbox before the
+/// reply of the command that caused them, as in Redis. Only such a connection gives up the group commit.
 pub fn release_held() {
     if HELD.with(|h| !h.borrow().is_empty()) {
         crate::storage::scope::settle();
@@ -257,8 +280,11 @@ pub fn release_held() {
 pub fn committed(ok: bool) {
     let held = HELD.with(|h| std::mem::take(&mut *h.borrow_mut()));
     if ok {
-        for (pubsub, channel, message) in held {
-            pubsub.publish(&channel, &message);
+        for (pubsub, kind, channel, message) in held {
+            match kind {
+                Kind::Shard => pubsub.publish_shard(&channel, &message),
+                _ => pubsub.publish(&channel, &message),
+            };
         }
     }
 }

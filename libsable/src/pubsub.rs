@@ -320,25 +320,23 @@ impl PubSub {
         let mut copies: Option<(Bytes, Bytes)> = None;
         let mut shared =
             || copies.get_or_insert_with(|| (Bytes::copy_from_slice(channel), Bytes::copy_from_slice(message))).clone();
-        let mut receivers = 0;
-        if let Some(list) = maps.channels.get(channel) {
-            for m in list {
-                let (channel, payload) = shared();
-                m.push(Message { kind: Kind::Channel, pattern: Bytes::new(), channel, payload }, limit);
-                receivers += 1;
-            }
+        each_receiver(&maps, channel, |m, pattern| {
+            let (channel, payload) = shared();
+            let (kind, pattern) = match pattern {
+                Some(p) => (Kind::Pattern, p.clone()),
+                None => (Kind::Channel, Bytes::new()),
+            };
+            m.push(Message { kind, pattern, channel, payload }, limit);
+        })
+    }
+
+    /// How many deliveries a PUBLISH to `channel` would make now (PUBLISH's reply when the message itself is
+    /// delivered a moment later, see `crate::notify::publish_in_order`).
+    pub fn receivers(&self, channel: &[u8]) -> usize {
+        if self.subscriptions.load(Ordering::Acquire) == 0 {
+            return 0;
         }
-        for (pattern, list) in &maps.patterns {
-            if !glob_match(pattern, channel, false) {
-                continue;
-            }
-            for m in list {
-                let (channel, payload) = shared();
-                m.push(Message { kind: Kind::Pattern, pattern: pattern.clone(), channel, payload }, limit);
-                receivers += 1;
-            }
-        }
-        receivers
+        each_receiver(&self.maps.read(), channel, |_, _| {})
     }
 
     /// SPUBLISH: delivers to the shard channel's subscribers only (patterns never match shard channels).
@@ -380,6 +378,28 @@ impl PubSub {
         let maps = self.maps.read();
         (maps.channels.len(), maps.patterns.len(), maps.shard.len())
     }
+}
+
+/// Calls `f` for every receiver of a message on `channel`, in Redis' order: the channel's subscribers, then the
+/// clients whose pattern matches it, once per pattern (with the pattern). Returns how many it called.
+fn each_receiver(maps: &Maps, channel: &[u8], mut f: impl FnMut(&Arc<Mailbox>, Option<&Bytes>)) -> usize {
+    let mut receivers = 0;
+    if let Some(list) = maps.channels.get(channel) {
+        for m in list {
+            f(m, None);
+            receivers += 1;
+        }
+    }
+    for (pattern, list) in &maps.patterns {
+        if !glob_match(pattern, channel, false) {
+            continue;
+        }
+        for m in list {
+            f(m, Some(pattern));
+            receivers += 1;
+        }
+    }
+    receivers
 }
 
 /// What one connection subscribed to; owned by its writer task. Dropping it (disconnect) unsubscribes all.

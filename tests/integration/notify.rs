@@ -713,3 +713,34 @@ fn resp3_subscribers_get_pushes() {
     assert_eq!(own.read_reply(), "+OK\r\n");
     assert_eq!(own.read_reply(), "$1\r\nv\r\n");
 }
+
+/// A PUBLISH keeps its place among the events of the commands around it, in a pipeline and in a transaction,
+/// as from redis-server (the events of a pipelined write are held until it is committed; so is the PUBLISH).
+#[test]
+fn publish_keeps_its_place_among_events() {
+    let s = Server::start();
+    let mut w = s.raw();
+    w.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KE$"]);
+    let mut l = Listener::new(&s);
+    w.send(b"SET p 1\r\nPUBLISH __keyspace@0__:p hi\r\nMULTI\r\nSET q 1\r\nPUBLISH __keyspace@0__:q ho\r\nAPPEND q 2\r\nEXEC\r\n");
+    for want in
+        ["+OK\r\n", ":1\r\n", "+OK\r\n", "+QUEUED\r\n", "+QUEUED\r\n", "+QUEUED\r\n", "*3\r\n+OK\r\n:1\r\n:2\r\n"]
+    {
+        assert_eq!(w.read_reply(), want);
+    }
+    let published = |channel: &str, message: &str| vec![(channel.to_string(), message.to_string())];
+    let want = [
+        messages(&["set p"], true, true),
+        published("__keyspace@0__:p", "hi"),
+        messages(&["set q"], true, true),
+        published("__keyspace@0__:q", "ho"),
+        messages(&["append q"], true, true),
+    ]
+    .concat();
+    assert_eq!(l.take(), want);
+    // BITOP stops at a source of the wrong type: no `keymiss` for the sources after it, as in Redis.
+    w.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEm"]);
+    w.cmd(&["LPUSH", "list", "x"]);
+    assert_eq!(w.cmd(&["BITOP", "AND", "d", "nosuch1", "list", "nosuch2"]), crate::common::WRONGTYPE);
+    assert_eq!(l.take(), messages(&["keymiss nosuch1"], true, true));
+}

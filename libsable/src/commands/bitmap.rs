@@ -9,6 +9,7 @@ use super::string::{clamp_range, lookup_read, modify, modify_with_origin, string
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify::{self, notify};
 use crate::storage::encoding::{encode_string_as, StrOrigin};
+use crate::storage::KeyType;
 use crate::util::parse_i64;
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -246,7 +247,16 @@ fn bitop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     let keys: Vec<&[u8]> = std::iter::once(&dest[..]).chain(srcs.iter().map(|k| &k[..])).collect();
     let _guard = ctx.store.locks.lock(&keys);
-    let recs = srcs.iter().map(|k| lookup_read(ctx, k)).collect::<CmdResult<Vec<_>>>()?;
+    // Redis looks the sources up in order and stops at the first that is not a string (so a later missing one
+    // counts no miss and publishes no `keymiss`).
+    let mut recs = Vec::with_capacity(srcs.len());
+    for key in srcs {
+        let rec = lookup_read(ctx, key)?;
+        if rec.as_ref().is_some_and(|r| r.view().key_type() != KeyType::String) {
+            return Err(CmdError::WrongType);
+        }
+        recs.push(rec);
+    }
     let views: Vec<_> = recs.iter().map(|r| r.as_ref().map(|r| r.view())).collect();
     let values = views
         .iter()

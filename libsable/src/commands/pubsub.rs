@@ -95,7 +95,7 @@ fn confirm(out: &mut Reply, word: &[u8], name: Option<&[u8]>, count: usize) {
 fn publish(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let channel = args.next_bytes()?;
     let message = args.next_bytes()?;
-    let receivers = ctx.server.pubsub.publish(channel, message);
+    let receivers = crate::notify::publish_in_order(&ctx.server.pubsub, Kind::Channel, channel, message);
     ctx.out.int(receivers as i64);
     Ok(())
 }
@@ -103,7 +103,7 @@ fn publish(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn spublish(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let channel = args.next_bytes()?;
     let message = args.next_bytes()?;
-    let receivers = ctx.server.pubsub.publish_shard(channel, message);
+    let receivers = crate::notify::publish_in_order(&ctx.server.pubsub, Kind::Shard, channel, message);
     ctx.out.int(receivers as i64);
     Ok(())
 }
