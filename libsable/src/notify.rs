@@ -154,7 +154,8 @@ impl Notifier {
         if !self.pubsub.any() {
             return;
         }
-        let db = itoa::Buffer::new().format(db).to_owned();
+        let mut digits = itoa::Buffer::new();
+        let db = digits.format(db);
         if flags & KEYSPACE != 0 {
             let channel = [b"__keyspace@", db.as_bytes(), b"__:", key].concat();
             emit(&self.pubsub, channel, event.as_bytes().to_vec());
@@ -242,7 +243,15 @@ fn emit(pubsub: &Arc<PubSub>, channel: Vec<u8>, message: Vec<u8>) {
     if crate::storage::scope::has_pending() {
         HELD.with(|h| h.borrow_mut().push((pubsub.clone(), Kind::Channel, channel, message)));
     } else {
-        pubsub.publish(&channel, &message);
+        deliver(pubsub, Kind::Channel, &channel, &message);
+    }
+}
+
+/// Delivers a message now to the receivers of a channel (and patterns) or of a shard channel; returns how many.
+fn deliver(pubsub: &PubSub, kind: Kind, channel: &[u8], message: &[u8]) -> usize {
+    match kind {
+        Kind::Shard => pubsub.publish_shard(channel, message),
+        _ => pubsub.publish(channel, message),
     }
 }
 
@@ -251,10 +260,7 @@ fn emit(pubsub: &Arc<PubSub>, channel: Vec<u8>, message: Vec<u8>) {
 /// publishes) and is never heard before those writes are visible. Returns the receivers it has now.
 pub fn publish_in_order(pubsub: &Arc<PubSub>, kind: Kind, channel: &[u8], message: &[u8]) -> usize {
     if !crate::storage::scope::has_pending() {
-        return match kind {
-            Kind::Shard => pubsub.publish_shard(channel, message),
-            _ => pubsub.publish(channel, message),
-        };
+        return deliver(pubsub, kind, channel, message);
     }
     let receivers = match kind {
         Kind::Shard => pubsub.subscribers(Kind::Shard, channel),
@@ -281,10 +287,7 @@ pub fn committed(ok: bool) {
     let held = HELD.with(|h| std::mem::take(&mut *h.borrow_mut()));
     if ok {
         for (pubsub, kind, channel, message) in held {
-            match kind {
-                Kind::Shard => pubsub.publish_shard(&channel, &message),
-                _ => pubsub.publish(&channel, &message),
-            };
+            deliver(&pubsub, kind, &channel, &message);
         }
     }
 }

@@ -379,8 +379,8 @@ impl Store {
         Ok(())
     }
 
-    /// Deletes up to `budget` keys whose expiry is due, oldest first. Returns the (db, key) pairs removed so
-    /// callers can publish expiry events.
+    /// Deletes up to `budget` keys whose expiry is due, oldest first, publishing their `expired` keyspace events.
+    /// Returns the (physical db, key) pairs removed.
     pub fn expire_due(&self, now: u64, budget: usize) -> CmdResult<Vec<(u16, Vec<u8>)>> {
         let mut due = Vec::new();
         {
