@@ -10,7 +10,7 @@
 //! - `--only FAMILY[,FAMILY…]` draw commands only from these generator families (`gen::FAMILIES`: strings,
 //!   bitmaps, keyspace, connection, hashes, lists, sets, zsets, transactions, pubsub),
 //! - `--stats` print how often each command ran and how often redis-server rejected it (generator tuning),
-//! - `--notify FLAGS` the servers' `notify-keyspace-events` (default none).
+//! - `--notify FLAGS` the servers' `notify-keyspace-events` (default `KEAn`).
 //!
 //! The process exits non-zero when any reply differed or the COMMAND table check failed. Modules: [`conn`]
 //! (server processes, raw RESP), [`gen`] (the generator, one function per command family), [`compare`]
@@ -44,8 +44,9 @@ const DEFAULT_COUNT: usize = 10_000;
 /// The default run's time bound: with server start-up and the COMMAND check, ~45–60 s in all.
 const DEFAULT_TIME: Duration = Duration::from_secs(48);
 const DEFAULT_SHRINK_TIME: Duration = Duration::from_secs(60);
-/// Keyspace events published during the comparison (none until SableDB publishes them).
-const DEFAULT_NOTIFY: &str = "";
+/// Keyspace events published during the comparison: every class, both channel kinds, and new keys (not
+/// keymiss: SORT over a hash-table set looks its patterns up in the set's order, which differs).
+const DEFAULT_NOTIFY: &str = "KEAn";
 /// COMMAND table problems printed (a broken COMMAND INFO produces one per command).
 const MAX_SHAPE_PROBLEMS: usize = 40;
 
