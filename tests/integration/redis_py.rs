@@ -22,7 +22,7 @@ fn run_script(name: &str, s: &Server) {
 }
 
 #[test]
-fn redis_py_transactions_and_pubsub() {
+fn redis_py_transactions_pubsub_and_notifications() {
     let s = Server::start_with(&["--workers", "2"]);
     run_script("transactions_pubsub.py", &s);
 }

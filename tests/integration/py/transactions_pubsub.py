@@ -1,5 +1,6 @@
 """redis-py (Debian's python3-redis) against SableDB: transactions (MULTI/EXEC pipelines, WATCH with retries,
-WatchError) and pub/sub (subscribe, psubscribe, messages, unsubscribe). Usage: transactions_pubsub.py PORT.
+WatchError), pub/sub (subscribe, psubscribe, messages, unsubscribe) and keyspace notifications. Usage:
+transactions_pubsub.py PORT.
 Exits non-zero, with the failing assertion, when anything differs from what redis-py gets from Redis."""
 
 import sys
@@ -87,4 +88,32 @@ ps.punsubscribe()
 assert next_message() == {"type": "punsubscribe", "pattern": None, "channel": "n*", "data": 0}
 assert other.publish("news", "nobody") == 0
 ps.close()
-print("redis-py: transactions and pub/sub ok")
+
+# Keyspace notifications: the change feed of writes, expiry included.
+assert r.config_set("notify-keyspace-events", "KEA")
+assert r.config_get("notify-keyspace-events") == {"notify-keyspace-events": "AKE"}
+feed = r.pubsub()
+feed.psubscribe("__keyspace@0__:feed:*", "__keyevent@0__:expired")
+ps = feed  # next_message reads from `ps`
+assert next_message()["type"] == "psubscribe"
+assert next_message()["type"] == "psubscribe"
+other.set("feed:a", "1")
+other.lpush("feed:l", "x", "y")
+other.hset("feed:h", "f", "v")
+other.rename("feed:a", "feed:b")
+other.set("feed:t", "v", px=50)
+seen = [(m["channel"], m["data"]) for m in (next_message() for _ in range(8))]
+assert seen == [
+    ("__keyspace@0__:feed:a", "set"),
+    ("__keyspace@0__:feed:l", "lpush"),
+    ("__keyspace@0__:feed:h", "hset"),
+    ("__keyspace@0__:feed:a", "rename_from"),
+    ("__keyspace@0__:feed:b", "rename_to"),
+    ("__keyspace@0__:feed:t", "set"),
+    ("__keyspace@0__:feed:t", "expire"),
+    ("__keyspace@0__:feed:t", "expired"),
+], seen
+assert next_message() == {"type": "pmessage", "pattern": "__keyevent@0__:expired",
+                          "channel": "__keyevent@0__:expired", "data": "feed:t"}
+feed.close()
+print("redis-py: transactions, pub/sub and keyspace notifications ok")
