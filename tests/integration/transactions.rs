@@ -144,6 +144,13 @@ fn watch_aborts_exec_when_the_key_is_modified_in_any_way() {
     assert_eq!(watched_exec(&s, "str", |o| assert_eq!(o.cmd(&["SET", "other", "x"]), "+OK\r\n")), RAN);
     assert_eq!(watched_exec(&s, "none", |o| assert_eq!(o.cmd(&["DEL", "none"]), ":0\r\n")), RAN);
     assert_eq!(watched_exec(&s, "str", |o| assert_eq!(o.cmd(&["SET", "str", "v", "NX"]), "$-1\r\n")), RAN);
+    // Bit writes that change no bit modify nothing (the value only becomes a raw string).
+    c.cmd(&["SET", "bits", "a"]);
+    let same = |o: &mut Raw| assert_eq!(o.cmd(&["BITFIELD", "bits", "SET", "u8", "0", "97"]), "*1\r\n:97\r\n");
+    assert_eq!(watched_exec(&s, "bits", same), RAN);
+    assert_eq!(watched_exec(&s, "bits", |o| assert_eq!(o.cmd(&["SETBIT", "bits", "1", "1"]), ":1\r\n")), RAN);
+    let other = |o: &mut Raw| assert_eq!(o.cmd(&["BITFIELD", "bits", "SET", "u8", "0", "98"]), "*1\r\n:97\r\n");
+    assert_eq!(watched_exec(&s, "bits", other), ABORTED);
     // Any change: a write, a delete, an element write without a length change, an expiry, a rename.
     assert_eq!(watched_exec(&s, "str", |o| assert_eq!(o.cmd(&["SET", "str", "v"]), "+OK\r\n")), ABORTED);
     assert_eq!(watched_exec(&s, "list", |o| assert_eq!(o.cmd(&["LSET", "list", "0", "z"]), "+OK\r\n")), ABORTED);

@@ -5,7 +5,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::string::{clamp_range, lookup_read, modify, modify_with_origin, string_body};
+use super::string::{clamp_range, lookup_read, modify_with_origin, string_body};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify::{self, notify};
 use crate::storage::encoding::{encode_string_as, StrOrigin};
@@ -492,8 +492,9 @@ fn bitfield_generic(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResul
         }
         Some(_) if read_only => return Err(CmdError::err("BITFIELD_RO only supports the GET subcommand")),
         Some(highest) => {
-            let (results, changed) = modify(ctx, key, |cur| {
-                let mut s = cur.unwrap_or_default().to_vec();
+            // A write that changes no byte is no modification (WATCH), though the value becomes a raw string.
+            let (results, changed) = modify_with_origin(ctx, key, |cur| {
+                let mut s = cur.map_or(&[][..], |c| c.0).to_vec();
                 let need = (highest >> 3) as usize + 1;
                 // Redis announces the call when a write was done on a created or grown value, or changed a field.
                 let dirty = s.len() < need;
