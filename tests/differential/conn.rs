@@ -307,8 +307,15 @@ impl Pair {
             }
         }
         self.listeners = None;
-        self.listeners =
-            Some([Listener::start(self.sable.port, self.resp3)?, Listener::start(self.redis.port, self.resp3)?]);
+        let (x, y) = (Listener::start(self.sable.port, self.resp3)?, Listener::start(self.redis.port, self.resp3)?);
+        if x.confirmations != y.confirmations {
+            return Err(format!(
+                "the listeners' subscriptions were confirmed differently: sabledb {} / redis-server {}",
+                escape(&x.confirmations),
+                escape(&y.confirmations)
+            ));
+        }
+        self.listeners = Some([x, y]);
         Ok(())
     }
 

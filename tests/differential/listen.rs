@@ -1,8 +1,8 @@
 //! The listeners: beside the connection under test, each server gets a subscriber connection (in the protocol
 //! under test) subscribed to the keyspace notification channels, to a few channels, a pattern and a shard
-//! channel that the generated PUBLISH/SPUBLISH commands use. After every command each subscriber's messages are
-//! collected and compared byte for byte, so notification payloads and pub/sub deliveries are checked as closely
-//! as replies.
+//! channel that the generated PUBLISH/SPUBLISH commands use. Their subscription confirmations must be identical,
+//! and after every command each subscriber's messages are collected and compared byte for byte, so notification
+//! payloads and pub/sub deliveries are checked as closely as replies.
 //!
 //! Collecting is exact, not timed: a third connection publishes a numbered message on a channel only the
 //! subscriber listens to, and the subscriber reads up to it. Whatever the command published was published
@@ -22,6 +22,8 @@ pub struct Listener {
     sub: Conn,
     sync: Conn,
     seq: u64,
+    /// The subscription confirmations, as received (compared between the servers when a sequence starts).
+    pub confirmations: Vec<u8>,
 }
 
 fn words(name: &str, items: &[&str]) -> Vec<Vec<u8>> {
@@ -43,6 +45,7 @@ impl Listener {
             (words("PSUBSCRIBE", PATTERNS), PATTERNS.len()),
             (words("SSUBSCRIBE", SHARD_CHANNELS), SHARD_CHANNELS.len()),
         ];
+        let mut all = Vec::new();
         for (request, confirmations) in requests {
             sub.send(&request);
             for _ in 0..confirmations {
@@ -50,9 +53,10 @@ impl Listener {
                 if !reply.starts_with(if resp3 { b">3\r\n" } else { b"*3\r\n" }) {
                     return Err(format!("listener: {} answered {}", escape(&request[0]), escape(&reply)));
                 }
+                all.extend_from_slice(&reply);
             }
         }
-        Ok(Listener { sub, sync, seq: 0 })
+        Ok(Listener { sub, sync, seq: 0, confirmations: all })
     }
 
     /// The messages delivered since the last call, in order, as raw frames.
