@@ -174,3 +174,31 @@ fn random_garbage_never_takes_the_server_down() {
     assert_eq!(r.cmd(&["PING"]), "+PONG\r\n");
     assert_eq!(r.cmd(&["SET", "k", "v"]), "+OK\r\n");
 }
+
+/// CLIENT KILL closes a client at once even while the server is stuck writing it a reply it does not read.
+#[test]
+fn a_client_that_does_not_read_can_be_killed() {
+    let s = Server::start();
+    let mut setup = s.raw();
+    let value = "v".repeat(1 << 20);
+    for i in 0..32 {
+        assert_eq!(setup.cmd(&["HSET", "big", &format!("f{i}"), &value]), ":1\r\n");
+    }
+    let mut stuck = s.raw();
+    let id = crate::common::int(&stuck.cmd(&["CLIENT", "ID"]));
+    // 32 MiB of reply that is never read: the server's writes to this socket block.
+    stuck.send(&crate::common::Raw::encode(&[b"HGETALL", b"big"]));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let line = |setup: &mut crate::common::Raw| {
+        setup.cmd(&["CLIENT", "LIST"]).lines().find(|l| l.contains(&format!("id={id} "))).map(str::to_string)
+    };
+    while !line(&mut setup).is_some_and(|l| l.contains("cmd=hgetall")) {
+        assert!(std::time::Instant::now() < deadline, "HGETALL never ran");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(setup.cmd(&["CLIENT", "KILL", "ID", &id.to_string()]), ":1\r\n");
+    while line(&mut setup).is_some() {
+        assert!(std::time::Instant::now() < deadline, "the killed client is still connected");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

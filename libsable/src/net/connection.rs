@@ -152,14 +152,16 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                             sub.mailbox.drain_before(&mut out, reply_at);
                         }
                         if let Some(stream) = client.stream.take() {
-                            if !send_stream(server, &mut writer, &mut out, stream, ran).await {
+                            if !send_stream(server, &mut writer, &mut out, &info, stream, ran).await {
                                 return;
                             }
                         }
                         if let Some(block) = client.block.take() {
                             // The replies before the blocking command go out before the client waits.
-                            if !commit(&mut out, ran).await || flush(server, &mut writer, &mut out).await.is_err() {
-                                let _ = flush(server, &mut writer, &mut out).await;
+                            if !commit(&mut out, ran).await
+                                || flush(server, &mut writer, &mut out, &info).await.is_err()
+                            {
+                                let _ = flush(server, &mut writer, &mut out, &info).await;
                                 return;
                             }
                             wait_blocked(server, &mut writer, client, &mut out, &argv, block).await;
@@ -174,9 +176,9 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                     break;
                 }
                 if out.len() >= FLUSH_AT
-                    && (!commit(&mut out, ran).await || flush(server, &mut writer, &mut out).await.is_err())
+                    && (!commit(&mut out, ran).await || flush(server, &mut writer, &mut out, &info).await.is_err())
                 {
-                    let _ = flush(server, &mut writer, &mut out).await;
+                    let _ = flush(server, &mut writer, &mut out, &info).await;
                     return;
                 }
             }
@@ -187,14 +189,14 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             pending = rx.try_recv().ok();
         }
         if !commit(&mut out, ran).await {
-            let _ = flush(server, &mut writer, &mut out).await;
+            let _ = flush(server, &mut writer, &mut out, &info).await;
             break;
         }
-        if flush(server, &mut writer, &mut out).await.is_err() || client.close_after_reply || info.is_killed() {
+        if flush(server, &mut writer, &mut out, &info).await.is_err() || client.close_after_reply || info.is_killed() {
             break;
         }
     }
-    let _ = flush(server, &mut writer, &mut out).await;
+    let _ = flush(server, &mut writer, &mut out, &info).await;
     let _ = writer.shutdown().await;
 }
 
@@ -219,7 +221,7 @@ async fn deliver_mail<W: AsyncWrite + Unpin>(
         // The output buffer limit counts what the writer holds as well as what waits in the mailbox.
         info.omem.store(out.len(), Ordering::Relaxed);
         let sent = tokio::select! {
-            r = flush(server, writer, out) => r.is_ok(),
+            r = flush(server, writer, out, info) => r.is_ok(),
             _ = info.kill_signal.notified() => false,
         };
         info.omem.store(0, Ordering::Relaxed);
@@ -236,11 +238,12 @@ async fn send_stream<W: AsyncWrite + Unpin>(
     server: &Server,
     writer: &mut W,
     out: &mut Reply,
+    info: &ClientInfo,
     mut stream: Box<dyn ReplyStream>,
     ran: usize,
 ) -> bool {
     loop {
-        if out.len() >= FLUSH_AT && (!commit(out, ran).await || flush(server, writer, out).await.is_err()) {
+        if out.len() >= FLUSH_AT && (!commit(out, ran).await || flush(server, writer, out, info).await.is_err()) {
             return false;
         }
         match stream.fill(out, FLUSH_AT) {
@@ -248,7 +251,7 @@ async fn send_stream<W: AsyncWrite + Unpin>(
             Ok(false) => return true,
             Err(e) => {
                 tracing::error!("streamed reply aborted, closing the connection: {}", e.message());
-                let _ = flush(server, writer, out).await;
+                let _ = flush(server, writer, out, info).await;
                 return false;
             }
         }
@@ -335,12 +338,33 @@ async fn commit(out: &mut Reply, ran: usize) -> bool {
     }
 }
 
-async fn flush<W: AsyncWrite + Unpin>(server: &Server, writer: &mut W, out: &mut Reply) -> std::io::Result<()> {
+/// Writes the pending replies. A killed client (CLIENT KILL, the output buffer limit, the idle timeout) is closed
+/// at once, its unsent output dropped, as Redis frees it: a peer that does not read cannot hold it open.
+async fn flush<W: AsyncWrite + Unpin>(
+    server: &Server,
+    writer: &mut W,
+    out: &mut Reply,
+    info: &ClientInfo,
+) -> std::io::Result<()> {
     if out.is_empty() {
         return Ok(());
     }
-    writer.write_all(&out.buf).await?;
-    writer.flush().await?;
+    let killed = || std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "client killed");
+    if info.is_killed() {
+        out.buf.clear();
+        return Err(killed());
+    }
+    let write = async {
+        writer.write_all(&out.buf).await?;
+        writer.flush().await
+    };
+    tokio::select! {
+        r = write => r?,
+        _ = info.kill_signal.notified() => {
+            out.buf.clear();
+            return Err(killed());
+        }
+    }
     server.stats.net_output_bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
     out.buf.clear();
     Ok(())
