@@ -242,3 +242,53 @@ fn big_set_algebra_is_exact_and_streamed() {
     assert!(grown < 16 << 10, "server grew by {grown} KiB while sending a {} KiB reply", expected >> 10);
     assert_eq!(raw.cmd(&["SCARD", "big1"]), ":75000\r\n");
 }
+
+/// SORT's reply is written in chunks, its GET lookups made as each chunk is written: sorting 100 000 elements
+/// whose GET values make a 40+ MiB reply grows the server by far less than the reply.
+#[test]
+fn a_huge_sort_reply_is_streamed() {
+    let s = Server::start_with(&["--block_cache_size", "8mb"]);
+    let mut con = s.conn();
+    let n = 100_000;
+    let value = "v".repeat(400);
+    for chunk in (0..n).collect::<Vec<usize>>().chunks(1000) {
+        let mut push = redis::cmd("RPUSH");
+        let mut mset = redis::cmd("MSET");
+        push.arg("l");
+        for i in chunk.iter().rev() {
+            push.arg(*i);
+            mset.arg(format!("val:{i}")).arg(&value);
+        }
+        let _: i64 = push.query(&mut con).unwrap();
+        let _: () = mset.query(&mut con).unwrap();
+    }
+    let expected = format!("*{n}\r\n").len() + n * format!("$400\r\n{value}\r\n").len();
+    let (before, _) = s.rss_kib();
+    s.reset_peak_rss();
+    let mut raw = s.raw();
+    raw.send(b"*4\r\n$4\r\nSORT\r\n$1\r\nl\r\n$3\r\nGET\r\n$5\r\nval:*\r\n");
+    let mut got = 0;
+    let mut chunk = vec![0u8; 1 << 16];
+    while got < expected {
+        let n = raw.stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "connection closed after {got} of {expected} bytes");
+        got += n;
+    }
+    assert_eq!(got, expected);
+    let (_, peak) = s.rss_kib();
+    let grown = peak.saturating_sub(before);
+    assert!(grown < 16 << 10, "server grew by {grown} KiB while sending a {} KiB reply", expected >> 10);
+    // Sorted numerically, and each GET in place.
+    let first: Vec<Option<String>> = redis::cmd("SORT")
+        .arg("l")
+        .arg("LIMIT")
+        .arg(0)
+        .arg(2)
+        .arg("GET")
+        .arg("#")
+        .arg("GET")
+        .arg("nosuch:*")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(first, [Some("0".to_string()), None, Some("1".to_string()), None]);
+}

@@ -18,6 +18,7 @@ use super::string::long_double;
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify;
 use crate::resp::reply::Reply;
+use crate::server::Server;
 use crate::storage::data::OwnedDataCursor;
 use crate::storage::encoding::Collection;
 use crate::storage::{KeyType, Store, Txn};
@@ -337,7 +338,7 @@ struct Distinct {
 }
 
 impl ReplyStream for Distinct {
-    fn fill(&mut self, out: &mut Reply, budget: usize) -> CmdResult<bool> {
+    fn fill(&mut self, _server: &Server, out: &mut Reply, budget: usize) -> CmdResult<bool> {
         while !self.selection.done() && out.len() < budget {
             let Some((field, value)) = self.cursor.next()? else {
                 return Err(CmdError::Storage("hash changed while its random fields were streamed".into()));
@@ -366,7 +367,7 @@ struct Repeats {
 }
 
 impl ReplyStream for Repeats {
-    fn fill(&mut self, out: &mut Reply, budget: usize) -> CmdResult<bool> {
+    fn fill(&mut self, _server: &Server, out: &mut Reply, budget: usize) -> CmdResult<bool> {
         match &self.source {
             Source::Loaded(all) => {
                 while self.left > 0 && out.len() < budget {

@@ -13,6 +13,7 @@ use super::string::{count_lookup, lookup_read};
 use super::{stream, Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify::{self, notify, notify_db};
 use crate::resp::reply::Reply;
+use crate::server::Server;
 use crate::storage::data::{owned_keys, OwnedDataCursor};
 use crate::storage::encoding::{with_expire, Collection, MetaView, StrOrigin};
 use crate::storage::{Existing, KeyType, Txn};
@@ -471,7 +472,7 @@ fn wanted(pattern: &Option<Vec<u8>>, now: u64, key: &[u8], meta: &[u8]) -> bool 
 }
 
 impl stream::ReplyStream for MatchingKeys {
-    fn fill(&mut self, out: &mut Reply, budget: usize) -> CmdResult<bool> {
+    fn fill(&mut self, _server: &Server, out: &mut Reply, budget: usize) -> CmdResult<bool> {
         while self.remaining > 0 && out.len() < budget {
             let Some((key, meta)) = self.cursor.next()? else {
                 return Err(CmdError::Storage("keyspace snapshot changed during KEYS".into()));

@@ -18,9 +18,12 @@
 use std::cmp::Ordering;
 
 use super::set;
-use super::string::lookup_read;
+use super::stream::{self, ReplyStream};
+use super::string::{count_lookup_in, lookup_read};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify::{self, notify};
+use crate::resp::reply::Reply;
+use crate::server::Server;
 use crate::storage::data::expect_collection;
 use crate::storage::encoding::{list_sub, Collection, LIST_ORIGIN, ZSET_BY_SCORE};
 use crate::storage::KeyType;
@@ -130,6 +133,11 @@ fn weight(value: &[u8]) -> Option<f64> {
 /// and the string at that key is read or, when `->field` follows the `*`, that field of the hash at the key.
 /// None when the pattern has no `*` or the key, field or type is not there.
 fn lookup(ctx: &Ctx, pattern: &[u8], elem: &[u8]) -> CmdResult<Option<Vec<u8>>> {
+    lookup_in(ctx.server, ctx.client.db, pattern, elem)
+}
+
+/// [`lookup`] in logical database `db`, outside a command's context (the streamed reply's GET lookups).
+fn lookup_in(server: &Server, db: usize, pattern: &[u8], elem: &[u8]) -> CmdResult<Option<Vec<u8>>> {
     let c = c_str(pattern);
     if c == b"#" {
         return Ok(Some(elem.to_vec()));
@@ -144,15 +152,45 @@ fn lookup(ctx: &Ctx, pattern: &[u8], elem: &[u8]) -> CmdResult<Option<Vec<u8>>> 
     key.extend_from_slice(&pattern[..star]);
     key.extend_from_slice(elem);
     key.extend_from_slice(&pattern[star + 1..postfix_end]);
-    let Some(rec) = lookup_read(ctx, &key)? else { return Ok(None) };
+    let store = &server.store;
+    let rec = store.get(store.phys(db), &key)?;
+    count_lookup_in(server, db, &key, rec.is_some());
+    let Some(rec) = rec else { return Ok(None) };
     let view = rec.view();
     match (field, view.key_type()) {
         (None, KeyType::String) => Ok(Some(view.body().to_vec())),
         (Some(field), KeyType::Hash) => {
             let hash = expect_collection(&view, KeyType::Hash)?;
-            ctx.store.data_get(hash.uid, field)
+            store.data_get(hash.uid, field)
         }
         _ => Ok(None),
+    }
+}
+
+/// SORT's reply, written in chunks: the sorted elements, each followed by (or replaced with) what its GET
+/// patterns look up, read as the chunk is written.
+struct SortedReply {
+    elems: std::vec::IntoIter<Vec<u8>>,
+    gets: Vec<Vec<u8>>,
+    /// The client's logical database.
+    db: usize,
+}
+
+impl ReplyStream for SortedReply {
+    fn fill(&mut self, server: &Server, out: &mut Reply, budget: usize) -> CmdResult<bool> {
+        while out.len() < budget {
+            let Some(elem) = self.elems.next() else { return Ok(false) };
+            if self.gets.is_empty() {
+                out.bulk(&elem);
+            }
+            for pattern in &self.gets {
+                match lookup_in(server, self.db, pattern, &elem)? {
+                    Some(v) => out.bulk(&v),
+                    None => out.null(),
+                }
+            }
+        }
+        Ok(self.elems.len() > 0)
     }
 }
 
@@ -293,17 +331,11 @@ fn sort_generic(ctx: &mut Ctx, args: &mut Args, readonly: bool) -> CmdResult {
         None => {
             let per = o.gets.len().max(1);
             ctx.out.array(selected.len() * per);
-            for it in selected {
-                if o.gets.is_empty() {
-                    ctx.out.bulk(&it.elem);
-                }
-                for pattern in &o.gets {
-                    match lookup(ctx, pattern, &it.elem)? {
-                        Some(v) => ctx.out.bulk(&v),
-                        None => ctx.out.null(),
-                    }
-                }
-            }
+            let range = if end >= start { start as usize..end as usize + 1 } else { 0..0 };
+            let elems: Vec<Vec<u8>> = items.drain(range).map(|it| it.elem).collect();
+            drop(items);
+            let gets = o.gets.iter().map(|g| g.to_vec()).collect();
+            return stream::send(ctx, SortedReply { elems: elems.into_iter(), gets, db: ctx.client.db });
         }
         Some(dest) => {
             let mut values = Vec::with_capacity(selected.len() * o.gets.len().max(1));

@@ -5,6 +5,7 @@
 
 use super::{collection, CmdError, CmdResult, Ctx};
 use crate::resp::reply::Reply;
+use crate::server::Server;
 use crate::storage::data::{owned_range, OwnedDataCursor};
 use crate::storage::encoding::Collection;
 use crate::storage::{scope, KeyType};
@@ -15,12 +16,13 @@ pub const CHUNK: usize = 64 * 1024;
 /// The rest of a reply, produced piece by piece.
 pub trait ReplyStream {
     /// Appends the next elements to `out` until it holds about `budget` bytes. Returns true while more remain.
-    fn fill(&mut self, out: &mut Reply, budget: usize) -> CmdResult<bool>;
+    /// `server` is there for streams that read more than their cursor while they write (SORT's GET lookups).
+    fn fill(&mut self, server: &Server, out: &mut Reply, budget: usize) -> CmdResult<bool>;
 }
 
 /// Writes the elements of `stream` now up to one chunk and leaves the rest to the connection.
 pub fn send(ctx: &mut Ctx, mut stream: impl ReplyStream + 'static) -> CmdResult {
-    match stream.fill(ctx.out, CHUNK) {
+    match stream.fill(ctx.server, ctx.out, CHUNK) {
         Ok(true) => ctx.client.stream = Some(Box::new(stream)),
         Ok(false) => {}
         Err(e) => {
@@ -60,7 +62,7 @@ impl Elements {
 }
 
 impl ReplyStream for Elements {
-    fn fill(&mut self, out: &mut Reply, budget: usize) -> CmdResult<bool> {
+    fn fill(&mut self, _server: &Server, out: &mut Reply, budget: usize) -> CmdResult<bool> {
         if self.remaining == 0 {
             return Ok(false);
         }

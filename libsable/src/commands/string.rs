@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify::{self, notify};
+use crate::server::Server;
 use crate::storage::encoding::{encode_string, encode_string_as, with_expire, MetaView, StrOrigin};
 use crate::storage::{Existing, KeyType, Record, Txn};
 use crate::util::{now_ms, parse_i64};
@@ -55,9 +56,14 @@ pub fn lookup_read<'s>(ctx: &Ctx<'s>, key: &[u8]) -> CmdResult<Option<Record<'s>
 
 /// What Redis' `lookupKeyRead` does besides finding the key: count a keyspace hit or miss, and publish `keymiss`.
 pub fn count_lookup(ctx: &Ctx, key: &[u8], found: bool) {
-    ctx.server.stats.hit(found);
+    count_lookup_in(ctx.server, ctx.client.db, key, found);
+}
+
+/// [`count_lookup`] for a lookup in logical database `db` outside a command's context (a streamed reply).
+pub fn count_lookup_in(server: &Server, db: usize, key: &[u8], found: bool) {
+    server.stats.hit(found);
     if !found {
-        notify(ctx, notify::KEY_MISS, "keymiss", key);
+        notify::notify_db(&server.notify, notify::KEY_MISS, "keymiss", db, key);
     }
 }
 

@@ -174,7 +174,7 @@ fn exec(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         if let Some(mut stream) = ctx.client.stream.take() {
             // Inside a transaction a large reply is built whole, as Redis does.
             loop {
-                match stream.fill(ctx.out, usize::MAX) {
+                match stream.fill(ctx.server, ctx.out, usize::MAX) {
                     Ok(true) => {}
                     Ok(false) => break,
                     Err(e) => {

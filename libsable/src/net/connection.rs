@@ -246,7 +246,7 @@ async fn send_stream<W: AsyncWrite + Unpin>(
         if out.len() >= FLUSH_AT && (!commit(out, ran).await || flush(server, writer, out, info).await.is_err()) {
             return false;
         }
-        match stream.fill(out, FLUSH_AT) {
+        match stream.fill(server, out, FLUSH_AT) {
             Ok(true) => {}
             Ok(false) => return true,
             Err(e) => {

@@ -13,6 +13,7 @@ use super::{int_member, intset_order, max_intset, read_all, write_members};
 use crate::commands::stream::{self, ReplyStream};
 use crate::commands::{CmdResult, Ctx};
 use crate::resp::reply::Reply;
+use crate::server::Server;
 use crate::storage::data::{owned_range, OwnedDataCursor};
 use crate::storage::encoding::Collection;
 use crate::storage::scope;
@@ -80,7 +81,7 @@ impl Merge {
 }
 
 impl ReplyStream for (Merge, u64) {
-    fn fill(&mut self, out: &mut Reply, budget: usize) -> CmdResult<bool> {
+    fn fill(&mut self, _server: &Server, out: &mut Reply, budget: usize) -> CmdResult<bool> {
         let (merge, remaining) = self;
         while *remaining > 0 && out.len() < budget {
             let member = merge.next(&mut |_| {})?.ok_or_else(stream::changed)?;
