@@ -21,6 +21,25 @@ fn fill_hash(con: &mut redis::Connection, key: &str, n: usize, value: &str) {
     }
 }
 
+/// Sends `request` and reads exactly `expected` reply bytes; returns how much the server's peak RSS grew
+/// meanwhile (KiB), to show a huge reply was streamed rather than built whole.
+fn peak_growth_while_reading(s: &Server, request: &[u8], expected: usize) -> u64 {
+    let (before, _) = s.rss_kib();
+    s.reset_peak_rss();
+    let mut raw = s.raw();
+    raw.send(request);
+    let mut got = 0;
+    let mut chunk = vec![0u8; 1 << 16];
+    while got < expected {
+        let n = raw.stream.read(&mut chunk).unwrap();
+        assert!(n > 0, "connection closed after {got} of {expected} bytes");
+        got += n;
+    }
+    assert_eq!(got, expected);
+    let (_, peak) = s.rss_kib();
+    peak.saturating_sub(before)
+}
+
 fn info_field(con: &mut redis::Connection, section: &str, name: &str) -> String {
     let info: String = redis::cmd("INFO").arg(section).query(con).unwrap();
     let prefix = format!("{name}:");
@@ -165,23 +184,10 @@ fn a_huge_hgetall_is_streamed_with_bounded_memory() {
         expected += format!("${}\r\n{f}\r\n", f.len()).len() + format!("${}\r\n{value}\r\n", value.len()).len();
     }
     assert!(expected > 40 << 20);
-    let (before, _) = s.rss_kib();
-    s.reset_peak_rss();
-    let mut raw = s.raw();
-    raw.send(b"*2\r\n$7\r\nHGETALL\r\n$4\r\nhuge\r\n");
-    let mut got = 0;
-    let mut chunk = vec![0u8; 1 << 16];
-    while got < expected {
-        let n = raw.stream.read(&mut chunk).unwrap();
-        assert!(n > 0, "connection closed after {got} of {expected} bytes");
-        got += n;
-    }
-    assert_eq!(got, expected);
-    let (_, peak) = s.rss_kib();
+    let grown = peak_growth_while_reading(&s, b"*2\r\n$7\r\nHGETALL\r\n$4\r\nhuge\r\n", expected);
     // A reply built whole would need all of it (40+ MiB) at once; streamed, the server grows by a few chunks.
-    let grown = peak.saturating_sub(before);
     assert!(grown < 16 << 10, "server grew by {grown} KiB while sending a {} KiB reply", expected >> 10);
-    assert_eq!(raw.cmd(&["HLEN", "huge"]), format!(":{fields}\r\n"));
+    assert_eq!(s.raw().cmd(&["HLEN", "huge"]), format!(":{fields}\r\n"));
 }
 
 /// Adds the members `i` of `range`, zero-padded to `width` bytes.
@@ -225,22 +231,9 @@ fn big_set_algebra_is_exact_and_streamed() {
     fill_set(&mut con, "big1", 0..75_000, 300);
     fill_set(&mut con, "big2", 75_000..150_000, 300);
     let expected = format!("*{}\r\n", 150_000).len() + 150_000 * "$300\r\n\r\n".len() + 150_000 * 300;
-    let (before, _) = s.rss_kib();
-    s.reset_peak_rss();
-    let mut raw = s.raw();
-    raw.send(b"*3\r\n$6\r\nSUNION\r\n$4\r\nbig1\r\n$4\r\nbig2\r\n");
-    let mut got = 0;
-    let mut chunk = vec![0u8; 1 << 16];
-    while got < expected {
-        let n = raw.stream.read(&mut chunk).unwrap();
-        assert!(n > 0, "connection closed after {got} of {expected} bytes");
-        got += n;
-    }
-    assert_eq!(got, expected);
-    let (_, peak) = s.rss_kib();
-    let grown = peak.saturating_sub(before);
+    let grown = peak_growth_while_reading(&s, b"*3\r\n$6\r\nSUNION\r\n$4\r\nbig1\r\n$4\r\nbig2\r\n", expected);
     assert!(grown < 16 << 10, "server grew by {grown} KiB while sending a {} KiB reply", expected >> 10);
-    assert_eq!(raw.cmd(&["SCARD", "big1"]), ":75000\r\n");
+    assert_eq!(s.raw().cmd(&["SCARD", "big1"]), ":75000\r\n");
 }
 
 /// SORT's reply is written in chunks, its GET lookups made as each chunk is written: sorting 100 000 elements
@@ -263,20 +256,7 @@ fn a_huge_sort_reply_is_streamed() {
         let _: () = mset.query(&mut con).unwrap();
     }
     let expected = format!("*{n}\r\n").len() + n * format!("$400\r\n{value}\r\n").len();
-    let (before, _) = s.rss_kib();
-    s.reset_peak_rss();
-    let mut raw = s.raw();
-    raw.send(b"*4\r\n$4\r\nSORT\r\n$1\r\nl\r\n$3\r\nGET\r\n$5\r\nval:*\r\n");
-    let mut got = 0;
-    let mut chunk = vec![0u8; 1 << 16];
-    while got < expected {
-        let n = raw.stream.read(&mut chunk).unwrap();
-        assert!(n > 0, "connection closed after {got} of {expected} bytes");
-        got += n;
-    }
-    assert_eq!(got, expected);
-    let (_, peak) = s.rss_kib();
-    let grown = peak.saturating_sub(before);
+    let grown = peak_growth_while_reading(&s, b"*4\r\n$4\r\nSORT\r\n$1\r\nl\r\n$3\r\nGET\r\n$5\r\nval:*\r\n", expected);
     assert!(grown < 16 << 10, "server grew by {grown} KiB while sending a {} KiB reply", expected >> 10);
     // Sorted numerically, and each GET in place.
     let first: Vec<Option<String>> = redis::cmd("SORT")

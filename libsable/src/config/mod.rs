@@ -193,12 +193,9 @@ fn parse_buffer_limits(stored: &str) -> [[u64; 3]; 3] {
     limits
 }
 
-/// Redis' `memtoull`: digits and an optional unit (`b k kb m mb g gb`, any case); an empty number is 0, a number
-/// too large saturates and the unit multiplies with wrap-around, exactly as the C code does.
-fn memtoull(v: &str) -> Option<u64> {
-    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
-    let (digits, unit) = v.split_at(split);
-    let mul: u64 = match unit.to_ascii_lowercase().as_str() {
+/// The multiplier of one of Redis' memory units (lowercase; none means bytes).
+fn memory_unit(unit: &str) -> Option<u64> {
+    Some(match unit {
         "" | "b" => 1,
         "k" => 1000,
         "kb" => 1024,
@@ -207,7 +204,15 @@ fn memtoull(v: &str) -> Option<u64> {
         "g" => 1000 * 1000 * 1000,
         "gb" => 1024 * 1024 * 1024,
         _ => return None,
-    };
+    })
+}
+
+/// Redis' `memtoull`: digits and an optional unit (`b k kb m mb g gb`, any case); an empty number is 0, a number
+/// too large saturates and the unit multiplies with wrap-around, exactly as the C code does.
+fn memtoull(v: &str) -> Option<u64> {
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (digits, unit) = v.split_at(split);
+    let mul = memory_unit(&unit.to_ascii_lowercase())?;
     if digits.len() >= 128 {
         return None;
     }
@@ -246,16 +251,7 @@ pub fn parse_memory(v: &str) -> Option<i64> {
     let lower = v.trim().to_ascii_lowercase();
     let split = lower.find(|c: char| !c.is_ascii_digit() && c != '-').unwrap_or(lower.len());
     let (num, unit) = lower.split_at(split);
-    let mul: i64 = match unit {
-        "" | "b" => 1,
-        "k" => 1000,
-        "kb" => 1024,
-        "m" => 1000 * 1000,
-        "mb" => 1024 * 1024,
-        "g" => 1000 * 1000 * 1000,
-        "gb" => 1024 * 1024 * 1024,
-        _ => return None,
-    };
+    let mul = memory_unit(unit)? as i64;
     let n: i64 = num.parse().ok()?;
     n.checked_mul(mul)
 }
