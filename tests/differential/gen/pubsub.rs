@@ -33,6 +33,7 @@ pub fn pubsub(g: &mut Gen) -> Cmd {
         }
         11 => Cmd::new("PUBSUB").arg(g.word("NUMPAT")),
         12 => Cmd::new("PUBSUB").arg(g.word("HELP")),
-        _ => Cmd::new("PUBSUB").arg(g.pick(&["NOSUCH", "CHANNELS", "NUMPAT"])).arg(g.value()).arg(g.value()),
+        // Errors; never cut short by a mutation, which could turn one into an unordered PUBSUB CHANNELS.
+        _ => Cmd::new("PUBSUB").arg(g.pick(&["NOSUCH", "CHANNELS", "NUMPAT"])).arg(g.value()).arg(g.value()).fixed(),
     }
 }
