@@ -8,6 +8,7 @@
 //! Blocking commands behave as their non-blocking forms (see `block.rs`). WATCH marks are kept by storage
 //! (`crate::watch`), so every write, expiry and flush counts.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -49,7 +50,7 @@ pub fn queue(client: &mut Client, out: &mut Reply, cmd: &'static Command, argv: 
         return Err(CmdError::err("Command not allowed inside a transaction"));
     }
     multi.queued.push((cmd, argv.to_vec()));
-    client.info.multi_len.store(multi.queued.len() as i64, std::sync::atomic::Ordering::Relaxed);
+    client.info.multi_len.store(multi.queued.len() as i64, Ordering::Relaxed);
     out.simple("QUEUED");
     Ok(())
 }
@@ -75,7 +76,7 @@ fn multi(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         return Err(CmdError::err("MULTI calls can not be nested"));
     }
     ctx.client.multi = Some(Multi::default());
-    ctx.client.info.multi_len.store(0, std::sync::atomic::Ordering::Relaxed);
+    ctx.client.info.multi_len.store(0, Ordering::Relaxed);
     ctx.out.ok();
     Ok(())
 }
@@ -92,7 +93,7 @@ fn discard(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 /// Ends MULTI (if any) and drops every watch: DISCARD, EXEC, RESET, disconnect.
 pub fn discard_state(server: &Server, client: &mut Client) {
     client.multi = None;
-    client.info.multi_len.store(-1, std::sync::atomic::Ordering::Relaxed);
+    client.info.multi_len.store(-1, Ordering::Relaxed);
     unwatch_all(server, client);
 }
 

@@ -333,7 +333,7 @@ impl Store {
         let watches = self.watches.hold();
         if let Some(logical) = self.logical(db) {
             watches.touch_db(logical, |key| crate::watch::KeyState {
-                existed: self.record_state(db, key).is_some(),
+                existed: self.record_state(db, key).ok().flatten().is_some(),
                 after: None,
             });
         }
@@ -360,8 +360,8 @@ impl Store {
         let watches = self.watches.hold();
         for (db, emptied, replacement) in [(a, pa, pb), (b, pb, pa)] {
             watches.touch_db(db, |key| crate::watch::KeyState {
-                existed: self.record_state(emptied, key).is_some(),
-                after: self.record_state(replacement, key),
+                existed: self.record_state(emptied, key).ok().flatten().is_some(),
+                after: self.record_state(replacement, key).ok().flatten(),
             });
         }
         let mut map: Vec<u16> = self.db_map.iter().map(|p| p.load(Ordering::Acquire)).collect();
@@ -726,22 +726,20 @@ impl Store {
         }
     }
 
-    /// Whether `key` has a committed record in physical database `phys`: None when it has none, else whether
-    /// that record is expired.
-    fn record_state(&self, phys: u16, key: &[u8]) -> Option<bool> {
-        let raw = self.db.get_pinned_cf(self.cf(CF_META), meta_key(phys, key)).ok().flatten()?;
-        Some(MetaView::parse(&raw).is_none_or(|m| m.is_expired(now_ms())))
-    }
-
-    /// The state of `key` in logical database `db` for WATCH: None when missing, else whether it is expired.
-    pub fn watch_state(&self, db: usize, key: &[u8]) -> CmdResult<Option<bool>> {
-        let phys = self.phys(db);
+    /// Whether `key` has a record in physical database `phys` (this thread's pending writes included): None when
+    /// it has none, else whether that record is expired.
+    fn record_state(&self, phys: u16, key: &[u8]) -> CmdResult<Option<bool>> {
         let mk = meta_key(phys, key);
         let raw = match scope_lookup(TAG_META, &mk) {
             Some(pending) => pending,
             None => self.db.get_cf(self.cf(CF_META), &mk)?,
         };
         Ok(raw.map(|r| MetaView::parse(&r).is_none_or(|m| m.is_expired(now_ms()))))
+    }
+
+    /// The state of `key` in logical database `db` for WATCH: None when missing, else whether it is expired.
+    pub fn watch_state(&self, db: usize, key: &[u8]) -> CmdResult<Option<bool>> {
+        self.record_state(self.phys(db), key)
     }
 }
 
