@@ -137,10 +137,8 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             }
         };
         let mut pending = Some(batch);
-        let mut ran = 0;
         while let Some(batch) = pending.take() {
             info.last_active_ms.store(now_ms(), Ordering::Relaxed);
-            ran += batch.len();
             for req in batch {
                 match req {
                     Request::Command(argv) => {
@@ -152,15 +150,13 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                             sub.mailbox.drain_before(&mut out, reply_at);
                         }
                         if let Some(stream) = client.stream.take() {
-                            if !send_stream(server, &mut writer, &mut out, &info, stream, ran).await {
+                            if !send_stream(server, &mut writer, &mut out, &info, stream).await {
                                 return;
                             }
                         }
                         if let Some(block) = client.block.take() {
                             // The replies before the blocking command go out before the client waits.
-                            if !commit(&mut out, ran).await
-                                || flush(server, &mut writer, &mut out, &info).await.is_err()
-                            {
+                            if !commit(&mut out).await || flush(server, &mut writer, &mut out, &info).await.is_err() {
                                 let _ = flush(server, &mut writer, &mut out, &info).await;
                                 return;
                             }
@@ -176,7 +172,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                     break;
                 }
                 if out.len() >= FLUSH_AT
-                    && (!commit(&mut out, ran).await || flush(server, &mut writer, &mut out, &info).await.is_err())
+                    && (!commit(&mut out).await || flush(server, &mut writer, &mut out, &info).await.is_err())
                 {
                     let _ = flush(server, &mut writer, &mut out, &info).await;
                     return;
@@ -188,7 +184,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             // Run whatever the reader has already queued before paying for a write.
             pending = rx.try_recv().ok();
         }
-        if !commit(&mut out, ran).await {
+        if !commit(&mut out).await {
             let _ = flush(server, &mut writer, &mut out, &info).await;
             break;
         }
@@ -240,10 +236,9 @@ async fn send_stream<W: AsyncWrite + Unpin>(
     out: &mut Reply,
     info: &ClientInfo,
     mut stream: Box<dyn ReplyStream>,
-    ran: usize,
 ) -> bool {
     loop {
-        if out.len() >= FLUSH_AT && (!commit(out, ran).await || flush(server, writer, out, info).await.is_err()) {
+        if out.len() >= FLUSH_AT && (!commit(out).await || flush(server, writer, out, info).await.is_err()) {
             return false;
         }
         match stream.fill(server, out, FLUSH_AT) {
@@ -319,16 +314,10 @@ async fn wait_blocked<W: AsyncWrite + Unpin>(
     waiters.unregister(block.db, &block.keys, &waiter);
 }
 
-/// A pipeline of at least this many commands commits at once instead of joining the turn's group commit: its
-/// own batch already shares one WAL append, and waiting for the group would hold its key locks across the other
-/// connections' turns, stalling the other worker threads that need those keys.
-const COMMIT_ALONE_AT: usize = 4;
-
 /// Waits for the commit of the writes the pending replies depend on (see `storage::scope`). When it fails
 /// nothing of them may be acknowledged: the replies are replaced by one error and the connection closes.
-async fn commit(out: &mut Reply, ran: usize) -> bool {
-    let result = if ran >= COMMIT_ALONE_AT { scope::commit() } else { scope::group_commit().await };
-    match result {
+async fn commit(out: &mut Reply) -> bool {
+    match scope::group_commit().await {
         Ok(()) => true,
         Err(e) => {
             out.buf.clear();

@@ -2,46 +2,84 @@
 //! half of every write) skip the memtable and SST lookups that dominate a profile of GET and SET.
 //!
 //! Coherence, with RocksDB always the truth:
-//! - writers remove the keys they are about to write *before* writing RocksDB and insert the new records
-//!   *after* ([`MetaCache::invalidate`], [`MetaCache::store`]); between the two, readers miss and read RocksDB;
+//! - writers bump the shard's epoch *before* writing RocksDB and insert the new records *after*
+//!   ([`MetaCache::invalidate`], [`MetaCache::store`]);
 //! - a reader that missed fills the cache only if no writer touched that shard since it looked
-//!   ([`MetaCache::epoch`], [`MetaCache::fill`]), so a slow reader can never put back a value older than RocksDB's.
+//!   ([`MetaCache::lookup`] hands out the epoch, [`MetaCache::fill`] checks it), so a reader can never put back a
+//!   value older than RocksDB's, and once any reader has seen a new value no later reader sees the old one.
 //!
-//! Eviction is first-in-first-out per shard within a byte budget (`cache_size`; 0 turns the cache off).
+//! Layout, for the cache misses a lookup costs: each shard maps the key's 64-bit hash to one allocation holding
+//! the key and the record, so a hit touches one entry and verifies the key there. Two keys with the same hash
+//! share a slot (the later one wins): a collision costs a miss, never a wrong answer. Eviction is
+//! first-in-first-out per shard within a byte budget (`cache_size`; 0 turns the cache off).
 
 use std::collections::VecDeque;
 use std::hash::Hasher;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 
 const SHARDS: usize = 64;
 /// Bookkeeping bytes counted per entry besides its key and value.
-const ENTRY_OVERHEAD: usize = 64;
+const ENTRY_OVERHEAD: usize = 48;
+/// Bytes before the key in an entry: the key's length.
+const HEADER: usize = 4;
 
 #[derive(Default)]
-struct Shard {
-    map: FxHashMap<Vec<u8>, Vec<u8>>,
-    /// Keys in insertion order, for eviction (may hold keys already removed).
-    order: VecDeque<Vec<u8>>,
+struct Slots {
+    /// Key hash → `[key length u32][key][record]`.
+    map: FxHashMap<u64, Box<[u8]>>,
+    /// Hashes in insertion order, for eviction (may hold hashes already removed).
+    order: VecDeque<u64>,
     bytes: usize,
+}
+
+struct Shard {
+    slots: Mutex<Slots>,
     /// Bumped by every write to a key of this shard.
-    epoch: u64,
+    epoch: AtomicU64,
 }
 
 pub struct MetaCache {
-    shards: Vec<Mutex<Shard>>,
+    shards: Vec<Shard>,
     shard_budget: usize,
 }
 
-fn cost(key: &[u8], value: &[u8]) -> usize {
-    key.len() + value.len() + ENTRY_OVERHEAD
+/// The outcome of [`MetaCache::lookup`].
+pub enum Lookup {
+    Hit(Vec<u8>),
+    /// Not cached: read RocksDB, then [`MetaCache::fill`] with this epoch.
+    Miss(u64),
+}
+
+fn cost(entry: &[u8]) -> usize {
+    entry.len() + ENTRY_OVERHEAD
+}
+
+fn entry_key(entry: &[u8]) -> &[u8] {
+    let len = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]) as usize;
+    &entry[HEADER..HEADER + len]
+}
+
+fn make_entry(key: &[u8], value: &[u8]) -> Box<[u8]> {
+    let mut e = Vec::with_capacity(HEADER + key.len() + value.len());
+    e.extend_from_slice(&(key.len() as u32).to_le_bytes());
+    e.extend_from_slice(key);
+    e.extend_from_slice(value);
+    e.into_boxed_slice()
+}
+
+fn hash(key: &[u8]) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(key);
+    h.finish()
 }
 
 impl MetaCache {
     pub fn new(budget_bytes: usize) -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            shards: (0..SHARDS).map(|_| Shard { slots: Mutex::default(), epoch: AtomicU64::new(0) }).collect(),
             shard_budget: budget_bytes / SHARDS,
         }
     }
@@ -50,48 +88,51 @@ impl MetaCache {
         self.shard_budget > 0
     }
 
-    fn shard(&self, key: &[u8]) -> &Mutex<Shard> {
-        let mut h = rustc_hash::FxHasher::default();
-        h.write(key);
-        &self.shards[(h.finish() as usize >> 7) % SHARDS]
+    fn shard(&self, h: u64) -> &Shard {
+        &self.shards[(h >> 58) as usize % SHARDS]
     }
 
-    /// The cached record of a meta key.
-    pub fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+    /// The cached record of a meta key, or the epoch a reader going to RocksDB must fill with.
+    pub fn lookup(&self, key: &[u8]) -> Lookup {
         if !self.enabled() {
-            return None;
+            return Lookup::Miss(0);
         }
-        self.shard(key).lock().map.get(key).cloned()
+        let h = hash(key);
+        let shard = self.shard(h);
+        // Read before looking, so a write between the look and a later fill makes the fill stale.
+        let epoch = shard.epoch.load(Ordering::Acquire);
+        let slots = shard.slots.lock();
+        match slots.map.get(&h) {
+            Some(e) if entry_key(e) == key => Lookup::Hit(e[HEADER + key.len()..].to_vec()),
+            _ => Lookup::Miss(epoch),
+        }
     }
 
-    /// The shard's write epoch, read before a reader goes to RocksDB.
-    pub fn epoch(&self, key: &[u8]) -> u64 {
-        if !self.enabled() {
-            return 0;
+    #[cfg(test)]
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        match self.lookup(key) {
+            Lookup::Hit(v) => Some(v),
+            Lookup::Miss(_) => None,
         }
-        self.shard(key).lock().epoch
     }
 
     /// A reader's fill after a miss: kept only if no write touched the shard since `epoch`.
     pub fn fill(&self, key: &[u8], value: &[u8], epoch: u64) {
-        if !self.enabled() || cost(key, value) > self.shard_budget / 4 {
+        if !self.enabled() || key.len() + value.len() + HEADER + ENTRY_OVERHEAD > self.shard_budget / 4 {
             return;
         }
-        let mut s = self.shard(key).lock();
-        if s.epoch == epoch {
-            self.insert(&mut s, key, value);
+        let h = hash(key);
+        let shard = self.shard(h);
+        let mut slots = shard.slots.lock();
+        if shard.epoch.load(Ordering::Acquire) == epoch {
+            self.insert(&mut slots, h, make_entry(key, value));
         }
     }
 
-    /// Before a write: the key may no longer be served from memory.
+    /// Before a write: fills by readers that looked earlier are refused from now on.
     pub fn invalidate(&self, key: &[u8]) {
-        if !self.enabled() {
-            return;
-        }
-        let mut s = self.shard(key).lock();
-        s.epoch += 1;
-        if let Some(old) = s.map.remove(key) {
-            s.bytes -= cost(key, &old);
+        if self.enabled() {
+            self.shard(hash(key)).epoch.fetch_add(1, Ordering::AcqRel);
         }
     }
 
@@ -100,13 +141,17 @@ impl MetaCache {
         if !self.enabled() {
             return;
         }
-        let mut s = self.shard(key).lock();
-        s.epoch += 1;
+        let h = hash(key);
+        let shard = self.shard(h);
+        let mut slots = shard.slots.lock();
+        shard.epoch.fetch_add(1, Ordering::AcqRel);
         match value {
-            Some(v) if cost(key, v) <= self.shard_budget / 4 => self.insert(&mut s, key, v),
+            Some(v) if key.len() + v.len() + HEADER + ENTRY_OVERHEAD <= self.shard_budget / 4 => {
+                self.insert(&mut slots, h, make_entry(key, v))
+            }
             _ => {
-                if let Some(old) = s.map.remove(key) {
-                    s.bytes -= cost(key, &old);
+                if let Some(old) = slots.map.remove(&h) {
+                    slots.bytes -= cost(&old);
                 }
             }
         }
@@ -115,36 +160,29 @@ impl MetaCache {
     /// Forgets everything (FLUSHDB, FLUSHALL).
     pub fn clear(&self) {
         for shard in &self.shards {
-            let mut s = shard.lock();
-            s.epoch += 1;
+            let mut s = shard.slots.lock();
+            shard.epoch.fetch_add(1, Ordering::AcqRel);
             s.map.clear();
             s.order.clear();
             s.bytes = 0;
         }
     }
 
-    fn insert(&self, s: &mut Shard, key: &[u8], value: &[u8]) {
-        match s.map.get_mut(key) {
-            Some(v) => {
-                s.bytes = s.bytes - v.len() + value.len();
-                v.clear();
-                v.extend_from_slice(value);
-            }
-            None => {
-                s.map.insert(key.to_vec(), value.to_vec());
-                s.order.push_back(key.to_vec());
-                s.bytes += cost(key, value);
-            }
+    fn insert(&self, s: &mut Slots, h: u64, entry: Box<[u8]>) {
+        s.bytes += cost(&entry);
+        match s.map.insert(h, entry) {
+            Some(old) => s.bytes -= cost(&old),
+            None => s.order.push_back(h),
         }
         while s.bytes > self.shard_budget {
             let Some(old) = s.order.pop_front() else { break };
-            if let Some(v) = s.map.remove(&old) {
-                s.bytes -= cost(&old, &v);
+            if let Some(e) = s.map.remove(&old) {
+                s.bytes -= cost(&e);
             }
         }
-        // Keys removed by writes linger in `order`; rebuild it before it grows far past the live entries.
+        // Hashes removed by deletes linger in `order`; rebuild it before it grows far past the live entries.
         if s.order.len() > 2 * s.map.len() + 64 {
-            s.order = s.map.keys().cloned().collect();
+            s.order = s.map.keys().copied().collect();
         }
     }
 }
@@ -156,7 +194,7 @@ mod tests {
     #[test]
     fn stale_fill_is_refused() {
         let c = MetaCache::new(1 << 20);
-        let e = c.epoch(b"k");
+        let Lookup::Miss(e) = c.lookup(b"k") else { panic!("empty cache hit") };
         c.invalidate(b"k");
         c.store(b"k", Some(b"new"));
         c.fill(b"k", b"old", e);
@@ -166,13 +204,26 @@ mod tests {
     }
 
     #[test]
+    fn a_slot_answers_only_for_its_own_key() {
+        let c = MetaCache::new(1 << 20);
+        c.store(b"a", Some(b"1"));
+        // Another key landing in the same slot (a hash collision) replaces it and never answers for it.
+        let h = hash(b"a");
+        c.insert(&mut c.shard(h).slots.lock(), h, make_entry(b"b", b"2"));
+        assert_eq!(c.get(b"a"), None);
+        c.store(b"a", Some(b"3"));
+        assert_eq!(c.get(b"a").as_deref(), Some(&b"3"[..]));
+        assert!(matches!(c.lookup(b"zz"), Lookup::Miss(_)));
+    }
+
+    #[test]
     fn budget_is_kept() {
         let c = MetaCache::new(64 * 1024);
         for i in 0..10_000u32 {
             let k = i.to_be_bytes();
             c.store(&k, Some(&[0u8; 32]));
         }
-        let total: usize = c.shards.iter().map(|s| s.lock().bytes).sum();
+        let total: usize = c.shards.iter().map(|s| s.slots.lock().bytes).sum();
         assert!(total <= 64 * 1024, "{total}");
         assert!(c.get(&9_999u32.to_be_bytes()).is_some());
     }

@@ -18,6 +18,66 @@ pub struct ShardLocks {
     stripes: Vec<RawMutex>,
 }
 
+/// The stripes a write scope holds until it commits, as a bitmap: a scope of a few hundred commands adds its
+/// stripes one at a time, so insertion and lookup must not depend on how many it holds.
+#[derive(Clone)]
+pub(crate) struct StripeSet {
+    words: [u64; STRIPES / 64],
+    len: usize,
+}
+
+impl Default for StripeSet {
+    fn default() -> Self {
+        Self { words: [0; STRIPES / 64], len: 0 }
+    }
+}
+
+impl StripeSet {
+    pub fn insert(&mut self, s: usize) {
+        let (w, bit) = (s / 64, 1u64 << (s % 64));
+        if self.words[w] & bit == 0 {
+            self.words[w] |= bit;
+            self.len += 1;
+        }
+    }
+
+    pub fn remove(&mut self, s: usize) {
+        let (w, bit) = (s / 64, 1u64 << (s % 64));
+        if self.words[w] & bit != 0 {
+            self.words[w] &= !bit;
+            self.len -= 1;
+        }
+    }
+
+    pub fn contains(&self, s: usize) -> bool {
+        self.words[s / 64] & (1u64 << (s % 64)) != 0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The highest stripe held.
+    pub fn max(&self) -> Option<usize> {
+        let w = self.words.iter().rposition(|&w| w != 0)?;
+        Some(w * 64 + 63 - self.words[w].leading_zeros() as usize)
+    }
+
+    /// The stripes held, ascending.
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.words.iter().enumerate().flat_map(|(i, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    i * 64 + bit
+                })
+            })
+        })
+    }
+}
+
 /// Holds the stripes a command locked; dropping it releases them (or gives them to the open scope).
 pub struct LockGuard<'a> {
     locks: &'a ShardLocks,
@@ -32,12 +92,11 @@ impl Drop for LockGuard<'_> {
             if sc.batch.is_empty() {
                 return false;
             }
-            sc.held.extend_from_slice(&stripes);
-            sc.held.sort_unstable();
+            stripes.iter().for_each(|&s| sc.held.insert(s));
             true
         });
         if handed != Some(true) {
-            self.locks.release(&stripes);
+            self.locks.release(stripes);
         }
     }
 }
@@ -71,9 +130,9 @@ impl ShardLocks {
         // The guard takes those over from the scope, so that a commit of the scope in the middle of the command
         // (`settle`, before an iterator) cannot release a stripe the command still relies on.
         let (held_max, owned) = scope::with_scope(|sc| {
-            let max = sc.held.last().copied();
-            let owned: Vec<usize> = want.iter().copied().filter(|w| sc.held.binary_search(w).is_ok()).collect();
-            sc.held.retain(|h| owned.binary_search(h).is_err());
+            let max = sc.held.max();
+            let owned: Vec<usize> = want.iter().copied().filter(|&w| sc.held.contains(w)).collect();
+            owned.iter().for_each(|&w| sc.held.remove(w));
             (max, owned)
         })
         .unwrap_or((None, Vec::new()));
@@ -87,11 +146,10 @@ impl ShardLocks {
                     if self.stripes[w].try_lock() {
                         got.push(w);
                     } else {
-                        self.release(&got);
+                        self.release(got.iter().copied());
                         // Give the taken-over stripes back before the commit releases everything.
                         scope::with_scope(|sc| {
-                            sc.held.extend_from_slice(&owned);
-                            sc.held.sort_unstable();
+                            owned.iter().for_each(|&w| sc.held.insert(w));
                         });
                         scope::settle();
                         return self.lock(keys);
@@ -118,8 +176,8 @@ impl ShardLocks {
     }
 
     /// Unlocks stripes this thread locked.
-    pub(crate) fn release(&self, stripes: &[usize]) {
-        for &s in stripes {
+    pub(crate) fn release(&self, stripes: impl IntoIterator<Item = usize>) {
+        for s in stripes {
             // SAFETY: every index passed here was locked by this thread through `lock`/`lock_all` and is
             // released exactly once (guards hand their stripes either here or to the scope, never both).
             unsafe { self.stripes[s].unlock() };
@@ -172,6 +230,23 @@ mod tests {
         for h in handles {
             h.join().unwrap();
         }
+    }
+
+    #[test]
+    fn stripe_set_keeps_order_and_max() {
+        let mut set = StripeSet::default();
+        assert_eq!(set.max(), None);
+        for s in [4095, 0, 64, 63, 700, 64] {
+            set.insert(s);
+        }
+        assert_eq!(set.iter().collect::<Vec<_>>(), [0, 63, 64, 700, 4095]);
+        assert_eq!(set.max(), Some(4095));
+        set.remove(4095);
+        set.remove(4095);
+        assert!(set.contains(700) && !set.contains(4095));
+        assert_eq!(set.max(), Some(700));
+        [0, 63, 64, 700].iter().for_each(|&s| set.remove(s));
+        assert!(set.is_empty());
     }
 
     #[test]

@@ -33,10 +33,12 @@ pub(crate) struct Scope {
     pub batch: WriteBatch,
     /// `[column family tag][key]` → the value written (None: deleted), for reads inside the scope.
     pub overlay: rustc_hash::FxHashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Scratch space for overlay lookups.
+    pub probe: Vec<u8>,
     /// (physical db, key count delta, expire count delta)
     pub deltas: Vec<(u16, i64, i64)>,
-    /// Stripes locked by committed commands of this scope, ascending; released when the scope commits.
-    pub held: Vec<usize>,
+    /// Stripes locked by committed commands of this scope; released when the scope commits.
+    pub held: super::locks::StripeSet,
     /// The first failure of an intermediate commit; reported when the scope ends.
     pub error: Option<String>,
     /// What the commit announces: keys that became lists or sorted sets, keys modified for WATCH.
@@ -68,8 +70,9 @@ pub fn begin(store: &Arc<Store>) {
                 store: store.clone(),
                 batch: WriteBatch::default(),
                 overlay: Default::default(),
+                probe: Vec::new(),
                 deltas: Vec::new(),
-                held: Vec::new(),
+                held: Default::default(),
                 error: None,
                 signals: Signals::default(),
                 pinned: false,
@@ -78,8 +81,25 @@ pub fn begin(store: &Arc<Store>) {
     });
 }
 
+/// One worker thread writes to RocksDB at a time. A worker that finds another committing does not wait inside
+/// RocksDB's write queue (which would block its whole thread): its group stays open, it keeps serving its other
+/// connections into the same batch, and it commits when woken by [`COMMITTED`].
+static COMMITTING: parking_lot::Mutex<()> = parking_lot::const_mutex(());
+static COMMITTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 /// Commits the pending writes of this thread's scope and releases its held locks; the scope stays open.
 pub fn commit() -> Result<(), String> {
+    if !has_pending() {
+        return Ok(());
+    }
+    let turn = COMMITTING.lock();
+    let r = commit_in_turn();
+    drop(turn);
+    COMMITTED.notify_waiters();
+    r
+}
+
+fn commit_in_turn() -> Result<(), String> {
     let taken = SCOPE.with(|s| {
         s.borrow_mut().as_mut().map(|sc| {
             (
@@ -107,7 +127,7 @@ pub fn commit() -> Result<(), String> {
     // Keyspace events held for this batch go out (or, if it failed, are dropped) while its keys are still locked,
     // so events of one key keep the order of its writes.
     crate::notify::committed(result.is_ok());
-    store.locks.release(&held);
+    store.locks.release(held.iter());
     if let Some(e) = earlier {
         return Err(e);
     }
@@ -153,8 +173,19 @@ pub async fn group_commit() -> Result<(), String> {
     if leader {
         // Let the connections that are ready in this turn add their writes before the one WAL append.
         tokio::task::yield_now().await;
+        let turn = loop {
+            let committed = COMMITTED.notified();
+            tokio::pin!(committed);
+            committed.as_mut().enable();
+            if let Some(turn) = COMMITTING.try_lock() {
+                break turn;
+            }
+            committed.await;
+        };
         GROUP.with(|g| g.borrow_mut().take());
-        let result = commit();
+        let result = commit_in_turn();
+        drop(turn);
+        COMMITTED.notify_waiters();
         *group.result.borrow_mut() = Some(result.clone());
         group.done.notify_waiters();
         return result;
