@@ -2,22 +2,22 @@
 # Benchmarks SableDB against a throw-away redis-server with redis-benchmark, alternating between the two for each
 # test, and prints requests/s for both and the ratio SableDB/Redis.
 #
-#   scripts/bench.sh [-n REQUESTS] [-c CLIENTS] [-t TESTS] [-P "1 16"] [-d SIZE] [-r KEYSPACE]
+#   scripts/bench.sh [-n REQUESTS] [-c CLIENTS] [-t TESTS] [-P "1 16"] [-d SIZE] [-r KEYSPACE] [-a "SABLEDB OPTIONS"]
 #
 # SableDB runs from the release build with its default durability (every reply after its write is in the WAL,
 # wal_fsync everysec); redis-server runs with --save '' --appendonly no.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=200000; C=50; TESTS="ping,set,get,incr,mset"; PIPES="1 16"; D=64; R=100000
-while getopts "n:c:t:P:d:r:" o; do
-  case $o in n) N=$OPTARG;; c) C=$OPTARG;; t) TESTS=$OPTARG;; P) PIPES=$OPTARG;; d) D=$OPTARG;; r) R=$OPTARG;; *) exit 2;; esac
+N=200000; C=50; TESTS="ping,set,get,incr,mset"; PIPES="1 16"; D=64; R=100000; ARGS=""
+while getopts "n:c:t:P:d:r:a:" o; do
+  case $o in n) N=$OPTARG;; c) C=$OPTARG;; t) TESTS=$OPTARG;; P) PIPES=$OPTARG;; d) D=$OPTARG;; r) R=$OPTARG;; a) ARGS=$OPTARG;; *) exit 2;; esac
 done
 scripts/deps.sh --test
 cargo build --release --bin sabledb >/dev/null 2>&1 || cargo build --release --bin sabledb
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 tmp=$(mktemp -d)
 SP=$(free_port); RP=$(free_port)
-target/release/sabledb sabledb.ini --port "$SP" --db_path "$tmp/sable" --log_level warn &
+target/release/sabledb sabledb.ini --port "$SP" --db_path "$tmp/sable" --log_level warn $ARGS &
 SPID=$!
 redis-server --port "$RP" --save '' --appendonly no --dir "$tmp" --daemonize no >/dev/null &
 RPID=$!

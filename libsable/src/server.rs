@@ -89,7 +89,9 @@ impl Server {
         config.validate_all()?;
         let store = Arc::new(Store::open(&config.storage_options())?);
         let workers = match config.int("workers") {
-            0 => num_cpus::get().max(1),
+            // One per core but one: RocksDB's flushes and compactions (and, on a small machine, the clients) need a
+            // core of their own; measured on 2 cores, a second worker only competed with them (docs/performance.md).
+            0 => num_cpus::get().saturating_sub(1).max(1),
             n => n as usize,
         };
         let pubsub = Arc::new(PubSub::default());

@@ -60,7 +60,7 @@ const OPTIONS: &[OptionDef] = &[
     opt("http_port", Kind::Int(0, 65535), "0", false),
     opt("log_level", Kind::Enum(LOG_LEVELS), "info", false),
     opt("block_cache_size", Kind::Memory, "268435456", false),
-    opt("write_buffer_size", Kind::Memory, "16777216", false),
+    opt("write_buffer_size", Kind::Memory, "4194304", false),
     opt("meta_cache_size", Kind::Memory, "67108864", false),
     opt("active_expire_interval_ms", Kind::Int(1, 10_000), "10", false),
 ];

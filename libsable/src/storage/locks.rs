@@ -89,7 +89,7 @@ impl Drop for LockGuard<'_> {
         let stripes = std::mem::take(&mut self.stripes);
         // Locks only need to outlive the command while the scope has writes they protect.
         let handed = scope::with_scope(|sc| {
-            if sc.batch.is_empty() {
+            if sc.overlay.is_empty() {
                 return false;
             }
             stripes.iter().for_each(|&s| sc.held.insert(s));

@@ -471,6 +471,24 @@ impl Store {
         Ok(())
     }
 
+    /// The write batch of a scope's overlay (`[tag][key]` → the last value written, None: deleted), in key
+    /// order: the memtable inserts then walk the skiplist forward from the previous insert instead of searching
+    /// from the top for every key, and a key written many times in one group (a pipeline of INCRs) is inserted
+    /// once. The overlay holds the final state of every key the scope wrote, so the batch is equivalent.
+    pub(crate) fn batch_of(&self, overlay: &rustc_hash::FxHashMap<Vec<u8>, Option<Vec<u8>>>) -> WriteBatch {
+        let mut writes: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = overlay.iter().collect();
+        writes.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut batch = WriteBatch::default();
+        for (k, v) in writes {
+            let cf = self.cf(tag_name(k[0]));
+            match v {
+                Some(v) => batch.put_cf(cf, &k[1..], v),
+                None => batch.delete_cf(cf, &k[1..]),
+            }
+        }
+        batch
+    }
+
     /// A RocksDB property for INFO (e.g. `rocksdb.estimate-live-data-size`).
     pub fn property(&self, name: &str) -> Option<u64> {
         self.db.property_int_value_cf(self.cf(CF_META), name).ok().flatten()
@@ -663,11 +681,6 @@ impl<'s> Txn<'s> {
                 sc.deltas.extend_from_slice(&deltas);
                 sc.signals.append(signals);
                 for op in ops {
-                    let cf = store.cf(tag_name(op.tag));
-                    match &op.value {
-                        Some(v) => sc.batch.put_cf(cf, &op.key, v),
-                        None => sc.batch.delete_cf(cf, &op.key),
-                    }
                     let mut k = Vec::with_capacity(1 + op.key.len());
                     k.push(op.tag);
                     k.extend_from_slice(&op.key);

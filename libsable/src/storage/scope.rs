@@ -23,15 +23,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use rocksdb::WriteBatch;
-
 use super::{Signals, Store};
 
 /// Pending writes of the open scope on this thread.
 pub(crate) struct Scope {
     pub store: Arc<Store>,
-    pub batch: WriteBatch,
-    /// `[column family tag][key]` → the value written (None: deleted), for reads inside the scope.
+    /// `[column family tag][key]` → the value written (None: deleted): read by point reads inside the scope, and
+    /// written as one batch when the scope commits.
     pub overlay: rustc_hash::FxHashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Scratch space for overlay lookups.
     pub probe: Vec<u8>,
@@ -68,7 +66,6 @@ pub fn begin(store: &Arc<Store>) {
         if s.is_none() {
             *s = Some(Scope {
                 store: store.clone(),
-                batch: WriteBatch::default(),
                 overlay: Default::default(),
                 probe: Vec::new(),
                 deltas: Vec::new(),
@@ -104,7 +101,6 @@ fn commit_in_turn() -> Result<(), String> {
         s.borrow_mut().as_mut().map(|sc| {
             (
                 sc.store.clone(),
-                std::mem::take(&mut sc.batch),
                 std::mem::take(&mut sc.deltas),
                 std::mem::take(&mut sc.held),
                 sc.error.take(),
@@ -113,10 +109,11 @@ fn commit_in_turn() -> Result<(), String> {
             )
         })
     });
-    let Some((store, batch, deltas, held, earlier, overlay, signals)) = taken else { return Ok(()) };
-    let result = if batch.is_empty() {
+    let Some((store, deltas, held, earlier, overlay, signals)) = taken else { return Ok(()) };
+    let result = if overlay.is_empty() {
         Ok(())
     } else {
+        let batch = store.batch_of(&overlay);
         let meta: Vec<(&[u8], Option<&[u8]>)> = overlay
             .iter()
             .filter(|(k, _)| k.first() == Some(&super::TAG_META))
@@ -139,7 +136,7 @@ fn commit_in_turn() -> Result<(), String> {
 
 /// True when this thread's scope has writes, held locks or a failure not committed yet.
 pub fn has_pending() -> bool {
-    with_scope(|sc| !sc.batch.is_empty() || !sc.held.is_empty() || sc.error.is_some()).unwrap_or(false)
+    with_scope(|sc| !sc.overlay.is_empty() || !sc.held.is_empty() || sc.error.is_some()).unwrap_or(false)
 }
 
 /// One turn's group commit: its outcome, shared with the tasks waiting for it.
