@@ -6,8 +6,9 @@
 //! commands, then calls [`group_commit`]: the first task of a turn to get there leads, yields once so that the
 //! other connections that are ready run their batches into the same scope, then commits and wakes the others;
 //! only then does each task write its replies. Inside a scope:
-//! - [`super::Txn::commit`] appends to the scope's batch and to an overlay that later point reads of the same
-//!   batch see (a pipelined `SET k v; GET k` reads its own write);
+//! - [`super::Txn::commit`] records its writes in the scope's overlay, which later point reads of the same scope
+//!   see (a pipelined `SET k v; GET k` reads its own write) and which becomes the write batch at commit, in key
+//!   order, each key once (`Store::batch_of`);
 //! - a command's stripe locks are kept, not released, until the scope commits, so no other thread can build on a
 //!   value that is not written yet; a later command that needs a stripe below one already held first commits the
 //!   scope (releasing everything), which keeps the ascending lock order that prevents deadlock;
@@ -16,8 +17,9 @@
 //! - a task whose replies were built while writes are pending (its own or another connection's, read through the
 //!   overlay) waits for the commit before replying, so no client ever sees a write that could still be lost.
 //!
-//! Without an open scope (background jobs, tests) a `Txn` writes at once. The same mechanism gives MULTI/EXEC its
-//! single write batch.
+//! Worker threads take turns to write (see [`COMMITTING`]); a group leader waits for its turn without blocking its
+//! thread. Without an open scope (background jobs, tests) a `Txn` writes at once. The same mechanism gives
+//! MULTI/EXEC its single write batch.
 
 use std::cell::RefCell;
 use std::rc::Rc;
