@@ -107,3 +107,72 @@ fn http_health_and_metrics() {
     assert!(metrics.contains("sabledb_command_calls_total{cmd=\"set\"} 1\n"), "{metrics}");
     assert!(get("/nope").starts_with("HTTP/1.1 404"));
 }
+
+/// A group commit writes each key once, its last state: a pipeline that rewrites, deletes and recreates keys of
+/// every kind (strings, expiries, hash fields, list elements) must read back after `kill -9` exactly as it was
+/// acknowledged, with exact key counts.
+#[test]
+fn a_pipeline_rewriting_keys_is_durable_in_its_final_state() {
+    let mut s = Server::start_with(&["--wal_fsync", "no"]);
+    let mut c = s.conn();
+    let mut pipe = redis::pipe();
+    for round in 0..50 {
+        pipe.cmd("INCR").arg("counter").ignore();
+        pipe.cmd("SET").arg("s").arg(round).arg("EX").arg(3600 + round).ignore();
+        pipe.cmd("HSET").arg("h").arg(format!("f{}", round % 7)).arg(round).ignore();
+        pipe.cmd("RPUSH").arg("l").arg(round).ignore();
+        if round % 10 == 4 {
+            pipe.cmd("DEL").arg("h").ignore();
+            pipe.cmd("LPOP").arg("l").ignore();
+            pipe.cmd("SET").arg("gone").arg("x").ignore();
+            pipe.cmd("DEL").arg("gone").ignore();
+        }
+    }
+    pipe.cmd("PERSIST").arg("s").ignore();
+    let _: () = pipe.query(&mut c).unwrap();
+    let before: (i64, String, i64, Vec<(String, String)>, Vec<String>, i64) = redis::pipe()
+        .cmd("GET")
+        .arg("counter")
+        .cmd("GET")
+        .arg("s")
+        .cmd("TTL")
+        .arg("s")
+        .cmd("HGETALL")
+        .arg("h")
+        .cmd("LRANGE")
+        .arg("l")
+        .arg(0)
+        .arg(-1)
+        .cmd("DBSIZE")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(before.0, 50);
+    assert_eq!(before.1, "49");
+    assert_eq!(before.2, -1);
+    assert_eq!(before.3.len(), 5);
+    assert_eq!(before.4.len(), 45);
+    assert_eq!(before.5, 4);
+    drop(c);
+    s.kill9();
+    s.restart();
+    let mut c = s.conn();
+    let after: (i64, String, i64, Vec<(String, String)>, Vec<String>, i64) = redis::pipe()
+        .cmd("GET")
+        .arg("counter")
+        .cmd("GET")
+        .arg("s")
+        .cmd("TTL")
+        .arg("s")
+        .cmd("HGETALL")
+        .arg("h")
+        .cmd("LRANGE")
+        .arg("l")
+        .arg(0)
+        .arg(-1)
+        .cmd("DBSIZE")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(after, before);
+    let gone: i64 = redis::cmd("EXISTS").arg("gone").query(&mut c).unwrap();
+    assert_eq!(gone, 0);
+}
