@@ -130,22 +130,7 @@ fn a_pipeline_rewriting_keys_is_durable_in_its_final_state() {
     }
     pipe.cmd("PERSIST").arg("s").ignore();
     let _: () = pipe.query(&mut c).unwrap();
-    let before: (i64, String, i64, Vec<(String, String)>, Vec<String>, i64) = redis::pipe()
-        .cmd("GET")
-        .arg("counter")
-        .cmd("GET")
-        .arg("s")
-        .cmd("TTL")
-        .arg("s")
-        .cmd("HGETALL")
-        .arg("h")
-        .cmd("LRANGE")
-        .arg("l")
-        .arg(0)
-        .arg(-1)
-        .cmd("DBSIZE")
-        .query(&mut c)
-        .unwrap();
+    let before = final_state(&mut c);
     assert_eq!(before.0, 50);
     assert_eq!(before.1, "49");
     assert_eq!(before.2, -1);
@@ -156,7 +141,17 @@ fn a_pipeline_rewriting_keys_is_durable_in_its_final_state() {
     s.kill9();
     s.restart();
     let mut c = s.conn();
-    let after: (i64, String, i64, Vec<(String, String)>, Vec<String>, i64) = redis::pipe()
+    let after = final_state(&mut c);
+    assert_eq!(after, before);
+    let gone: i64 = redis::cmd("EXISTS").arg("gone").query(&mut c).unwrap();
+    assert_eq!(gone, 0);
+}
+
+/// The counter, string, its TTL, hash, list and DBSIZE of the test above.
+type FinalState = (i64, String, i64, Vec<(String, String)>, Vec<String>, i64);
+
+fn final_state(c: &mut redis::Connection) -> FinalState {
+    redis::pipe()
         .cmd("GET")
         .arg("counter")
         .cmd("GET")
@@ -170,9 +165,6 @@ fn a_pipeline_rewriting_keys_is_durable_in_its_final_state() {
         .arg(0)
         .arg(-1)
         .cmd("DBSIZE")
-        .query(&mut c)
-        .unwrap();
-    assert_eq!(after, before);
-    let gone: i64 = redis::cmd("EXISTS").arg("gone").query(&mut c).unwrap();
-    assert_eq!(gone, 0);
+        .query(c)
+        .unwrap()
 }
