@@ -88,6 +88,11 @@ impl MetaCache {
         self.shard_budget > 0
     }
 
+    /// True when an entry for this key and record may be cached (a shard keeps at least four).
+    fn fits(&self, key: &[u8], value: &[u8]) -> bool {
+        HEADER + key.len() + value.len() + ENTRY_OVERHEAD <= self.shard_budget / 4
+    }
+
     fn shard(&self, h: u64) -> &Shard {
         &self.shards[(h >> 58) as usize % SHARDS]
     }
@@ -118,7 +123,7 @@ impl MetaCache {
 
     /// A reader's fill after a miss: kept only if no write touched the shard since `epoch`.
     pub fn fill(&self, key: &[u8], value: &[u8], epoch: u64) {
-        if !self.enabled() || key.len() + value.len() + HEADER + ENTRY_OVERHEAD > self.shard_budget / 4 {
+        if !self.enabled() || !self.fits(key, value) {
             return;
         }
         let h = hash(key);
@@ -146,9 +151,7 @@ impl MetaCache {
         let mut slots = shard.slots.lock();
         shard.epoch.fetch_add(1, Ordering::AcqRel);
         match value {
-            Some(v) if key.len() + v.len() + HEADER + ENTRY_OVERHEAD <= self.shard_budget / 4 => {
-                self.insert(&mut slots, h, make_entry(key, v))
-            }
+            Some(v) if self.fits(key, v) => self.insert(&mut slots, h, make_entry(key, v)),
             _ => {
                 if let Some(old) = slots.map.remove(&h) {
                     slots.bytes -= cost(&old);

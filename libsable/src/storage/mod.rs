@@ -477,15 +477,14 @@ impl Store {
         Ok(())
     }
 
-    /// The write batch of a scope's overlay (`[tag][key]` → the last value written, None: deleted), in key
-    /// order: the memtable inserts then walk the skiplist forward from the previous insert instead of searching
-    /// from the top for every key, and a key written many times in one group (a pipeline of INCRs) is inserted
-    /// once. The overlay holds the final state of every key the scope wrote, so the batch is equivalent.
+    /// The write batch of a scope's overlay (`[tag][key]` → the last value written, None: deleted): a key written
+    /// many times in one group (a pipeline of INCRs of one counter) is inserted into the memtable once. The overlay
+    /// holds the final state of every key the scope wrote, so the batch is equivalent to replaying the writes.
+    /// (Key order would not help: RocksDB's non-concurrent memtable insert searches from the top again as soon as
+    /// a key falls outside the previous insert's neighbours.)
     pub(crate) fn batch_of(&self, overlay: &rustc_hash::FxHashMap<Vec<u8>, Option<Vec<u8>>>) -> WriteBatch {
-        let mut writes: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = overlay.iter().collect();
-        writes.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let mut batch = WriteBatch::default();
-        for (k, v) in writes {
+        for (k, v) in overlay {
             let cf = self.cf(tag_name(k[0]));
             match v {
                 Some(v) => batch.put_cf(cf, &k[1..], v),

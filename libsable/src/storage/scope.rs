@@ -7,8 +7,8 @@
 //! other connections that are ready run their batches into the same scope, then commits and wakes the others;
 //! only then does each task write its replies. Inside a scope:
 //! - [`super::Txn::commit`] records its writes in the scope's overlay, which later point reads of the same scope
-//!   see (a pipelined `SET k v; GET k` reads its own write) and which becomes the write batch at commit, in key
-//!   order, each key once (`Store::batch_of`);
+//!   see (a pipelined `SET k v; GET k` reads its own write) and which becomes the write batch at commit, each key
+//!   once (`Store::batch_of`);
 //! - a command's stripe locks are kept, not released, until the scope commits, so no other thread can build on a
 //!   value that is not written yet; a later command that needs a stripe below one already held first commits the
 //!   scope (releasing everything), which keeps the ascending lock order that prevents deadlock;
