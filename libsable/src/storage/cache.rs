@@ -151,7 +151,16 @@ impl MetaCache {
         let mut slots = shard.slots.lock();
         shard.epoch.fetch_add(1, Ordering::AcqRel);
         match value {
-            Some(v) if self.fits(key, v) => self.insert(&mut slots, h, make_entry(key, v)),
+            Some(v) if self.fits(key, v) => {
+                // A record rewritten at the same size (a counter, a SET of a same-sized value) is updated in place.
+                if let Some(e) = slots.map.get_mut(&h) {
+                    if e.len() == HEADER + key.len() + v.len() && entry_key(e) == key {
+                        e[HEADER + key.len()..].copy_from_slice(v);
+                        return;
+                    }
+                }
+                self.insert(&mut slots, h, make_entry(key, v))
+            }
             _ => {
                 if let Some(old) = slots.map.remove(&h) {
                     slots.bytes -= cost(&old);
@@ -216,6 +225,9 @@ mod tests {
         assert_eq!(c.get(b"a"), None);
         c.store(b"a", Some(b"3"));
         assert_eq!(c.get(b"a").as_deref(), Some(&b"3"[..]));
+        assert_eq!(c.get(b"b"), None);
+        c.store(b"a", Some(b"4"));
+        assert_eq!(c.get(b"a").as_deref(), Some(&b"4"[..]));
         assert!(matches!(c.lookup(b"zz"), Lookup::Miss(_)));
     }
 
