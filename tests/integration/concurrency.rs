@@ -62,3 +62,81 @@ fn pipeline_reads_its_own_writes() {
         ["+OK\r\n", ":2\r\n", "$2\r\n12\r\n", ":1\r\n", ":0\r\n", "+OK\r\n", ":1\r\n", "*1\r\n$1\r\nj\r\n"]
     );
 }
+
+/// Worker threads take turns to commit, while commands that need committed data (KEYS, SCAN, DBSIZE), every
+/// stripe (FLUSHDB) or the exec gate (MULTI/EXEC) commit synchronously: all of them at once, on both workers,
+/// must neither deadlock (every connection has a read timeout) nor lose an update.
+#[test]
+fn group_commits_mixed_with_walks_flushes_and_transactions() {
+    let s = Server::start();
+    let conn = |url: &str| {
+        let c = redis::Client::open(url).unwrap().get_connection().unwrap();
+        c.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        c
+    };
+    let mut threads = Vec::new();
+    for t in 0..4 {
+        let url = s.url();
+        threads.push(std::thread::spawn(move || {
+            let mut c = conn(&url);
+            for round in 0..40 {
+                let mut p = redis::pipe();
+                for i in 0..30 {
+                    let k = (i * 7 + round + t) % 11;
+                    p.cmd("INCR").arg(format!("n:{k}")).ignore();
+                    p.cmd("HINCRBY").arg(format!("h:{}", k % 3)).arg(format!("f{k}")).arg(1).ignore();
+                }
+                let _: () = p.query(&mut c).unwrap();
+            }
+        }));
+    }
+    let url = s.url();
+    threads.push(std::thread::spawn(move || {
+        let mut c = conn(&url);
+        for _ in 0..60 {
+            let _: Vec<String> = redis::cmd("KEYS").arg("n:*").query(&mut c).unwrap();
+            let _: (String, Vec<String>) = redis::cmd("SCAN").arg(0).arg("COUNT").arg(5).query(&mut c).unwrap();
+            let _: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+        }
+    }));
+    let url = s.url();
+    threads.push(std::thread::spawn(move || {
+        let mut c = conn(&url);
+        let _: () = redis::cmd("SELECT").arg(1).query(&mut c).unwrap();
+        for i in 0..60 {
+            let _: () = redis::cmd("SET").arg(format!("tmp:{i}")).arg(i).query(&mut c).unwrap();
+            if i % 6 == 5 {
+                let _: () = redis::cmd("FLUSHDB").query(&mut c).unwrap();
+            }
+        }
+    }));
+    let url = s.url();
+    threads.push(std::thread::spawn(move || {
+        let mut c = conn(&url);
+        for _ in 0..60 {
+            let _: () = redis::pipe()
+                .atomic()
+                .cmd("INCR")
+                .arg("tx")
+                .ignore()
+                .cmd("INCR")
+                .arg("tx")
+                .ignore()
+                .query(&mut c)
+                .unwrap();
+        }
+    }));
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut c = s.conn();
+    let total: i64 = (0..11).map(|k| redis::cmd("GET").arg(format!("n:{k}")).query::<i64>(&mut c).unwrap()).sum();
+    assert_eq!(total, 4 * 40 * 30);
+    let fields: i64 =
+        (0..3).flat_map(|h| redis::cmd("HVALS").arg(format!("h:{h}")).query::<Vec<i64>>(&mut c).unwrap()).sum();
+    assert_eq!(fields, 4 * 40 * 30);
+    let tx: i64 = redis::cmd("GET").arg("tx").query(&mut c).unwrap();
+    assert_eq!(tx, 120);
+    let n: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(n, 11 + 3 + 1);
+}
