@@ -91,14 +91,19 @@ pub fn commit() -> Result<(), String> {
     if !has_pending() {
         return Ok(());
     }
-    let turn = COMMITTING.lock();
-    let r = commit_in_turn();
-    drop(turn);
-    COMMITTED.notify_waiters();
-    r
+    commit_in_turn(COMMITTING.lock())
 }
 
-fn commit_in_turn() -> Result<(), String> {
+/// Commits in the turn held, then hands the turn on and wakes the threads waiting for it.
+fn commit_in_turn(turn: parking_lot::MutexGuard<'_, ()>) -> Result<(), String> {
+    let result = write_scope();
+    drop(turn);
+    COMMITTED.notify_waiters();
+    result
+}
+
+/// Writes this thread's scope (the caller holds the turn) and releases its stripes.
+fn write_scope() -> Result<(), String> {
     let taken = SCOPE.with(|s| {
         s.borrow_mut().as_mut().map(|sc| {
             (
@@ -182,9 +187,7 @@ pub async fn group_commit() -> Result<(), String> {
             committed.await;
         };
         GROUP.with(|g| g.borrow_mut().take());
-        let result = commit_in_turn();
-        drop(turn);
-        COMMITTED.notify_waiters();
+        let result = commit_in_turn(turn);
         *group.result.borrow_mut() = Some(result.clone());
         group.done.notify_waiters();
         return result;
