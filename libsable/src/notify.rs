@@ -172,7 +172,7 @@ type Fact = (usize, Vec<u8>, u32);
 
 /// A message held until this thread's write scope commits: to a channel (and the patterns matching it) or to a
 /// shard channel.
-type Held = (Arc<PubSub>, Kind, Vec<u8>, Vec<u8>);
+pub(crate) type Held = (Arc<PubSub>, Kind, Vec<u8>, Vec<u8>);
 
 thread_local! {
     static FACTS_LEFT: RefCell<Vec<Fact>> = const { RefCell::new(Vec::new()) };
@@ -281,10 +281,13 @@ pub fn release_held() {
     }
 }
 
-/// This thread's write scope committed (`ok`) or failed: publishes the messages held for it, or drops them (what
-/// they announced was not written).
-pub fn committed(ok: bool) {
-    let held = HELD.with(|h| std::mem::take(&mut *h.borrow_mut()));
+/// The messages held on this thread, for the batch its write scope is sealed into.
+pub(crate) fn take_held() -> Vec<Held> {
+    HELD.with(|h| std::mem::take(&mut *h.borrow_mut()))
+}
+
+/// A batch's messages once it is written (`ok`): published, or dropped (what they announced was not written).
+pub(crate) fn deliver_held(held: Vec<Held>, ok: bool) {
     if ok {
         for (pubsub, kind, channel, message) in held {
             deliver(&pubsub, kind, &channel, &message);

@@ -107,8 +107,9 @@ fn watch(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if ctx.client.multi.is_some() {
         return Err(CmdError::err("WATCH inside MULTI is not allowed"));
     }
-    // This thread's pending writes commit first: they happened before the WATCH and must not count.
-    scope::settle();
+    // This thread's pending and in-flight writes are written first: they happened before the WATCH and must not
+    // count.
+    scope::drain();
     let db = ctx.client.db;
     for key in args.rest() {
         let expired = ctx.store.watch_state(db, key)? == Some(true);
@@ -146,8 +147,9 @@ fn exec(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         return Err(CmdError::err("EXEC without MULTI"));
     };
     // This thread's pending writes go first: their stripes may be what other commands wait for, and those must
-    // finish before the gate can be had.
-    scope::settle();
+    // finish before the gate can be had. Its in-flight batches must be written too: until then their writes
+    // have not marked the watchers they concern.
+    scope::drain();
     let gate = ctx.store.gate.exclusive();
     // A write of a watched key still pending on another thread holds the key's stripe until it is committed
     // (and its watchers marked): taking the stripes waits for those.

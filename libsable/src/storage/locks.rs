@@ -3,7 +3,8 @@
 //! A key maps to one of a fixed number of stripes by hash. Multi-key commands lock their stripes sorted by index
 //! and deduplicated, the one rule that makes deadlock impossible. Locks are never held across an `.await`.
 //! Inside a write scope (see [`super::scope`]) a released guard hands its stripes to the scope, which keeps them
-//! until its batch is committed.
+//! until its batch is written; the committer thread then unlocks them (a stripe is a raw mutex, which any thread
+//! may unlock: the `send_guard` feature of parking_lot says so). The committer never waits for a lock, so a stripe held by a batch in flight is always freed.
 
 use std::hash::Hasher;
 
@@ -89,7 +90,8 @@ impl Drop for LockGuard<'_> {
         let stripes = std::mem::take(&mut self.stripes);
         // Locks only need to outlive the command while the scope has writes they protect.
         let handed = scope::with_scope(|sc| {
-            if sc.overlay.is_empty() {
+            // A stripe taken over from an in-flight batch guards a value not written yet: held on as well.
+            if sc.overlay.is_empty() && sc.deps.is_empty() {
                 return false;
             }
             stripes.iter().for_each(|&s| sc.held.insert(s));
@@ -139,31 +141,29 @@ impl ShardLocks {
         want.retain(|w| owned.binary_search(w).is_err());
         // A transaction being executed cannot commit to back off; it may block instead: the exec gate keeps
         // every other command out meanwhile, and other threads' scopes commit without waiting for this one.
-        if let Some(max) = held_max.filter(|_| !scope::pinned()) {
-            if want.first().is_some_and(|&w| w < max) {
-                let mut got = Vec::new();
-                for &w in &want {
-                    if self.stripes[w].try_lock() {
-                        got.push(w);
-                    } else {
-                        self.release(got.iter().copied());
-                        // Give the taken-over stripes back before the commit releases everything.
-                        scope::with_scope(|sc| {
-                            owned.iter().for_each(|&w| sc.held.insert(w));
-                        });
-                        scope::settle();
-                        return self.lock(keys);
-                    }
-                }
-                got.extend_from_slice(&owned);
-                return LockGuard { locks: self, stripes: got };
+        let may_back_off = held_max.is_some() && !scope::pinned();
+        let mut got = Vec::with_capacity(want.len() + owned.len());
+        for &w in &want {
+            // A stripe an in-flight batch of this thread holds is taken over rather than waited for: that
+            // batch's writes are the latest values of its keys, and the scope now depends on it.
+            if self.stripes[w].try_lock() || scope::take_over(w) {
+                got.push(w);
+            } else if may_back_off && held_max.is_some_and(|max| w < max) {
+                // Blocking here could close a cycle with a thread waiting for a stripe this scope holds. The
+                // stripes taken so far join the scope (a taken-over one must stay locked until written), and the
+                // commit releases all of them.
+                scope::with_scope(|sc| {
+                    got.iter().chain(&owned).for_each(|&s| sc.held.insert(s));
+                });
+                scope::settle();
+                return self.lock(keys);
+            } else {
+                self.stripes[w].lock();
+                got.push(w);
             }
         }
-        for &w in &want {
-            self.stripes[w].lock();
-        }
-        want.extend_from_slice(&owned);
-        LockGuard { locks: self, stripes: want }
+        got.extend_from_slice(&owned);
+        LockGuard { locks: self, stripes: got }
     }
 
     /// Locks every stripe (SWAPDB, FLUSHALL): nothing else writes until the guard is dropped.
@@ -175,11 +175,13 @@ impl ShardLocks {
         LockGuard { locks: self, stripes: (0..STRIPES).collect() }
     }
 
-    /// Unlocks stripes this thread locked.
+    /// Unlocks stripes locked through `lock`/`lock_all` (by this thread, or by the worker whose batch the
+    /// committer is releasing).
     pub(crate) fn release(&self, stripes: impl IntoIterator<Item = usize>) {
         for s in stripes {
-            // SAFETY: every index passed here was locked by this thread through `lock`/`lock_all` and is
-            // released exactly once (guards hand their stripes either here or to the scope, never both).
+            // SAFETY: every index passed here is locked and released exactly once: guards hand their stripes
+            // either here or to the scope, a scope to its batch, and a batch gives up a stripe it releases or
+            // hands over (`Batch::take_over`), never both, under its stripe mutex.
             unsafe { self.stripes[s].unlock() };
         }
     }

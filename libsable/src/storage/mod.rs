@@ -5,6 +5,7 @@
 //! all of a command or none of it and no acknowledged write is lost to a `kill -9`.
 
 pub mod cache;
+pub(crate) mod committer;
 pub mod data;
 pub mod encoding;
 pub mod locks;
@@ -112,19 +113,10 @@ fn tag_name(tag: u8) -> &'static str {
     }
 }
 
-/// The value a point read must see from this thread's open scope: `Some(None)` when the scope deleted it.
+/// The value a point read must see from this thread's pending writes (see [`scope::Scope::lookup`]):
+/// `Some(None)` when they deleted it.
 fn scope_lookup(tag: u8, key: &[u8]) -> Option<Option<Vec<u8>>> {
-    scope::with_scope(|sc| {
-        if sc.overlay.is_empty() {
-            return None;
-        }
-        // Overlay keys are `[tag][key]`: build the probe in the scope's reusable buffer, not a fresh Vec.
-        sc.probe.clear();
-        sc.probe.push(tag);
-        sc.probe.extend_from_slice(key);
-        sc.overlay.get(&sc.probe).cloned()
-    })
-    .flatten()
+    scope::with_scope(|sc| sc.lookup(tag, key)).flatten()
 }
 
 /// A meta record as a writer sees it under its lock: physically present, possibly already expired.
@@ -450,8 +442,7 @@ impl Store {
             self.cache.invalidate(k);
         }
         if let Err(e) = self.db.write_opt(batch, &self.write_opts) {
-            // Pops remember what they deleted before their batch is written; it was not.
-            self.bounds.lock().clear();
+            self.forget_pops();
             return Err(e.into_string());
         }
         for (k, v) in meta {
@@ -477,13 +468,17 @@ impl Store {
         Ok(())
     }
 
-    /// The write batch of a scope's overlay (`[tag][key]` → the last value written, None: deleted): a key written
-    /// many times in one group (a pipeline of INCRs of one counter) is inserted into the memtable once. The overlay
-    /// holds the final state of every key the scope wrote, so the batch is equivalent to replaying the writes.
-    /// (Key order would not help: RocksDB's non-concurrent memtable insert searches from the top again as soon as
-    /// a key falls outside the previous insert's neighbours.)
-    pub(crate) fn batch_of(&self, overlay: &rustc_hash::FxHashMap<Vec<u8>, Option<Vec<u8>>>) -> WriteBatch {
-        let mut batch = WriteBatch::default();
+    /// Pops remember what they deleted before their batch is written: when it is not, that is forgotten.
+    pub(crate) fn forget_pops(&self) {
+        self.bounds.lock().clear();
+    }
+
+    /// Adds a sealed scope's overlay (`[tag][key]` → the last value written, None: deleted) to a write batch: a
+    /// key written many times in one group (a pipeline of INCRs of one counter) is inserted into the memtable
+    /// once. The overlay holds the final state of every key the scope wrote, so this is equivalent to replaying
+    /// the writes. (Key order would not help: RocksDB's non-concurrent memtable insert searches from the top
+    /// again as soon as a key falls outside the previous insert's neighbours.)
+    pub(crate) fn fill_batch(&self, batch: &mut WriteBatch, overlay: &committer::Overlay) {
         for (k, v) in overlay {
             let cf = self.cf(tag_name(k[0]));
             match v {
@@ -491,7 +486,6 @@ impl Store {
                 None => batch.delete_cf(cf, &k[1..]),
             }
         }
-        batch
     }
 
     /// A RocksDB property for INFO (e.g. `rocksdb.estimate-live-data-size`).
@@ -765,7 +759,7 @@ mod tests {
     use super::*;
     use encoding::encode_string;
 
-    fn open(dir: &std::path::Path) -> Store {
+    pub(super) fn open(dir: &std::path::Path) -> Store {
         Store::open(&StorageOptions {
             path: dir.to_path_buf(),
             databases: 16,
@@ -915,7 +909,7 @@ mod tests {
         std::fs::remove_dir_all(dir).ok();
     }
 
-    fn tempfile_dir() -> std::path::PathBuf {
+    pub(super) fn tempfile_dir() -> std::path::PathBuf {
         use std::sync::atomic::AtomicUsize;
         static N: AtomicUsize = AtomicUsize::new(0);
         let d = std::env::temp_dir().join(format!(

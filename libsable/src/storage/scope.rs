@@ -1,30 +1,37 @@
-//! Write scopes and group commit: the writes of every connection a worker thread serves in one scheduler turn
-//! are committed as one RocksDB `WriteBatch` — one WAL append — before any of their replies is written, as Redis
+//! Write scopes and group commit: the writes of the connections a worker thread serves in one scheduler turn are
+//! committed as one RocksDB `WriteBatch` — one WAL append — before any of their replies is written, as Redis
 //! writes its AOF once per event-loop turn. Every acknowledged write is therefore in the WAL.
 //!
 //! Each worker thread keeps a scope open for its whole life. A connection's writer task runs its batch of
-//! commands, then calls [`group_commit`]: the first task of a turn to get there leads, yields once so that the
-//! other connections that are ready run their batches into the same scope, then commits and wakes the others;
-//! only then does each task write its replies. Inside a scope:
+//! commands, then calls [`group_commit`]: the first task of a group leads, yields once so that the other
+//! connections that are ready run their batches into the same scope, then closes the group — seals the scope's
+//! pending writes into a batch for the committer thread (`super::committer`) — and waits for it with the others;
+//! only then does each task write its replies. A group that grows past [`SEAL_AT`] keys closes at once. The worker
+//! does not wait for the write: it goes on running connections into the next group while the committer writes.
+//!
+//! Inside a scope:
 //! - [`super::Txn::commit`] records its writes in the scope's overlay, which later point reads of the same scope
-//!   see (a pipelined `SET k v; GET k` reads its own write) and which becomes the write batch at commit, each key
-//!   once (`Store::batch_of`);
-//! - a command's stripe locks are kept, not released, until the scope commits, so no other thread can build on a
-//!   value that is not written yet; a later command that needs a stripe below one already held first commits the
+//!   see (a pipelined `SET k v; GET k` reads its own write) and which becomes the write batch, each key once;
+//! - a command's stripe locks are kept, not released, until its batch is written, so no other thread can build on
+//!   a value that is not written yet; a later command that needs a stripe below one already held first commits the
 //!   scope (releasing everything), which keeps the ascending lock order that prevents deadlock;
-//! - anything that is not a point read (iterators, counters, range deletes, `lock_all`) commits the scope first.
-//!
+//! - point reads also see the batches of this thread still in flight, and a command may take a stripe over from
+//!   one of them (see `ShardLocks::lock`) instead of waiting for its write; the scope then depends on that batch:
+//!   the committer writes batches in order, and fails a batch whose dependency failed;
+//! - anything that is not a point read (iterators, counters, range deletes, `lock_all`) commits the scope first
+//!   and waits until it is written ([`settle`]);
 //! - a task whose replies were built while writes are pending (its own or another connection's, read through the
-//!   overlay) waits for the commit before replying, so no client ever sees a write that could still be lost.
+//!   overlay or from an in-flight batch) waits for the commit before replying, so no client ever sees a write
+//!   that could still be lost.
 //!
-//! Worker threads take turns to write (see [`COMMITTING`]); a group leader waits for its turn without blocking its
-//! thread. Without an open scope (background jobs, tests) a `Txn` writes at once. The same mechanism gives
-//! MULTI/EXEC its single write batch.
+//! Without an open scope (background jobs, tests) a `Txn` writes at once. The same mechanism gives MULTI/EXEC its
+//! single write batch.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use super::committer::{self, Batch, Overlay, Work};
 use super::{Signals, Store};
 
 /// Pending writes of the open scope on this thread.
@@ -32,7 +39,7 @@ pub(crate) struct Scope {
     pub store: Arc<Store>,
     /// `[column family tag][key]` → the value written (None: deleted): read by point reads inside the scope, and
     /// written as one batch when the scope commits.
-    pub overlay: rustc_hash::FxHashMap<Vec<u8>, Option<Vec<u8>>>,
+    pub overlay: Overlay,
     /// Scratch space for overlay lookups.
     pub probe: Vec<u8>,
     /// (physical db, key count delta, expire count delta)
@@ -45,6 +52,47 @@ pub(crate) struct Scope {
     pub signals: Signals,
     /// A transaction is executing (see [`pin`]): nothing is committed until it ends.
     pub pinned: bool,
+    /// In-flight batches this scope read from or took a stripe over from: it is written after them, and fails
+    /// if one of them fails.
+    pub deps: Vec<Arc<Batch>>,
+    /// Batches this thread sealed, oldest first; released ones are dropped at the next seal.
+    pub inflight: Vec<Arc<Batch>>,
+}
+
+impl Scope {
+    /// The value a point read must see from this thread's pending writes: this scope's, else those of its
+    /// in-flight batches (newest first; reading one makes the scope depend on it). `Some(None)`: deleted.
+    pub fn lookup(&mut self, tag: u8, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        if self.overlay.is_empty() && self.inflight.is_empty() {
+            return None;
+        }
+        // Overlay keys are `[tag][key]`: build the probe in the scope's reusable buffer, not a fresh Vec.
+        self.probe.clear();
+        self.probe.push(tag);
+        self.probe.extend_from_slice(key);
+        if let Some(v) = self.overlay.get(&self.probe) {
+            return Some(v.clone());
+        }
+        let probe = &self.probe;
+        let (batch, value) = self
+            .inflight
+            .iter()
+            .rev()
+            .filter(|b| !b.released())
+            .find_map(|b| b.overlay.get(probe).map(|v| (b.clone(), v.clone())))?;
+        self.depend_on(batch);
+        Some(value)
+    }
+
+    fn depend_on(&mut self, batch: Arc<Batch>) {
+        if !self.deps.iter().any(|d| Arc::ptr_eq(d, &batch)) {
+            self.deps.push(batch);
+        }
+    }
+
+    fn has_pending(&self) -> bool {
+        !self.overlay.is_empty() || !self.held.is_empty() || self.error.is_some() || !self.deps.is_empty()
+    }
 }
 
 thread_local! {
@@ -75,86 +123,102 @@ pub fn begin(store: &Arc<Store>) {
                 error: None,
                 signals: Signals::default(),
                 pinned: false,
+                deps: Vec::new(),
+                inflight: Vec::new(),
             });
         }
     });
 }
 
-/// One worker thread writes to RocksDB at a time. A worker that finds another committing does not wait inside
-/// RocksDB's write queue (which would block its whole thread): its group stays open, it keeps serving its other
-/// connections into the same batch, and it commits when woken by [`COMMITTED`].
-static COMMITTING: parking_lot::Mutex<()> = parking_lot::const_mutex(());
-static COMMITTED: tokio::sync::Notify = tokio::sync::Notify::const_new();
-
-/// Commits the pending writes of this thread's scope and releases its held locks; the scope stays open.
-pub fn commit() -> Result<(), String> {
-    if !has_pending() {
-        return Ok(());
-    }
-    commit_in_turn(COMMITTING.lock())
-}
-
-/// Commits in the turn held, then hands the turn on and wakes the threads waiting for it.
-fn commit_in_turn(turn: parking_lot::MutexGuard<'_, ()>) -> Result<(), String> {
-    let result = write_scope();
-    drop(turn);
-    COMMITTED.notify_waiters();
-    result
-}
-
-/// Writes this thread's scope (the caller holds the turn) and releases its stripes.
-fn write_scope() -> Result<(), String> {
-    let taken = SCOPE.with(|s| {
-        s.borrow_mut().as_mut().map(|sc| {
-            (
-                sc.store.clone(),
-                std::mem::take(&mut sc.deltas),
-                std::mem::take(&mut sc.held),
-                sc.error.take(),
-                std::mem::take(&mut sc.overlay),
-                std::mem::take(&mut sc.signals),
-            )
-        })
-    });
-    let Some((store, deltas, held, earlier, overlay, signals)) = taken else { return Ok(()) };
-    let result = if overlay.is_empty() {
-        Ok(())
-    } else {
-        let batch = store.batch_of(&overlay);
-        let meta: Vec<(&[u8], Option<&[u8]>)> = overlay
-            .iter()
-            .filter(|(k, _)| k.first() == Some(&super::TAG_META))
-            .map(|(k, v)| (&k[1..], v.as_deref()))
-            .collect();
-        store.write_batch(batch, &deltas, &meta, &signals)
-    };
-    // Keyspace events held for this batch go out (or, if it failed, are dropped) while its keys are still locked,
-    // so events of one key keep the order of its writes.
-    crate::notify::committed(result.is_ok());
-    store.locks.release(held.iter());
-    if let Some(e) = earlier {
-        return Err(e);
-    }
-    result.map_err(|e| {
-        tracing::error!("commit of a write batch failed: {e}");
-        e
+/// Seals what this thread's scope has pending into a batch for the committer (the scope stays open, empty).
+fn seal() -> Option<Arc<Batch>> {
+    with_scope(|sc| {
+        if !sc.has_pending() {
+            return None;
+        }
+        let work = Work {
+            deltas: std::mem::take(&mut sc.deltas),
+            signals: std::mem::take(&mut sc.signals),
+            messages: crate::notify::take_held(),
+            earlier: sc.error.take(),
+        };
+        let batch = Arc::new(Batch::new(
+            sc.store.clone(),
+            std::mem::take(&mut sc.overlay),
+            std::mem::take(&mut sc.deps),
+            work,
+            std::mem::take(&mut sc.held),
+        ));
+        sc.inflight.retain(|b| !b.released());
+        sc.inflight.push(batch.clone());
+        Some(batch)
     })
+    .flatten()
 }
 
-/// True when this thread's scope has writes, held locks or a failure not committed yet.
+/// Takes stripe `s` over from an in-flight batch of this thread that holds it; the scope then depends on it.
+pub(crate) fn take_over(s: usize) -> bool {
+    with_scope(|sc| {
+        let from = sc.inflight.iter().find(|b| b.take_over(s)).cloned();
+        from.map(|b| sc.depend_on(b)).is_some()
+    })
+    .unwrap_or(false)
+}
+
+/// Commits the pending writes of this thread's scope, blocking the thread until they are written, and releases
+/// its held locks; the scope stays open.
+pub fn commit() -> Result<(), String> {
+    let Some(batch) = seal() else { return Ok(()) };
+    committer::submit(batch.clone());
+    batch.wait()
+}
+
+/// True when this thread's scope has writes, held locks, dependencies or a failure not committed yet.
 pub fn has_pending() -> bool {
-    with_scope(|sc| !sc.overlay.is_empty() || !sc.held.is_empty() || sc.error.is_some()).unwrap_or(false)
+    with_scope(|sc| sc.has_pending()).unwrap_or(false)
 }
 
-/// One turn's group commit: its outcome, shared with the tasks waiting for it.
+/// The batches this thread sealed that are not released yet.
+fn unreleased() -> Vec<Arc<Batch>> {
+    with_scope(|sc| sc.inflight.iter().filter(|b| !b.released()).cloned().collect()).unwrap_or_default()
+}
+
+/// A group commit: the writes of the connections that joined it, sealed into one batch.
 #[derive(Default)]
 struct Group {
+    /// Set once the group is closed: its batch (None: nothing was pending any more).
+    sealed: RefCell<Option<Option<Arc<Batch>>>>,
     result: RefCell<Option<Result<(), String>>>,
     done: tokio::sync::Notify,
 }
 
 thread_local! {
     static GROUP: RefCell<Option<Rc<Group>>> = const { RefCell::new(None) };
+}
+
+/// Keys pending in a group at which it is closed without waiting for the end of the turn. Small enough that the
+/// committer starts on the first connections of a burst while the worker runs the rest (a turn of 50 pipelines of
+/// 16 INCRs used to be one write of 800 keys, during which the worker had nothing to do), large enough that the
+/// fixed cost of a write (WAL append, two wake-ups) stays small. Measured in docs/performance.md.
+const SEAL_AT: usize = 32;
+
+/// Closes `group` (once): seals this thread's pending writes and hands them to the committer; connections that
+/// commit later form the next group.
+fn close(group: &Rc<Group>) {
+    if group.sealed.borrow().is_some() {
+        return;
+    }
+    GROUP.with(|g| {
+        let mut g = g.borrow_mut();
+        if g.as_ref().is_some_and(|open| Rc::ptr_eq(open, group)) {
+            *g = None;
+        }
+    });
+    let batch = seal();
+    if let Some(b) = &batch {
+        committer::submit(b.clone());
+    }
+    *group.sealed.borrow_mut() = Some(batch);
 }
 
 /// Waits until every write pending on this thread is committed (see the module doc). Returns the commit's
@@ -174,20 +238,22 @@ pub async fn group_commit() -> Result<(), String> {
             }
         }
     });
+    // A group that has grown large goes to the committer at once: the committer writes it while this thread
+    // runs the connections behind it, instead of both taking turns on one big group.
+    if with_scope(|sc| sc.overlay.len() >= SEAL_AT) == Some(true) {
+        close(&group);
+    }
     if leader {
         // Let the connections that are ready in this turn add their writes before the one WAL append.
-        tokio::task::yield_now().await;
-        let turn = loop {
-            let committed = COMMITTED.notified();
-            tokio::pin!(committed);
-            committed.as_mut().enable();
-            if let Some(turn) = COMMITTING.try_lock() {
-                break turn;
-            }
-            committed.await;
+        if group.sealed.borrow().is_none() {
+            tokio::task::yield_now().await;
+            close(&group);
+        }
+        let batch = group.sealed.borrow().clone().flatten();
+        let result = match batch {
+            Some(batch) => batch.finished().await,
+            None => Ok(()),
         };
-        GROUP.with(|g| g.borrow_mut().take());
-        let result = commit_in_turn(turn);
         *group.result.borrow_mut() = Some(result.clone());
         group.done.notify_waiters();
         return result;
@@ -205,8 +271,20 @@ pub async fn group_commit() -> Result<(), String> {
 /// Commits and closes this thread's scope.
 pub fn end() -> Result<(), String> {
     let r = commit();
+    for batch in unreleased() {
+        let _ = batch.wait();
+    }
     SCOPE.with(|s| s.borrow_mut().take());
     r
+}
+
+/// Commits the scope and waits until every batch this thread sealed is written: for MULTI/EXEC and WATCH, which
+/// judge the writes of other clients by their effect on watchers, so none of them may still be in flight.
+pub(crate) fn drain() {
+    settle();
+    for batch in unreleased() {
+        let _ = batch.wait();
+    }
 }
 
 /// Commits the scope from inside storage code that needs committed data (iterators, counters); a failure is kept
@@ -264,6 +342,102 @@ pub(crate) fn pending_in(tag: u8, lo: &[u8], hi: &[u8], reverse: bool) -> Vec<(V
 
 /// Key and expiry count changes of this thread's scope for physical database `db`, not committed yet.
 pub(crate) fn pending_counts(db: u16) -> (i64, i64) {
+    // Writes that built on in-flight batches count relative to them: wait until they are counted.
+    if with_scope(|sc| !sc.deps.is_empty()) == Some(true) {
+        settle();
+    }
     with_scope(|sc| sc.deltas.iter().filter(|d| d.0 == db).fold((0, 0), |(k, e), d| (k + d.1, e + d.2)))
         .unwrap_or((0, 0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::encoding::encode_string;
+    use crate::storage::tests::{open, tempfile_dir};
+
+    /// Writes string `key` = `value` in this thread's scope, under the key's lock.
+    fn put(store: &Store, key: &[u8], value: &[u8]) {
+        let _lock = store.locks.lock(&[key]);
+        let mut t = store.txn();
+        let old = t.load(0, key).unwrap();
+        t.put(0, key, old.as_ref(), &encode_string(0, value));
+        t.commit().unwrap();
+    }
+
+    fn value(store: &Store, key: &[u8]) -> Option<Vec<u8>> {
+        store.get(0, key).unwrap().map(|r| r.view().body().to_vec())
+    }
+
+    #[test]
+    fn a_scope_reads_and_builds_on_a_batch_in_flight() {
+        let dir = tempfile_dir();
+        let store = Arc::new(open(&dir));
+        begin(&store);
+        put(&store, b"k", b"1");
+        // Sealed but not handed to the committer: in flight, holding the stripe of `k`, for as long as we like.
+        let first = seal().unwrap();
+        assert!(!has_pending());
+        assert_eq!(value(&store, b"k").as_deref(), Some(&b"1"[..]));
+        assert!(has_pending(), "a read of an in-flight write makes the scope wait for it");
+        // Taking the lock of `k` would wait forever if the stripe were not taken over from the batch.
+        put(&store, b"k", b"2");
+        let second = seal().unwrap();
+        committer::submit(first.clone());
+        committer::submit(second.clone());
+        assert_eq!(second.wait(), Ok(()));
+        assert!(first.released() && second.released());
+        end().unwrap();
+        assert_eq!(value(&store, b"k").as_deref(), Some(&b"2"[..]));
+        // Both batches let go of the stripe: another thread can lock it.
+        let s = store.clone();
+        std::thread::spawn(move || drop(s.locks.lock(&[b"k"]))).join().unwrap();
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn a_batch_built_on_a_lost_one_is_not_written() {
+        let dir = tempfile_dir();
+        let store = Arc::new(open(&dir));
+        begin(&store);
+        put(&store, b"a", b"1");
+        let lost = seal().unwrap();
+        put(&store, b"a", b"2");
+        put(&store, b"b", b"2");
+        let dependent = seal().unwrap();
+        put(&store, b"c", b"3");
+        let independent = seal().unwrap();
+        // The committer's write of the first batch fails.
+        lost.finish(Err("disk trouble".into()), Vec::new(), None);
+        for b in [&dependent, &independent] {
+            committer::submit((*b).clone());
+        }
+        assert_eq!(dependent.wait(), Err("a write it depended on failed".into()));
+        assert_eq!(independent.wait(), Ok(()));
+        end().unwrap();
+        assert_eq!(value(&store, b"a"), None);
+        assert_eq!(value(&store, b"b"), None, "nothing of the dependent batch was written");
+        assert_eq!(value(&store, b"c").as_deref(), Some(&b"3"[..]));
+        assert_eq!(store.key_count(0), 1);
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn an_earlier_failure_is_reported_but_its_batch_written() {
+        let dir = tempfile_dir();
+        let store = Arc::new(open(&dir));
+        begin(&store);
+        put(&store, b"a", b"1");
+        with_scope(|sc| sc.error = Some("disk trouble".into()));
+        let reported = seal().unwrap();
+        put(&store, b"a", b"2");
+        let dependent = seal().unwrap();
+        committer::submit(reported.clone());
+        committer::submit(dependent.clone());
+        assert_eq!(reported.wait(), Err("disk trouble".into()));
+        assert_eq!(dependent.wait(), Ok(()));
+        end().unwrap();
+        assert_eq!(value(&store, b"a").as_deref(), Some(&b"2"[..]));
+        std::fs::remove_dir_all(dir).ok();
+    }
 }

@@ -1,0 +1,222 @@
+//! The committer thread: writes the sealed write scopes of every worker thread to RocksDB, in the order they are
+//! sealed, while the workers go on running commands.
+//!
+//! A worker seals its scope into a [`Batch`] (see [`super::scope`]) and hands it over; the committer takes every
+//! batch waiting, writes those of one store as one `WriteBatch` (one WAL append), then for each: publishes the
+//! keyspace events held for it, releases the stripes it still holds and wakes whoever waits for it, a connection
+//! task asynchronously or a thread that must see the write at once (`scope::settle`) blocking.
+//!
+//! Until it is released, a batch is "in flight": its stripes stay locked, and the worker that sealed it reads its
+//! overlay for the keys it wrote (a later command of the same worker may take a stripe over from it, see
+//! `ShardLocks::lock`). A scope that read from or took over from an in-flight batch depends on it: batches are
+//! written in order, so it is never written before what it depends on, and if that fails it fails too, unwritten.
+//! The committer itself never waits for a worker, so a stripe held by an in-flight batch is always freed.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use parking_lot::{Condvar, Mutex};
+use rustc_hash::FxHashMap;
+
+use super::locks::StripeSet;
+use super::{Signals, Store, TAG_META};
+use crate::notify::Held;
+
+/// `[column family tag][key]` → the value written (None: deleted).
+pub(crate) type Overlay = FxHashMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// What the committer consumes of a batch besides its overlay.
+pub(crate) struct Work {
+    /// (physical db, key count delta, expire count delta)
+    pub deltas: Vec<(u16, i64, i64)>,
+    pub signals: Signals,
+    /// Pub/sub messages and keyspace events held until the batch is written.
+    pub messages: Vec<Held>,
+    /// A failure of the scope before it was sealed: the batch is written, but reported failed.
+    pub earlier: Option<String>,
+}
+
+/// One sealed write scope.
+pub(crate) struct Batch {
+    pub store: Arc<Store>,
+    pub overlay: Overlay,
+    /// In-flight batches this one read from or took stripes over from.
+    deps: Vec<Arc<Batch>>,
+    work: Mutex<Option<Work>>,
+    /// The stripes it still holds: the committer releases them; its worker may take one over first.
+    stripes: Mutex<StripeSet>,
+    released: AtomicBool,
+    /// Its writes did not reach RocksDB: a batch that read them must not be written either.
+    lost: AtomicBool,
+    outcome: Mutex<Option<Result<(), String>>>,
+    finished: Condvar,
+    done: tokio::sync::Notify,
+}
+
+impl Batch {
+    pub fn new(store: Arc<Store>, overlay: Overlay, deps: Vec<Arc<Batch>>, work: Work, stripes: StripeSet) -> Self {
+        Batch {
+            store,
+            overlay,
+            deps,
+            work: Mutex::new(Some(work)),
+            stripes: Mutex::new(stripes),
+            released: AtomicBool::new(false),
+            lost: AtomicBool::new(false),
+            outcome: Mutex::new(None),
+            finished: Condvar::new(),
+            done: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// True once written (or failed) and its stripes are free: its overlay no longer speaks for those keys.
+    pub fn released(&self) -> bool {
+        self.released.load(Ordering::Acquire)
+    }
+
+    /// Takes stripe `s` over from this batch if it still holds it: the caller then owns the lock.
+    pub fn take_over(&self, s: usize) -> bool {
+        let mut held = self.stripes.lock();
+        if self.released() || !held.contains(s) {
+            return false;
+        }
+        held.remove(s);
+        true
+    }
+
+    /// Blocks the thread until the batch is written.
+    pub fn wait(&self) -> Result<(), String> {
+        let mut outcome = self.outcome.lock();
+        loop {
+            if let Some(r) = outcome.as_ref() {
+                return r.clone();
+            }
+            self.finished.wait(&mut outcome);
+        }
+    }
+
+    /// Waits, without blocking the thread, until the batch is written.
+    pub async fn finished(&self) -> Result<(), String> {
+        loop {
+            let done = self.done.notified();
+            tokio::pin!(done);
+            // Registered before the check, so a completion in between is not missed.
+            done.as_mut().enable();
+            if let Some(r) = self.outcome.lock().clone() {
+                return r;
+            }
+            done.await;
+        }
+    }
+
+    /// Publishes (or drops) its held messages, frees its stripes and wakes its waiters. `earlier` fails the
+    /// batch's connections though its writes went through (a commit of their scope before it was sealed failed).
+    pub(super) fn finish(&self, written: Result<(), String>, messages: Vec<Held>, earlier: Option<String>) {
+        self.lost.store(written.is_err(), Ordering::Release);
+        // Events go out while the keys are still locked, so events of one key keep the order of its writes.
+        crate::notify::deliver_held(messages, written.is_ok());
+        {
+            let mut held = self.stripes.lock();
+            self.released.store(true, Ordering::Release);
+            self.store.locks.release(held.iter());
+            *held = StripeSet::default();
+        }
+        let result = match earlier {
+            Some(e) => Err(e),
+            None => written,
+        };
+        *self.outcome.lock() = Some(result);
+        self.finished.notify_all();
+        self.done.notify_waiters();
+    }
+}
+
+struct Queue {
+    waiting: Mutex<VecDeque<Arc<Batch>>>,
+    wake: Condvar,
+}
+
+fn queue() -> &'static Queue {
+    static QUEUE: OnceLock<Queue> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("sable-commit".into())
+            .spawn(run)
+            .unwrap_or_else(|e| panic!("cannot start the committer thread: {e}"));
+        Queue { waiting: Mutex::new(VecDeque::new()), wake: Condvar::new() }
+    })
+}
+
+/// Hands a sealed batch to the committer.
+pub(crate) fn submit(batch: Arc<Batch>) {
+    let q = queue();
+    q.waiting.lock().push_back(batch);
+    q.wake.notify_one();
+}
+
+fn run() {
+    let q = queue();
+    loop {
+        let taken: Vec<Arc<Batch>> = {
+            let mut waiting = q.waiting.lock();
+            while waiting.is_empty() {
+                q.wake.wait(&mut waiting);
+            }
+            waiting.drain(..).collect()
+        };
+        // Consecutive batches of one store share a write.
+        let mut rest = taken.as_slice();
+        while let Some(first) = rest.first() {
+            let n = rest.iter().take_while(|b| Arc::ptr_eq(&b.store, &first.store)).count();
+            write_together(&rest[..n]);
+            rest = &rest[n..];
+        }
+    }
+}
+
+/// Writes batches of one store as one RocksDB write; a batch whose dependency failed is dropped unwritten.
+fn write_together(batches: &[Arc<Batch>]) {
+    let store = &batches[0].store;
+    let mut write = rocksdb::WriteBatch::default();
+    let mut deltas = Vec::new();
+    let mut signals = Signals::default();
+    let mut included: Vec<(&Batch, Vec<Held>, Option<String>)> = Vec::new();
+    let mut dropped: Vec<(&Batch, Vec<Held>)> = Vec::new();
+    for b in batches {
+        let Some(work) = b.work.lock().take() else { continue };
+        // A dependency was written (or lost) earlier, or is in this write and shares its fate, or was dropped
+        // just now.
+        let doomed = b
+            .deps
+            .iter()
+            .any(|d| d.lost.load(Ordering::Acquire) || dropped.iter().any(|(x, _)| std::ptr::eq(*x, &**d)));
+        if doomed {
+            dropped.push((b, work.messages));
+            continue;
+        }
+        store.fill_batch(&mut write, &b.overlay);
+        deltas.extend_from_slice(&work.deltas);
+        signals.append(work.signals);
+        included.push((b, work.messages, work.earlier));
+    }
+    let meta: Vec<(&[u8], Option<&[u8]>)> = included
+        .iter()
+        .flat_map(|(b, ..)| b.overlay.iter())
+        .filter(|(k, _)| k.first() == Some(&TAG_META))
+        .map(|(k, v)| (&k[1..], v.as_deref()))
+        .collect();
+    let written = if write.is_empty() { Ok(()) } else { store.write_batch(write, &deltas, &meta, &signals) };
+    if let Err(e) = &written {
+        tracing::error!("commit of a write batch failed: {e}");
+    }
+    if !dropped.is_empty() {
+        store.forget_pops();
+    }
+    for (b, messages, earlier) in included {
+        b.finish(written.clone(), messages, earlier);
+    }
+    for (b, messages) in dropped {
+        b.finish(Err("a write it depended on failed".into()), messages, None);
+    }
+}
