@@ -35,14 +35,15 @@ pub(crate) struct Work {
     pub messages: Vec<Held>,
     /// A failure of the scope before it was sealed: the batch is written, but reported failed.
     pub earlier: Option<String>,
+    /// In-flight batches this one read from or took stripes over from (dropped once it is judged, so batches
+    /// built on each other do not keep each other alive).
+    pub deps: Vec<Arc<Batch>>,
 }
 
 /// One sealed write scope.
 pub(crate) struct Batch {
     pub store: Arc<Store>,
     pub overlay: Overlay,
-    /// In-flight batches this one read from or took stripes over from.
-    deps: Vec<Arc<Batch>>,
     work: Mutex<Option<Work>>,
     /// The stripes it still holds: the committer releases them; its worker may take one over first.
     stripes: Mutex<StripeSet>,
@@ -55,11 +56,10 @@ pub(crate) struct Batch {
 }
 
 impl Batch {
-    pub fn new(store: Arc<Store>, overlay: Overlay, deps: Vec<Arc<Batch>>, work: Work, stripes: StripeSet) -> Self {
+    pub fn new(store: Arc<Store>, overlay: Overlay, work: Work, stripes: StripeSet) -> Self {
         Batch {
             store,
             overlay,
-            deps,
             work: Mutex::new(Some(work)),
             stripes: Mutex::new(stripes),
             released: AtomicBool::new(false),
@@ -187,7 +187,7 @@ fn write_together(batches: &[Arc<Batch>]) {
         let Some(work) = b.work.lock().take() else { continue };
         // A dependency was written (or lost) earlier, or is in this write and shares its fate, or was dropped
         // just now.
-        let doomed = b
+        let doomed = work
             .deps
             .iter()
             .any(|d| d.lost.load(Ordering::Acquire) || dropped.iter().any(|(x, _)| std::ptr::eq(*x, &**d)));

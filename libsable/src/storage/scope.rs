@@ -141,14 +141,10 @@ fn seal() -> Option<Arc<Batch>> {
             signals: std::mem::take(&mut sc.signals),
             messages: crate::notify::take_held(),
             earlier: sc.error.take(),
+            deps: std::mem::take(&mut sc.deps),
         };
-        let batch = Arc::new(Batch::new(
-            sc.store.clone(),
-            std::mem::take(&mut sc.overlay),
-            std::mem::take(&mut sc.deps),
-            work,
-            std::mem::take(&mut sc.held),
-        ));
+        let batch =
+            Arc::new(Batch::new(sc.store.clone(), std::mem::take(&mut sc.overlay), work, std::mem::take(&mut sc.held)));
         sc.inflight.retain(|b| !b.released());
         sc.inflight.push(batch.clone());
         Some(batch)
@@ -223,6 +219,9 @@ fn close(group: &Rc<Group>) {
 
 /// Waits until every write pending on this thread is committed (see the module doc). Returns the commit's
 /// outcome: on an error nothing of the turn was written and no reply built on it may be sent.
+///
+/// A task must call this before its first `.await` after running commands: once another task has closed the
+/// group, an empty scope no longer means that the writes it held are written, only that they are in flight.
 pub async fn group_commit() -> Result<(), String> {
     if !has_pending() {
         return Ok(());
@@ -388,6 +387,7 @@ mod tests {
         assert_eq!(second.wait(), Ok(()));
         assert!(first.released() && second.released());
         end().unwrap();
+        assert_eq!(Arc::strong_count(&first), 1, "a written batch does not keep what it depended on alive");
         assert_eq!(value(&store, b"k").as_deref(), Some(&b"2"[..]));
         // Both batches let go of the stripe: another thread can lock it.
         let s = store.clone();
