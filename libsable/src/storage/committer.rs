@@ -148,6 +148,12 @@ fn queue() -> &'static Queue {
     })
 }
 
+/// Writes a sealed batch on the calling thread, for a worker with no batch in flight (nothing of its own to
+/// wait for): a handover costs two wake-ups, which a small group does not earn back.
+pub(crate) fn write_here(batch: &Arc<Batch>) {
+    write_together(std::slice::from_ref(batch));
+}
+
 /// Hands a sealed batch to the committer.
 pub(crate) fn submit(batch: Arc<Batch>) {
     let q = queue();

@@ -198,9 +198,9 @@ thread_local! {
 /// fixed cost of a write (WAL append, two wake-ups) stays small. Measured in docs/performance.md.
 const SEAL_AT: usize = 32;
 
-/// Closes `group` (once): seals this thread's pending writes and hands them to the committer; connections that
-/// commit later form the next group.
-fn close(group: &Rc<Group>) {
+/// Closes `group` (once): seals this thread's pending writes and hands them to the committer (or, `here`, writes
+/// them on this thread); connections that commit later form the next group.
+fn close(group: &Rc<Group>, here: bool) {
     if group.sealed.borrow().is_some() {
         return;
     }
@@ -211,8 +211,10 @@ fn close(group: &Rc<Group>) {
         }
     });
     let batch = seal();
-    if let Some(b) = &batch {
-        committer::submit(b.clone());
+    match &batch {
+        Some(b) if here => committer::write_here(b),
+        Some(b) => committer::submit(b.clone()),
+        None => {}
     }
     *group.sealed.borrow_mut() = Some(batch);
 }
@@ -240,13 +242,15 @@ pub async fn group_commit() -> Result<(), String> {
     // A group that has grown large goes to the committer at once: the committer writes it while this thread
     // runs the connections behind it, instead of both taking turns on one big group.
     if with_scope(|sc| sc.overlay.len() >= SEAL_AT) == Some(true) {
-        close(&group);
+        close(&group, false);
     }
     if leader {
         // Let the connections that are ready in this turn add their writes before the one WAL append.
         if group.sealed.borrow().is_none() {
             tokio::task::yield_now().await;
-            close(&group);
+            // A small group with nothing of this thread in flight (unpipelined clients) is written here: the
+            // committer would add a hand-over and leave nothing to overlap it with.
+            close(&group, unreleased().is_empty());
         }
         let batch = group.sealed.borrow().clone().flatten();
         let result = match batch {
