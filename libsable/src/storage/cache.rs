@@ -35,6 +35,8 @@ struct Slots {
     bytes: usize,
 }
 
+/// Aligned so that a write to one shard (its lock, its epoch) does not invalidate a neighbour in other cores' caches.
+#[repr(align(128))]
 struct Shard {
     slots: Mutex<Slots>,
     /// Bumped by every write to a key of this shard.

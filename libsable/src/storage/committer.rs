@@ -44,6 +44,9 @@ pub(crate) struct Work {
 pub(crate) struct Batch {
     pub store: Arc<Store>,
     pub overlay: Overlay,
+    /// A Bloom filter of the overlay's keys: a point read of its worker skips a batch that cannot hold the key
+    /// without touching its table (see [`key_hash`]).
+    filter: [u64; 8],
     work: Mutex<Option<Work>>,
     /// The stripes it still holds: the committer releases them; its worker may take one over first.
     stripes: Mutex<StripeSet>,
@@ -57,9 +60,16 @@ pub(crate) struct Batch {
 
 impl Batch {
     pub fn new(store: Arc<Store>, overlay: Overlay, work: Work, stripes: StripeSet) -> Self {
+        let mut filter = [0u64; 8];
+        for k in overlay.keys() {
+            for bit in filter_bits(key_hash(k)) {
+                filter[bit / 64] |= 1 << (bit % 64);
+            }
+        }
         Batch {
             store,
             overlay,
+            filter,
             work: Mutex::new(Some(work)),
             stripes: Mutex::new(stripes),
             released: AtomicBool::new(false),
@@ -68,6 +78,11 @@ impl Batch {
             finished: Condvar::new(),
             done: tokio::sync::Notify::new(),
         }
+    }
+
+    /// False when the overlay certainly has no entry for the key of hash `h` ([`key_hash`]).
+    pub fn may_hold(&self, h: u64) -> bool {
+        filter_bits(h).into_iter().all(|bit| self.filter[bit / 64] & (1 << (bit % 64)) != 0)
     }
 
     /// True once written (or failed) and its stripes are free: its overlay no longer speaks for those keys.
@@ -130,6 +145,19 @@ impl Batch {
         self.finished.notify_all();
         self.done.notify_waiters();
     }
+}
+
+/// The hash of an overlay key (`[tag][key]`) for [`Batch::may_hold`].
+pub(crate) fn key_hash(key: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(key);
+    h.finish()
+}
+
+/// Two bits of a 512-bit filter: a batch of a few dozen keys answers "maybe" for ~2 % of the keys it lacks.
+fn filter_bits(h: u64) -> [usize; 2] {
+    [(h >> 40) as usize % 512, (h >> 52) as usize % 512]
 }
 
 struct Queue {

@@ -74,11 +74,12 @@ impl Scope {
             return Some(v.clone());
         }
         let probe = &self.probe;
+        let h = committer::key_hash(probe);
         let (batch, value) = self
             .inflight
             .iter()
             .rev()
-            .filter(|b| !b.released())
+            .filter(|b| b.may_hold(h) && !b.released())
             .find_map(|b| b.overlay.get(probe).map(|v| (b.clone(), v.clone())))?;
         self.depend_on(batch);
         Some(value)
@@ -143,8 +144,10 @@ fn seal() -> Option<Arc<Batch>> {
             earlier: sc.error.take(),
             deps: std::mem::take(&mut sc.deps),
         };
-        let batch =
-            Arc::new(Batch::new(sc.store.clone(), std::mem::take(&mut sc.overlay), work, std::mem::take(&mut sc.held)));
+        // The next group starts at the size groups close at, not from nothing.
+        let overlay =
+            std::mem::replace(&mut sc.overlay, Overlay::with_capacity_and_hasher(SEAL_AT * 2, Default::default()));
+        let batch = Arc::new(Batch::new(sc.store.clone(), overlay, work, std::mem::take(&mut sc.held)));
         sc.inflight.retain(|b| !b.released());
         sc.inflight.push(batch.clone());
         Some(batch)
