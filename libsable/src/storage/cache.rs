@@ -4,9 +4,11 @@
 //! Coherence, with RocksDB always the truth:
 //! - writers bump the shard's epoch *before* writing RocksDB and insert the new records *after*
 //!   ([`MetaCache::invalidate`], [`MetaCache::store`]);
-//! - a reader that missed fills the cache only if no writer touched that shard since it looked
-//!   ([`MetaCache::lookup`] hands out the epoch, [`MetaCache::fill`] checks it), so a reader can never put back a
-//!   value older than RocksDB's, and once any reader has seen a new value no later reader sees the old one.
+//! - a reader that missed fills the cache only if no writer touched that shard since it looked and none is
+//!   writing to it now ([`MetaCache::lookup`] hands out the epoch, [`MetaCache::fill`] checks it and the shard's
+//!   count of writes in progress), so a reader can never put back a value older than RocksDB's, and once any
+//!   reader has seen a new value no later reader sees the old one (without the second check, a reader that read
+//!   RocksDB just before a write landed could fill its old value after another reader had read the new one).
 //!
 //! Layout, for the cache misses a lookup costs: each shard maps the key's 64-bit hash to one allocation holding
 //! the key and the record, so a hit touches one entry and verifies the key there. Two keys with the same hash
@@ -41,6 +43,9 @@ struct Shard {
     slots: Mutex<Slots>,
     /// Bumped by every write to a key of this shard.
     epoch: AtomicU64,
+    /// Writes to keys of this shard in progress ([`MetaCache::invalidate`] until [`MetaCache::store`] or
+    /// [`MetaCache::abandon`]): no reader fills meanwhile, since what it read may already be overtaken.
+    writing: AtomicU64,
 }
 
 pub struct MetaCache {
@@ -81,7 +86,9 @@ fn hash(key: &[u8]) -> u64 {
 impl MetaCache {
     pub fn new(budget_bytes: usize) -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| Shard { slots: Mutex::default(), epoch: AtomicU64::new(0) }).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Shard { slots: Mutex::default(), epoch: AtomicU64::new(0), writing: AtomicU64::new(0) })
+                .collect(),
             shard_budget: budget_bytes / SHARDS,
         }
     }
@@ -123,7 +130,9 @@ impl MetaCache {
         }
     }
 
-    /// A reader's fill after a miss: kept only if no write touched the shard since `epoch`.
+    /// A reader's fill after a miss: kept only if no write touched the shard since `epoch` and none is in
+    /// progress. (A reader that read RocksDB before a write landed must not put that value back after another
+    /// reader has already seen the new one.)
     pub fn fill(&self, key: &[u8], value: &[u8], epoch: u64) {
         if !self.enabled() || !self.fits(key, value) {
             return;
@@ -131,19 +140,32 @@ impl MetaCache {
         let h = hash(key);
         let shard = self.shard(h);
         let mut slots = shard.slots.lock();
-        if shard.epoch.load(Ordering::Acquire) == epoch {
+        if shard.epoch.load(Ordering::Acquire) == epoch && shard.writing.load(Ordering::Acquire) == 0 {
             self.insert(&mut slots, h, make_entry(key, value));
         }
     }
 
-    /// Before a write: fills by readers that looked earlier are refused from now on.
+    /// Before a write: fills by readers that looked earlier are refused from now on, and every fill until the
+    /// write ends ([`MetaCache::store`] or [`MetaCache::abandon`]).
     pub fn invalidate(&self, key: &[u8]) {
         if self.enabled() {
-            self.shard(hash(key)).epoch.fetch_add(1, Ordering::AcqRel);
+            let shard = self.shard(hash(key));
+            shard.writing.fetch_add(1, Ordering::AcqRel);
+            shard.epoch.fetch_add(1, Ordering::AcqRel);
         }
     }
 
-    /// After a write reached RocksDB: the new record (None: the key was deleted).
+    /// After a write announced by [`MetaCache::invalidate`] failed: the cached record (if any) stays right.
+    pub fn abandon(&self, key: &[u8]) {
+        if self.enabled() {
+            let shard = self.shard(hash(key));
+            shard.epoch.fetch_add(1, Ordering::AcqRel);
+            shard.writing.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// After a write announced by [`MetaCache::invalidate`] reached RocksDB: the new record (None: the key was
+    /// deleted).
     pub fn store(&self, key: &[u8], value: Option<&[u8]>) {
         if !self.enabled() {
             return;
@@ -152,6 +174,9 @@ impl MetaCache {
         let shard = self.shard(h);
         let mut slots = shard.slots.lock();
         shard.epoch.fetch_add(1, Ordering::AcqRel);
+        // Under the lock: a fill that sees the write over also sees its record.
+        let before = shard.writing.fetch_sub(1, Ordering::AcqRel);
+        debug_assert!(before > 0, "store without invalidate");
         match value {
             Some(v) if self.fits(key, v) => {
                 // A record rewritten at the same size (a counter, a SET of a same-sized value) is updated in place.
@@ -205,30 +230,53 @@ impl MetaCache {
 mod tests {
     use super::*;
 
+    /// A write as storage does it: announced, then stored.
+    fn write(c: &MetaCache, key: &[u8], value: Option<&[u8]>) {
+        c.invalidate(key);
+        c.store(key, value);
+    }
+
+    #[test]
+    fn no_fill_while_a_write_is_in_progress() {
+        let c = MetaCache::new(1 << 20);
+        c.invalidate(b"k");
+        // This reader looked after the write began and may have read RocksDB before or after it landed.
+        let Lookup::Miss(e) = c.lookup(b"k") else { panic!("empty cache hit") };
+        c.fill(b"k", b"old", e);
+        assert_eq!(c.get(b"k"), None);
+        c.store(b"k", Some(b"new"));
+        assert_eq!(c.get(b"k").as_deref(), Some(&b"new"[..]));
+        // A failed write leaves the shard open to fills again.
+        c.invalidate(b"j");
+        c.abandon(b"j");
+        let Lookup::Miss(e) = c.lookup(b"j") else { panic!("empty cache hit") };
+        c.fill(b"j", b"v", e);
+        assert_eq!(c.get(b"j").as_deref(), Some(&b"v"[..]));
+    }
+
     #[test]
     fn stale_fill_is_refused() {
         let c = MetaCache::new(1 << 20);
         let Lookup::Miss(e) = c.lookup(b"k") else { panic!("empty cache hit") };
-        c.invalidate(b"k");
-        c.store(b"k", Some(b"new"));
+        write(&c, b"k", Some(b"new"));
         c.fill(b"k", b"old", e);
         assert_eq!(c.get(b"k").as_deref(), Some(&b"new"[..]));
-        c.store(b"k", None);
+        write(&c, b"k", None);
         assert_eq!(c.get(b"k"), None);
     }
 
     #[test]
     fn a_slot_answers_only_for_its_own_key() {
         let c = MetaCache::new(1 << 20);
-        c.store(b"a", Some(b"1"));
+        write(&c, b"a", Some(b"1"));
         // Another key landing in the same slot (a hash collision) replaces it and never answers for it.
         let h = hash(b"a");
         c.insert(&mut c.shard(h).slots.lock(), h, make_entry(b"b", b"2"));
         assert_eq!(c.get(b"a"), None);
-        c.store(b"a", Some(b"3"));
+        write(&c, b"a", Some(b"3"));
         assert_eq!(c.get(b"a").as_deref(), Some(&b"3"[..]));
         assert_eq!(c.get(b"b"), None);
-        c.store(b"a", Some(b"4"));
+        write(&c, b"a", Some(b"4"));
         assert_eq!(c.get(b"a").as_deref(), Some(&b"4"[..]));
         assert!(matches!(c.lookup(b"zz"), Lookup::Miss(_)));
     }
@@ -238,7 +286,7 @@ mod tests {
         let c = MetaCache::new(64 * 1024);
         for i in 0..10_000u32 {
             let k = i.to_be_bytes();
-            c.store(&k, Some(&[0u8; 32]));
+            write(&c, &k, Some(&[0u8; 32]));
         }
         let total: usize = c.shards.iter().map(|s| s.slots.lock().bytes).sum();
         assert!(total <= 64 * 1024, "{total}");
@@ -248,7 +296,7 @@ mod tests {
     #[test]
     fn disabled_cache_stores_nothing() {
         let c = MetaCache::new(0);
-        c.store(b"k", Some(b"v"));
+        write(&c, b"k", Some(b"v"));
         assert_eq!(c.get(b"k"), None);
     }
 }

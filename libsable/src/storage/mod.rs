@@ -152,8 +152,8 @@ impl Store {
         db_opts.set_keep_log_file_num(4);
         db_opts.set_max_total_wal_size(512 << 20);
         db_opts.set_bytes_per_sync(1 << 20);
-        // Worker threads take turns to write (see `scope`), so RocksDB's pipelined write, which overlaps the WAL
-        // append of one writer with the memtable insert of another, has no second writer to overlap.
+        // One committer thread writes the workers' batches (see `scope`), so RocksDB's pipelined write, which
+        // overlaps the WAL append of one writer with the memtable insert of another, has rarely a second writer.
         db_opts.set_enable_pipelined_write(false);
 
         let cache = Cache::new_lru_cache(opts.block_cache_bytes);
@@ -442,6 +442,9 @@ impl Store {
             self.cache.invalidate(k);
         }
         if let Err(e) = self.db.write_opt(batch, &self.write_opts) {
+            for (k, _) in meta {
+                self.cache.abandon(k);
+            }
             self.forget_pops();
             return Err(e.into_string());
         }
