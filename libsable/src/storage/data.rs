@@ -456,7 +456,7 @@ impl Txn<'_> {
         let kept = std::mem::take(&mut self.kept);
         for uid in std::mem::take(&mut self.dropped) {
             if !kept.contains(&uid) {
-                self.ops.push(Op { tag: TAG_GC, key: uid.to_be_bytes().to_vec(), value: Some(Vec::new()) });
+                self.ops.push(Op::new(TAG_GC, &uid.to_be_bytes(), Some(Vec::new())));
             }
         }
     }

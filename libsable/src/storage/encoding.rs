@@ -94,6 +94,15 @@ pub fn meta_key(db: u16, key: &[u8]) -> Vec<u8> {
     k
 }
 
+/// [`meta_key`] behind a one-byte `tag` (a write scope's overlay key), built in one allocation.
+pub fn meta_key_tagged(tag: u8, db: u16, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(3 + key.len());
+    k.push(tag);
+    k.extend_from_slice(&db.to_be_bytes());
+    k.extend_from_slice(key);
+    k
+}
+
 /// The first meta key of database `db` and the first of the next one, for range scans and range deletes.
 /// Database indexes stop below `u16::MAX` (config `databases` is at most 65535), so `db + 1` always fits.
 pub fn db_bounds(db: u16) -> (Vec<u8>, Vec<u8>) {

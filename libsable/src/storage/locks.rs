@@ -10,6 +10,7 @@ use std::hash::Hasher;
 
 use parking_lot::lock_api::RawMutex as _;
 use parking_lot::RawMutex;
+use smallvec::SmallVec;
 
 use super::scope;
 
@@ -82,8 +83,11 @@ impl StripeSet {
 /// Holds the stripes a command locked; dropping it releases them (or gives them to the open scope).
 pub struct LockGuard<'a> {
     locks: &'a ShardLocks,
-    stripes: Vec<usize>,
+    stripes: Stripes,
 }
+
+/// The stripes of one command: most lock one key, so no allocation for a few.
+type Stripes = SmallVec<[usize; 4]>;
 
 impl Drop for LockGuard<'_> {
     fn drop(&mut self) {
@@ -124,7 +128,7 @@ impl ShardLocks {
 
     /// Locks the stripes of `keys` in ascending stripe order.
     pub fn lock<K: AsRef<[u8]>>(&self, keys: &[K]) -> LockGuard<'_> {
-        let mut want: Vec<usize> = keys.iter().map(|k| self.stripe(k.as_ref())).collect();
+        let mut want: Stripes = keys.iter().map(|k| self.stripe(k.as_ref())).collect();
         want.sort_unstable();
         want.dedup();
         // Stripes this thread's scope already holds are ours; of the rest, those above everything held can be
@@ -133,16 +137,16 @@ impl ShardLocks {
         // (`settle`, before an iterator) cannot release a stripe the command still relies on.
         let (held_max, owned) = scope::with_scope(|sc| {
             let max = sc.held.max();
-            let owned: Vec<usize> = want.iter().copied().filter(|&w| sc.held.contains(w)).collect();
+            let owned: Stripes = want.iter().copied().filter(|&w| sc.held.contains(w)).collect();
             owned.iter().for_each(|&w| sc.held.remove(w));
             (max, owned)
         })
-        .unwrap_or((None, Vec::new()));
+        .unwrap_or((None, Stripes::new()));
         want.retain(|w| owned.binary_search(w).is_err());
         // A transaction being executed cannot commit to back off; it may block instead: the exec gate keeps
         // every other command out meanwhile, and other threads' scopes commit without waiting for this one.
         let may_back_off = held_max.is_some() && !scope::pinned();
-        let mut got = Vec::with_capacity(want.len() + owned.len());
+        let mut got = Stripes::with_capacity(want.len() + owned.len());
         for &w in &want {
             // A stripe an in-flight batch of this thread holds is taken over rather than waited for: that
             // batch's writes are the latest values of its keys, and the scope now depends on it.

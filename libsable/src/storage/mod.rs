@@ -417,7 +417,7 @@ impl Store {
                     }
                 }
                 _ => {
-                    txn.ops.push(Op { tag: TAG_EXPIRY, key: entry.clone(), value: None });
+                    txn.ops.push(Op::new(TAG_EXPIRY, &entry, None));
                     txn.commit()?;
                 }
             }
@@ -542,10 +542,27 @@ impl Signals {
 
 /// One write of a [`Txn`].
 struct Op {
-    tag: u8,
-    key: Vec<u8>,
+    /// `[column family tag][key]`: the form of a scope's overlay, so a write joins it without a copy.
+    tagged: Vec<u8>,
     /// None deletes.
     value: Option<Vec<u8>>,
+}
+
+impl Op {
+    fn new(tag: u8, key: &[u8], value: Option<Vec<u8>>) -> Op {
+        let mut tagged = Vec::with_capacity(1 + key.len());
+        tagged.push(tag);
+        tagged.extend_from_slice(key);
+        Op { tagged, value }
+    }
+
+    fn tag(&self) -> u8 {
+        self.tagged[0]
+    }
+
+    fn key(&self) -> &[u8] {
+        &self.tagged[1..]
+    }
 }
 
 /// One command's writes and the counter changes they imply, applied together on commit: written at once, or
@@ -597,8 +614,8 @@ impl<'s> Txn<'s> {
         Ok(Some(Existing { raw, expired }))
     }
 
-    fn push(&mut self, tag: u8, key: Vec<u8>, value: Option<Vec<u8>>) {
-        self.ops.push(Op { tag, key, value });
+    fn push(&mut self, tag: u8, key: &[u8], value: Option<Vec<u8>>) {
+        self.ops.push(Op::new(tag, key, value));
     }
 
     /// Writes `new_raw` as the record of `key`, replacing `old` (what [`Txn::load`] returned).
@@ -612,12 +629,12 @@ impl<'s> Txn<'s> {
         let new_at = MetaView(new_raw).expire_at();
         let old_at = old.map(|o| o.view().expire_at()).unwrap_or(0);
         if old_at != 0 && old_at != new_at {
-            self.push(TAG_EXPIRY, expiry_key(old_at, db, key), None);
+            self.push(TAG_EXPIRY, &expiry_key(old_at, db, key), None);
         }
         if new_at != 0 && new_at != old_at {
-            self.push(TAG_EXPIRY, expiry_key(new_at, db, key), Some(Vec::new()));
+            self.push(TAG_EXPIRY, &expiry_key(new_at, db, key), Some(Vec::new()));
         }
-        self.push(TAG_META, meta_key(db, key), Some(new_raw.to_vec()));
+        self.ops.push(Op { tagged: encoding::meta_key_tagged(TAG_META, db, key), value: Some(new_raw.to_vec()) });
         self.deltas.push((db, old.is_none() as i64, (new_at != 0) as i64 - (old_at != 0) as i64));
     }
 
@@ -634,9 +651,9 @@ impl<'s> Txn<'s> {
         self.note_expired(db, key, old.expired);
         let old_at = old.view().expire_at();
         if old_at != 0 {
-            self.push(TAG_EXPIRY, expiry_key(old_at, db, key), None);
+            self.push(TAG_EXPIRY, &expiry_key(old_at, db, key), None);
         }
-        self.push(TAG_META, meta_key(db, key), None);
+        self.ops.push(Op { tagged: encoding::meta_key_tagged(TAG_META, db, key), value: None });
         self.deltas.push((db, -1, -((old_at != 0) as i64)));
     }
 
@@ -677,16 +694,13 @@ impl<'s> Txn<'s> {
         let touched = self.element_only_writes(&self.ops);
         self.signals.touched.extend(touched);
         let Txn { mut ops, deltas, data, signals, facts, .. } = self;
-        ops.extend(data.into_iter().map(|(key, value)| Op { tag: TAG_DATA, key, value }));
+        ops.extend(data.into_iter().map(|(key, value)| Op::new(TAG_DATA, &key, value)));
         if scope::active() {
             scope::with_scope(|sc| {
                 sc.deltas.extend_from_slice(&deltas);
                 sc.signals.append(signals);
                 for op in ops {
-                    let mut k = Vec::with_capacity(1 + op.key.len());
-                    k.push(op.tag);
-                    k.extend_from_slice(&op.key);
-                    sc.overlay.insert(k, op.value);
+                    sc.overlay.insert(op.tagged, op.value);
                 }
             });
             Txn::hand_over_facts(store, facts);
@@ -694,14 +708,14 @@ impl<'s> Txn<'s> {
         }
         let mut batch = WriteBatch::default();
         for op in &ops {
-            let cf = store.cf(tag_name(op.tag));
+            let cf = store.cf(tag_name(op.tag()));
             match &op.value {
-                Some(v) => batch.put_cf(cf, &op.key, v),
-                None => batch.delete_cf(cf, &op.key),
+                Some(v) => batch.put_cf(cf, op.key(), v),
+                None => batch.delete_cf(cf, op.key()),
             }
         }
         let meta: Vec<(&[u8], Option<&[u8]>)> =
-            ops.iter().filter(|op| op.tag == TAG_META).map(|op| (op.key.as_slice(), op.value.as_deref())).collect();
+            ops.iter().filter(|op| op.tag() == TAG_META).map(|op| (op.key(), op.value.as_deref())).collect();
         store.write_batch(batch, &deltas, &meta, &signals).map_err(CmdError::Storage)?;
         Txn::hand_over_facts(store, facts);
         Ok(())
@@ -721,7 +735,7 @@ impl Txn<'_> {
             .filter(|(uid, db, key)| {
                 let prefix = uid.to_be_bytes();
                 self.data.keys().any(|k| k.starts_with(&prefix))
-                    && !ops.iter().any(|op| op.tag == TAG_META && split_meta_key(&op.key) == Some((*db, key)))
+                    && !ops.iter().any(|op| op.tag() == TAG_META && split_meta_key(op.key()) == Some((*db, key)))
             })
             .map(|(_, db, key)| (*db, key.clone()))
             .collect()
