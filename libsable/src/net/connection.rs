@@ -137,11 +137,14 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             }
         };
         let mut pending = Some(batch);
+        // Commands run since the last commit: a pipeline lets its group go to the committer early.
+        let mut ran = 0usize;
         while let Some(batch) = pending.take() {
             info.last_active_ms.store(now_ms(), Ordering::Relaxed);
             for req in batch {
                 match req {
                     Request::Command(argv) => {
+                        ran += 1;
                         server.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
                         let reply_at = out.len();
                         commands::execute(server, client, &mut out, &argv);
@@ -156,7 +159,9 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                         }
                         if let Some(block) = client.block.take() {
                             // The replies before the blocking command go out before the client waits.
-                            if !commit(&mut out).await || flush(server, &mut writer, &mut out, &info).await.is_err() {
+                            if !commit(&mut out, ran > 1).await
+                                || flush(server, &mut writer, &mut out, &info).await.is_err()
+                            {
                                 let _ = flush(server, &mut writer, &mut out, &info).await;
                                 return;
                             }
@@ -172,7 +177,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                     break;
                 }
                 if out.len() >= FLUSH_AT
-                    && (!commit(&mut out).await || flush(server, &mut writer, &mut out, &info).await.is_err())
+                    && (!commit(&mut out, ran > 1).await || flush(server, &mut writer, &mut out, &info).await.is_err())
                 {
                     let _ = flush(server, &mut writer, &mut out, &info).await;
                     return;
@@ -184,7 +189,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             // Run whatever the reader has already queued before paying for a write.
             pending = rx.try_recv().ok();
         }
-        if !commit(&mut out).await {
+        if !commit(&mut out, ran > 1).await {
             let _ = flush(server, &mut writer, &mut out, &info).await;
             break;
         }
@@ -238,7 +243,7 @@ async fn send_stream<W: AsyncWrite + Unpin>(
     mut stream: Box<dyn ReplyStream>,
 ) -> bool {
     loop {
-        if out.len() >= FLUSH_AT && (!commit(out).await || flush(server, writer, out, info).await.is_err()) {
+        if out.len() >= FLUSH_AT && (!commit(out, false).await || flush(server, writer, out, info).await.is_err()) {
             return false;
         }
         match stream.fill(server, out, FLUSH_AT) {
@@ -314,10 +319,11 @@ async fn wait_blocked<W: AsyncWrite + Unpin>(
     waiters.unregister(block.db, &block.keys, &waiter);
 }
 
-/// Waits for the commit of the writes the pending replies depend on (see `storage::scope`). When it fails
-/// nothing of them may be acknowledged: the replies are replaced by one error and the connection closes.
-async fn commit(out: &mut Reply) -> bool {
-    match scope::group_commit().await {
+/// Waits for the commit of the writes the pending replies depend on (see `storage::scope`; `pipelined`: more
+/// than one command ran since the last commit). When it fails nothing of them may be acknowledged: the replies
+/// are replaced by one error and the connection closes.
+async fn commit(out: &mut Reply, pipelined: bool) -> bool {
+    match scope::group_commit(pipelined).await {
         Ok(()) => true,
         Err(e) => {
             out.buf.clear();
