@@ -141,6 +141,16 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         let mut ran = 0usize;
         while let Some(batch) = pending.take() {
             info.last_active_ms.store(now_ms(), Ordering::Relaxed);
+            // A pipeline's first keys: their meta-cache slots load while the commands before them run.
+            if batch.len() > 1 {
+                for req in &batch {
+                    if let Request::Command(argv) = req {
+                        if let Some(key) = argv.get(1) {
+                            server.store.prefetch(client.db, key);
+                        }
+                    }
+                }
+            }
             for req in batch {
                 match req {
                     Request::Command(argv) => {

@@ -13,14 +13,16 @@
 //! Layout, for the cache misses a lookup costs: each shard maps the key's 64-bit hash to one allocation holding
 //! the key and the record, so a hit touches one entry and verifies the key there. Two keys with the same hash
 //! share a slot (the later one wins): a collision costs a miss, never a wrong answer. Eviction is
-//! first-in-first-out per shard within a byte budget (`cache_size`; 0 turns the cache off).
+//! first-in-first-out per shard within a byte budget (`cache_size`; 0 turns the cache off). The map is our own
+//! open-addressing [`Table`], because the slot a key starts at can then be computed without the lock: a worker
+//! prefetches the slots of a pipeline's keys before running it ([`MetaCache::prefetch`]), so their cache misses
+//! overlap instead of coming one per command (pipelined INCR: lookup and entry ~10 % of the samples → ~5 %).
 
 use std::collections::VecDeque;
 use std::hash::Hasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
-use rustc_hash::FxHashMap;
 
 const SHARDS: usize = 64;
 /// Bookkeeping bytes counted per entry besides its key and value.
@@ -31,7 +33,7 @@ const HEADER: usize = 4;
 #[derive(Default)]
 struct Slots {
     /// Key hash → `[key length u32][key][record]`.
-    map: FxHashMap<u64, Box<[u8]>>,
+    map: Table,
     /// Hashes in insertion order, for eviction (may hold hashes already removed).
     order: VecDeque<u64>,
     bytes: usize,
@@ -50,6 +52,9 @@ struct Shard {
 
 pub struct MetaCache {
     shards: Vec<Shard>,
+    /// Where each shard's table keeps its slots, readable without the shard's lock and apart from the shard's
+    /// busy cache line (it changes only when a table grows): for [`MetaCache::prefetch`] only.
+    locations: Vec<Location>,
     shard_budget: usize,
 }
 
@@ -89,6 +94,7 @@ impl MetaCache {
             shards: (0..SHARDS)
                 .map(|_| Shard { slots: Mutex::default(), epoch: AtomicU64::new(0), writing: AtomicU64::new(0) })
                 .collect(),
+            locations: (0..SHARDS).map(|_| Location::default()).collect(),
             shard_budget: budget_bytes / SHARDS,
         }
     }
@@ -102,8 +108,26 @@ impl MetaCache {
         HEADER + key.len() + value.len() + ENTRY_OVERHEAD <= self.shard_budget / 4
     }
 
+    fn shard_index(h: u64) -> usize {
+        (h >> 58) as usize % SHARDS
+    }
+
     fn shard(&self, h: u64) -> &Shard {
-        &self.shards[(h >> 58) as usize % SHARDS]
+        &self.shards[Self::shard_index(h)]
+    }
+
+    /// Starts loading into the CPU cache what a lookup of `key` will touch first, so that the lookups of a
+    /// pipeline's keys wait for memory together instead of one after the other.
+    pub fn prefetch(&self, key: &[u8]) {
+        if !self.enabled() {
+            return;
+        }
+        let h = hash(key);
+        let i = Self::shard_index(h);
+        let at = &self.locations[i];
+        let slot = at.slots.load(Ordering::Relaxed).wrapping_add(Table::home(h, at.mask.load(Ordering::Relaxed)));
+        prefetch(&self.shards[i] as *const Shard as *const u8);
+        prefetch(slot as *const u8);
     }
 
     /// The cached record of a meta key, or the epoch a reader going to RocksDB must fill with.
@@ -116,7 +140,7 @@ impl MetaCache {
         // Read before looking, so a write between the look and a later fill makes the fill stale.
         let epoch = shard.epoch.load(Ordering::Acquire);
         let slots = shard.slots.lock();
-        match slots.map.get(&h) {
+        match slots.map.get(h) {
             Some(e) if entry_key(e) == key => Lookup::Hit(e[HEADER + key.len()..].to_vec()),
             _ => Lookup::Miss(epoch),
         }
@@ -141,7 +165,7 @@ impl MetaCache {
         let shard = self.shard(h);
         let mut slots = shard.slots.lock();
         if shard.epoch.load(Ordering::Acquire) == epoch && shard.writing.load(Ordering::Acquire) == 0 {
-            self.insert(&mut slots, h, make_entry(key, value));
+            self.insert(h, &mut slots, make_entry(key, value));
         }
     }
 
@@ -180,16 +204,16 @@ impl MetaCache {
         match value {
             Some(v) if self.fits(key, v) => {
                 // A record rewritten at the same size (a counter, a SET of a same-sized value) is updated in place.
-                if let Some(e) = slots.map.get_mut(&h) {
+                if let Some(e) = slots.map.get_mut(h) {
                     if e.len() == HEADER + key.len() + v.len() && entry_key(e) == key {
                         e[HEADER + key.len()..].copy_from_slice(v);
                         return;
                     }
                 }
-                self.insert(&mut slots, h, make_entry(key, v))
+                self.insert(h, &mut slots, make_entry(key, v))
             }
             _ => {
-                if let Some(old) = slots.map.remove(&h) {
+                if let Some(old) = slots.map.remove(h) {
                     slots.bytes -= cost(&old);
                 }
             }
@@ -198,16 +222,17 @@ impl MetaCache {
 
     /// Forgets everything (FLUSHDB, FLUSHALL).
     pub fn clear(&self) {
-        for shard in &self.shards {
+        for (shard, location) in self.shards.iter().zip(&self.locations) {
             let mut s = shard.slots.lock();
             shard.epoch.fetch_add(1, Ordering::AcqRel);
-            s.map.clear();
+            s.map = Table::default();
+            location.set(&s.map);
             s.order.clear();
             s.bytes = 0;
         }
     }
 
-    fn insert(&self, s: &mut Slots, h: u64, entry: Box<[u8]>) {
+    fn insert(&self, h: u64, s: &mut Slots, entry: Box<[u8]>) {
         s.bytes += cost(&entry);
         match s.map.insert(h, entry) {
             Some(old) => s.bytes -= cost(&old),
@@ -215,14 +240,155 @@ impl MetaCache {
         }
         while s.bytes > self.shard_budget {
             let Some(old) = s.order.pop_front() else { break };
-            if let Some(e) = s.map.remove(&old) {
+            if let Some(e) = s.map.remove(old) {
                 s.bytes -= cost(&e);
             }
         }
         // Hashes removed by deletes linger in `order`; rebuild it before it grows far past the live entries.
         if s.order.len() > 2 * s.map.len() + 64 {
-            s.order = s.map.keys().copied().collect();
+            s.order = s.map.hashes().collect();
         }
+        self.locations[Self::shard_index(h)].set(&s.map);
+    }
+}
+
+/// Where a shard's table keeps its slots (a stale value only prefetches the wrong line).
+#[derive(Default)]
+struct Location {
+    slots: AtomicPtr<Slot>,
+    mask: AtomicUsize,
+}
+
+impl Location {
+    fn set(&self, table: &Table) {
+        self.slots.store(table.slots.as_ptr() as *mut Slot, Ordering::Relaxed);
+        self.mask.store(table.slots.len().saturating_sub(1), Ordering::Relaxed);
+    }
+}
+
+/// Loads the cache line at `at` ahead of use; a hint that has no effect on memory and never faults, whatever
+/// the address.
+fn prefetch(at: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `prefetcht0` is only a hint: it reads nothing the program sees and does not fault on any address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
+}
+
+/// One slot of a [`Table`].
+#[derive(Default)]
+struct Slot {
+    hash: u64,
+    entry: Option<Box<[u8]>>,
+}
+
+/// A map from key hash to entry with open addressing and linear probing, kept at most half full. Unlike a
+/// general-purpose map, the slot a hash starts at is known from outside ([`Table::home`]), so a pipeline's
+/// lookups can prefetch their slots; a lookup then usually reads one slot and the entry.
+#[derive(Default)]
+struct Table {
+    /// Empty, or a power of two long.
+    slots: Box<[Slot]>,
+    len: usize,
+}
+
+impl Table {
+    /// The index a hash is first looked for at.
+    fn home(h: u64, mask: usize) -> usize {
+        h as usize & mask
+    }
+
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// The index holding `h`, if any.
+    fn find(&self, h: u64) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        let mask = self.mask();
+        let mut i = Self::home(h, mask);
+        loop {
+            let slot = &self.slots[i];
+            slot.entry.as_ref()?;
+            if slot.hash == h {
+                return Some(i);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn get(&self, h: u64) -> Option<&[u8]> {
+        self.find(h).and_then(|i| self.slots[i].entry.as_deref())
+    }
+
+    fn get_mut(&mut self, h: u64) -> Option<&mut Box<[u8]>> {
+        let i = self.find(h)?;
+        self.slots[i].entry.as_mut()
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn hashes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.slots.iter().filter(|s| s.entry.is_some()).map(|s| s.hash)
+    }
+
+    /// Inserts or replaces; returns the entry replaced.
+    fn insert(&mut self, h: u64, entry: Box<[u8]>) -> Option<Box<[u8]>> {
+        if let Some(i) = self.find(h) {
+            return self.slots[i].entry.replace(entry);
+        }
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.mask();
+        let mut i = Self::home(h, mask);
+        while self.slots[i].entry.is_some() {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = Slot { hash: h, entry: Some(entry) };
+        self.len += 1;
+        None
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, (0..size).map(|_| Slot::default()).collect());
+        self.len = 0;
+        for slot in old.into_vec() {
+            if let Some(e) = slot.entry {
+                self.insert(slot.hash, e);
+            }
+        }
+    }
+
+    /// Removes `h`; later slots of its probe run move back (no tombstones).
+    fn remove(&mut self, h: u64) -> Option<Box<[u8]>> {
+        let mut hole = self.find(h)?;
+        let removed = self.slots[hole].entry.take();
+        self.len -= 1;
+        let mask = self.mask();
+        let mut j = hole;
+        loop {
+            j = (j + 1) & mask;
+            if self.slots[j].entry.is_none() {
+                break;
+            }
+            let home = Self::home(self.slots[j].hash, mask);
+            // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
+            let stays = if hole <= j { hole < home && home <= j } else { hole < home || home <= j };
+            if !stays {
+                self.slots[hole] = std::mem::take(&mut self.slots[j]);
+                hole = j;
+            }
+        }
+        removed
     }
 }
 
@@ -271,7 +437,7 @@ mod tests {
         write(&c, b"a", Some(b"1"));
         // Another key landing in the same slot (a hash collision) replaces it and never answers for it.
         let h = hash(b"a");
-        c.insert(&mut c.shard(h).slots.lock(), h, make_entry(b"b", b"2"));
+        c.insert(h, &mut c.shard(h).slots.lock(), make_entry(b"b", b"2"));
         assert_eq!(c.get(b"a"), None);
         write(&c, b"a", Some(b"3"));
         assert_eq!(c.get(b"a").as_deref(), Some(&b"3"[..]));
@@ -291,6 +457,30 @@ mod tests {
         let total: usize = c.shards.iter().map(|s| s.slots.lock().bytes).sum();
         assert!(total <= 64 * 1024, "{total}");
         assert!(c.get(&9_999u32.to_be_bytes()).is_some());
+    }
+
+    #[test]
+    fn table_keeps_every_entry_through_removals_and_growth() {
+        // Hashes chosen to collide on their home slot and wrap around the end of the table.
+        let mut t = Table::default();
+        let mut model = std::collections::HashMap::new();
+        let mut x: u64 = 7;
+        for round in 0..20_000u64 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let h = (x >> 33) % 300 * 16 + (round % 3);
+            if x.is_multiple_of(3) {
+                assert_eq!(t.remove(h).map(|e| e.to_vec()), model.remove(&h), "remove {h}");
+            } else {
+                let e: Box<[u8]> = round.to_le_bytes().into();
+                assert_eq!(t.insert(h, e.clone()).map(|e| e.to_vec()), model.insert(h, e.to_vec()), "insert {h}");
+            }
+            assert_eq!(t.len(), model.len());
+        }
+        for (h, e) in &model {
+            assert_eq!(t.get(*h), Some(e.as_slice()));
+        }
+        assert_eq!(t.hashes().count(), model.len());
+        assert_eq!(t.get(u64::MAX), None);
     }
 
     #[test]

@@ -268,6 +268,21 @@ impl Store {
         self.expire_counts[phys as usize].load(Ordering::Relaxed) + scope::pending_counts(phys).1
     }
 
+    /// Prefetches what a point read of `key` in logical database `db` will touch first (see
+    /// [`cache::MetaCache::prefetch`]).
+    pub fn prefetch(&self, db: usize, key: &[u8]) {
+        thread_local! {
+            static KEY: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        KEY.with(|k| {
+            let mut k = k.borrow_mut();
+            k.clear();
+            k.extend_from_slice(&self.phys(db).to_be_bytes());
+            k.extend_from_slice(key);
+            self.cache.prefetch(&k);
+        });
+    }
+
     /// Reads a live (not expired) meta record without locking: a point read is already consistent.
     pub fn get(&self, db: u16, key: &[u8]) -> CmdResult<Option<Record<'_>>> {
         let mk = meta_key(db, key);
