@@ -44,9 +44,6 @@ pub(crate) struct Work {
 pub(crate) struct Batch {
     pub store: Arc<Store>,
     pub overlay: Overlay,
-    /// A Bloom filter of the overlay's keys: a point read of its worker skips a batch that cannot hold the key
-    /// without touching its table (see [`key_hash`]).
-    filter: [u64; 8],
     work: Mutex<Option<Work>>,
     /// The stripes it still holds: the committer releases them; its worker may take one over first.
     stripes: Mutex<StripeSet>,
@@ -60,16 +57,9 @@ pub(crate) struct Batch {
 
 impl Batch {
     pub fn new(store: Arc<Store>, overlay: Overlay, work: Work, stripes: StripeSet) -> Self {
-        let mut filter = [0u64; 8];
-        for k in overlay.keys() {
-            for bit in filter_bits(key_hash(k)) {
-                filter[bit / 64] |= 1 << (bit % 64);
-            }
-        }
         Batch {
             store,
             overlay,
-            filter,
             work: Mutex::new(Some(work)),
             stripes: Mutex::new(stripes),
             released: AtomicBool::new(false),
@@ -78,11 +68,6 @@ impl Batch {
             finished: Condvar::new(),
             done: tokio::sync::Notify::new(),
         }
-    }
-
-    /// False when the overlay certainly has no entry for the key of hash `h` ([`key_hash`]).
-    pub fn may_hold(&self, h: u64) -> bool {
-        filter_bits(h).into_iter().all(|bit| self.filter[bit / 64] & (1 << (bit % 64)) != 0)
     }
 
     /// True once written (or failed) and its stripes are free: its overlay no longer speaks for those keys.
@@ -147,17 +132,38 @@ impl Batch {
     }
 }
 
-/// The hash of an overlay key (`[tag][key]`) for [`Batch::may_hold`].
-pub(crate) fn key_hash(key: &[u8]) -> u64 {
-    use std::hash::Hasher;
-    let mut h = rustc_hash::FxHasher::default();
-    h.write(key);
-    h.finish()
-}
+/// A Bloom filter of a batch's overlay keys, kept by its worker beside its other in-flight batches: a point read
+/// skips a batch that cannot hold the key without touching the batch (whose lines the committer writes).
+pub(crate) struct KeyFilter([u64; 8]);
 
-/// Two bits of a 512-bit filter: a batch of a few dozen keys answers "maybe" for ~2 % of the keys it lacks.
-fn filter_bits(h: u64) -> [usize; 2] {
-    [(h >> 40) as usize % 512, (h >> 52) as usize % 512]
+impl KeyFilter {
+    pub fn of(overlay: &Overlay) -> KeyFilter {
+        let mut words = [0u64; 8];
+        for k in overlay.keys() {
+            for bit in Self::bits(Self::hash(k)) {
+                words[bit / 64] |= 1 << (bit % 64);
+            }
+        }
+        KeyFilter(words)
+    }
+
+    /// The hash of an overlay key (`[tag][key]`) for [`KeyFilter::may_hold`].
+    pub fn hash(key: &[u8]) -> u64 {
+        use std::hash::Hasher;
+        let mut h = rustc_hash::FxHasher::default();
+        h.write(key);
+        h.finish()
+    }
+
+    /// False when the overlay certainly has no entry for the key of hash `h`.
+    pub fn may_hold(&self, h: u64) -> bool {
+        Self::bits(h).into_iter().all(|bit| self.0[bit / 64] & (1 << (bit % 64)) != 0)
+    }
+
+    /// Two bits of 512: a batch of a few dozen keys answers "maybe" for ~2 % of the keys it lacks.
+    fn bits(h: u64) -> [usize; 2] {
+        [(h >> 40) as usize % 512, (h >> 52) as usize % 512]
+    }
 }
 
 struct Queue {

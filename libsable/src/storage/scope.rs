@@ -31,7 +31,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::committer::{self, Batch, Overlay, Work};
+use super::committer::{self, Batch, KeyFilter, Overlay, Work};
 use super::{Signals, Store};
 
 /// Pending writes of the open scope on this thread.
@@ -55,8 +55,9 @@ pub(crate) struct Scope {
     /// In-flight batches this scope read from or took a stripe over from: it is written after them, and fails
     /// if one of them fails.
     pub deps: Vec<Arc<Batch>>,
-    /// Batches this thread sealed, oldest first; released ones are dropped at the next seal.
-    pub inflight: Vec<Arc<Batch>>,
+    /// Batches this thread sealed, oldest first, with the filters of their keys; released ones are dropped at the
+    /// next seal.
+    pub inflight: Vec<(KeyFilter, Arc<Batch>)>,
 }
 
 impl Scope {
@@ -74,13 +75,13 @@ impl Scope {
             return Some(v.clone());
         }
         let probe = &self.probe;
-        let h = committer::key_hash(probe);
+        let h = KeyFilter::hash(probe);
         let (batch, value) = self
             .inflight
             .iter()
             .rev()
-            .filter(|b| b.may_hold(h) && !b.released())
-            .find_map(|b| b.overlay.get(probe).map(|v| (b.clone(), v.clone())))?;
+            .filter(|(keys, b)| keys.may_hold(h) && !b.released())
+            .find_map(|(_, b)| b.overlay.get(probe).map(|v| (b.clone(), v.clone())))?;
         self.depend_on(batch);
         Some(value)
     }
@@ -148,8 +149,8 @@ fn seal() -> Option<Arc<Batch>> {
         let overlay =
             std::mem::replace(&mut sc.overlay, Overlay::with_capacity_and_hasher(SEAL_AT * 2, Default::default()));
         let batch = Arc::new(Batch::new(sc.store.clone(), overlay, work, std::mem::take(&mut sc.held)));
-        sc.inflight.retain(|b| !b.released());
-        sc.inflight.push(batch.clone());
+        sc.inflight.retain(|(_, b)| !b.released());
+        sc.inflight.push((KeyFilter::of(&batch.overlay), batch.clone()));
         Some(batch)
     })
     .flatten()
@@ -158,7 +159,7 @@ fn seal() -> Option<Arc<Batch>> {
 /// Takes stripe `s` over from an in-flight batch of this thread that holds it; the scope then depends on it.
 pub(crate) fn take_over(s: usize) -> bool {
     with_scope(|sc| {
-        let from = sc.inflight.iter().find(|b| b.take_over(s)).cloned();
+        let from = sc.inflight.iter().map(|(_, b)| b).find(|b| b.take_over(s)).cloned();
         from.map(|b| sc.depend_on(b)).is_some()
     })
     .unwrap_or(false)
@@ -179,7 +180,7 @@ pub fn has_pending() -> bool {
 
 /// The batches this thread sealed that are not released yet.
 fn unreleased() -> Vec<Arc<Batch>> {
-    with_scope(|sc| sc.inflight.iter().filter(|b| !b.released()).cloned().collect()).unwrap_or_default()
+    with_scope(|sc| sc.inflight.iter().map(|(_, b)| b).filter(|b| !b.released()).cloned().collect()).unwrap_or_default()
 }
 
 /// A group commit: the writes of the connections that joined it, sealed into one batch.
