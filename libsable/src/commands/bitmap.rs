@@ -269,7 +269,7 @@ fn bitop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     // The destination is overwritten whatever its type (and loses its TTL) by a new raw string; an empty result
     // deletes it.
     let event = if !result.is_empty() {
-        txn.put(db, dest, old.as_ref(), &encode_string_as(0, &result, StrOrigin::Raw));
+        txn.put(db, dest, old.as_ref(), encode_string_as(0, &result, StrOrigin::Raw));
         Some((notify::STRING, "set"))
     } else if let Some(old) = &old {
         txn.delete(db, dest, old);

@@ -98,7 +98,7 @@ pub fn store(txn: &mut Txn, db: u16, key: &[u8], old: Option<&Existing>, coll: &
     match (coll.len, old) {
         (0, Some(old)) => txn.delete(db, key, old),
         (0, None) => {}
-        _ => txn.put(db, key, old, &coll.encode()),
+        _ => txn.put(db, key, old, coll.encode()),
     }
 }
 

@@ -189,7 +189,7 @@ fn expire_generic(ctx: &mut Ctx, args: &mut Args, unit_ms: i64, absolute: bool) 
         delete_key(ctx, &mut txn, db, key, &old);
         "del"
     } else {
-        txn.put(db, key, Some(&old), &with_expire(live.0, when as u64));
+        txn.put(db, key, Some(&old), with_expire(live.0, when as u64));
         "expire"
     };
     txn.commit()?;
@@ -255,7 +255,7 @@ fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let old = txn.load(db, key)?;
     let changed = match old.as_ref().and_then(|o| o.live()) {
         Some(live) if live.expire_at() != 0 => {
-            txn.put(db, key, old.as_ref(), &with_expire(live.0, 0));
+            txn.put(db, key, old.as_ref(), with_expire(live.0, 0));
             true
         }
         _ => false,
@@ -283,10 +283,10 @@ fn copy_value(
             let from = coll.uid;
             coll.uid = ctx.store.new_uid()?;
             txn.copy_elements(from, coll.uid)?;
-            txn.put(dst_db, dst_key, dst_old, &coll.encode());
+            txn.put(dst_db, dst_key, dst_old, coll.encode());
         }
         // COPY duplicates the object: a shared small integer becomes a private one, as in Redis.
-        None => txn.put(dst_db, dst_key, dst_old, &crate::storage::encoding::copy_record(src.0)),
+        None => txn.put(dst_db, dst_key, dst_old, crate::storage::encoding::copy_record(src.0)),
     }
     Ok(())
 }

@@ -409,7 +409,7 @@ fn store_set(
     for m in members {
         txn.data_put(coll.uid, m, b"");
     }
-    txn.put(db, dest, old.as_ref(), &coll.encode());
+    txn.put(db, dest, old.as_ref(), coll.encode());
     Ok(Some((notify::SET, event)))
 }
 

@@ -369,7 +369,7 @@ fn store_list(ctx: &Ctx, dest: &[u8], values: &[Vec<u8>]) -> CmdResult {
             txn.data_put(list.uid, &list_sub(LIST_ORIGIN + i as u64), v);
         }
         list.len = values.len() as u64;
-        txn.put(db, dest, old.as_ref(), &list.encode());
+        txn.put(db, dest, old.as_ref(), list.encode());
         Some((notify::LIST, "sortstore"))
     };
     txn.commit()?;

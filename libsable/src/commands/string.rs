@@ -106,9 +106,9 @@ fn modify_string<T>(
         let at = live.map_or(0, |m| m.expire_at());
         let raw = encode_string_as(at, &new, origin);
         if same_is_quiet && current.is_some_and(|(body, _)| body == new.as_slice()) {
-            txn.put_quiet(db, key, old.as_ref(), &raw);
+            txn.put_quiet(db, key, old.as_ref(), raw);
         } else {
-            txn.put(db, key, old.as_ref(), &raw);
+            txn.put(db, key, old.as_ref(), raw);
         }
         txn.commit()?;
     }
@@ -259,7 +259,7 @@ fn set_generic(
                 txn.delete(db, key, old);
             }
         } else {
-            txn.put(db, key, old.as_ref(), &encode_string(expire, value));
+            txn.put(db, key, old.as_ref(), encode_string(expire, value));
         }
         txn.commit()?;
         // Redis' events: the key set (created if new), its expiry set, and the expiry it then meets.
@@ -373,11 +373,11 @@ fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 Some((notify::GENERIC, "del"))
             }
             Some(at) => {
-                txn.put(db, key, Some(old), &with_expire(m.0, at));
+                txn.put(db, key, Some(old), with_expire(m.0, at));
                 Some((notify::GENERIC, "expire"))
             }
             None if opts.persist && m.expire_at() != 0 => {
-                txn.put(db, key, Some(old), &with_expire(m.0, 0));
+                txn.put(db, key, Some(old), with_expire(m.0, 0));
                 Some((notify::GENERIC, "persist"))
             }
             None => None,
@@ -457,7 +457,7 @@ fn mset_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
         return Ok(());
     }
     for ((key, value), old) in pairs.iter().zip(&olds) {
-        txn.put(db, key, old.as_ref(), &encode_string(0, value));
+        txn.put(db, key, old.as_ref(), encode_string(0, value));
     }
     txn.commit()?;
     // One event per pair given, repeats included, in argument order as Redis sets them.

@@ -633,15 +633,17 @@ impl<'s> Txn<'s> {
         self.ops.push(Op::new(tag, key, value));
     }
 
-    /// Writes `new_raw` as the record of `key`, replacing `old` (what [`Txn::load`] returned).
-    pub fn put(&mut self, db: u16, key: &[u8], old: Option<&Existing>, new_raw: &[u8]) {
-        self.track_collections(db, key, old, Some(new_raw));
+    /// Writes `new_raw` as the record of `key`, replacing `old` (what [`Txn::load`] returned). A record passed
+    /// by value is kept as it is, one borrowed is copied.
+    pub fn put(&mut self, db: u16, key: &[u8], old: Option<&Existing>, new_raw: impl Into<Vec<u8>>) {
+        let new_raw: Vec<u8> = new_raw.into();
+        self.track_collections(db, key, old, Some(&new_raw));
         let expired = old.is_some_and(|o| o.expired);
         self.note_expired(db, key, expired);
         if (old.is_none() || expired) && self.store.notifies(crate::notify::NEW) {
             self.facts.push((db, key.to_vec(), crate::notify::NEW));
         }
-        let new_at = MetaView(new_raw).expire_at();
+        let new_at = MetaView(&new_raw).expire_at();
         let old_at = old.map(|o| o.view().expire_at()).unwrap_or(0);
         if old_at != 0 && old_at != new_at {
             self.push(TAG_EXPIRY, &expiry_key(old_at, db, key), None);
@@ -649,13 +651,13 @@ impl<'s> Txn<'s> {
         if new_at != 0 && new_at != old_at {
             self.push(TAG_EXPIRY, &expiry_key(new_at, db, key), Some(Vec::new()));
         }
-        self.ops.push(Op { tagged: encoding::meta_key_tagged(TAG_META, db, key), value: Some(new_raw.to_vec()) });
+        self.ops.push(Op { tagged: encoding::meta_key_tagged(TAG_META, db, key), value: Some(new_raw) });
         self.deltas.push((db, old.is_none() as i64, (new_at != 0) as i64 - (old_at != 0) as i64));
     }
 
     /// [`Txn::put`] of a record whose value does not change, only its encoding: not a modification of the key
     /// (WATCH), as when Redis converts a value in place.
-    pub fn put_quiet(&mut self, db: u16, key: &[u8], old: Option<&Existing>, new_raw: &[u8]) {
+    pub fn put_quiet(&mut self, db: u16, key: &[u8], old: Option<&Existing>, new_raw: impl Into<Vec<u8>>) {
         self.put(db, key, old, new_raw);
         self.signals.quiet.push(meta_key(db, key));
     }
@@ -809,13 +811,13 @@ mod tests {
         {
             let s = open(&dir);
             let mut t = s.txn();
-            t.put(0, b"a", None, &encode_string(0, b"1"));
-            t.put(0, b"b", None, &encode_string(now_ms() + 100_000, b"2"));
+            t.put(0, b"a", None, encode_string(0, b"1"));
+            t.put(0, b"b", None, encode_string(now_ms() + 100_000, b"2"));
             t.commit().unwrap();
             assert_eq!((s.key_count(0), s.expire_count(0)), (2, 1));
             let mut t = s.txn();
             let old = t.load(0, b"b").unwrap().unwrap();
-            t.put(0, b"b", Some(&old), &encode_string(0, b"3"));
+            t.put(0, b"b", Some(&old), encode_string(0, b"3"));
             t.commit().unwrap();
             assert_eq!((s.key_count(0), s.expire_count(0)), (2, 0));
         }
@@ -830,7 +832,7 @@ mod tests {
         let dir = tempfile_dir();
         let s = open(&dir);
         let mut t = s.txn();
-        t.put(0, b"gone", None, &encode_string(now_ms() - 1, b"x"));
+        t.put(0, b"gone", None, encode_string(now_ms() - 1, b"x"));
         t.commit().unwrap();
         assert!(s.get(0, b"gone").unwrap().is_none());
         let removed = s.expire_due(now_ms(), 100).unwrap();
@@ -846,7 +848,7 @@ mod tests {
         {
             let s = open(&dir);
             let mut t = s.txn();
-            t.put(s.phys(1), b"k", None, &encode_string(0, b"v"));
+            t.put(s.phys(1), b"k", None, encode_string(0, b"v"));
             t.commit().unwrap();
             s.swap_db(0, 1).unwrap();
             assert!(s.get(s.phys(0), b"k").unwrap().is_some());
@@ -871,7 +873,7 @@ mod tests {
                 t.data_put(c.uid, format!("f{i}").as_bytes(), b"v");
             }
             c.len = n;
-            t.put(0, key, old.as_ref(), &c.encode());
+            t.put(0, key, old.as_ref(), c.encode());
             t.commit().unwrap();
             c.uid
         };

@@ -370,7 +370,7 @@ mod tests {
         let _lock = store.locks.lock(&[key]);
         let mut t = store.txn();
         let old = t.load(0, key).unwrap();
-        t.put(0, key, old.as_ref(), &encode_string(0, value));
+        t.put(0, key, old.as_ref(), encode_string(0, value));
         t.commit().unwrap();
     }
 

@@ -496,7 +496,7 @@ pub(super) fn zrangestore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
         (0, None) => None,
         _ => {
-            txn.put(db, dst, old.as_ref(), &out.encode());
+            txn.put(db, dst, old.as_ref(), out.encode());
             Some((notify::ZSET, "zrangestore"))
         }
     };

@@ -310,7 +310,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)], op: Op) ->
     for (member, score) in result {
         insert(&mut txn, &mut coll, limits, member, *score);
     }
-    txn.put(db, dst, old.as_ref(), &coll.encode());
+    txn.put(db, dst, old.as_ref(), coll.encode());
     txn.commit()?;
     let event = match op {
         Op::Union => "zunionstore",
