@@ -26,7 +26,6 @@ pub mod zset;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
-use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -321,14 +320,15 @@ fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Comm
     client.info.last_cmd.store(cmd.index + 1, Ordering::Relaxed);
     let skip = if cmd.name.contains('|') { 2 } else { 1 };
     let mut args = Args::new(argv, skip);
-    let start = Instant::now();
+    let clock = crate::util::command_clock();
     let result = {
         let mut ctx = Ctx { server, store: &server.store, client, out, cmd };
         handler(&mut ctx, &mut args)
     };
     // Events implied by the command's writes that it did not publish itself (DEL of an expired key).
     crate::notify::flush_facts(&server.notify);
-    let usec = start.elapsed().as_micros() as u64;
+    let usec = clock.started.elapsed().as_micros() as u64;
+    drop(clock);
     cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
     cmd.stats.usec.fetch_add(usec, Ordering::Relaxed);
     if let Err(e) = result {

@@ -2,7 +2,8 @@
 
 pub mod glob;
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::cell::Cell;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The value of a run of ASCII digits (no sign); None on anything else or on overflow of a u64.
 pub fn parse_digits(digits: &[u8]) -> Option<u64> {
@@ -134,9 +135,63 @@ fn trim_fraction(s: &str) -> &str {
     }
 }
 
-/// Milliseconds since the Unix epoch.
+/// Milliseconds since the Unix epoch; inside a command, the time the command started (see [`command_clock`]).
 pub fn now_ms() -> u64 {
+    match COMMAND_MS.get() {
+        0 => wall_ms(),
+        at => at,
+    }
+}
+
+fn wall_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+thread_local! {
+    /// The time of the command this thread is running, 0 outside commands.
+    static COMMAND_MS: Cell<u64> = const { Cell::new(0) };
+    /// A wall-clock reading and the monotonic instant it was made at.
+    static WALL_AT: Cell<Option<(Instant, u64)>> = const { Cell::new(None) };
+}
+
+/// How long a wall-clock reading serves, carried forward by the monotonic clock: a jump of the system clock is
+/// seen this much later at most.
+const WALL_REFRESH: Duration = Duration::from_millis(20);
+
+/// The clock of one command, as Redis' per-command time snapshot: every expiry check of the command (and of a
+/// transaction's commands) sees the same time, taken with the one clock read that also times the command for
+/// INFO commandstats. Dropping it ends the snapshot.
+pub struct CommandClock {
+    pub started: Instant,
+    outermost: bool,
+}
+
+/// Starts the clock of a command; a command inside another (EXEC's) keeps the outer one's time.
+pub fn command_clock() -> CommandClock {
+    let started = Instant::now();
+    let outermost = COMMAND_MS.get() == 0;
+    if outermost {
+        let ms = WALL_AT.with(|w| match w.get() {
+            Some((at, wall)) if started.duration_since(at) < WALL_REFRESH => {
+                wall + started.duration_since(at).as_millis() as u64
+            }
+            _ => {
+                let wall = wall_ms();
+                w.set(Some((started, wall)));
+                wall
+            }
+        });
+        COMMAND_MS.set(ms.max(1));
+    }
+    CommandClock { started, outermost }
+}
+
+impl Drop for CommandClock {
+    fn drop(&mut self) {
+        if self.outermost {
+            COMMAND_MS.set(0);
+        }
+    }
 }
 
 /// Microseconds since the Unix epoch.
@@ -194,6 +249,23 @@ pub fn eq_ic(a: &[u8], b: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_command_sees_one_time_and_a_nested_one_the_outer_time() {
+        assert_eq!(COMMAND_MS.get(), 0);
+        let outer = command_clock();
+        let at = now_ms();
+        assert!(at.abs_diff(wall_ms()) <= 25, "{at} vs {}", wall_ms());
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(now_ms(), at, "the time stands still within a command");
+        {
+            let _inner = command_clock();
+            assert_eq!(now_ms(), at);
+        }
+        assert_eq!(now_ms(), at, "the inner command leaves the outer time");
+        drop(outer);
+        assert!(now_ms() >= at + 5, "outside commands the clock runs");
+    }
+
     use super::*;
 
     #[test]
