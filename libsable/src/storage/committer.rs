@@ -4,7 +4,8 @@
 //! A worker seals its scope into a [`Batch`] (see [`super::scope`]) and hands it over; the committer takes every
 //! batch waiting, writes those of one store as one `WriteBatch` (one WAL append), then for each: publishes the
 //! keyspace events held for it, releases the stripes it still holds and wakes whoever waits for it, a connection
-//! task asynchronously or a thread that must see the write at once (`scope::settle`) blocking.
+//! task asynchronously or a thread that must see the write at once (`scope::settle`) blocking. A worker with no
+//! batch in flight writes a small group itself the same way ([`write_here`]).
 //!
 //! Until it is released, a batch is "in flight": its stripes stay locked, and the worker that sealed it reads its
 //! overlay for the keys it wrote (a later command of the same worker may take a stripe over from it, see

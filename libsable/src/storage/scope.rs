@@ -256,7 +256,8 @@ pub async fn group_commit(pipelined: bool) -> Result<(), String> {
             tokio::task::yield_now().await;
             // A small group with nothing of this thread in flight (unpipelined clients) is written here: the
             // committer would add a hand-over and leave nothing to overlap it with.
-            close(&group, unreleased().is_empty());
+            let in_flight = with_scope(|sc| sc.inflight.iter().any(|(_, b)| !b.released())).unwrap_or(false);
+            close(&group, !in_flight);
         }
         let batch = group.sealed.borrow().clone().flatten();
         let result = match batch {
