@@ -88,6 +88,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
             }
         };
         server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+        scope::reap();
         let parser = RequestParser::new(server.max_bulk_len.load(Ordering::Relaxed));
         let mut batch = Vec::new();
         let mut fatal = false;
@@ -136,6 +137,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 }
             }
         };
+        scope::reap();
         let mut pending = Some(batch);
         // Commands run since the last commit: a pipeline lets its group go to the committer early.
         let mut ran = 0usize;

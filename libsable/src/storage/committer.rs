@@ -97,6 +97,11 @@ impl Batch {
         }
     }
 
+    /// The outcome, once the batch is written (or lost).
+    pub fn outcome(&self) -> Option<Result<(), String>> {
+        self.outcome.lock().clone()
+    }
+
     /// Waits, without blocking the thread, until the batch is written.
     pub async fn finished(&self) -> Result<(), String> {
         loop {

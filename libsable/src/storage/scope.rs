@@ -202,6 +202,39 @@ thread_local! {
 /// fixed cost of a write (WAL append, two wake-ups) stays small. Measured in docs/performance.md.
 const SEAL_AT: usize = 32;
 
+thread_local! {
+    /// Closed groups whose batches are being written, oldest first.
+    static PENDING: RefCell<std::collections::VecDeque<(Rc<Group>, Arc<Batch>)>> =
+        const { RefCell::new(std::collections::VecDeque::new()) };
+}
+
+/// Announces to their connections the groups of this thread whose batches are written. The committer's wake-up
+/// of a group's leader comes from another thread, and tokio's `LocalSet` serves such wake-ups only every 31st
+/// task while local ones are waiting. So the worker's tasks call this as they run (a look at the oldest batch)
+/// and the wake-ups it makes are local. Measured under pipelined INCR: a written batch waited ~450 µs on average
+/// for its leader; now about one in six is announced this way, ~80 µs after its write, and the others, found
+/// while the worker slept, ~340 µs after (mostly the worker waiting for a core on this 2-core machine).
+pub fn reap() {
+    PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        while let Some((group, batch)) = p.front() {
+            if group.result.borrow().is_none() {
+                let Some(r) = batch.outcome() else { break };
+                announce(group, r);
+            }
+            p.pop_front();
+        }
+    });
+}
+
+/// Gives a group its outcome (once) and wakes its connections.
+fn announce(group: &Group, result: Result<(), String>) {
+    if group.result.borrow().is_none() {
+        *group.result.borrow_mut() = Some(result);
+        group.done.notify_waiters();
+    }
+}
+
 /// Closes `group` (once): seals this thread's pending writes and hands them to the committer (or, `here`, writes
 /// them on this thread); connections that commit later form the next group.
 fn close(group: &Rc<Group>, here: bool) {
@@ -229,6 +262,7 @@ fn close(group: &Rc<Group>, here: bool) {
 /// A task must call this before its first `.await` after running commands: once another task has closed the
 /// group, an empty scope no longer means that the writes it held are written, only that they are in flight.
 pub async fn group_commit(pipelined: bool) -> Result<(), String> {
+    reap();
     if !has_pending() {
         return Ok(());
     }
@@ -260,13 +294,26 @@ pub async fn group_commit(pipelined: bool) -> Result<(), String> {
             close(&group, !in_flight);
         }
         let batch = group.sealed.borrow().clone().flatten();
-        let result = match batch {
-            Some(batch) => batch.finished().await,
-            None => Ok(()),
+        let Some(batch) = batch else {
+            announce(&group, Ok(()));
+            return Ok(());
         };
-        *group.result.borrow_mut() = Some(result.clone());
-        group.done.notify_waiters();
-        return result;
+        PENDING.with(|p| p.borrow_mut().push_back((group.clone(), batch.clone())));
+        // Whichever comes first: a task of this thread that finds the batch written ([`reap`]), or the
+        // committer's own wake-up, which only matters when this thread has nothing else to run.
+        loop {
+            let reaped = group.done.notified();
+            if let Some(r) = group.result.borrow().clone() {
+                return r;
+            }
+            tokio::select! {
+                r = batch.finished() => {
+                    announce(&group, r.clone());
+                    return r;
+                }
+                _ = reaped => {}
+            }
+        }
     }
     loop {
         // Single-threaded: nothing runs between this check and the first poll of `notified`.
