@@ -422,15 +422,21 @@ mod tests {
         t.commit().unwrap();
     }
 
+    /// A store in a fresh directory, with this thread's scope open on it.
+    fn scoped_store() -> (std::path::PathBuf, Arc<Store>) {
+        let dir = tempfile_dir();
+        let store = Arc::new(open(&dir));
+        begin(&store);
+        (dir, store)
+    }
+
     fn value(store: &Store, key: &[u8]) -> Option<Vec<u8>> {
         store.get(0, key).unwrap().map(|r| r.view().body().to_vec())
     }
 
     #[test]
     fn a_scope_reads_and_builds_on_a_batch_in_flight() {
-        let dir = tempfile_dir();
-        let store = Arc::new(open(&dir));
-        begin(&store);
+        let (dir, store) = scoped_store();
         put(&store, b"k", b"1");
         // Sealed but not handed to the committer: in flight, holding the stripe of `k`, for as long as we like.
         let first = seal().unwrap();
@@ -455,9 +461,7 @@ mod tests {
 
     #[test]
     fn a_batch_built_on_a_lost_one_is_not_written() {
-        let dir = tempfile_dir();
-        let store = Arc::new(open(&dir));
-        begin(&store);
+        let (dir, store) = scoped_store();
         put(&store, b"a", b"1");
         let lost = seal().unwrap();
         put(&store, b"a", b"2");
@@ -482,9 +486,7 @@ mod tests {
 
     #[test]
     fn an_earlier_failure_is_reported_but_its_batch_written() {
-        let dir = tempfile_dir();
-        let store = Arc::new(open(&dir));
-        begin(&store);
+        let (dir, store) = scoped_store();
         put(&store, b"a", b"1");
         with_scope(|sc| sc.error = Some("disk trouble".into()));
         let reported = seal().unwrap();
