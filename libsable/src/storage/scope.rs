@@ -196,10 +196,11 @@ thread_local! {
     static GROUP: RefCell<Option<Rc<Group>>> = const { RefCell::new(None) };
 }
 
-/// Keys pending in a group at which a pipelining member closes it without waiting for the end of the turn. Small enough that the
-/// committer starts on the first connections of a burst while the worker runs the rest (a turn of 50 pipelines of
-/// 16 INCRs used to be one write of 800 keys, during which the worker had nothing to do), large enough that the
-/// fixed cost of a write (WAL append, two wake-ups) stays small. Measured in docs/performance.md.
+/// Keys pending in a group at which a pipelining member closes it without waiting for the end of the turn.
+/// Small enough that the committer starts on the first connections of a burst while the worker runs the rest (a
+/// turn of 50 pipelines of 16 INCRs used to be one write of 800 keys, during which the worker had nothing to
+/// do), large enough that the fixed cost of a write (WAL append, two wake-ups) stays small. Measured in
+/// docs/performance.md.
 const SEAL_AT: usize = 32;
 
 thread_local! {
