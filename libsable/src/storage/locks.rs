@@ -4,7 +4,8 @@
 //! and deduplicated, the one rule that makes deadlock impossible. Locks are never held across an `.await`.
 //! Inside a write scope (see [`super::scope`]) a released guard hands its stripes to the scope, which keeps them
 //! until its batch is written; the committer thread then unlocks them (a stripe is a raw mutex, which any thread
-//! may unlock: the `send_guard` feature of parking_lot says so). The committer never waits for a lock, so a stripe held by a batch in flight is always freed.
+//! may unlock: the `send_guard` feature of parking_lot says so). The committer never waits for a lock, so a
+//! stripe held by a batch in flight is always freed.
 
 use std::hash::Hasher;
 
