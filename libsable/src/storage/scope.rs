@@ -220,6 +220,10 @@ pub fn reap() {
         let mut p = p.borrow_mut();
         while let Some((group, batch)) = p.front() {
             if group.result.borrow().is_none() {
+                // A plain load first: the outcome's lock is a write to a line the committer is using.
+                if !batch.released() {
+                    break;
+                }
                 let Some(r) = batch.outcome() else { break };
                 announce(group, r);
             }
