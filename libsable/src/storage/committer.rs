@@ -177,15 +177,19 @@ struct Queue {
     wake: Condvar,
 }
 
-fn queue() -> &'static Queue {
-    static QUEUE: OnceLock<Queue> = OnceLock::new();
-    QUEUE.get_or_init(|| {
-        std::thread::Builder::new()
-            .name("sable-commit".into())
-            .spawn(run)
-            .unwrap_or_else(|e| panic!("cannot start the committer thread: {e}"));
-        Queue { waiting: Mutex::new(VecDeque::new()), wake: Condvar::new() }
-    })
+/// The committer's queue, started on first use; None if the thread could not be started (the OS refused a
+/// thread), and then every batch is written by the thread that seals it.
+fn queue() -> Option<&'static Queue> {
+    static QUEUE: OnceLock<Option<Queue>> = OnceLock::new();
+    QUEUE
+        .get_or_init(|| match std::thread::Builder::new().name("sable-commit".into()).spawn(run) {
+            Ok(_) => Some(Queue { waiting: Mutex::new(VecDeque::new()), wake: Condvar::new() }),
+            Err(e) => {
+                tracing::error!("cannot start the committer thread, workers write their own batches: {e}");
+                None
+            }
+        })
+        .as_ref()
 }
 
 /// Writes a sealed batch on the calling thread, for a worker with no batch in flight (nothing of its own to
@@ -196,13 +200,18 @@ pub(crate) fn write_here(batch: &Arc<Batch>) {
 
 /// Hands a sealed batch to the committer.
 pub(crate) fn submit(batch: Arc<Batch>) {
-    let q = queue();
-    q.waiting.lock().push_back(batch);
-    q.wake.notify_one();
+    match queue() {
+        Some(q) => {
+            q.waiting.lock().push_back(batch);
+            q.wake.notify_one();
+        }
+        None => write_here(&batch),
+    }
 }
 
 fn run() {
-    let q = queue();
+    // Runs only once the queue exists: `queue()` waits here until the thread that started this one has made it.
+    let Some(q) = queue() else { return };
     loop {
         let taken: Vec<Arc<Batch>> = {
             let mut waiting = q.waiting.lock();
