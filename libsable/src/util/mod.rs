@@ -150,7 +150,7 @@ fn wall_ms() -> u64 {
 thread_local! {
     /// The time of the command this thread is running, 0 outside commands.
     static COMMAND_MS: Cell<u64> = const { Cell::new(0) };
-    /// A wall-clock reading and the monotonic instant it was made at.
+    /// A wall-clock reading in microseconds and the monotonic instant it was made at.
     static WALL_AT: Cell<Option<(Instant, u64)>> = const { Cell::new(None) };
 }
 
@@ -172,13 +172,14 @@ pub fn command_clock() -> CommandClock {
     let outermost = COMMAND_MS.get() == 0;
     if outermost {
         let ms = WALL_AT.with(|w| match w.get() {
-            Some((at, wall)) if started.duration_since(at) < WALL_REFRESH => {
-                wall + started.duration_since(at).as_millis() as u64
+            // Carried in microseconds: whole milliseconds on both sides would run up to 2 ms behind the wall.
+            Some((at, wall_us)) if started.duration_since(at) < WALL_REFRESH => {
+                (wall_us + started.duration_since(at).as_micros() as u64) / 1000
             }
             _ => {
-                let wall = wall_ms();
-                w.set(Some((started, wall)));
-                wall
+                let wall_us = now_us();
+                w.set(Some((started, wall_us)));
+                wall_us / 1000
             }
         });
         COMMAND_MS.set(ms.max(1));
@@ -264,6 +265,20 @@ mod tests {
         assert_eq!(now_ms(), at, "the inner command leaves the outer time");
         drop(outer);
         assert!(now_ms() >= at + 5, "outside commands the clock runs");
+    }
+
+    #[test]
+    fn a_command_clock_never_runs_behind_the_wall() {
+        // A client that sets PXAT from its own clock expects PTTL ≤ the span it gave (Redis' GETEX PXAT test).
+        let end = Instant::now() + Duration::from_millis(60);
+        while Instant::now() < end {
+            let before = wall_ms();
+            let clock = command_clock();
+            let at = now_ms();
+            drop(clock);
+            assert!(at >= before && at <= wall_ms(), "{before} ≤ {at} ≤ now");
+            std::thread::sleep(Duration::from_micros(300));
+        }
     }
 
     use super::*;
