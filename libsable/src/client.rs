@@ -65,7 +65,9 @@ impl ClientInfo {
     }
 
     /// One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order.
-    pub fn describe(&self) -> String {
+    /// The CLIENT LIST line. `running`: bytes of the command this client is running now (the caller's own
+    /// line), counted in `qbuf` as Redis does, whose query buffer still holds the command while it runs.
+    pub fn describe(&self, running: usize) -> String {
         let now = now_ms();
         let idle = now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000;
         // Redis' flag letters in its order: P (subscribed), x (in MULTI), b (blocked); N when none applies.
@@ -100,7 +102,7 @@ impl ClientInfo {
             self.subs.patterns.load(Ordering::Relaxed),
             self.subs.shard.load(Ordering::Relaxed),
             multi,
-            self.qbuf.load(Ordering::Relaxed),
+            self.qbuf.load(Ordering::Relaxed) + running,
             self.omem.load(Ordering::Relaxed),
             16384 + self.omem.load(Ordering::Relaxed),
             match self.last_cmd.load(Ordering::Relaxed) {
@@ -198,6 +200,35 @@ pub struct Client {
     pub watching: Option<crate::commands::transaction::Watching>,
     /// Pub/sub subscriptions and the mailbox publishers deliver to; created by the first subscribe.
     pub pubsub: Option<Subscriber>,
+    /// CLIENT REPLY: whether replies are sent.
+    pub replies: Replies,
+}
+
+/// The CLIENT REPLY state. Pushes (pub/sub messages and subscription confirmations) are sent in every state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replies {
+    On,
+    Off,
+    /// CLIENT REPLY SKIP ran in this command: the next command's reply is dropped.
+    SkipNext,
+    /// The running command's reply is dropped.
+    Skip,
+}
+
+impl Replies {
+    /// True when the reply of the command that just ran is dropped.
+    pub fn silenced(self) -> bool {
+        matches!(self, Replies::Off | Replies::Skip)
+    }
+
+    /// The state for the next command: a SKIP lasts one command.
+    pub fn after_command(self) -> Replies {
+        match self {
+            Replies::Skip => Replies::On,
+            Replies::SkipNext => Replies::Skip,
+            other => other,
+        }
+    }
 }
 
 /// What a blocked command waits for.
@@ -223,6 +254,7 @@ impl Client {
             in_exec: false,
             watching: None,
             pubsub: None,
+            replies: Replies::On,
         }
     }
 

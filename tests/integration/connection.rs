@@ -202,3 +202,78 @@ fn a_client_that_does_not_read_can_be_killed() {
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
+
+#[test]
+fn client_reply_off_skip_and_on() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let mut send =
+        |args: &[&str]| r.send(&crate::common::Raw::encode(&args.iter().map(|a| a.as_bytes()).collect::<Vec<_>>()));
+    // OFF silences every reply, errors included, until ON (whose OK is sent).
+    send(&["CLIENT", "REPLY", "OFF"]);
+    send(&["SET", "k", "1"]);
+    send(&["INCR", "k"]);
+    send(&["NOPE"]);
+    send(&["CLIENT", "REPLY", "ON"]);
+    send(&["GET", "k"]);
+    // SKIP silences the next command only; SKIP while OFF changes nothing.
+    send(&["CLIENT", "REPLY", "SKIP"]);
+    send(&["INCR", "k"]);
+    send(&["GET", "k"]);
+    send(&["CLIENT", "REPLY", "OFF"]);
+    send(&["CLIENT", "REPLY", "SKIP"]);
+    send(&["INCR", "k"]);
+    send(&["CLIENT", "REPLY", "ON"]);
+    send(&["GET", "k"]);
+    send(&["CLIENT", "REPLY", "MAYBE"]);
+    assert_eq!(r.read_reply(), "+OK\r\n");
+    assert_eq!(r.read_reply(), "$1\r\n2\r\n");
+    assert_eq!(r.read_reply(), "$1\r\n3\r\n");
+    assert_eq!(r.read_reply(), "+OK\r\n");
+    assert_eq!(r.read_reply(), "$1\r\n4\r\n");
+    assert_eq!(r.read_reply(), "-ERR syntax error\r\n");
+}
+
+#[test]
+fn client_reply_off_still_delivers_pushes() {
+    let s = Server::start();
+    let mut sub = s.raw();
+    let mut publisher = s.raw();
+    sub.send(&crate::common::Raw::encode(&[b"CLIENT", b"REPLY", b"OFF"]));
+    sub.send(&crate::common::Raw::encode(&[b"SUBSCRIBE", b"ch"]));
+    assert_eq!(sub.read_reply(), "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
+    assert_eq!(publisher.cmd(&["PUBLISH", "ch", "hi"]), ":1\r\n");
+    assert_eq!(sub.read_reply(), "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+    sub.send(&crate::common::Raw::encode(&[b"PING"]));
+    sub.send(&crate::common::Raw::encode(&[b"UNSUBSCRIBE", b"ch"]));
+    assert_eq!(sub.read_reply(), "*3\r\n$11\r\nunsubscribe\r\n$2\r\nch\r\n:0\r\n");
+}
+
+#[test]
+fn client_list_counts_the_running_command_in_qbuf() {
+    let s = Server::start();
+    let mut r = s.raw();
+    // Redis' query buffer still holds the command while it runs: 26 bytes for CLIENT LIST / CLIENT INFO.
+    for sub in ["LIST", "INFO"] {
+        let reply = r.cmd(&["CLIENT", sub]);
+        assert!(reply.contains(" qbuf=26 "), "{reply}");
+        assert!(reply.contains(&format!(" cmd=client|{} ", sub.to_lowercase())), "{reply}");
+    }
+    let mut other = s.raw();
+    assert_eq!(other.cmd(&["CLIENT", "SETNAME", "idle"]), "+OK\r\n");
+    let list = r.cmd(&["CLIENT", "LIST"]);
+    let idle = list.lines().find(|l| l.contains("name=idle")).unwrap_or_default();
+    assert!(idle.contains(" qbuf=0 "), "{list}");
+}
+
+#[test]
+fn subcommand_names_are_not_commands() {
+    let s = Server::start();
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["GET|"]), "-ERR unknown command 'GET|', with args beginning with: \r\n");
+    assert_eq!(
+        r.cmd(&["CONFIG|GET", "port"]),
+        "-ERR unknown command 'CONFIG|GET', with args beginning with: 'port' \r\n"
+    );
+    assert_eq!(r.cmd(&["CONFIG", "GET_XX"]), "-ERR unknown subcommand 'GET_XX'. Try CONFIG HELP.\r\n");
+}

@@ -319,8 +319,27 @@ fn config_set_is_all_or_nothing() {
     assert_eq!(r.cmd(&["CONFIG", "SET", "a", "b", "c"]), "-ERR syntax error\r\n");
     assert_eq!(r.cmd(&["CONFIG", "SET", "a"]), "-ERR wrong number of arguments for 'config|set' command\r\n");
     assert_eq!(r.cmd(&["CONFIG", "GET", "maxmemory"]), "*2\r\n$9\r\nmaxmemory\r\n$8\r\n10485760\r\n");
-    // A SableDB option that only applies at start-up.
+    // A SableDB option that only applies at start-up; writing back its current value is accepted, as is
+    // writing back everything CONFIG GET * returned (what Redis' own CONFIG sanity test does).
     assert_eq!(r.cmd(&["CONFIG", "SET", "port", "1"]), failed("port", "can't set immutable config"));
+    assert_eq!(r.cmd(&["CONFIG", "SET", "port", &s.port.to_string(), "workers", "2"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["CONFIG", "SET", "databases", "16"]), failed("databases", "can't set immutable config"));
+    let all = crate::common::bulks(&r.cmd(&["CONFIG", "GET", "*"]));
+    // The parameters Redis' test skips because Redis itself refuses to set them at run time.
+    let redis_immutable = "daemonize io-threads-do-reads tcp-backlog always-show-logo syslog-enabled cluster-enabled \
+        disable-thp aclfile unixsocket pidfile syslog-ident appendfilename appenddirname supervised syslog-facility \
+        databases io-threads logfile unixsocketperm set-proc-title cluster-config-file enable-protected-configs \
+        enable-debug-command enable-module-command unixsocketgroup";
+    for pair in all.chunks(2) {
+        if !redis_immutable.split_whitespace().any(|n| n == pair[0]) {
+            assert_eq!(r.cmd(&["CONFIG", "SET", &pair[0], &pair[1]]), "+OK\r\n", "{pair:?}");
+        }
+    }
+    assert_eq!(crate::common::bulks(&r.cmd(&["CONFIG", "GET", "*"])), all);
+    assert_eq!(
+        r.cmd(&["CONFIG", "SET", "maxmemory-clients", "200%"]),
+        failed("maxmemory-clients", "percentage argument must be less or equal to 100")
+    );
     // The change takes effect: a password set at run time is required by new connections.
     assert_eq!(r.cmd(&["CONFIG", "SET", "requirepass", "secret"]), "+OK\r\n");
     let mut other = s.raw();

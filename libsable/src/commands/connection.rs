@@ -20,6 +20,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("client|info", client_info),
     ("client|kill", client_kill),
     ("client|unblock", client_unblock),
+    ("client|reply", client_reply),
     ("client|help", client_help),
 ];
 
@@ -231,20 +232,46 @@ fn client_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     let mut text = String::new();
+    let own = ctx.client.info.id;
     for c in ctx.server.clients.all() {
         if ids.as_ref().is_some_and(|v| !v.contains(&c.id)) || type_filter.as_ref().is_some_and(|t| t != c.kind()) {
             continue;
         }
-        text.push_str(&c.describe());
+        text.push_str(&c.describe(if c.id == own { frame_len(args.argv()) } else { 0 }));
         text.push('\n');
     }
     ctx.out.verbatim(&text);
     Ok(())
 }
 
-fn client_info(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    let line = ctx.client.info.describe() + "\n";
+fn client_info(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let line = ctx.client.info.describe(frame_len(args.argv())) + "\n";
     ctx.out.verbatim(&line);
+    Ok(())
+}
+
+/// The bytes of `argv` as a RESP request: what the running command occupies in Redis' query buffer.
+fn frame_len(argv: &[bytes::Bytes]) -> usize {
+    let digits = |n: usize| n.to_string().len();
+    3 + digits(argv.len()) + argv.iter().map(|a| 5 + digits(a.len()) + a.len()).sum::<usize>()
+}
+
+/// CLIENT REPLY ON|OFF|SKIP: whether this client's replies are sent. OFF and SKIP have no reply of their own;
+/// the connection drops the silenced replies, never pushes (pub/sub messages and confirmations).
+fn client_reply(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let mode = args.next_bytes()?;
+    if eq_ic(mode, b"on") {
+        ctx.client.replies = crate::client::Replies::On;
+        ctx.out.ok();
+    } else if eq_ic(mode, b"off") {
+        ctx.client.replies = crate::client::Replies::Off;
+    } else if eq_ic(mode, b"skip") {
+        if ctx.client.replies != crate::client::Replies::Off {
+            ctx.client.replies = crate::client::Replies::SkipNext;
+        }
+    } else {
+        return Err(CmdError::Syntax);
+    }
     Ok(())
 }
 

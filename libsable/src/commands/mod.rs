@@ -245,7 +245,8 @@ pub fn table() -> &'static CommandTable {
 /// Resolves `argv` to the entry that will run (the subcommand for containers), or the error to reply with.
 pub fn resolve(argv: &[Bytes]) -> Result<&'static Command, CmdError> {
     let t = table();
-    let Some(cmd) = t.lookup(&argv[0]) else {
+    // `parent|sub` names the table's subcommand entries, never a command a client may call.
+    let Some(cmd) = t.lookup(&argv[0]).filter(|_| !argv[0].contains(&b'|')) else {
         return Err(CmdError::UnknownCommand {
             name: argv[0].to_vec(),
             args: argv[1..].iter().map(|a| a.to_vec()).collect(),
@@ -364,5 +365,8 @@ mod tests {
         assert_eq!(resolve(&argv(&["client", "setname"])).err(), Some(CmdError::WrongArity("client|setname".into())));
         assert!(matches!(resolve(&argv(&["client", "bogus"])), Err(CmdError::UnknownSubcommand { .. })));
         assert_eq!(resolve(&argv(&["GET", "k"])).map(|c| c.name.as_str()), Ok("get"));
+        for name in ["GET|", "GET|SET", "CONFIG|GET", "client|list"] {
+            assert!(matches!(resolve(&argv(&[name, "x"])), Err(CmdError::UnknownCommand { .. })), "{name}");
+        }
     }
 }

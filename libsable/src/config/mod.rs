@@ -19,6 +19,8 @@ enum Kind {
     Int(i64, i64),
     /// Bytes, accepting `kb mb gb` (and `k m g`) suffixes; CONFIG GET shows the byte count.
     Memory,
+    /// A memory value or a percentage of `maxmemory` (`maxmemory-clients`).
+    MemoryOrPercent,
     Enum(&'static [&'static str]),
     Str,
 }
@@ -118,6 +120,9 @@ const REDIS_IMMUTABLE: &[&str] = &[
     "enable-module-command",
     "tcp-backlog",
     "unixsocketgroup",
+    "databases",
+    "unixsocket",
+    "unixsocketperm",
 ];
 
 /// Is `name` a memory-sized Redis parameter (accepts `1gb`)?
@@ -336,6 +341,9 @@ impl Config {
         if let Some((_, words)) = REDIS_ENUMS.iter().find(|(n, _)| *n == name) {
             return Kind::Enum(words);
         }
+        if name == "maxmemory-clients" {
+            return Kind::MemoryOrPercent;
+        }
         let default = Config::redis_default(name);
         if default == "yes" || default == "no" {
             Kind::Bool
@@ -383,6 +391,13 @@ impl Config {
         let immutable =
             OPTIONS.iter().any(|o| o.name == canonical && !o.mutable) || REDIS_IMMUTABLE.contains(&canonical.as_str());
         if immutable {
+            // Our own start-up options (port and bind among them, which Redis can change at run time) take their
+            // current value, so a client writing back what CONFIG GET * returned does not fail on them.
+            let ours = !REDIS_IMMUTABLE.contains(&canonical.as_str());
+            let current = self.values.get(&canonical);
+            if ours && validate(Config::kind_of(&canonical), value).is_ok_and(|v| Some(&v) == current) {
+                return Ok(());
+            }
             return Err(format!(
                 "CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
             ));
@@ -537,6 +552,14 @@ fn validate(kind: Kind, value: &str) -> Result<String, String> {
             .filter(|n| *n >= 0)
             .map(|n| n.to_string())
             .ok_or_else(|| "argument must be a memory value".into()),
+        Kind::MemoryOrPercent => match value.strip_suffix('%') {
+            Some(p) => match p.parse::<i64>() {
+                Ok(n) if n > 100 => Err("percentage argument must be less or equal to 100".into()),
+                Ok(n) if n >= 0 => Ok(format!("{n}%")),
+                _ => Err("argument must be a memory or percent value".into()),
+            },
+            None => validate(Kind::Memory, value).map_err(|_| "argument must be a memory or percent value".into()),
+        },
         Kind::Enum(words) => {
             let v = value.to_ascii_lowercase();
             if words.contains(&v.as_str()) {
@@ -591,7 +614,15 @@ mod tests {
         assert_eq!(c.get("maxmemory"), Some("1073741824"));
         assert!(c.set_runtime("appendonly", "maybe").unwrap_err().contains("'yes' or 'no'"));
         assert!(c.set_runtime("port", "1").unwrap_err().contains("immutable"));
+        let port = c.get("port").unwrap_or_default().to_string();
+        c.set_runtime("port", &port).unwrap();
+        assert!(c.set_runtime("databases", "16").unwrap_err().contains("immutable"));
         assert!(c.set_runtime("hz", "x").is_err());
+        c.set_runtime("maxmemory-clients", "10%").unwrap();
+        assert_eq!(c.get("maxmemory-clients"), Some("10%"));
+        c.set_runtime("maxmemory-clients", "1mb").unwrap();
+        assert_eq!(c.get("maxmemory-clients"), Some("1048576"));
+        assert!(c.set_runtime("maxmemory-clients", "200%").unwrap_err().ends_with("must be less or equal to 100"));
         assert_eq!(c.matching("maxmemory-p*").len(), 1);
     }
 

@@ -160,6 +160,11 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                         server.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
                         let reply_at = out.len();
                         commands::execute(server, client, &mut out, &argv);
+                        let silenced = client.replies.silenced() && !is_push_reply(&argv);
+                        if silenced {
+                            out.buf.truncate(reply_at);
+                            client.stream = None;
+                        }
                         if let Some(sub) = &client.pubsub {
                             crate::notify::release_held();
                             sub.mailbox.drain_before(&mut out, reply_at);
@@ -177,8 +182,13 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                                 let _ = flush(server, &mut writer, &mut out, &info).await;
                                 return;
                             }
+                            let reply_at = out.len();
                             wait_blocked(server, &mut writer, client, &mut out, &argv, block).await;
+                            if silenced {
+                                out.buf.truncate(reply_at);
+                            }
                         }
+                        client.replies = client.replies.after_command();
                     }
                     Request::ProtocolError(msg) => {
                         out.error(&format!("ERR Protocol error: {msg}"));
@@ -211,6 +221,14 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     }
     let _ = flush(server, &mut writer, &mut out, &info).await;
     let _ = writer.shutdown().await;
+}
+
+/// True for the commands whose replies are pushes (subscription confirmations), which CLIENT REPLY OFF and
+/// SKIP do not silence.
+fn is_push_reply(argv: &Argv) -> bool {
+    const PUSHES: [&[u8]; 6] =
+        [b"subscribe", b"unsubscribe", b"psubscribe", b"punsubscribe", b"ssubscribe", b"sunsubscribe"];
+    argv.first().is_some_and(|name| PUSHES.iter().any(|p| name.eq_ignore_ascii_case(p)))
 }
 
 /// Writes the pub/sub messages waiting in an idle client's mailbox, chunk by chunk. A kill (the output buffer
