@@ -549,6 +549,39 @@ fn object_subcommands() {
     assert_eq!(r.cmd(&["OBJECT", "ENCODING", "nokey"]), "_\r\n");
 }
 
+/// OBJECT IDLETIME counts from the key's last read or write; TYPE, TTL, EXISTS and OBJECT do not touch the key,
+/// TOUCH and GET do (as Redis' LOOKUP_NOTOUCH).
+#[test]
+fn object_idletime_follows_accesses() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let idle = |r: &mut crate::common::Raw, key: &str| crate::common::int(&r.cmd(&["OBJECT", "IDLETIME", key]));
+    assert_eq!(r.cmd(&["SET", "foo", "bar"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["SET", "other", "x"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["RPUSH", "list", "a"]), ":1\r\n");
+    assert_eq!(idle(&mut r, "foo"), 0);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    for cmd in
+        [&["TTL", "foo"][..], &["PTTL", "foo"], &["TYPE", "foo"], &["EXISTS", "foo"], &["OBJECT", "ENCODING", "foo"]]
+    {
+        r.cmd(cmd);
+    }
+    assert!(idle(&mut r, "foo") >= 1);
+    assert!(idle(&mut r, "list") >= 1);
+    assert_eq!(r.cmd(&["TOUCH", "foo", "nokey"]), ":1\r\n");
+    assert_eq!(idle(&mut r, "foo"), 0);
+    assert_eq!(r.cmd(&["GET", "other"]), "$1\r\nx\r\n");
+    assert_eq!(idle(&mut r, "other"), 0);
+    assert_eq!(r.cmd(&["LPUSH", "list", "b"]), ":2\r\n");
+    assert_eq!(idle(&mut r, "list"), 0);
+    // A write and the question in one pipeline: the key is being written, so it was just used.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    r.send(&crate::common::Raw::encode(&[b"SET", b"foo", b"2"]));
+    r.send(&crate::common::Raw::encode(&[b"OBJECT", b"IDLETIME", b"foo"]));
+    assert_eq!(r.read_reply(), "+OK\r\n");
+    assert_eq!(r.read_reply(), ":0\r\n");
+}
+
 /// OBJECT ENCODING and REFCOUNT of a string follow how Redis would have built its object, not only its bytes.
 #[test]
 fn object_follows_how_strings_were_written() {

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 
 use super::collection::{self, ScanOptions, ScanPage, TriePicker};
 use super::connection::help_reply;
-use super::string::{count_lookup, lookup_read};
+use super::string::{count_lookup, lookup_read, lookup_read_untouched};
 use super::{stream, Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify::{self, notify, notify_db};
 use crate::resp::reply::Reply;
@@ -93,19 +93,21 @@ fn del(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(())
 }
 
-/// EXISTS and TOUCH: how many of the arguments name a live key, repeats counted each time (access times are not
-/// tracked, so TOUCH has nothing more to do).
+/// EXISTS and TOUCH: how many of the arguments name a live key, repeats counted each time. TOUCH sets their
+/// access time (OBJECT IDLETIME), EXISTS does not.
 fn exists(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let touch = ctx.cmd.name == "touch";
     let mut n = 0;
     for key in args.rest() {
-        n += lookup_read(ctx, key)?.is_some() as i64;
+        let rec = if touch { lookup_read(ctx, key)? } else { lookup_read_untouched(ctx, key)? };
+        n += rec.is_some() as i64;
     }
     ctx.out.int(n);
     Ok(())
 }
 
 fn type_(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let rec = lookup_read(ctx, args.next_bytes()?)?;
+    let rec = lookup_read_untouched(ctx, args.next_bytes()?)?;
     ctx.out.simple(rec.map(|r| r.view().key_type().name()).unwrap_or("none"));
     Ok(())
 }
@@ -216,7 +218,7 @@ fn pexpireat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 without expiry; seconds are rounded as Redis does.
 fn ttl_generic(ctx: &mut Ctx, args: &mut Args, in_ms: bool, absolute: bool) -> CmdResult {
-    let Some(rec) = lookup_read(ctx, args.next_bytes()?)? else {
+    let Some(rec) = lookup_read_untouched(ctx, args.next_bytes()?)? else {
         ctx.out.int(-2);
         return Ok(());
     };
@@ -564,11 +566,12 @@ fn swapdb(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// Runs `f` on OBJECT's key, or replies nil when it is missing (Redis checks the key before anything else). The
 /// lookup counts a hit or miss but, as in Redis, publishes no `keymiss`.
-fn with_object(ctx: &mut Ctx, args: &mut Args, f: impl FnOnce(&mut Ctx, &MetaView) -> CmdResult) -> CmdResult {
-    let rec = ctx.store.get(ctx.db(), args.next_bytes()?)?;
+fn with_object(ctx: &mut Ctx, args: &mut Args, f: impl FnOnce(&mut Ctx, &[u8], &MetaView) -> CmdResult) -> CmdResult {
+    let key = args.next_bytes()?;
+    let rec = ctx.store.get_untouched(ctx.db(), key)?;
     ctx.server.stats.hit(rec.is_some());
     match rec {
-        Some(r) => f(ctx, &r.view()),
+        Some(r) => f(ctx, key, &r.view()),
         None => {
             ctx.out.null();
             Ok(())
@@ -622,7 +625,7 @@ fn lfu_policy(ctx: &Ctx) -> bool {
 }
 
 fn object_encoding(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    with_object(ctx, args, |ctx, m| {
+    with_object(ctx, args, |ctx, _, m| {
         ctx.out.bulk(encoding_name(m).as_bytes());
         Ok(())
     })
@@ -632,7 +635,7 @@ fn object_encoding(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// unless an LRU/LFU policy with a `maxmemory` limit disables sharing; every other value has one reference. The
 /// policy is read now, while Redis applies it when the value is written: only a CONFIG SET between the two differs.
 fn object_refcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    with_object(ctx, args, |ctx, m| {
+    with_object(ctx, args, |ctx, _, m| {
         let small = m.key_type() == KeyType::String && string_object(m).1;
         let sharing = {
             let cfg = ctx.server.config.read();
@@ -644,16 +647,21 @@ fn object_refcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     })
 }
 
-/// Access times are not tracked, so every key reads as just used.
+/// Seconds since the key was last read or written. Access times live in the meta cache (they are not stored,
+/// as Redis does not keep them across a restart either): a key not accessed since it left the cache, or since
+/// the server started, counts from the server's start, as a key Redis loaded from its RDB file at start-up.
 fn object_idletime(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    with_object(ctx, args, |ctx, _| {
+    with_object(ctx, args, |ctx, key, _| {
         if lfu_policy(ctx) {
             return Err(CmdError::err(
                 "An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between \
                  policies at runtime LRU and LFU data will take some time to adjust.",
             ));
         }
-        ctx.out.int(0);
+        let now = now_ms() / 1000;
+        let started = now.saturating_sub(ctx.server.started.elapsed().as_secs());
+        let at = ctx.store.accessed(ctx.db(), key).map_or(started, u64::from);
+        ctx.out.int(now.saturating_sub(at) as i64);
         Ok(())
     })
 }
@@ -662,7 +670,7 @@ fn object_idletime(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 const LFU_INIT_VAL: i64 = 5;
 
 fn object_freq(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    with_object(ctx, args, |ctx, _| {
+    with_object(ctx, args, |ctx, _, _| {
         if !lfu_policy(ctx) {
             return Err(CmdError::err(
                 "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when \

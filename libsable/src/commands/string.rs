@@ -54,6 +54,13 @@ pub fn lookup_read<'s>(ctx: &Ctx<'s>, key: &[u8]) -> CmdResult<Option<Record<'s>
     Ok(rec)
 }
 
+/// [`lookup_read`] that leaves the key's access time alone (Redis' `LOOKUP_NOTOUCH`: TYPE, TTL, EXISTS).
+pub fn lookup_read_untouched<'s>(ctx: &Ctx<'s>, key: &[u8]) -> CmdResult<Option<Record<'s>>> {
+    let rec = ctx.store.get_untouched(ctx.db(), key)?;
+    count_lookup(ctx, key, rec.is_some());
+    Ok(rec)
+}
+
 /// What Redis' `lookupKeyRead` does besides finding the key: count a keyspace hit or miss, and publish `keymiss`.
 pub fn count_lookup(ctx: &Ctx, key: &[u8], found: bool) {
     count_lookup_in(ctx.server, ctx.client.db, key, found);

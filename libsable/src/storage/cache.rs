@@ -10,6 +10,10 @@
 //!   reader has seen a new value no later reader sees the old one (without the second check, a reader that read
 //!   RocksDB just before a write landed could fill its old value after another reader had read the new one).
 //!
+//! Each entry also keeps when its key was last accessed (seconds since the epoch, for OBJECT IDLETIME): set by
+//! every write and by every read but those Redis makes without touching the key (TYPE, TTL, EXISTS, OBJECT).
+//! A key not in the cache has no known access time.
+//!
 //! Layout, for the cache misses a lookup costs: each shard maps the key's 64-bit hash to one allocation holding
 //! the key and the record, so a hit touches one entry and verifies the key there. Two keys with the same hash
 //! share a slot (the later one wins): a collision costs a miss, never a wrong answer. Eviction is
@@ -27,12 +31,12 @@ use parking_lot::Mutex;
 const SHARDS: usize = 64;
 /// Bookkeeping bytes counted per entry besides its key and value.
 const ENTRY_OVERHEAD: usize = 48;
-/// Bytes before the key in an entry: the key's length.
-const HEADER: usize = 4;
+/// Bytes before the key in an entry: the key's length, then its last access time.
+const HEADER: usize = 8;
 
 #[derive(Default)]
 struct Slots {
-    /// Key hash → `[key length u32][key][record]`.
+    /// Key hash → `[key length u32][last access u32][key][record]`.
     map: Table,
     /// Hashes in insertion order, for eviction (may hold hashes already removed).
     order: VecDeque<u64>,
@@ -74,9 +78,24 @@ fn entry_key(entry: &[u8]) -> &[u8] {
     &entry[HEADER..HEADER + len]
 }
 
-fn make_entry(key: &[u8], value: &[u8]) -> Box<[u8]> {
+/// An entry's last access time; 0: unknown.
+fn entry_access(entry: &[u8]) -> u32 {
+    u32::from_le_bytes([entry[4], entry[5], entry[6], entry[7]])
+}
+
+fn set_access(entry: &mut [u8], at: u32) {
+    entry[4..8].copy_from_slice(&at.to_le_bytes());
+}
+
+/// Now, as an access time (the running command's time, in seconds).
+fn access_now() -> u32 {
+    u32::try_from(crate::util::now_ms() / 1000).unwrap_or(u32::MAX)
+}
+
+fn make_entry(key: &[u8], value: &[u8], access: u32) -> Box<[u8]> {
     let mut e = Vec::with_capacity(HEADER + key.len() + value.len());
     e.extend_from_slice(&(key.len() as u32).to_le_bytes());
+    e.extend_from_slice(&access.to_le_bytes());
     e.extend_from_slice(key);
     e.extend_from_slice(value);
     e.into_boxed_slice()
@@ -130,8 +149,9 @@ impl MetaCache {
         prefetch(slot as *const u8);
     }
 
-    /// The cached record of a meta key, or the epoch a reader going to RocksDB must fill with.
-    pub fn lookup(&self, key: &[u8]) -> Lookup {
+    /// The cached record of a meta key, or the epoch a reader going to RocksDB must fill with. `touch`: the
+    /// read counts as an access of the key.
+    pub fn lookup(&self, key: &[u8], touch: bool) -> Lookup {
         if !self.enabled() {
             return Lookup::Miss(0);
         }
@@ -139,16 +159,31 @@ impl MetaCache {
         let shard = self.shard(h);
         // Read before looking, so a write between the look and a later fill makes the fill stale.
         let epoch = shard.epoch.load(Ordering::Acquire);
-        let slots = shard.slots.lock();
-        match slots.map.get(h) {
-            Some(e) if entry_key(e) == key => Lookup::Hit(e[HEADER + key.len()..].to_vec()),
+        let mut slots = shard.slots.lock();
+        match slots.map.get_mut(h) {
+            Some(e) if entry_key(e) == key => {
+                if touch {
+                    set_access(e, access_now());
+                }
+                Lookup::Hit(e[HEADER + key.len()..].to_vec())
+            }
             _ => Lookup::Miss(epoch),
         }
     }
 
+    /// When a cached key was last accessed (seconds since the epoch); None when that is not known.
+    pub fn accessed(&self, key: &[u8]) -> Option<u32> {
+        if !self.enabled() {
+            return None;
+        }
+        let h = hash(key);
+        let slots = self.shard(h).slots.lock();
+        slots.map.get(h).filter(|e| entry_key(e) == key).map(entry_access).filter(|&at| at != 0)
+    }
+
     #[cfg(test)]
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        match self.lookup(key) {
+        match self.lookup(key, false) {
             Lookup::Hit(v) => Some(v),
             Lookup::Miss(_) => None,
         }
@@ -156,8 +191,8 @@ impl MetaCache {
 
     /// A reader's fill after a miss: kept only if no write touched the shard since `epoch` and none is in
     /// progress. (A reader that read RocksDB before a write landed must not put that value back after another
-    /// reader has already seen the new one.)
-    pub fn fill(&self, key: &[u8], value: &[u8], epoch: u64) {
+    /// reader has already seen the new one.) `touch`: the read counts as an access of the key.
+    pub fn fill(&self, key: &[u8], value: &[u8], epoch: u64, touch: bool) {
         if !self.enabled() || !self.fits(key, value) {
             return;
         }
@@ -165,7 +200,7 @@ impl MetaCache {
         let shard = self.shard(h);
         let mut slots = shard.slots.lock();
         if shard.epoch.load(Ordering::Acquire) == epoch && shard.writing.load(Ordering::Acquire) == 0 {
-            self.insert(h, &mut slots, make_entry(key, value));
+            self.insert(h, &mut slots, make_entry(key, value, if touch { access_now() } else { 0 }));
         }
     }
 
@@ -204,13 +239,15 @@ impl MetaCache {
         match value {
             Some(v) if self.fits(key, v) => {
                 // A record rewritten at the same size (a counter, a SET of a same-sized value) is updated in place.
+                let now = access_now();
                 if let Some(e) = slots.map.get_mut(h) {
                     if e.len() == HEADER + key.len() + v.len() && entry_key(e) == key {
                         e[HEADER + key.len()..].copy_from_slice(v);
+                        set_access(e, now);
                         return;
                     }
                 }
-                self.insert(h, &mut slots, make_entry(key, v))
+                self.insert(h, &mut slots, make_entry(key, v, now))
             }
             _ => {
                 if let Some(old) = slots.map.remove(h) {
@@ -407,25 +444,25 @@ mod tests {
         let c = MetaCache::new(1 << 20);
         c.invalidate(b"k");
         // This reader looked after the write began and may have read RocksDB before or after it landed.
-        let Lookup::Miss(e) = c.lookup(b"k") else { panic!("empty cache hit") };
-        c.fill(b"k", b"old", e);
+        let Lookup::Miss(e) = c.lookup(b"k", true) else { panic!("empty cache hit") };
+        c.fill(b"k", b"old", e, true);
         assert_eq!(c.get(b"k"), None);
         c.store(b"k", Some(b"new"));
         assert_eq!(c.get(b"k").as_deref(), Some(&b"new"[..]));
         // A failed write leaves the shard open to fills again.
         c.invalidate(b"j");
         c.abandon(b"j");
-        let Lookup::Miss(e) = c.lookup(b"j") else { panic!("empty cache hit") };
-        c.fill(b"j", b"v", e);
+        let Lookup::Miss(e) = c.lookup(b"j", true) else { panic!("empty cache hit") };
+        c.fill(b"j", b"v", e, true);
         assert_eq!(c.get(b"j").as_deref(), Some(&b"v"[..]));
     }
 
     #[test]
     fn stale_fill_is_refused() {
         let c = MetaCache::new(1 << 20);
-        let Lookup::Miss(e) = c.lookup(b"k") else { panic!("empty cache hit") };
+        let Lookup::Miss(e) = c.lookup(b"k", true) else { panic!("empty cache hit") };
         write(&c, b"k", Some(b"new"));
-        c.fill(b"k", b"old", e);
+        c.fill(b"k", b"old", e, true);
         assert_eq!(c.get(b"k").as_deref(), Some(&b"new"[..]));
         write(&c, b"k", None);
         assert_eq!(c.get(b"k"), None);
@@ -437,14 +474,14 @@ mod tests {
         write(&c, b"a", Some(b"1"));
         // Another key landing in the same slot (a hash collision) replaces it and never answers for it.
         let h = hash(b"a");
-        c.insert(h, &mut c.shard(h).slots.lock(), make_entry(b"b", b"2"));
+        c.insert(h, &mut c.shard(h).slots.lock(), make_entry(b"b", b"2", 0));
         assert_eq!(c.get(b"a"), None);
         write(&c, b"a", Some(b"3"));
         assert_eq!(c.get(b"a").as_deref(), Some(&b"3"[..]));
         assert_eq!(c.get(b"b"), None);
         write(&c, b"a", Some(b"4"));
         assert_eq!(c.get(b"a").as_deref(), Some(&b"4"[..]));
-        assert!(matches!(c.lookup(b"zz"), Lookup::Miss(_)));
+        assert!(matches!(c.lookup(b"zz", true), Lookup::Miss(_)));
     }
 
     #[test]
@@ -481,6 +518,27 @@ mod tests {
         }
         assert_eq!(t.hashes().count(), model.len());
         assert_eq!(t.get(u64::MAX), None);
+    }
+
+    #[test]
+    fn access_times_follow_touching_reads_and_writes() {
+        let c = MetaCache::new(1 << 20);
+        write(&c, b"w", Some(b"1"));
+        let now = access_now();
+        assert!(c.accessed(b"w").is_some_and(|at| at >= now.saturating_sub(1) && at <= now));
+        // A read that does not touch leaves the time; one that fills without touching knows none.
+        let old = 1_000;
+        let h = hash(b"w");
+        c.insert(h, &mut c.shard(h).slots.lock(), make_entry(b"w", b"1", old));
+        assert!(matches!(c.lookup(b"w", false), Lookup::Hit(_)));
+        assert_eq!(c.accessed(b"w"), Some(old));
+        assert!(matches!(c.lookup(b"w", true), Lookup::Hit(_)));
+        assert!(c.accessed(b"w").is_some_and(|at| at >= now));
+        let Lookup::Miss(e) = c.lookup(b"r", false) else { panic!("empty cache hit") };
+        c.fill(b"r", b"v", e, false);
+        assert_eq!(c.get(b"r").as_deref(), Some(&b"v"[..]));
+        assert_eq!(c.accessed(b"r"), None);
+        assert_eq!(c.accessed(b"missing"), None);
     }
 
     #[test]

@@ -285,15 +285,34 @@ impl Store {
 
     /// Reads a live (not expired) meta record without locking: a point read is already consistent.
     pub fn get(&self, db: u16, key: &[u8]) -> CmdResult<Option<Record<'_>>> {
+        self.read(db, key, true)
+    }
+
+    /// [`Store::get`] without touching the key: its access time stays (TYPE, TTL, EXISTS, OBJECT in Redis).
+    pub fn get_untouched(&self, db: u16, key: &[u8]) -> CmdResult<Option<Record<'_>>> {
+        self.read(db, key, false)
+    }
+
+    /// When `key` was last read or written, in seconds since the epoch, if known (see `cache`): now when this
+    /// thread is writing it (the cache learns of the write once it is in RocksDB).
+    pub fn accessed(&self, db: u16, key: &[u8]) -> Option<u32> {
+        let mk = meta_key(db, key);
+        if scope_lookup(TAG_META, &mk).is_some() {
+            return u32::try_from(now_ms() / 1000).ok();
+        }
+        self.cache.accessed(&mk)
+    }
+
+    fn read(&self, db: u16, key: &[u8], touch: bool) -> CmdResult<Option<Record<'_>>> {
         let mk = meta_key(db, key);
         let rec = match scope_lookup(TAG_META, &mk) {
             Some(pending) => pending.map(Record::Owned),
-            None => match self.cache.lookup(&mk) {
+            None => match self.cache.lookup(&mk, touch) {
                 cache::Lookup::Hit(cached) => Some(Record::Owned(cached)),
                 cache::Lookup::Miss(epoch) => {
                     let pinned = self.db.get_pinned_cf(self.cf(CF_META), &mk)?;
                     if let Some(p) = &pinned {
-                        self.cache.fill(&mk, p, epoch);
+                        self.cache.fill(&mk, p, epoch, touch);
                     }
                     pinned.map(Record::Pinned)
                 }
@@ -609,12 +628,12 @@ impl<'s> Txn<'s> {
         let mk = meta_key(db, key);
         let raw = match scope_lookup(TAG_META, &mk) {
             Some(pending) => pending,
-            None => match self.store.cache.lookup(&mk) {
+            None => match self.store.cache.lookup(&mk, true) {
                 cache::Lookup::Hit(cached) => Some(cached),
                 cache::Lookup::Miss(epoch) => {
                     let raw = self.store.db.get_cf(self.store.cf(CF_META), &mk)?;
                     if let Some(r) = &raw {
-                        self.store.cache.fill(&mk, r, epoch);
+                        self.store.cache.fill(&mk, r, epoch, true);
                     }
                     raw
                 }
