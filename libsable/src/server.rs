@@ -8,6 +8,7 @@ use parking_lot::{Mutex, RwLock};
 
 use crate::client::ClientRegistry;
 use crate::commands::collection::ScanCursors;
+use crate::commands::diagnostics::Diagnostics;
 use crate::commands::error::CmdError;
 use crate::config::Config;
 use crate::notify::Notifier;
@@ -71,6 +72,8 @@ pub struct Server {
     pub notify: Arc<Notifier>,
     pub stats: Stats,
     pub scan_cursors: ScanCursors,
+    /// SLOWLOG and LATENCY state, with the hot copies of their parameters.
+    pub diag: Diagnostics,
     pub started: Instant,
     pub run_id: String,
     /// Hot copies of config values read on every request.
@@ -108,6 +111,7 @@ impl Server {
             notify,
             stats: Stats::default(),
             scan_cursors: ScanCursors::default(),
+            diag: Diagnostics::new(crate::commands::memory::process_rss()),
             started: Instant::now(),
             run_id: crate::util::random_hex(40),
             shutting_down: AtomicBool::new(false),
@@ -125,6 +129,7 @@ impl Server {
         self.idle_timeout_secs.store(cfg.int("timeout") as u64, Ordering::Relaxed);
         self.pubsub.set_limit(cfg.buffer_limit("pubsub"));
         self.notify.set_flags(cfg.notify_flags());
+        self.diag.configure(&cfg);
         let pass = cfg.str("requirepass");
         *self.requirepass.write() = (!pass.is_empty()).then(|| pass.to_string());
     }
@@ -150,12 +155,17 @@ impl Server {
         std::thread::Builder::new()
             .name("active-expire".into())
             .spawn(move || loop {
+                // The pass's own work (not its waits for the gate) is the latency monitor's `expire-cycle` event.
+                let mut busy = Duration::ZERO;
                 // Keep going while whole batches come back due, so a burst of expiries is cleared quickly.
                 loop {
                     // Inside the exec gate: a transaction never sees a key expire halfway through.
                     let removed = {
                         let _gate = me.store.gate.enter();
-                        me.store.expire_due(now_ms(), 512)
+                        let started = Instant::now();
+                        let removed = me.store.expire_due(now_ms(), 512);
+                        busy += started.elapsed();
+                        removed
                     };
                     match removed {
                         Ok(removed) if removed.len() >= 512 => continue,
@@ -165,6 +175,10 @@ impl Server {
                             break;
                         }
                     }
+                }
+                let ms = busy.as_millis() as u64;
+                if me.diag.latency_monitored(ms) {
+                    me.diag.latency_event("expire-cycle", ms);
                 }
                 // The elements of dropped collections go in the same rhythm, a bounded number per pass.
                 if let Err(e) = me.store.collect_garbage(64) {

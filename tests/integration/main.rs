@@ -5,6 +5,7 @@ mod collections;
 mod common;
 mod concurrency;
 mod connection;
+mod diagnostics;
 mod durability;
 mod hashes;
 mod keyspace;

@@ -9,10 +9,12 @@ pub mod bitmap;
 pub mod block;
 pub mod collection;
 pub mod connection;
+pub mod diagnostics;
 pub mod error;
 pub mod hash;
 pub mod keyspace;
 pub mod list;
+pub mod memory;
 pub mod meta;
 pub mod pubsub;
 pub mod server;
@@ -69,6 +71,8 @@ pub mod flags {
     pub const BLOCKING: u32 = 1 << 6;
     pub const NO_MULTI: u32 = 1 << 7;
     pub const LOADING: u32 = 1 << 8;
+    /// Not written to the slow log (EXEC: its commands are, one by one).
+    pub const SKIP_SLOWLOG: u32 = 1 << 9;
 
     pub fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> u32 {
         words.into_iter().fold(0, |acc, w| {
@@ -82,19 +86,33 @@ pub mod flags {
                 "blocking" => BLOCKING,
                 "no_multi" => NO_MULTI,
                 "loading" => LOADING,
+                "skip_slowlog" => SKIP_SLOWLOG,
                 _ => 0,
             }
         })
     }
 }
 
-/// Per-command counters for INFO commandstats.
+/// Per-command counters for INFO commandstats, and the command's latency histogram for LATENCY HISTOGRAM (calls
+/// per duration bucket, see [`diagnostics::histogram_bucket`]). Aligned so that the counters every call touches
+/// (`calls`, `usec`, the first histogram buckets) share one cache line.
 #[derive(Default)]
+#[repr(align(64))]
 pub struct CmdStats {
     pub calls: AtomicU64,
     pub usec: AtomicU64,
+    pub histogram: [AtomicU64; diagnostics::HISTOGRAM_BUCKETS],
     pub failed: AtomicU64,
     pub rejected: AtomicU64,
+}
+
+impl CmdStats {
+    /// CONFIG RESETSTAT.
+    pub fn reset(&self) {
+        for n in [&self.calls, &self.usec, &self.failed, &self.rejected].into_iter().chain(&self.histogram) {
+            n.store(0, Ordering::Relaxed);
+        }
+    }
 }
 
 /// One entry of the table: a command, or a container (CLIENT, CONFIG…) whose subcommands are entries too.
@@ -144,6 +162,8 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         bitmap::HANDLERS,
         keyspace::HANDLERS,
         server::HANDLERS,
+        diagnostics::HANDLERS,
+        memory::HANDLERS,
         hash::HANDLERS,
         list::HANDLERS,
         set::HANDLERS,
@@ -332,6 +352,7 @@ fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Comm
     drop(clock);
     cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
     cmd.stats.usec.fetch_add(usec, Ordering::Relaxed);
+    diagnostics::record(server, client, cmd, argv, usec);
     if let Err(e) = result {
         cmd.stats.failed.fetch_add(1, Ordering::Relaxed);
         server.stats.record_error(&e);

@@ -415,7 +415,7 @@ fn bytes_to_human(n: u64) -> String {
 }
 
 /// A `Key: N kB` line of a /proc status file, in bytes.
-fn proc_kb(path: &str, key: &str) -> u64 {
+pub(super) fn proc_kb(path: &str, key: &str) -> u64 {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.lines()
         .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
@@ -486,7 +486,7 @@ fn info_clients(ctx: &Ctx, s: &mut String) {
 }
 
 /// The highest resident set size INFO has seen (Redis samples its peak in its cron; SableDB when asked).
-static RSS_PEAK: AtomicU64 = AtomicU64::new(0);
+pub(super) static RSS_PEAK: AtomicU64 = AtomicU64::new(0);
 
 fn info_memory(ctx: &Ctx, s: &mut String) {
     let store = ctx.store;
@@ -778,11 +778,7 @@ fn config_resetstat(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     {
         c.store(0, Ordering::Relaxed);
     }
-    for c in &table().entries {
-        for n in [&c.stats.calls, &c.stats.usec, &c.stats.failed, &c.stats.rejected] {
-            n.store(0, Ordering::Relaxed);
-        }
-    }
+    table().entries.iter().for_each(|c| c.stats.reset());
     ctx.out.ok();
     Ok(())
 }

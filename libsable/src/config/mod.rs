@@ -96,6 +96,13 @@ const REDIS_ENUMS: &[(&str, &[&str])] = &[
     ("oom-score-adj", &["no", "yes", "relative", "absolute"]),
 ];
 
+/// Redis integer parameters with bounds of their own (Redis' limits, which CONFIG SET names when refusing a value).
+const REDIS_RANGES: &[(&str, i64, i64)] = &[
+    ("slowlog-log-slower-than", -1, i64::MAX),
+    ("slowlog-max-len", 0, i64::MAX),
+    ("latency-monitor-threshold", 0, i64::MAX),
+];
+
 /// Redis parameters that cannot change while running (CONFIG SET refuses them as Redis does).
 const REDIS_IMMUTABLE: &[&str] = &[
     "daemonize",
@@ -340,6 +347,9 @@ impl Config {
         }
         if let Some((_, words)) = REDIS_ENUMS.iter().find(|(n, _)| *n == name) {
             return Kind::Enum(words);
+        }
+        if let Some(&(_, min, max)) = REDIS_RANGES.iter().find(|(n, ..)| *n == name) {
+            return Kind::Int(min, max);
         }
         if name == "maxmemory-clients" {
             return Kind::MemoryOrPercent;
@@ -618,6 +628,13 @@ mod tests {
         c.set_runtime("port", &port).unwrap();
         assert!(c.set_runtime("databases", "16").unwrap_err().contains("immutable"));
         assert!(c.set_runtime("hz", "x").is_err());
+        assert_eq!(
+            c.set_runtime("slowlog-log-slower-than", "-2").unwrap_err(),
+            "CONFIG SET failed (possibly related to argument 'slowlog-log-slower-than') - argument must be between -1 \
+             and 9223372036854775807 inclusive"
+        );
+        c.set_runtime("slowlog-log-slower-than", "-1").unwrap();
+        assert!(c.set_runtime("latency-monitor-threshold", "-1").unwrap_err().contains("between 0 and"));
         c.set_runtime("maxmemory-clients", "10%").unwrap();
         assert_eq!(c.get("maxmemory-clients"), Some("10%"));
         c.set_runtime("maxmemory-clients", "1mb").unwrap();
