@@ -138,6 +138,15 @@ fn command_getkeys_uses_key_specs() {
     assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "get", "k"]), "*1\r\n$1\r\nk\r\n");
     assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "SET", "k", "v"]), "*1\r\n$1\r\nk\r\n");
     assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "mset", "a", "1", "b", "2"]), "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
+    // SORT's STORE destination, as Redis' sortGetKeys finds it: the last STORE, LIMIT/GET/BY arguments skipped.
+    let sort = |r: &mut Raw, args: &[&str]| {
+        crate::common::bulks(&r.cmd(&[&["COMMAND", "GETKEYS", "SORT"][..], args].concat()))
+    };
+    assert_eq!(sort(&mut r, &["abc", "store", "def"]), ["abc", "def"]);
+    assert_eq!(sort(&mut r, &["abc", "store", "invalid", "store", "stillbad", "store", "def"]), ["abc", "def"]);
+    assert_eq!(sort(&mut r, &["abc", "get", "store", "limit", "0", "1", "by", "store"]), ["abc"]);
+    assert_eq!(sort(&mut r, &["abc", "store"]), ["abc"]);
+    assert_eq!(crate::common::bulks(&r.cmd(&["COMMAND", "GETKEYS", "SORT_RO", "abc"])), ["abc"]);
     assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "mset", "a", "1", "b"]), "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
     assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "copy", "a", "b", "db", "1"]), "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
     assert_eq!(r.cmd(&["COMMAND", "GETKEYS", "object", "encoding", "k"]), "*1\r\n$1\r\nk\r\n");
@@ -505,4 +514,39 @@ fn redis_cli_and_benchmark_work() {
         .expect("redis-benchmark");
     let text = String::from_utf8_lossy(&bench.stdout);
     assert!(bench.status.success() && text.contains("SET:") && text.contains("GET:"), "{text}");
+}
+
+/// INFO's rdb_changes_since_last_save counts the keys commands change, as Redis' dirty counter: a value
+/// rewritten unchanged is no change (SETBIT, BITFIELD), a FLUSHALL with save points set starts it again.
+#[test]
+fn changes_since_last_save_count_modified_keys() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let changes = |r: &mut Raw| {
+        let info = r.cmd(&["INFO", "persistence"]);
+        let line = info.lines().find_map(|l| l.strip_prefix("rdb_changes_since_last_save:")).unwrap_or_default();
+        line.trim().parse::<i64>().unwrap_or(-1)
+    };
+    let start = changes(&mut r);
+    assert_eq!(start, 0);
+    assert_eq!(r.cmd(&["SETBIT", "foo", "0", "0"]), ":0\r\n");
+    assert_eq!(r.cmd(&["BITFIELD", "foo2", "SET", "i5", "0", "0"]), "*1\r\n:0\r\n");
+    assert_eq!(changes(&mut r), 2);
+    assert_eq!(r.cmd(&["SETBIT", "foo", "0", "0"]), ":0\r\n");
+    assert_eq!(r.cmd(&["BITFIELD", "foo2", "SET", "i5", "0", "0"]), "*1\r\n:0\r\n");
+    assert_eq!(changes(&mut r), 2);
+    assert_eq!(r.cmd(&["SETBIT", "foo", "0", "1"]), ":0\r\n");
+    assert_eq!(r.cmd(&["BITFIELD", "foo3", "INCRBY", "i5", "0", "1"]), "*1\r\n:1\r\n");
+    assert_eq!(r.cmd(&["MSET", "a", "1", "b", "2", "c", "3"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["DEL", "a", "b", "nokey"]), ":2\r\n");
+    assert_eq!(r.cmd(&["GET", "c"]), "$1\r\n3\r\n");
+    assert_eq!(changes(&mut r), 2 + 2 + 3 + 2);
+    // FLUSHALL counts the keys it removes; with save points set (the default) it starts the count again.
+    assert_eq!(r.cmd(&["CONFIG", "SET", "save", ""]), "+OK\r\n");
+    assert_eq!(r.cmd(&["FLUSHALL"]), "+OK\r\n");
+    assert_eq!(changes(&mut r), 9 + 4);
+    assert_eq!(r.cmd(&["CONFIG", "SET", "save", "3600 1"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["SET", "k", "v"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["FLUSHALL"]), "+OK\r\n");
+    assert_eq!(changes(&mut r), 0);
 }

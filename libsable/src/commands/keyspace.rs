@@ -544,6 +544,10 @@ fn flushall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     for logical in 0..ctx.store.databases() as usize {
         ctx.store.flush_db(ctx.store.phys(logical))?;
     }
+    // Redis saves its RDB file after a FLUSHALL when save points are set, which zeroes its change counter.
+    if !ctx.server.config.read().str("save").is_empty() {
+        ctx.store.changes.store(0, Ordering::Relaxed);
+    }
     ctx.out.ok();
     Ok(())
 }

@@ -274,6 +274,27 @@ fn key_positions(specs: &[MetaValue], argv: &[Bytes]) -> Option<Vec<usize>> {
     Some(keys)
 }
 
+/// SORT's keys, whose STORE option its key specs cannot describe (Redis' `sortGetKeys`): the sorted key and the
+/// destination of the last STORE, the arguments of LIMIT, GET and BY skipped.
+fn sort_keys(argv: &[Bytes]) -> Vec<usize> {
+    let mut keys = vec![1];
+    let mut store = None;
+    let mut i = 2;
+    while i < argv.len() {
+        let word = &argv[i];
+        if word.eq_ignore_ascii_case(b"limit") {
+            i += 2;
+        } else if word.eq_ignore_ascii_case(b"get") || word.eq_ignore_ascii_case(b"by") {
+            i += 1;
+        } else if word.eq_ignore_ascii_case(b"store") && i + 1 < argv.len() {
+            store = Some(i + 1);
+        }
+        i += 1;
+    }
+    keys.extend(store);
+    keys
+}
+
 fn command_getkeys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let argv = args.rest();
     let t = table();
@@ -296,7 +317,13 @@ fn command_getkeys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if !cmd.arity_ok(argv.len()) {
         return Err(CmdError::err("Invalid number of arguments specified for command"));
     }
-    let keys = key_positions(specs, argv).unwrap_or_default();
+    // SORT's and SORT_RO's BY/GET patterns are key specs of unknown position; Redis has a function for each.
+    let keys = match cmd.name.as_str() {
+        "sort" => Some(sort_keys(argv)),
+        "sort_ro" => Some(vec![1]),
+        _ => key_positions(specs, argv),
+    };
+    let keys = keys.unwrap_or_default();
     if keys.is_empty() && !cmd.meta.flags().contains(&"no_mandatory_keys") {
         return Err(CmdError::err("Invalid arguments specified for command"));
     }
@@ -545,12 +572,12 @@ fn info_persistence(ctx: &Ctx, s: &mut String) {
         ("current_fork_perc", "0.00"),
         ("current_save_keys_processed", "0"),
         ("current_save_keys_total", "0"),
-        // Every acknowledged write is already in the write-ahead log.
-        ("rdb_changes_since_last_save", "0"),
-        ("rdb_bgsave_in_progress", "0"),
     ] {
         field(s, name, value);
     }
+    // Keys changed by commands; each of those changes was in the write-ahead log before its reply.
+    field(s, "rdb_changes_since_last_save", ctx.store.changes.load(Ordering::Relaxed));
+    field(s, "rdb_bgsave_in_progress", "0");
     field(s, "rdb_last_save_time", ctx.server.last_save.load(Ordering::Relaxed));
     for (name, value) in [
         ("rdb_last_bgsave_status", "ok"),

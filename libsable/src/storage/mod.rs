@@ -69,6 +69,9 @@ pub struct Store {
     key_counts: Vec<AtomicI64>,
     expire_counts: Vec<AtomicI64>,
     pub expired_keys: AtomicU64,
+    /// Keys changed by commands since start-up (INFO's `rdb_changes_since_last_save`, Redis' dirty counter:
+    /// SableDB writes no RDB file, so nothing resets it but a FLUSHALL with `save` points set).
+    pub changes: AtomicU64,
     uids: data::UidAllocator,
     /// Where the live elements of collections drained from an end start (see [`data::Bounds`]).
     bounds: parking_lot::Mutex<rustc_hash::FxHashMap<u64, data::Bounds>>,
@@ -202,6 +205,7 @@ impl Store {
             key_counts: (0..slots).map(|_| AtomicI64::new(0)).collect(),
             expire_counts: (0..slots).map(|_| AtomicI64::new(0)).collect(),
             expired_keys: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
             uids,
             bounds: Default::default(),
             ready: Default::default(),
@@ -379,7 +383,8 @@ impl Store {
         self.db.write_opt(batch, &self.write_opts)?;
         self.cache.clear();
         // Expiry index entries of the flushed keys are now stale; active expiry drops them when it meets them.
-        self.key_counts[db as usize].store(0, Ordering::Relaxed);
+        let removed = self.key_counts[db as usize].swap(0, Ordering::Relaxed);
+        self.changes.fetch_add(removed.max(0) as u64, Ordering::Relaxed);
         self.expire_counts[db as usize].store(0, Ordering::Relaxed);
         Ok(())
     }
@@ -728,6 +733,12 @@ impl<'s> Txn<'s> {
         }
         let store = self.store;
         let touched = self.element_only_writes(&self.ops);
+        if crate::util::in_command() {
+            // Redis counts a change per key a command modifies (a value rewritten unchanged is no change).
+            let metas = self.ops.iter().filter(|op| op.tag() == TAG_META).count();
+            let changes = (metas + touched.len()).saturating_sub(self.signals.quiet.len());
+            store.changes.fetch_add(changes as u64, Ordering::Relaxed);
+        }
         self.signals.touched.extend(touched);
         let Txn { mut ops, deltas, data, signals, facts, .. } = self;
         ops.extend(data.into_iter().map(|(key, value)| Op::new(TAG_DATA, &key, value)));

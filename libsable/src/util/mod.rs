@@ -143,6 +143,11 @@ pub fn now_ms() -> u64 {
     }
 }
 
+/// True while this thread runs a command (inside [`command_clock`]).
+pub fn in_command() -> bool {
+    COMMAND_MS.get() != 0
+}
+
 fn wall_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
