@@ -39,6 +39,8 @@ pub struct ClientInfo {
     /// The reader saw the peer close the connection (a blocked command stops waiting).
     pub peer_gone: Notify,
     pub is_unix: bool,
+    /// MONITOR: the client receives every command (CLIENT LIST flag `O`, no idle timeout).
+    pub monitor: AtomicBool,
     /// Pub/sub subscription counts (CLIENT LIST `sub=`/`psub=`/`ssub=`, flag `P`, RESP2 subscriber mode).
     pub subs: SubCounts,
 }
@@ -70,9 +72,13 @@ impl ClientInfo {
     pub fn describe(&self, running: usize) -> String {
         let now = now_ms();
         let idle = now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000;
-        // Redis' flag letters in its order: P (subscribed), x (in MULTI), b (blocked); N when none applies.
+        // Redis' flag letters in its order: O (monitor), P (subscribed), x (in MULTI), b (blocked); N when none
+        // applies.
         let multi = self.multi_len.load(Ordering::Relaxed);
         let mut flags = String::new();
+        if self.monitor.load(Ordering::Relaxed) {
+            flags.push('O');
+        }
         if self.subs.any() {
             flags.push('P');
         }
@@ -147,6 +153,7 @@ impl ClientRegistry {
             unblock_error: AtomicBool::new(false),
             peer_gone: Notify::new(),
             is_unix,
+            monitor: AtomicBool::new(false),
             subs: SubCounts::default(),
         });
         self.clients.lock().insert(id, info.clone());
@@ -198,10 +205,13 @@ pub struct Client {
     pub in_exec: bool,
     /// The keys WATCHed, if any.
     pub watching: Option<crate::commands::transaction::Watching>,
-    /// Pub/sub subscriptions and the mailbox publishers deliver to; created by the first subscribe.
+    /// Pub/sub subscriptions and the mailbox publishers (and MONITOR) deliver to; created by the first subscribe
+    /// or MONITOR.
     pub pubsub: Option<Subscriber>,
     /// CLIENT REPLY: whether replies are sent.
     pub replies: Replies,
+    /// Set by MONITOR (its lines arrive in the `pubsub` mailbox); RESET or disconnecting drops it.
+    pub monitor: Option<crate::monitor::Monitor>,
 }
 
 /// The CLIENT REPLY state. Pushes (pub/sub messages and subscription confirmations) are sent in every state.
@@ -255,6 +265,7 @@ impl Client {
             watching: None,
             pubsub: None,
             replies: Replies::On,
+            monitor: None,
         }
     }
 

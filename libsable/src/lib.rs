@@ -10,13 +10,14 @@
 //! - [`config`]: options from `sabledb.ini`, the command line and CONFIG SET.
 //! - [`blocking`]: the queues of clients blocked on keys (BLPOP and friends); [`watch`]: keys watched by WATCH.
 //! - [`pubsub`]: the registry of pub/sub subscriptions and the subscribers' mailboxes; [`notify`]: keyspace
-//!   notifications published through it.
+//!   notifications published through it; [`monitor`]: the MONITOR clients and the lines fed to them.
 //! - [`server`]: shared server state and background jobs; [`client`]: per-connection state and the registry.
 
 pub mod blocking;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod monitor;
 pub mod net;
 pub mod notify;
 pub mod pubsub;

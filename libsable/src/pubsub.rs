@@ -151,16 +151,40 @@ impl Message {
     }
 }
 
+/// What waits in a mailbox: a message, or a MONITOR line (see `crate::monitor`), already encoded. One queue keeps
+/// them in the order they were sent to a client that both subscribes and monitors.
+enum Item {
+    Message(Message),
+    Line(Bytes),
+}
+
+impl Item {
+    fn size(&self) -> usize {
+        match self {
+            Item::Message(m) => m.size(),
+            Item::Line(line) => line.len(),
+        }
+    }
+
+    fn write(&self, out: &mut Reply) {
+        match self {
+            Item::Message(m) => m.write(out),
+            Item::Line(line) => out.raw(line),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Inbox {
-    messages: VecDeque<Message>,
+    messages: VecDeque<Item>,
     bytes: usize,
     soft_since: Option<Instant>,
     /// The client went over its output buffer limit: it is being disconnected and receives nothing more.
     closed: bool,
 }
 
-/// Where publishers on any thread leave messages for one subscribed connection.
+/// Where publishers on any thread leave messages for one subscribed connection (and `crate::monitor` its lines for
+/// a monitoring one).
 pub struct Mailbox {
     client: Arc<ClientInfo>,
     inbox: Mutex<Inbox>,
@@ -174,6 +198,16 @@ impl Mailbox {
     }
 
     fn push(&self, msg: Message, limit: BufferLimit) {
+        self.push_item(Item::Message(msg), limit);
+    }
+
+    /// Queues a MONITOR line (`crate::monitor`), checked against `limit` (the class of the client's type) as
+    /// messages are.
+    pub(crate) fn push_line(&self, line: Bytes, limit: BufferLimit) {
+        self.push_item(Item::Line(line), limit);
+    }
+
+    fn push_item(&self, msg: Item, limit: BufferLimit) {
         let mut inbox = self.inbox.lock();
         if inbox.closed {
             return;

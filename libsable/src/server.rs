@@ -11,6 +11,7 @@ use crate::commands::collection::ScanCursors;
 use crate::commands::diagnostics::Diagnostics;
 use crate::commands::error::CmdError;
 use crate::config::Config;
+use crate::monitor::Monitors;
 use crate::notify::Notifier;
 use crate::pubsub::PubSub;
 use crate::storage::{Store, WalFsync};
@@ -70,6 +71,8 @@ pub struct Server {
     pub pubsub: Arc<PubSub>,
     /// Keyspace notifications (`notify-keyspace-events`); storage holds it too, for `expired` and `new`.
     pub notify: Arc<Notifier>,
+    /// MONITOR clients; every command is fed to them (one relaxed load when there is none).
+    pub monitors: Arc<Monitors>,
     pub stats: Stats,
     pub scan_cursors: ScanCursors,
     /// SLOWLOG and LATENCY state, with the hot copies of their parameters.
@@ -109,6 +112,7 @@ impl Server {
             clients: ClientRegistry::default(),
             pubsub,
             notify,
+            monitors: Arc::default(),
             stats: Stats::default(),
             scan_cursors: ScanCursors::default(),
             diag: Diagnostics::new(crate::commands::memory::process_rss()),
@@ -128,6 +132,7 @@ impl Server {
         self.max_bulk_len.store(cfg.int("proto-max-bulk-len"), Ordering::Relaxed);
         self.idle_timeout_secs.store(cfg.int("timeout") as u64, Ordering::Relaxed);
         self.pubsub.set_limit(cfg.buffer_limit("pubsub"));
+        self.monitors.set_limits(cfg.buffer_limit("normal"), cfg.buffer_limit("pubsub"));
         self.notify.set_flags(cfg.notify_flags());
         self.diag.configure(&cfg);
         let pass = cfg.str("requirepass");

@@ -10,6 +10,7 @@ mod durability;
 mod hashes;
 mod keyspace;
 mod lists;
+mod monitor;
 mod notify;
 mod pubsub;
 mod redis_py;

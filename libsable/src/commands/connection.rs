@@ -1,4 +1,4 @@
-//! Connection family: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET and CLIENT.
+//! Connection family: PING, ECHO, QUIT, AUTH, HELLO, SELECT, RESET, CLIENT and MONITOR (see `crate::monitor`).
 
 use std::sync::atomic::Ordering;
 
@@ -13,6 +13,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("hello", hello),
     ("select", select),
     ("reset", reset),
+    ("monitor", monitor),
     ("client|id", client_id),
     ("client|setname", client_setname),
     ("client|getname", client_getname),
@@ -166,6 +167,7 @@ fn select(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.client.monitor = None;
     super::transaction::discard_state(ctx.server, ctx.client);
     ctx.client.select(0);
     ctx.out.resp3 = false;
@@ -175,7 +177,31 @@ fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     if let Some(sub) = ctx.client.pubsub.as_mut() {
         sub.clear();
     }
+    // CLIENT REPLY OFF ends (a SKIP running now still drops this reply, as in Redis).
+    if ctx.client.replies == crate::client::Replies::Off {
+        ctx.client.replies = crate::client::Replies::On;
+    }
     ctx.out.simple("RESET");
+    Ok(())
+}
+
+/// MONITOR: from now on the client receives a line for every command any client runs (see `crate::monitor`).
+fn monitor(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    // Redis' CLIENT_DENY_BLOCKING: a transaction's client expects one reply per command.
+    if ctx.client.in_exec {
+        return Err(CmdError::err("MONITOR isn't allowed for DENY BLOCKING client"));
+    }
+    // Already monitoring: ignored, without a reply, as in Redis.
+    if ctx.client.monitor.is_some() {
+        return Ok(());
+    }
+    let info = &ctx.client.info;
+    let registry = &ctx.server.pubsub;
+    let sub = ctx.client.pubsub.get_or_insert_with(|| crate::pubsub::Subscriber::new(registry.clone(), info.clone()));
+    let monitor = ctx.server.monitors.register(info.clone(), sub.mailbox.clone());
+    monitor.set_muted(ctx.client.replies == crate::client::Replies::Off);
+    ctx.client.monitor = Some(monitor);
+    ctx.out.ok();
     Ok(())
 }
 
@@ -271,6 +297,9 @@ fn client_reply(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     } else {
         return Err(CmdError::Syntax);
+    }
+    if let Some(m) = &ctx.client.monitor {
+        m.set_muted(ctx.client.replies == crate::client::Replies::Off);
     }
     Ok(())
 }

@@ -73,6 +73,8 @@ pub mod flags {
     pub const LOADING: u32 = 1 << 8;
     /// Not written to the slow log (EXEC: its commands are, one by one).
     pub const SKIP_SLOWLOG: u32 = 1 << 9;
+    /// Not shown to MONITOR (EVAL, FCALL: their commands are, one by one).
+    pub const SKIP_MONITOR: u32 = 1 << 10;
 
     pub fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> u32 {
         words.into_iter().fold(0, |acc, w| {
@@ -87,6 +89,7 @@ pub mod flags {
                 "no_multi" => NO_MULTI,
                 "loading" => LOADING,
                 "skip_slowlog" => SKIP_SLOWLOG,
+                "skip_monitor" => SKIP_MONITOR,
                 _ => 0,
             }
         })
@@ -321,6 +324,10 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
         ));
         return refuse(client, out, e);
     }
+    // A monitor is a replica to Redis, which may not use the keyspace.
+    if client.monitor.is_some() && crate::monitor::refused(cmd) {
+        return refuse(client, out, CmdError::err("Replica can't interact with the keyspace"));
+    }
     if client.multi.is_some() && !transaction::runs_immediately(cmd) {
         if let Err(e) = transaction::queue(client, out, cmd, argv) {
             refuse(client, out, e);
@@ -353,10 +360,16 @@ fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Comm
     cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
     cmd.stats.usec.fetch_add(usec, Ordering::Relaxed);
     diagnostics::record(server, client, cmd, argv, usec);
+    let failed = result.is_err();
     if let Err(e) = result {
         cmd.stats.failed.fetch_add(1, Ordering::Relaxed);
         server.stats.record_error(&e);
         out.error(&e.message());
+    }
+    // MONITOR, after the reply as Redis' call() feeds it. An EXEC that ran feeds its own line, before it lets other
+    // commands run.
+    if server.monitors.active() && (failed || cmd.name != "exec") {
+        server.monitors.feed(client, out, cmd, argv);
     }
 }
 

@@ -142,7 +142,20 @@ fn watched_changed(ctx: &Ctx) -> CmdResult<bool> {
     Ok(false)
 }
 
-fn exec(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+fn exec(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let mut gate = None;
+    let result = exec_transaction(ctx, &mut gate);
+    // EXEC's MONITOR line comes right after its commands', while no other command can run yet (a failed EXEC is
+    // fed after its error reply, by `run`).
+    if result.is_ok() && ctx.server.monitors.active() {
+        ctx.server.monitors.feed(ctx.client, ctx.out, ctx.cmd, args.argv());
+    }
+    drop(gate);
+    result
+}
+
+/// EXEC's work; the exclusive gate it takes is left in `gate` for the caller to release.
+fn exec_transaction<'s>(ctx: &mut Ctx<'s>, gate: &mut Option<parking_lot::RwLockWriteGuard<'s, ()>>) -> CmdResult {
     let Some(multi) = ctx.client.multi.take() else {
         return Err(CmdError::err("EXEC without MULTI"));
     };
@@ -150,7 +163,8 @@ fn exec(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     // finish before the gate can be had. Its in-flight batches must be written too: until then their writes
     // have not marked the watchers they concern.
     scope::drain();
-    let gate = ctx.store.gate.exclusive();
+    let store = ctx.store;
+    *gate = Some(store.gate.exclusive());
     // A write of a watched key still pending on another thread holds the key's stripe until it is committed
     // (and its watchers marked): taking the stripes waits for those.
     let changed = match &ctx.client.watching {
@@ -191,6 +205,5 @@ fn exec(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     }
     scope::unpin();
     ctx.client.in_exec = false;
-    drop(gate);
     Ok(())
 }

@@ -82,7 +82,11 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 Ok(n) => n,
             },
             _ = info.kill_signal.notified() => return,
-            _ = idle, if !info.blocked.load(Ordering::Relaxed) => {
+            _ = idle, if !info.blocked.load(Ordering::Relaxed) && !info.monitor.load(Ordering::Relaxed) => {
+                // A monitor is never idle (it may have become one while this waited).
+                if info.monitor.load(Ordering::Relaxed) {
+                    continue;
+                }
                 info.kill();
                 return;
             }
