@@ -82,6 +82,8 @@ pub struct Server {
     /// Hot copies of config values read on every request.
     pub max_bulk_len: AtomicI64,
     pub idle_timeout_secs: AtomicU64,
+    /// Woken when CONFIG SET changes `timeout`, so clients already waiting for input apply the new value.
+    pub idle_timeout_changed: tokio::sync::Notify,
     pub requirepass: RwLock<Option<String>>,
     pub shutting_down: AtomicBool,
     /// Seconds since the epoch of the last successful WAL sync (LASTSAVE).
@@ -106,6 +108,7 @@ impl Server {
         let server = Server {
             max_bulk_len: AtomicI64::new(config.int("proto-max-bulk-len")),
             idle_timeout_secs: AtomicU64::new(config.int("timeout") as u64),
+            idle_timeout_changed: tokio::sync::Notify::new(),
             requirepass: RwLock::new(None),
             config: RwLock::new(config),
             store,
@@ -130,7 +133,10 @@ impl Server {
     pub fn config_changed(&self) {
         let cfg = self.config.read();
         self.max_bulk_len.store(cfg.int("proto-max-bulk-len"), Ordering::Relaxed);
-        self.idle_timeout_secs.store(cfg.int("timeout") as u64, Ordering::Relaxed);
+        let timeout = cfg.int("timeout") as u64;
+        if self.idle_timeout_secs.swap(timeout, Ordering::Relaxed) != timeout {
+            self.idle_timeout_changed.notify_waiters();
+        }
         self.pubsub.set_limit(cfg.buffer_limit("pubsub"));
         self.monitors.set_limits(cfg.buffer_limit("normal"), cfg.buffer_limit("pubsub"));
         self.notify.set_flags(cfg.notify_flags());

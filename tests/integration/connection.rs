@@ -118,6 +118,24 @@ fn idle_clients_are_closed_after_timeout() {
     assert!(start.elapsed() >= std::time::Duration::from_millis(500), "closed too early");
 }
 
+/// As in Redis: subscribers are never closed for idleness, and a CONFIG SET of `timeout` applies to clients
+/// already waiting for input.
+#[test]
+fn the_idle_timeout_spares_subscribers_and_follows_config_set() {
+    let s = Server::start();
+    let mut waiting = s.raw();
+    assert_eq!(waiting.cmd(&["PING"]), "+PONG\r\n");
+    let mut sub = s.raw();
+    assert_eq!(sub.cmd(&["SUBSCRIBE", "ch"]), "*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
+    assert_eq!(s.raw().cmd(&["CONFIG", "SET", "timeout", "1"]), "+OK\r\n");
+    let start = std::time::Instant::now();
+    assert!(waiting.is_closed());
+    assert!(start.elapsed() < std::time::Duration::from_secs(5), "closed by the new limit, not the test's timeout");
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    assert_eq!(s.raw().cmd(&["PUBLISH", "ch", "hi"]), ":1\r\n");
+    assert_eq!(sub.read_reply(), "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+}
+
 #[test]
 fn maxclients_refuses_extra_connections() {
     let s = Server::start_with(&["--maxclients", "2"]);
