@@ -3,7 +3,7 @@
 pub mod glob;
 
 use std::cell::Cell;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// The value of a run of ASCII digits (no sign); None on anything else or on overflow of a u64.
 pub fn parse_digits(digits: &[u8]) -> Option<u64> {
@@ -155,17 +155,13 @@ fn wall_ms() -> u64 {
 thread_local! {
     /// The time of the command this thread is running, 0 outside commands.
     static COMMAND_MS: Cell<u64> = const { Cell::new(0) };
-    /// A wall-clock reading in microseconds and the monotonic instant it was made at.
-    static WALL_AT: Cell<Option<(Instant, u64)>> = const { Cell::new(None) };
 }
 
-/// How long a wall-clock reading serves, carried forward by the monotonic clock: a jump of the system clock is
-/// seen this much later at most.
-const WALL_REFRESH: Duration = Duration::from_millis(20);
-
 /// The clock of one command, as Redis' per-command time snapshot: every expiry check of the command (and of a
-/// transaction's commands) sees the same time, taken with the one clock read that also times the command for
-/// INFO commandstats. Dropping it ends the snapshot.
+/// transaction's commands) sees the same time, the wall clock read when it started (read each time: a time
+/// carried forward from an earlier reading by the monotonic clock ran behind the wall after the system clock was
+/// adjusted, and a client that set PXAT from its own clock then saw a PTTL above what it set). `started` times
+/// the command for INFO commandstats. Dropping it ends the snapshot.
 pub struct CommandClock {
     pub started: Instant,
     outermost: bool,
@@ -176,18 +172,7 @@ pub fn command_clock() -> CommandClock {
     let started = Instant::now();
     let outermost = COMMAND_MS.get() == 0;
     if outermost {
-        let ms = WALL_AT.with(|w| match w.get() {
-            // Carried in microseconds: whole milliseconds on both sides would run up to 2 ms behind the wall.
-            Some((at, wall_us)) if started.duration_since(at) < WALL_REFRESH => {
-                (wall_us + started.duration_since(at).as_micros() as u64) / 1000
-            }
-            _ => {
-                let wall_us = now_us();
-                w.set(Some((started, wall_us)));
-                wall_us / 1000
-            }
-        });
-        COMMAND_MS.set(ms.max(1));
+        COMMAND_MS.set(wall_ms().max(1));
     }
     CommandClock { started, outermost }
 }
@@ -275,14 +260,14 @@ mod tests {
     #[test]
     fn a_command_clock_never_runs_behind_the_wall() {
         // A client that sets PXAT from its own clock expects PTTL ≤ the span it gave (Redis' GETEX PXAT test).
-        let end = Instant::now() + Duration::from_millis(60);
+        let end = Instant::now() + std::time::Duration::from_millis(60);
         while Instant::now() < end {
             let before = wall_ms();
             let clock = command_clock();
             let at = now_ms();
             drop(clock);
             assert!(at >= before && at <= wall_ms(), "{before} ≤ {at} ≤ now");
-            std::thread::sleep(Duration::from_micros(300));
+            std::thread::sleep(std::time::Duration::from_micros(300));
         }
     }
 
