@@ -72,8 +72,8 @@ impl ClientInfo {
     pub fn describe(&self, running: usize) -> String {
         let now = now_ms();
         let idle = now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000;
-        // Redis' flag letters in its order: O (monitor), P (subscribed), x (in MULTI), b (blocked); N when none
-        // applies.
+        // Redis' flag letters in its order: O (monitor), P (subscribed), x (in MULTI), b (blocked), U (Unix
+        // socket); N when none applies.
         let multi = self.multi_len.load(Ordering::Relaxed);
         let mut flags = String::new();
         if self.monitor.load(Ordering::Relaxed) {
@@ -87,6 +87,9 @@ impl ClientInfo {
         }
         if self.blocked.load(Ordering::Relaxed) {
             flags.push('b');
+        }
+        if self.is_unix {
+            flags.push('U');
         }
         if flags.is_empty() {
             flags.push('N');

@@ -48,6 +48,9 @@ fn unix_socket_listener() {
     let s = Server::start_with(&["--unixsocket", &sock]);
     let out = Command::new("redis-cli").args(["-s", &sock, "PING"]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "PONG");
+    // CLIENT LIST flags a Unix-socket client 'U', as Redis does.
+    let out = Command::new("redis-cli").args(["-s", &sock, "CLIENT", "INFO"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(" flags=U "), "{}", String::from_utf8_lossy(&out.stdout));
     drop(s);
 }
 
