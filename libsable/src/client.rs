@@ -43,6 +43,12 @@ pub struct ClientInfo {
     pub monitor: AtomicBool,
     /// Pub/sub subscription counts (CLIENT LIST `sub=`/`psub=`/`ssub=`, flag `P`, RESP2 subscriber mode).
     pub subs: SubCounts,
+    /// AUTH passed, or no password is required. Shared with the reader, which holds an unauthenticated client to
+    /// Redis' tighter request limits.
+    pub authenticated: AtomicBool,
+    /// AUTH and HELLO requests the reader has passed on and the writer has not run yet: the requests after them
+    /// are parsed with the normal limits, as Redis parses them after running the AUTH.
+    pub auth_in_flight: AtomicUsize,
 }
 
 impl ClientInfo {
@@ -158,6 +164,8 @@ impl ClientRegistry {
             is_unix,
             monitor: AtomicBool::new(false),
             subs: SubCounts::default(),
+            authenticated: AtomicBool::new(false),
+            auth_in_flight: AtomicUsize::new(0),
         });
         self.clients.lock().insert(id, info.clone());
         self.total_connections.fetch_add(1, Ordering::Relaxed);
@@ -191,7 +199,6 @@ pub struct Client {
     pub info: Arc<ClientInfo>,
     /// Logical database selected with SELECT.
     pub db: usize,
-    pub authenticated: bool,
     /// Set by QUIT or a fatal error: close once pending replies are written.
     pub close_after_reply: bool,
     /// Set by a blocking command that found nothing: the writer suspends the client until one of the keys is
@@ -255,10 +262,10 @@ pub struct Block {
 
 impl Client {
     pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Self {
+        info.authenticated.store(authenticated, Ordering::Relaxed);
         Self {
             info,
             db: 0,
-            authenticated,
             close_after_reply: false,
             block: None,
             woken: false,
@@ -274,6 +281,14 @@ impl Client {
 
     pub fn id(&self) -> u64 {
         self.info.id
+    }
+
+    pub fn authenticated(&self) -> bool {
+        self.info.authenticated.load(Ordering::Relaxed)
+    }
+
+    pub fn set_authenticated(&self, yes: bool) {
+        self.info.authenticated.store(yes, Ordering::Relaxed);
     }
 
     pub fn select(&mut self, db: usize) {

@@ -76,6 +76,27 @@ fn requirepass_gates_commands() {
     assert_eq!(r.cmd(&["AUTH", "bad"]), "-WRONGPASS invalid username-password pair or user is disabled.\r\n");
     assert_eq!(r.cmd(&["AUTH", "sekret"]), "+OK\r\n");
     assert_eq!(r.cmd(&["GET", "k"]), "$-1\r\n");
+    // Before AUTH, Redis' limits: at most 10 arguments and 16 KiB per argument, refused before any allocation.
+    let mut r = s.raw();
+    r.send(b"*100\r\n");
+    assert_eq!(r.read_reply(), "-ERR Protocol error: unauthenticated multibulk length\r\n");
+    assert!(r.is_closed());
+    let mut r = s.raw();
+    r.send(b"*1\r\n$100000000\r\n");
+    assert_eq!(r.read_reply(), "-ERR Protocol error: unauthenticated bulk length\r\n");
+    assert!(r.is_closed());
+    // Requests pipelined right behind an AUTH are read with the normal limits, as Redis reads them after it.
+    let mut r = s.raw();
+    let big = "v".repeat(20_000);
+    let mut req = crate::common::Raw::encode(&[b"AUTH", b"sekret"]);
+    let mset: Vec<String> = (0..6).flat_map(|i| [format!("k{i}"), big.clone()]).collect();
+    let mut args: Vec<&[u8]> = vec![b"MSET"];
+    args.extend(mset.iter().map(|a| a.as_bytes()));
+    req.extend(crate::common::Raw::encode(&args));
+    r.send(&req);
+    assert_eq!(r.read_reply(), "+OK\r\n");
+    assert_eq!(r.read_reply(), "+OK\r\n");
+    assert_eq!(r.cmd(&["STRLEN", "k5"]), ":20000\r\n");
 }
 
 #[test]

@@ -86,7 +86,7 @@ fn auth(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if !credentials_ok(ctx, user, pass) {
         return Err(wrongpass());
     }
-    ctx.client.authenticated = true;
+    ctx.client.set_authenticated(true);
     ctx.out.ok();
     Ok(())
 }
@@ -118,9 +118,9 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     if authed {
-        ctx.client.authenticated = true;
+        ctx.client.set_authenticated(true);
     }
-    if !ctx.client.authenticated {
+    if !ctx.client.authenticated() {
         return Err(CmdError::Prefixed(
             "NOAUTH",
             "HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> \
@@ -173,7 +173,7 @@ fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     ctx.out.resp3 = false;
     ctx.client.info.resp.store(2, Ordering::Relaxed);
     *ctx.client.info.name.lock() = None;
-    ctx.client.authenticated = ctx.server.requirepass.read().is_none();
+    ctx.client.set_authenticated(ctx.server.requirepass.read().is_none());
     if let Some(sub) = ctx.client.pubsub.as_mut() {
         sub.clear();
     }

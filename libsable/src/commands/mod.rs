@@ -312,7 +312,7 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
         Ok(c) => c,
         Err(e) => return refuse(client, out, e),
     };
-    if !client.authenticated && !cmd.has(flags::NO_AUTH) {
+    if !client.authenticated() && !cmd.has(flags::NO_AUTH) {
         return refuse(client, out, CmdError::Prefixed("NOAUTH", "Authentication required.".into()));
     }
     // RESP2 subscriber mode: only the pub/sub commands, PING, QUIT and RESET.

@@ -43,9 +43,10 @@ where
     W: AsyncWrite + Unpin + 'static,
 {
     let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
-    let read_task = tokio::task::spawn_local(read_loop(server.clone(), reader, tx, info.clone()));
+    // Before the reader starts: it parses an unauthenticated client's requests with tighter limits.
     let authenticated = server.requirepass.read().is_none();
     let mut client = Client::new(info.clone(), authenticated);
+    let read_task = tokio::task::spawn_local(read_loop(server.clone(), reader, tx, info.clone()));
     write_loop(&server, writer, rx, &mut client).await;
     // Whatever way the connection ended, its watches go.
     commands::transaction::discard_state(&server, &mut client);
@@ -81,12 +82,20 @@ async fn read_loop<R: AsyncRead + Unpin>(
         };
         server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
         scope::reap();
-        let parser = RequestParser::new(server.max_bulk_len.load(Ordering::Relaxed));
+        let max_bulk = server.max_bulk_len.load(Ordering::Relaxed);
         let mut batch = Vec::new();
         let mut fatal = false;
         loop {
+            let strict =
+                !info.authenticated.load(Ordering::Relaxed) && info.auth_in_flight.load(Ordering::Relaxed) == 0;
+            let parser = if strict { RequestParser::unauthenticated(max_bulk) } else { RequestParser::new(max_bulk) };
             match parser.parse(&mut buf) {
-                Ok(Parsed::Command(argv)) => batch.push(Request::Command(argv)),
+                Ok(Parsed::Command(argv)) => {
+                    if is_auth(&argv) {
+                        info.auth_in_flight.fetch_add(1, Ordering::Relaxed);
+                    }
+                    batch.push(Request::Command(argv))
+                }
                 Ok(Parsed::Empty) => {}
                 Ok(Parsed::Incomplete) => break,
                 Err(e) => {
@@ -184,6 +193,9 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                         server.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
                         let reply_at = out.len();
                         commands::execute(server, client, &mut out, &argv);
+                        if is_auth(&argv) {
+                            info.auth_in_flight.fetch_sub(1, Ordering::Relaxed);
+                        }
                         let silenced = client.replies.silenced() && !is_push_reply(&argv);
                         if silenced {
                             out.buf.truncate(reply_at);
@@ -245,6 +257,11 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     }
     let _ = flush(server, &mut writer, &mut out, &info).await;
     let _ = writer.shutdown().await;
+}
+
+/// AUTH and HELLO, which may authenticate the client (see `ClientInfo::auth_in_flight`).
+fn is_auth(argv: &Argv) -> bool {
+    argv.first().is_some_and(|name| name.eq_ignore_ascii_case(b"auth") || name.eq_ignore_ascii_case(b"hello"))
 }
 
 /// True for the commands whose replies are pushes (subscription confirmations), which CLIENT REPLY OFF and

@@ -35,11 +35,23 @@ pub enum Parsed {
 #[derive(Debug, Clone, Copy)]
 pub struct RequestParser {
     pub max_bulk_len: i64,
+    /// The client has not authenticated: Redis refuses more than 10 arguments or a bulk over 16 KiB before
+    /// allocating for them, so an unauthenticated peer cannot make the server reserve much memory.
+    pub unauthenticated: bool,
 }
+
+/// Redis' limits for a client that has not authenticated.
+const UNAUTH_MAX_MULTIBULK: i64 = 10;
+const UNAUTH_MAX_BULK: i64 = 16384;
 
 impl RequestParser {
     pub fn new(max_bulk_len: i64) -> Self {
-        Self { max_bulk_len }
+        Self { max_bulk_len, unauthenticated: false }
+    }
+
+    /// A parser with Redis' limits for a client that has not authenticated.
+    pub fn unauthenticated(max_bulk_len: i64) -> Self {
+        Self { max_bulk_len, unauthenticated: true }
     }
 
     /// Parses one request from the front of `buf`, consuming it only when complete.
@@ -62,6 +74,9 @@ impl RequestParser {
         if count > MAX_MULTIBULK {
             return Err(proto("invalid multibulk length"));
         }
+        if self.unauthenticated && count > UNAUTH_MAX_MULTIBULK {
+            return Err(proto("unauthenticated multibulk length"));
+        }
         if count <= 0 {
             let _ = buf.split_to(pos);
             return Ok(Parsed::Empty);
@@ -81,6 +96,9 @@ impl RequestParser {
                 Some(l) if l >= 0 && l <= self.max_bulk_len => l as usize,
                 _ => return Err(proto("invalid bulk length")),
             };
+            if self.unauthenticated && len as i64 > UNAUTH_MAX_BULK {
+                return Err(proto("unauthenticated bulk length"));
+            }
             let end = after + len;
             if buf.len() < end + 2 {
                 // Let the reader grow the buffer once for a large value instead of doubling repeatedly.
@@ -288,6 +306,18 @@ mod tests {
         assert_eq!(err(b"*1\r\n$-1\r\n"), "invalid bulk length");
         assert_eq!(err(b"*3000000000\r\n"), "invalid multibulk length");
         assert_eq!(err(b"set \"a\r\n"), "unbalanced quotes in request");
+        let strict = RequestParser::unauthenticated(100);
+        let strict_err = |b: &[u8]| strict.parse(&mut BytesMut::from(b)).unwrap_err().0;
+        assert_eq!(strict_err(b"*11\r\n"), "unauthenticated multibulk length");
+        assert_eq!(strict_err(b"*3000000000\r\n"), "invalid multibulk length");
+        let mut ten = BytesMut::from(&b"*10\r\n"[..]);
+        assert!(matches!(strict.parse(&mut ten), Ok(Parsed::Incomplete)));
+        let big = RequestParser::unauthenticated(1 << 20);
+        assert_eq!(
+            big.parse(&mut BytesMut::from(&b"*1\r\n$16385\r\n"[..])).unwrap_err().0,
+            "unauthenticated bulk length"
+        );
+        assert!(matches!(big.parse(&mut BytesMut::from(&b"*1\r\n$16384\r\n"[..])), Ok(Parsed::Incomplete)));
         assert_eq!(err(&vec![b'a'; 70 * 1024]), "too big inline request");
     }
 
