@@ -550,3 +550,42 @@ fn changes_since_last_save_count_modified_keys() {
     assert_eq!(r.cmd(&["FLUSHALL"]), "+OK\r\n");
     assert_eq!(changes(&mut r), 0);
 }
+
+/// Commands are counted as Redis counts its calls: refused ones not at all, a blocking command once (not again
+/// when it runs after a wake-up), a transaction's commands one by one.
+#[test]
+fn command_calls_are_counted_as_redis_counts_them() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let stat = |r: &mut Raw, section: &str, field: &str| -> String {
+        let info = r.cmd(&["INFO", section]);
+        info.lines().find_map(|l| l.strip_prefix(field)).unwrap_or_default().trim().to_string()
+    };
+    assert_eq!(r.cmd(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+    let mut waiter = s.raw();
+    waiter.send(&Raw::encode(&[b"BLPOP", b"bl", b"5"]));
+    // Wait until the waiter is blocked, then serve it.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while stat(&mut r, "clients", "blocked_clients:") != "1" {
+        assert!(Instant::now() < deadline, "the BLPOP never blocked");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(r.cmd(&["RPUSH", "bl", "a"]), ":1\r\n");
+    assert_eq!(waiter.read_reply(), "*2\r\n$2\r\nbl\r\n$1\r\na\r\n");
+    assert_eq!(r.cmd(&["BLPOP", "nol", "0.01"]), "*-1\r\n");
+    assert!(r.cmd(&["NOSUCH"]).starts_with("-ERR unknown command"));
+    assert_eq!(r.cmd(&["GET"]), "-ERR wrong number of arguments for 'get' command\r\n");
+    assert_eq!(r.cmd(&["MULTI"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["INCR", "k"]), "+QUEUED\r\n");
+    assert_eq!(r.cmd(&["EXEC"]), "*1\r\n:1\r\n");
+    let blpop = stat(&mut r, "commandstats", "cmdstat_blpop:");
+    assert!(blpop.starts_with("calls=2,"), "{blpop}");
+    let get = stat(&mut r, "commandstats", "cmdstat_get:");
+    assert!(get.starts_with("calls=0,") && get.contains("rejected_calls=1"), "{get}");
+    // total_commands_processed from a fresh reset: CONFIG RESETSTAT itself (counted after it ran) and the BLPOP;
+    // the unknown command is not a call, and INFO counts itself only after it answered.
+    assert_eq!(r.cmd(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["BLPOP", "nol", "0.01"]), "*-1\r\n");
+    assert!(r.cmd(&["NOSUCH"]).starts_with("-ERR unknown command"));
+    assert_eq!(stat(&mut r, "stats", "total_commands_processed:"), "2");
+}

@@ -357,7 +357,12 @@ fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Comm
     crate::notify::flush_facts(&server.notify);
     let usec = clock.started.elapsed().as_micros() as u64;
     drop(clock);
-    cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
+    // A call, as Redis counts them: a command that ran (one of a transaction too), not one refused; a blocking
+    // command once, when it first ran, not again when it runs after a wake-up.
+    if !client.woken {
+        cmd.stats.calls.fetch_add(1, Ordering::Relaxed);
+        server.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
+    }
     cmd.stats.usec.fetch_add(usec, Ordering::Relaxed);
     diagnostics::record(server, client, cmd, argv, usec);
     let failed = result.is_err();
