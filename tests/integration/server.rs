@@ -281,6 +281,10 @@ fn config_get_patterns_and_dedupe() {
     assert_eq!(r.cmd(&["CONFIG", "GET", "workers"]), "*2\r\n$7\r\nworkers\r\n$1\r\n2\r\n");
     let everything = bulks(&r.cmd(&["CONFIG", "GET", "*"]));
     assert!(everything.len() > 380, "{}", everything.len());
+    // Redis' hidden parameters answer only to their exact name.
+    assert!(!everything.iter().any(|k| k == "key-load-delay"));
+    assert_eq!(r.cmd(&["CONFIG", "GET", "key-load-delay"]), "*2\r\n$14\r\nkey-load-delay\r\n$1\r\n0\r\n");
+    assert_eq!(r.cmd(&["CONFIG", "GET", "key-load-*"]), "*0\r\n");
     r.cmd(&["HELLO", "3"]);
     assert_eq!(r.cmd(&["CONFIG", "GET", "appendonly"]), "%1\r\n$10\r\nappendonly\r\n$2\r\nno\r\n");
     assert_eq!(r.cmd(&["CONFIG", "GET", "nosuch"]), "%0\r\n");

@@ -132,6 +132,16 @@ const REDIS_IMMUTABLE: &[&str] = &[
     "unixsocketperm",
 ];
 
+/// Redis' hidden parameters (`HIDDEN_CONFIG`, with their defaults): read and set by their exact name, never
+/// listed by a pattern such as `CONFIG GET *`. They tune Redis' RDB and watchdog internals and have no effect here.
+const HIDDEN: &[(&str, &str)] = &[
+    ("use-exit-on-panic", "no"),
+    ("rdb-key-save-delay", "0"),
+    ("key-load-delay", "0"),
+    ("watchdog-period", "0"),
+    ("loading-process-events-interval-bytes", "2097152"),
+];
+
 /// Is `name` a memory-sized Redis parameter (accepts `1gb`)?
 fn redis_memory_param(name: &str) -> bool {
     ["memory", "bytes", "size", "buffer-limit", "bulk-len"].iter().any(|w| name.contains(w))
@@ -289,6 +299,9 @@ impl Default for Config {
         }
         // Redis keeps no special meaning for these in SableDB; report what a stock server reports.
         values.insert("dir".into(), String::new());
+        for (name, default) in HIDDEN {
+            values.insert(name.to_string(), default.to_string());
+        }
         let names = values.keys().map(|k| (norm(k), k.clone())).collect();
         let mut c = Config { values, names, file: None, notify_flags: 0 };
         c.sync_derived();
@@ -369,7 +382,11 @@ impl Config {
     }
 
     fn redis_default(name: &str) -> &'static str {
-        redis_defaults().get(name).map(String::as_str).unwrap_or("")
+        redis_defaults()
+            .get(name)
+            .map(String::as_str)
+            .or_else(|| HIDDEN.iter().find(|(n, _)| *n == name).map(|(_, d)| *d))
+            .unwrap_or("")
     }
 
     /// Validates and stores a value (start-up: any parameter may be set).
@@ -422,6 +439,9 @@ impl Config {
         self.values
             .iter()
             .filter(|(k, _)| {
+                if HIDDEN.iter().any(|(h, _)| h == k) {
+                    return norm(&pat) == norm(k);
+                }
                 glob_match(pat.as_bytes(), k.as_bytes(), true)
                     || glob_match(pat.replace('_', "-").as_bytes(), norm(k).as_bytes(), true)
             })
@@ -635,6 +655,11 @@ mod tests {
         );
         c.set_runtime("slowlog-log-slower-than", "-1").unwrap();
         assert!(c.set_runtime("latency-monitor-threshold", "-1").unwrap_err().contains("between 0 and"));
+        assert_eq!(c.matching("key-load-delay"), [("key-load-delay".to_string(), "0".to_string())]);
+        assert!(c.matching("*").iter().all(|(k, _)| !HIDDEN.iter().any(|(h, _)| h == k)));
+        assert!(c.matching("key-load-*").is_empty());
+        c.set_runtime("key-load-delay", "100").unwrap();
+        assert_eq!(c.get("key-load-delay"), Some("100"));
         c.set_runtime("maxmemory-clients", "10%").unwrap();
         assert_eq!(c.get("maxmemory-clients"), Some("10%"));
         c.set_runtime("maxmemory-clients", "1mb").unwrap();
