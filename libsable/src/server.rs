@@ -89,6 +89,12 @@ pub struct Server {
     /// Seconds since the epoch of the last successful WAL sync (LASTSAVE).
     pub last_save: AtomicU64,
     pub workers: usize,
+    /// The acceptor thread's control channel, set when it starts serving: CONFIG SET `port`, `tls-port` and `bind`
+    /// send it the listeners they bound (see [`crate::net::apply_listeners`]).
+    pub listener_ctl: Mutex<Option<tokio::sync::mpsc::UnboundedSender<crate::net::ListenerChange>>>,
+    /// Held through a whole CONFIG SET, which applies listener changes without holding `config` (the acceptor
+    /// reads it), so two CONFIG SETs cannot interleave.
+    pub config_set_serial: Mutex<()>,
 }
 
 impl Server {
@@ -124,6 +130,8 @@ impl Server {
             shutting_down: AtomicBool::new(false),
             last_save: AtomicU64::new(now_ms() / 1000),
             workers,
+            listener_ctl: Mutex::new(None),
+            config_set_serial: Mutex::new(()),
         };
         server.config_changed();
         Ok(server)

@@ -9,6 +9,7 @@ mod diagnostics;
 mod durability;
 mod hashes;
 mod keyspace;
+mod listeners;
 mod lists;
 mod monitor;
 mod notify;

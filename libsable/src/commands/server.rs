@@ -768,8 +768,9 @@ fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         .map(|p| (String::from_utf8_lossy(&p[0]).into_owned(), String::from_utf8_lossy(&p[1]).into_owned()))
         .collect();
     let raw_names = rest.iter().step_by(2);
-    {
-        let mut cfg = ctx.server.config.write();
+    let _serial = ctx.server.config_set_serial.lock();
+    let (old, next, names) = {
+        let cfg = ctx.server.config.read();
         let mut next = cfg.clone();
         let mut names: Vec<String> = Vec::with_capacity(pairs.len());
         for ((name, _), raw) in pairs.iter().zip(raw_names) {
@@ -792,8 +793,14 @@ fn config_set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         for (canonical, (_, value)) in names.iter().zip(&pairs) {
             next.set_runtime(canonical, value).map_err(CmdError::err)?;
         }
-        *cfg = next;
-    }
+        (cfg.clone(), next, names)
+    };
+    // The apply step: new listeners for port, tls-port and bind, bound here. It runs without the config lock
+    // (the acceptor thread reads the config); a failure leaves every parameter of the command as it was.
+    crate::net::apply_listeners(ctx.server, &old, &next, &names).map_err(|(name, msg)| {
+        CmdError::err(format!("CONFIG SET failed (possibly related to argument '{name}') - {msg}"))
+    })?;
+    *ctx.server.config.write() = next;
     ctx.server.config_changed();
     ctx.out.ok();
     Ok(())

@@ -42,11 +42,11 @@ const LOG_LEVELS: &[&str] = &["error", "warn", "info", "debug", "trace"];
 
 /// SableDB's own options. Where Redis has the same parameter its name is used; the rest are ours.
 const OPTIONS: &[OptionDef] = &[
-    opt("bind", Kind::Str, "127.0.0.1", false),
-    opt("port", Kind::Int(0, 65535), "6379", false),
+    opt("bind", Kind::Str, "127.0.0.1", true),
+    opt("port", Kind::Int(0, 65535), "6379", true),
     opt("unixsocket", Kind::Str, "", false),
     opt("unixsocketperm", Kind::Int(0, 777), "0", false),
-    opt("tls-port", Kind::Int(0, 65535), "0", false),
+    opt("tls-port", Kind::Int(0, 65535), "0", true),
     opt("tls-cert-file", Kind::Str, "", false),
     opt("tls-key-file", Kind::Str, "", false),
     opt("tls-ca-cert-file", Kind::Str, "", false),
@@ -394,6 +394,13 @@ impl Config {
         let canonical = self.canonical(name).ok_or_else(|| "unknown option".to_string())?.to_string();
         let normalised = if canonical == BUFFER_LIMIT {
             merge_buffer_limits(self.str(BUFFER_LIMIT), value)?
+        } else if canonical == "bind" {
+            // Redis' list of addresses, shown separated by single spaces.
+            let addrs: Vec<&str> = value.split_whitespace().collect();
+            if addrs.len() > 16 {
+                return Err("Too many bind addresses specified.".into());
+            }
+            addrs.join(" ")
         } else if canonical == NOTIFY_EVENTS {
             let flags = notify::parse_flags(value).ok_or(notify::INVALID_FLAGS)?;
             self.notify_flags = flags;
@@ -418,8 +425,7 @@ impl Config {
         let immutable =
             OPTIONS.iter().any(|o| o.name == canonical && !o.mutable) || REDIS_IMMUTABLE.contains(&canonical.as_str());
         if immutable {
-            // Our own start-up options (port and bind among them, which Redis can change at run time) take their
-            // current value, so a client writing back what CONFIG GET * returned does not fail on them.
+            // Our own start-up options (db_path, workers…) take their current value, so a client writing back what CONFIG GET * returned does not fail on them.
             let ours = !REDIS_IMMUTABLE.contains(&canonical.as_str());
             let current = self.values.get(&canonical);
             if ours && validate(Config::kind_of(&canonical), value).is_ok_and(|v| Some(&v) == current) {
@@ -643,9 +649,18 @@ mod tests {
         c.set_runtime("maxmemory", "1gb").unwrap();
         assert_eq!(c.get("maxmemory"), Some("1073741824"));
         assert!(c.set_runtime("appendonly", "maybe").unwrap_err().contains("'yes' or 'no'"));
-        assert!(c.set_runtime("port", "1").unwrap_err().contains("immutable"));
-        let port = c.get("port").unwrap_or_default().to_string();
-        c.set_runtime("port", &port).unwrap();
+        // port, tls-port and bind change at run time (the listeners are rebound by CONFIG SET, see net).
+        c.set_runtime("port", "1").unwrap();
+        assert_eq!(c.int("port"), 1);
+        assert!(c.set_runtime("port", "65536").unwrap_err().contains("between 0 and 65535"));
+        c.set_runtime("tls-port", "0").unwrap();
+        c.set_runtime("bind", "  127.0.0.1   -::1 ").unwrap();
+        assert_eq!(c.get("bind"), Some("127.0.0.1 -::1"));
+        let many = vec!["127.0.0.1"; 17].join(" ");
+        assert!(c.set_runtime("bind", &many).unwrap_err().ends_with("Too many bind addresses specified."));
+        assert!(c.set_runtime("workers", "3").unwrap_err().contains("immutable"));
+        let workers = c.get("workers").unwrap_or_default().to_string();
+        c.set_runtime("workers", &workers).unwrap();
         assert!(c.set_runtime("databases", "16").unwrap_err().contains("immutable"));
         assert!(c.set_runtime("hz", "x").is_err());
         assert_eq!(
