@@ -82,8 +82,6 @@ pub struct Server {
     /// Hot copies of config values read on every request.
     pub max_bulk_len: AtomicI64,
     pub idle_timeout_secs: AtomicU64,
-    /// Woken when CONFIG SET changes `timeout`, so clients already waiting for input apply the new value.
-    pub idle_timeout_changed: tokio::sync::Notify,
     pub requirepass: RwLock<Option<String>>,
     pub shutting_down: AtomicBool,
     /// Seconds since the epoch of the last successful WAL sync (LASTSAVE).
@@ -114,7 +112,6 @@ impl Server {
         let server = Server {
             max_bulk_len: AtomicI64::new(config.int("proto-max-bulk-len")),
             idle_timeout_secs: AtomicU64::new(config.int("timeout") as u64),
-            idle_timeout_changed: tokio::sync::Notify::new(),
             requirepass: RwLock::new(None),
             config: RwLock::new(config),
             store,
@@ -141,10 +138,7 @@ impl Server {
     pub fn config_changed(&self) {
         let cfg = self.config.read();
         self.max_bulk_len.store(cfg.int("proto-max-bulk-len"), Ordering::Relaxed);
-        let timeout = cfg.int("timeout") as u64;
-        if self.idle_timeout_secs.swap(timeout, Ordering::Relaxed) != timeout {
-            self.idle_timeout_changed.notify_waiters();
-        }
+        self.idle_timeout_secs.store(cfg.int("timeout") as u64, Ordering::Relaxed);
         self.pubsub.set_limit(cfg.buffer_limit("pubsub"));
         self.monitors.set_limits(cfg.buffer_limit("normal"), cfg.buffer_limit("pubsub"));
         self.notify.set_flags(cfg.notify_flags());
@@ -168,6 +162,24 @@ impl Server {
     }
 
     /// Starts the background jobs: active expiry with the cleanup of dropped collections and, with `wal_fsync everysec`, the WAL syncer.
+    /// Closes the clients idle for `timeout` seconds or more (0 = never), as Redis' cron does once a second:
+    /// blocked clients, subscribers and monitors never are. Checked here rather than by each connection, so a
+    /// read costs no timer and a CONFIG SET of `timeout` applies to every client at once.
+    fn close_idle_clients(&self) {
+        let limit = self.idle_timeout_secs.load(Ordering::Relaxed);
+        if limit == 0 {
+            return;
+        }
+        let now = now_ms();
+        for c in self.clients.all() {
+            let idle_ms = now.saturating_sub(c.last_active_ms.load(Ordering::Relaxed));
+            let exempt = c.blocked.load(Ordering::Relaxed) || c.monitor.load(Ordering::Relaxed) || c.subs.any();
+            if idle_ms >= limit.saturating_mul(1000) && !exempt {
+                c.kill();
+            }
+        }
+    }
+
     pub fn start_background(self: &Arc<Self>) {
         let interval = Duration::from_millis(self.config.read().int("active_expire_interval_ms").max(1) as u64);
         let me = self.clone();
@@ -207,6 +219,15 @@ impl Server {
             })
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!("cannot start active expiry: {e}"));
+        let me = self.clone();
+        std::thread::Builder::new()
+            .name("client-timeout".into())
+            .spawn(move || loop {
+                std::thread::sleep(Duration::from_secs(1));
+                me.close_idle_clients();
+            })
+            .map(|_| ())
+            .unwrap_or_else(|e| tracing::error!("cannot start the client timeout check: {e}"));
         if self.config.read().storage_options().wal_fsync == WalFsync::EverySec {
             let me = self.clone();
             std::thread::Builder::new()

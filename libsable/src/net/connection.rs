@@ -65,7 +65,6 @@ async fn read_loop<R: AsyncRead + Unpin>(
         if buf.capacity() - buf.len() < READ_CHUNK / 4 {
             buf.reserve(READ_CHUNK);
         }
-        let idle = idle_expired(&server, &info);
         let n = tokio::select! {
             r = reader.read_buf(&mut buf) => match r {
                 Ok(0) | Err(_) => {
@@ -75,10 +74,6 @@ async fn read_loop<R: AsyncRead + Unpin>(
                 Ok(n) => n,
             },
             _ = info.kill_signal.notified() => return,
-            _ = idle => {
-                info.kill();
-                return;
-            }
         };
         server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
         scope::reap();
@@ -112,38 +107,6 @@ async fn read_loop<R: AsyncRead + Unpin>(
         if fatal {
             return;
         }
-    }
-}
-
-/// Completes when the client has sent nothing for `timeout` seconds (0 = never) and may be closed for it: as in
-/// Redis, blocked clients, subscribers and monitors never are. A CONFIG SET of `timeout` applies at once.
-async fn idle_expired(server: &Server, info: &ClientInfo) {
-    let since = tokio::time::Instant::now();
-    let mut deadline = since;
-    loop {
-        let changed = server.idle_timeout_changed.notified();
-        tokio::pin!(changed);
-        // Registered before the limit is read, so a change in between is not missed.
-        changed.as_mut().enable();
-        let limit = server.idle_timeout_secs.load(Ordering::Relaxed);
-        if limit == 0 {
-            changed.await;
-            continue;
-        }
-        deadline = deadline.max(since + std::time::Duration::from_secs(limit));
-        tokio::select! {
-            _ = tokio::time::sleep_until(deadline) => {}
-            _ = changed => {
-                deadline = since;
-                continue;
-            }
-        }
-        let exempt = info.blocked.load(Ordering::Relaxed) || info.monitor.load(Ordering::Relaxed) || info.subs.any();
-        if !exempt {
-            return;
-        }
-        // Looked at again a period later, as Redis' cron looks at every client again.
-        deadline += std::time::Duration::from_secs(limit);
     }
 }
 
