@@ -324,3 +324,15 @@ pub fn bulks(reply: &str) -> Vec<String> {
 pub fn int(reply: &str) -> i64 {
     reply.trim_start_matches(':').trim_end().parse().unwrap_or_else(|_| panic!("not an integer reply: {reply:?}"))
 }
+
+/// A throw-away CA and server certificate (`scripts/gen-certs.sh`) in a temporary directory: `ca.crt`,
+/// `server.crt`, `server.key`.
+pub fn gen_certs() -> tempfile::TempDir {
+    let certs = tempfile::tempdir().expect("temp dir");
+    let gen = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/gen-certs.sh"))
+        .arg(certs.path())
+        .output()
+        .expect("run gen-certs.sh");
+    assert!(gen.status.success(), "{}", String::from_utf8_lossy(&gen.stderr));
+    certs
+}

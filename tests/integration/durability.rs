@@ -56,12 +56,7 @@ fn unix_socket_listener() {
 
 #[test]
 fn tls_with_redis_cli() {
-    let certs = tempfile::tempdir().unwrap();
-    let gen = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/gen-certs.sh"))
-        .arg(certs.path())
-        .output()
-        .unwrap();
-    assert!(gen.status.success(), "{}", String::from_utf8_lossy(&gen.stderr));
+    let certs = crate::common::gen_certs();
     let p = |f: &str| certs.path().join(f).display().to_string();
     let tls_port = free_port().to_string();
     let s = Server::start_with(&[

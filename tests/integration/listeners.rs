@@ -113,12 +113,7 @@ fn config_set_tls_port() {
     drop(s);
 
     // With certificate files, TLS starts listening when the port is set, and moves with it.
-    let certs = tempfile::tempdir().unwrap();
-    let gen = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/gen-certs.sh"))
-        .arg(certs.path())
-        .output()
-        .unwrap();
-    assert!(gen.status.success(), "{}", String::from_utf8_lossy(&gen.stderr));
+    let certs = crate::common::gen_certs();
     let p = |f: &str| certs.path().join(f).display().to_string();
     let s = Server::start_with(&["--tls_cert_file", &p("server.crt"), "--tls_key_file", &p("server.key")]);
     let mut r = Raw::connect(s.port);

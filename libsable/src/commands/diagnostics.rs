@@ -778,9 +778,7 @@ fn latency_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 mod tests {
     use super::*;
 
-    fn argv(v: &[&str]) -> Vec<Bytes> {
-        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
-    }
+    use crate::commands::test_argv as argv;
 
     fn logged(name: &str, args: &[&str]) -> Vec<String> {
         slowlog_argv(name, &argv(args)).iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect()

@@ -735,7 +735,7 @@ mod tests {
 
     #[test]
     fn mpop_arguments() {
-        let argv = |v: &[&str]| v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect::<Vec<_>>();
+        let argv = crate::commands::test_argv;
         let parse = |v: &[&str]| {
             let a = argv(v);
             let mut args = Args::new(&a, 1);

@@ -378,6 +378,12 @@ fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Comm
     }
 }
 
+/// An argument vector from words, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_argv(words: &[&str]) -> Vec<Bytes> {
+    words.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -399,7 +405,7 @@ mod tests {
 
     #[test]
     fn resolve_checks_arity_and_subcommands() {
-        let argv = |v: &[&str]| v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect::<Vec<_>>();
+        let argv = test_argv;
         assert_eq!(resolve(&argv(&["get"])).err(), Some(CmdError::WrongArity("get".into())));
         assert_eq!(resolve(&argv(&["client", "setname"])).err(), Some(CmdError::WrongArity("client|setname".into())));
         assert!(matches!(resolve(&argv(&["client", "bogus"])), Err(CmdError::UnknownSubcommand { .. })));

@@ -974,9 +974,7 @@ fn function_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 mod tests {
     use super::*;
 
-    fn argv(v: &[&str]) -> Vec<Bytes> {
-        v.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
-    }
+    use crate::commands::test_argv as argv;
 
     fn keys(cmd: &str, args: &[&str]) -> Option<Vec<usize>> {
         let meta = crate::commands::meta::load_catalog().commands.remove(cmd).expect("command in meta.json");
