@@ -88,7 +88,7 @@ fn set_access(entry: &mut [u8], at: u32) {
 }
 
 /// Now, as an access time (the running command's time, in seconds).
-fn access_now() -> u32 {
+pub fn access_now() -> u32 {
     u32::try_from(crate::util::now_ms() / 1000).unwrap_or(u32::MAX)
 }
 
@@ -224,8 +224,8 @@ impl MetaCache {
     }
 
     /// After a write announced by [`MetaCache::invalidate`] reached RocksDB: the new record (None: the key was
-    /// deleted).
-    pub fn store(&self, key: &[u8], value: Option<&[u8]>) {
+    /// deleted), accessed at `at` ([`access_now`], read once for a whole batch of stores).
+    pub fn store(&self, key: &[u8], value: Option<&[u8]>, at: u32) {
         if !self.enabled() {
             return;
         }
@@ -239,15 +239,14 @@ impl MetaCache {
         match value {
             Some(v) if self.fits(key, v) => {
                 // A record rewritten at the same size (a counter, a SET of a same-sized value) is updated in place.
-                let now = access_now();
                 if let Some(e) = slots.map.get_mut(h) {
                     if e.len() == HEADER + key.len() + v.len() && entry_key(e) == key {
                         e[HEADER + key.len()..].copy_from_slice(v);
-                        set_access(e, now);
+                        set_access(e, at);
                         return;
                     }
                 }
-                self.insert(h, &mut slots, make_entry(key, v, now))
+                self.insert(h, &mut slots, make_entry(key, v, at))
             }
             _ => {
                 if let Some(old) = slots.map.remove(h) {
@@ -436,7 +435,7 @@ mod tests {
     /// A write as storage does it: announced, then stored.
     fn write(c: &MetaCache, key: &[u8], value: Option<&[u8]>) {
         c.invalidate(key);
-        c.store(key, value);
+        c.store(key, value, access_now());
     }
 
     #[test]
@@ -447,7 +446,7 @@ mod tests {
         let Lookup::Miss(e) = c.lookup(b"k", true) else { panic!("empty cache hit") };
         c.fill(b"k", b"old", e, true);
         assert_eq!(c.get(b"k"), None);
-        c.store(b"k", Some(b"new"));
+        c.store(b"k", Some(b"new"), access_now());
         assert_eq!(c.get(b"k").as_deref(), Some(&b"new"[..]));
         // A failed write leaves the shard open to fills again.
         c.invalidate(b"j");

@@ -487,8 +487,9 @@ impl Store {
             self.forget_pops();
             return Err(e.into_string());
         }
+        let at = cache::access_now();
         for (k, v) in meta {
-            self.cache.store(k, *v);
+            self.cache.store(k, *v, at);
         }
         for &(db, keys, expires) in deltas {
             self.key_counts[db as usize].fetch_add(keys, Ordering::Relaxed);
