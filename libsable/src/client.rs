@@ -49,6 +49,8 @@ pub struct ClientInfo {
     /// AUTH and HELLO requests the reader has passed on and the writer has not run yet: the requests after them
     /// are parsed with the normal limits, as Redis parses them after running the AUTH.
     pub auth_in_flight: AtomicUsize,
+    /// CLIENT NO-EVICT ON (CLIENT LIST flag `e`). SableDB never evicts clients; the flag is kept for Redis' replies.
+    pub no_evict: AtomicBool,
 }
 
 impl ClientInfo {
@@ -79,7 +81,7 @@ impl ClientInfo {
         let now = now_ms();
         let idle = now.saturating_sub(self.last_active_ms.load(Ordering::Relaxed)) / 1000;
         // Redis' flag letters in its order: O (monitor), P (subscribed), x (in MULTI), b (blocked), U (Unix
-        // socket); N when none applies.
+        // socket), e (no-evict); N when none applies.
         let multi = self.multi_len.load(Ordering::Relaxed);
         let mut flags = String::new();
         if self.monitor.load(Ordering::Relaxed) {
@@ -96,6 +98,9 @@ impl ClientInfo {
         }
         if self.is_unix {
             flags.push('U');
+        }
+        if self.no_evict.load(Ordering::Relaxed) {
+            flags.push('e');
         }
         if flags.is_empty() {
             flags.push('N');
@@ -166,6 +171,7 @@ impl ClientRegistry {
             subs: SubCounts::default(),
             authenticated: AtomicBool::new(false),
             auth_in_flight: AtomicUsize::new(0),
+            no_evict: AtomicBool::new(false),
         });
         self.clients.lock().insert(id, info.clone());
         self.total_connections.fetch_add(1, Ordering::Relaxed);

@@ -22,6 +22,9 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("client|kill", client_kill),
     ("client|unblock", client_unblock),
     ("client|reply", client_reply),
+    ("client|no-evict", client_no_evict),
+    ("client|getredir", client_getredir),
+    ("client|trackinginfo", client_trackinginfo),
     ("client|help", client_help),
 ];
 
@@ -406,6 +409,40 @@ fn kill(ctx: &mut Ctx, target: &crate::client::ClientInfo) {
     } else {
         target.kill();
     }
+}
+
+/// CLIENT NO-EVICT ON|OFF: SableDB never evicts clients for memory, so this only sets the CLIENT LIST flag `e`.
+fn client_no_evict(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let on = if args.eat("on") {
+        true
+    } else if args.eat("off") {
+        false
+    } else {
+        return Err(CmdError::Syntax);
+    };
+    ctx.client.info.no_evict.store(on, Ordering::Relaxed);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT GETREDIR: SableDB has no client-side caching (CLIENT TRACKING), so there is never a redirection.
+fn client_getredir(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.out.int(-1);
+    Ok(())
+}
+
+/// CLIENT TRACKINGINFO: tracking is always off, as Redis describes a client that has not turned it on.
+fn client_trackinginfo(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    let out = &mut *ctx.out;
+    out.map(3);
+    out.bulk(b"flags");
+    out.set(1);
+    out.bulk(b"off");
+    out.bulk(b"redirect");
+    out.int(-1);
+    out.bulk(b"prefixes");
+    out.array(0);
+    Ok(())
 }
 
 fn client_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
