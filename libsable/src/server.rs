@@ -62,6 +62,33 @@ impl Stats {
     }
 }
 
+/// SAVE and BGSAVE state (INFO persistence). SableDB has no RDB file: a save syncs the WAL and flushes every
+/// memtable to SST files (see [`Store::save`](crate::storage::Store::save)).
+pub struct SaveState {
+    /// A BGSAVE thread is running (`rdb_bgsave_in_progress`).
+    pub in_progress: AtomicBool,
+    /// Saves started, SAVE and BGSAVE (`rdb_saves`).
+    pub count: AtomicU64,
+    /// The last BGSAVE failed (`rdb_last_bgsave_status:err`).
+    pub last_bgsave_failed: AtomicBool,
+    /// Seconds the last BGSAVE took, -1 before the first (`rdb_last_bgsave_time_sec`).
+    pub last_bgsave_secs: AtomicI64,
+    /// Seconds since the epoch when the running BGSAVE started (`rdb_current_bgsave_time_sec`).
+    pub started_at: AtomicU64,
+}
+
+impl Default for SaveState {
+    fn default() -> Self {
+        SaveState {
+            in_progress: AtomicBool::new(false),
+            count: AtomicU64::new(0),
+            last_bgsave_failed: AtomicBool::new(false),
+            last_bgsave_secs: AtomicI64::new(-1),
+            started_at: AtomicU64::new(0),
+        }
+    }
+}
+
 /// State shared by every worker thread and connection.
 pub struct Server {
     pub config: RwLock<Config>,
@@ -85,7 +112,9 @@ pub struct Server {
     pub requirepass: RwLock<Option<String>>,
     pub shutting_down: AtomicBool,
     /// Seconds since the epoch of the last successful WAL sync (LASTSAVE).
-    pub last_save: AtomicU64,
+    pub last_save: Arc<AtomicU64>,
+    /// SAVE and BGSAVE: a background save running, how many ran, how the last one ended.
+    pub saves: Arc<SaveState>,
     pub workers: usize,
     /// The acceptor thread's control channel, set when it starts serving: CONFIG SET `port`, `tls-port` and `bind`
     /// send it the listeners they bound (see [`crate::net::apply_listeners`]).
@@ -125,7 +154,8 @@ impl Server {
             started: Instant::now(),
             run_id: crate::util::random_hex(40),
             shutting_down: AtomicBool::new(false),
-            last_save: AtomicU64::new(now_ms() / 1000),
+            last_save: Arc::new(AtomicU64::new(now_ms() / 1000)),
+            saves: Arc::default(),
             workers,
             listener_ctl: Mutex::new(None),
             config_set_serial: Mutex::new(()),

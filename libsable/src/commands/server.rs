@@ -30,6 +30,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("command|docs", command_docs),
     ("command|list", command_list),
     ("command|getkeys", command_getkeys),
+    ("command|getkeysandflags", command_getkeysandflags),
     ("command|help", command_help),
     ("info", info),
     ("config|get", config_get),
@@ -39,6 +40,15 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("config|help", config_help),
     ("time", time),
     ("lastsave", lastsave),
+    ("save", save),
+    ("bgsave", bgsave),
+    ("role", role),
+    ("lolwut", lolwut),
+    ("module|list", module_list),
+    ("module|load", module_load),
+    ("module|loadex", module_load),
+    ("module|unload", module_unload),
+    ("module|help", module_help),
     ("shutdown", shutdown),
     ("function|list", function_list),
     ("function|flush", function_flush),
@@ -207,7 +217,13 @@ fn spec_int(part: &MetaValue, field: &str) -> Option<i64> {
 /// Redis' `getKeysUsingKeySpecs` does. `None` when a specification cannot be applied (unknown or incomplete, a
 /// bad key count, out of bounds): Redis then asks the command's own key finder, which for these arguments finds
 /// no keys either.
+#[cfg(test)]
 fn key_positions(specs: &[MetaValue], argv: &[Bytes]) -> Option<Vec<usize>> {
+    Some(keys_with_specs(specs, argv)?.into_iter().map(|(pos, _)| pos).collect())
+}
+
+/// [`key_positions`] with, for each key, the specification that found it (its flags: COMMAND GETKEYSANDFLAGS).
+fn keys_with_specs<'a>(specs: &'a [MetaValue], argv: &[Bytes]) -> Option<Vec<(usize, &'a MetaValue)>> {
     let argc = argv.len() as i64;
     let mut keys = Vec::new();
     for spec in specs {
@@ -266,7 +282,7 @@ fn key_positions(specs: &[MetaValue], argv: &[Bytes]) -> Option<Vec<usize>> {
         if last >= argc || last < first || first >= argc || first < 0 {
             return None;
         }
-        keys.extend((first..=last).step_by(step.max(1) as usize).map(|i| i as usize));
+        keys.extend((first..=last).step_by(step.max(1) as usize).map(|i| (i as usize, spec)));
         if spec_has(spec, "incomplete") {
             return None;
         }
@@ -295,8 +311,16 @@ fn sort_keys(argv: &[Bytes]) -> Vec<usize> {
     keys
 }
 
-fn command_getkeys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let argv = args.rest();
+/// Key flags of SORT's keys as Redis' `sortGetKeys` sets them: the sorted key, then the STORE destination.
+const SORT_KEY_FLAGS: [&[&str]; 2] = [&["RO", "access"], &["OW", "update"]];
+
+/// A key specification's flag words, in Redis' order (`RW`, `access`, `delete`…).
+fn spec_flags(spec: &MetaValue) -> Vec<&str> {
+    spec.get("flags").map(|f| f.items().iter().filter_map(|w| w.as_str()).collect()).unwrap_or_default()
+}
+
+/// COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of `argv` (a full command), each with its key flags.
+fn getkeys(argv: &[Bytes]) -> Result<Vec<(&Bytes, Vec<&str>)>, CmdError> {
     let t = table();
     // As Redis' lookupCommand: a top-level name, then a subcommand word when the command has subcommands.
     let base = std::str::from_utf8(&argv[0]).ok().filter(|n| !n.contains('|')).and_then(|n| t.by_full_name(n));
@@ -318,17 +342,35 @@ fn command_getkeys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(CmdError::err("Invalid number of arguments specified for command"));
     }
     // SORT's and SORT_RO's BY/GET patterns are key specs of unknown position; Redis has a function for each.
-    let keys = match cmd.name.as_str() {
-        "sort" => Some(sort_keys(argv)),
-        "sort_ro" => Some(vec![1]),
-        _ => key_positions(specs, argv),
+    let keys: Option<Vec<(usize, Vec<&str>)>> = match cmd.name.as_str() {
+        "sort" => Some(sort_keys(argv).into_iter().zip(SORT_KEY_FLAGS).map(|(p, f)| (p, f.to_vec())).collect()),
+        "sort_ro" => Some(vec![(1, SORT_KEY_FLAGS[0].to_vec())]),
+        _ => keys_with_specs(specs, argv).map(|keys| keys.into_iter().map(|(p, spec)| (p, spec_flags(spec))).collect()),
     };
     let keys = keys.unwrap_or_default();
     if keys.is_empty() && !cmd.meta.flags().contains(&"no_mandatory_keys") {
         return Err(CmdError::err("Invalid arguments specified for command"));
     }
+    Ok(keys.into_iter().map(|(p, f)| (&argv[p], f)).collect())
+}
+
+fn command_getkeys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let keys = getkeys(args.rest())?;
     ctx.out.array(keys.len());
-    keys.into_iter().for_each(|i| ctx.out.bulk(&argv[i]));
+    keys.into_iter().for_each(|(k, _)| ctx.out.bulk(k));
+    Ok(())
+}
+
+/// COMMAND GETKEYSANDFLAGS: `[[key, {flag…}]…]`, the flags as status strings in a set, as Redis replies.
+fn command_getkeysandflags(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let keys = getkeys(args.rest())?;
+    ctx.out.array(keys.len());
+    for (key, flags) in keys {
+        ctx.out.array(2);
+        ctx.out.bulk(key);
+        ctx.out.set(flags.len());
+        flags.into_iter().for_each(|f| ctx.out.simple(f));
+    }
     Ok(())
 }
 
@@ -353,6 +395,8 @@ fn command_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
             "    commands are returned.",
             "GETKEYS <full-command>",
             "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
             "HELP",
             "    Prints this help.",
         ],
@@ -577,13 +621,17 @@ fn info_persistence(ctx: &Ctx, s: &mut String) {
     }
     // Keys changed by commands; each of those changes was in the write-ahead log before its reply.
     field(s, "rdb_changes_since_last_save", ctx.store.changes.load(Ordering::Relaxed));
-    field(s, "rdb_bgsave_in_progress", "0");
+    let saves = &ctx.server.saves;
+    let running = saves.in_progress.load(Ordering::Relaxed);
+    field(s, "rdb_bgsave_in_progress", running as u8);
     field(s, "rdb_last_save_time", ctx.server.last_save.load(Ordering::Relaxed));
+    let failed = saves.last_bgsave_failed.load(Ordering::Relaxed);
+    field(s, "rdb_last_bgsave_status", if failed { "err" } else { "ok" });
+    field(s, "rdb_last_bgsave_time_sec", saves.last_bgsave_secs.load(Ordering::Relaxed));
+    let current = (now_ms() / 1000).saturating_sub(saves.started_at.load(Ordering::Relaxed));
+    field(s, "rdb_current_bgsave_time_sec", if running { current as i64 } else { -1 });
+    field(s, "rdb_saves", saves.count.load(Ordering::Relaxed));
     for (name, value) in [
-        ("rdb_last_bgsave_status", "ok"),
-        ("rdb_last_bgsave_time_sec", "-1"),
-        ("rdb_current_bgsave_time_sec", "-1"),
-        ("rdb_saves", "0"),
         ("rdb_last_cow_size", "0"),
         ("rdb_last_load_keys_expired", "0"),
         ("rdb_last_load_keys_loaded", "0"),
@@ -857,6 +905,260 @@ fn time(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 
 fn lastsave(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     ctx.out.int(ctx.server.last_save.load(Ordering::Relaxed) as i64);
+    Ok(())
+}
+
+/// SAVE: SableDB writes no RDB file, and every write is in the WAL before its reply; a save syncs the WAL and
+/// flushes every memtable to SST files (see [`crate::storage::Store::save`]), then LASTSAVE moves.
+fn save(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    let saves = &ctx.server.saves;
+    if saves.in_progress.load(Ordering::Acquire) {
+        return Err(CmdError::err("Background save already in progress"));
+    }
+    saves.count.fetch_add(1, Ordering::Relaxed);
+    ctx.store.save()?;
+    ctx.server.last_save.store(now_ms() / 1000, Ordering::Relaxed);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// BGSAVE [SCHEDULE]: the work of SAVE on a thread of its own (INFO `rdb_bgsave_in_progress:1` while it runs).
+/// Inside a transaction Redis only schedules it ("Background saving scheduled"); SableDB starts it at once.
+fn bgsave(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    match args.remaining() {
+        0 => {}
+        1 if args.eat("schedule") => {}
+        _ => return Err(CmdError::Syntax),
+    }
+    let saves = ctx.server.saves.clone();
+    if saves.in_progress.swap(true, Ordering::AcqRel) {
+        return Err(CmdError::err("Background save already in progress"));
+    }
+    saves.count.fetch_add(1, Ordering::Relaxed);
+    saves.started_at.store(now_ms() / 1000, Ordering::Relaxed);
+    let store = ctx.server.store.clone();
+    let last_save = ctx.server.last_save.clone();
+    let state = saves.clone();
+    let spawned = std::thread::Builder::new().name("bgsave".into()).spawn(move || {
+        let started = std::time::Instant::now();
+        let result = store.save();
+        if let Err(e) = &result {
+            tracing::error!("BGSAVE: {}", e.message());
+        } else {
+            last_save.store(now_ms() / 1000, Ordering::Relaxed);
+        }
+        state.last_bgsave_failed.store(result.is_err(), Ordering::Relaxed);
+        state.last_bgsave_secs.store(started.elapsed().as_secs() as i64, Ordering::Relaxed);
+        state.in_progress.store(false, Ordering::Release);
+    });
+    if let Err(e) = spawned {
+        saves.in_progress.store(false, Ordering::Release);
+        return Err(CmdError::err(format!("cannot start a background save: {e}")));
+    }
+    ctx.out.simple(if ctx.client.in_exec { "Background saving scheduled" } else { "Background saving started" });
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ROLE, LOLWUT, MODULE
+// ---------------------------------------------------------------------------------------------------------------
+
+/// ROLE: SableDB has no replication; it is a master at offset 0 without replicas.
+fn role(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.out.array(3);
+    ctx.out.bulk(b"master");
+    ctx.out.int(0);
+    ctx.out.array(0);
+    Ok(())
+}
+
+/// A LOLWUT drawing surface: `width * height` pixels of color 0..=3.
+struct Canvas {
+    width: usize,
+    height: usize,
+    pixels: Vec<u8>,
+}
+
+impl Canvas {
+    fn new(width: usize, height: usize, color: u8) -> Canvas {
+        Canvas { width, height, pixels: vec![color; width * height] }
+    }
+
+    fn set(&mut self, x: i64, y: i64, color: u8) {
+        if x >= 0 && y >= 0 && (x as usize) < self.width && (y as usize) < self.height {
+            self.pixels[y as usize * self.width + x as usize] = color;
+        }
+    }
+
+    fn get(&self, x: usize, y: usize) -> u8 {
+        if x < self.width && y < self.height {
+            self.pixels[y * self.width + x]
+        } else {
+            0
+        }
+    }
+
+    /// Braille characters, 2x4 pixels each (LOLWUT 5's rendering).
+    fn braille(&self) -> String {
+        const BITS: [(usize, usize, u32); 8] =
+            [(0, 0, 0), (0, 1, 1), (0, 2, 2), (1, 0, 3), (1, 1, 4), (1, 2, 5), (0, 3, 6), (1, 3, 7)];
+        let mut text = String::new();
+        for y in (0..self.height).step_by(4) {
+            for x in (0..self.width).step_by(2) {
+                let byte =
+                    BITS.iter().filter(|(dx, dy, _)| self.get(x + dx, y + dy) != 0).map(|b| 1u32 << b.2).sum::<u32>();
+                text.push(char::from_u32(0x2800 + byte).unwrap_or(' '));
+            }
+            if y + 1 != self.height {
+                text.push('\n');
+            }
+        }
+        text
+    }
+
+    /// One colored space per pixel (LOLWUT 6's rendering).
+    fn blocks(&self) -> String {
+        let mut text = String::new();
+        for y in 0..self.height {
+            for x in 0..self.width {
+                let escape = ["0;30;40m", "0;90;100m", "0;37;47m", "0;97;107m"][self.get(x, y) as usize & 3];
+                text.push_str(&format!("\x1b[{escape} \x1b[0m"));
+            }
+            if y + 1 != self.height {
+                text.push('\n');
+            }
+        }
+        text
+    }
+}
+
+/// LOLWUT 5's art: Georg Nees' Schotter, squares on a grid. Redis turns and shifts the squares of the lower rows
+/// at random; SableDB draws them in place, so its output is deterministic.
+fn schotter(cols: i64, per_row: i64, per_col: i64) -> String {
+    let width = cols * 2;
+    let padding = if width > 4 { 2 } else { 0 };
+    let side = (width - padding * 2) as f32 / per_row as f32;
+    let height = (side * per_col as f32) as i64 + padding * 2;
+    let mut canvas = Canvas::new(width as usize, height.max(0) as usize, 0);
+    for y in 0..per_col {
+        for x in 0..per_row {
+            let cx = (x as f32 * side + side / 2.0) as i64 + padding;
+            let cy = (y as f32 * side + side / 2.0) as i64 + padding;
+            let half = (side / 2.0) as i64;
+            for i in -half..=half {
+                for (px, py) in [(cx + i, cy - half), (cx + i, cy + half), (cx - half, cy + i), (cx + half, cy + i)] {
+                    canvas.set(px, py, 1);
+                }
+            }
+        }
+    }
+    format!(
+        "{}\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. {}\n",
+        canvas.braille(),
+        table().redis_version
+    )
+}
+
+/// LOLWUT 6's art: a city skyline. Redis places buildings and lit windows at random; SableDB's are fixed.
+fn skyline(cols: i64, rows: i64) -> String {
+    let mut canvas = Canvas::new(cols as usize, rows as usize, 3);
+    let (mut x, mut n) = (0i64, 0i64);
+    while x < cols {
+        let w = 3 + n % 4;
+        let h = rows / 3 + (n * 7) % (rows / 2).max(1);
+        for bx in x..(x + w).min(cols) {
+            for by in (rows - h).max(0)..rows {
+                let window = (bx - x) % 2 == 1 && (by - (rows - h)) % 2 == 1 && bx < x + w - 1;
+                canvas.set(
+                    bx,
+                    by,
+                    if window {
+                        2
+                    } else if n % 2 == 0 {
+                        0
+                    } else {
+                        1
+                    },
+                );
+            }
+        }
+        x += w + 1;
+        n += 1;
+    }
+    format!(
+        "{}\nDedicated to the 8 bit game developers of past and present.\nOriginal 8 bit image from Plaguemon by \
+         hikikomori. Redis ver. {}\n",
+        canvas.blocks(),
+        table().redis_version
+    )
+}
+
+/// LOLWUT [VERSION v] [arguments of that version]: as Redis' `lolwutCommand`, version 5 and 6 draw their art,
+/// any other version (the default: 7) prints only `Redis ver. <version>`.
+fn lolwut(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let argv = args.rest();
+    let (version, rest) = match argv {
+        [kw, v, rest @ ..] if eq_ic(kw, b"version") => (Some(parse_i64(v).ok_or(CmdError::NotInteger)?), rest),
+        _ => (None, argv),
+    };
+    // Redis formats the version as an unsigned int and looks at its first characters.
+    let version = version.map(|v| v as u32);
+    let nums = |defaults: &[i64]| -> Result<Vec<i64>, CmdError> {
+        let mut v = defaults.to_vec();
+        for (slot, arg) in v.iter_mut().zip(rest) {
+            *slot = parse_i64(arg).ok_or(CmdError::NotInteger)?;
+        }
+        Ok(v)
+    };
+    let text = match version {
+        Some(5) => {
+            let n = nums(&[66, 8, 12])?;
+            schotter(n[0].clamp(1, 1000), n[1].clamp(1, 200), n[2].clamp(1, 200))
+        }
+        Some(6) => {
+            let n = nums(&[80, 20])?;
+            skyline(n[0].clamp(1, 1000), n[1].clamp(1, 1000))
+        }
+        _ => format!("Redis ver. {}\n", table().redis_version),
+    };
+    ctx.out.verbatim(&text);
+    Ok(())
+}
+
+/// MODULE LIST: SableDB loads no modules.
+fn module_list(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.out.array(0);
+    Ok(())
+}
+
+/// MODULE LOAD / LOADEX: SableDB cannot load Redis modules (they are built against Redis' own memory and object
+/// layout), so every load fails with Redis' error for a module that did not load.
+fn module_load(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Err(CmdError::err("Error loading the extension. Please check the server logs."))
+}
+
+/// MODULE UNLOAD: no module is ever loaded.
+fn module_unload(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Err(CmdError::err("Error unloading module: no such module with that name"))
+}
+
+fn module_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    help_reply(
+        ctx,
+        &[
+            "MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "LIST",
+            "    Return a list of loaded modules.",
+            "LOAD <path> [<arg> ...]",
+            "    Load a module library from <path>, passing to it any optional arguments.",
+            "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+            "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+            "UNLOAD <name>",
+            "    Unload a module.",
+            "HELP",
+            "    Prints this help.",
+        ],
+    );
     Ok(())
 }
 

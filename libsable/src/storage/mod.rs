@@ -416,6 +416,19 @@ impl Store {
         Ok(())
     }
 
+    /// SAVE / BGSAVE: syncs the WAL, then flushes the memtables of every column family to SST files, so the data
+    /// no longer needs the WAL replayed at start-up. The changes counter (INFO `rdb_changes_since_last_save`)
+    /// loses the changes it had when the save began, as Redis' dirty counter does.
+    pub fn save(&self) -> CmdResult {
+        let before = self.changes.load(Ordering::Relaxed);
+        self.db.flush_wal(true)?;
+        for name in [CF_META, CF_EXPIRY, CF_SYS, CF_DATA, CF_GC] {
+            self.db.flush_cf(self.cf(name))?;
+        }
+        let _ = self.changes.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| Some(c.saturating_sub(before)));
+        Ok(())
+    }
+
     /// Deletes up to `budget` keys whose expiry is due, oldest first, publishing their `expired` keyspace events.
     /// Returns the (physical db, key) pairs removed.
     pub fn expire_due(&self, now: u64, budget: usize) -> CmdResult<Vec<(u16, Vec<u8>)>> {
