@@ -316,3 +316,30 @@ fn subcommand_names_are_not_commands() {
     );
     assert_eq!(r.cmd(&["CONFIG", "GET_XX"]), "-ERR unknown subcommand 'GET_XX'. Try CONFIG HELP.\r\n");
 }
+
+#[test]
+fn client_no_evict_getredir_and_trackinginfo() {
+    let s = Server::start();
+    let mut r = s.raw();
+    crate::common::check(
+        &mut r,
+        &[
+            (&["CLIENT", "NO-EVICT", "on"], "+OK\r\n"),
+            (&["CLIENT", "NO-EVICT", "x"], "-ERR syntax error\r\n"),
+            (&["CLIENT", "NO-EVICT"], "-ERR wrong number of arguments for 'client|no-evict' command\r\n"),
+            (&["CLIENT", "GETREDIR"], ":-1\r\n"),
+            (
+                &["CLIENT", "TRACKINGINFO"],
+                "*6\r\n$5\r\nflags\r\n*1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*0\r\n",
+            ),
+        ],
+    );
+    assert!(r.cmd(&["CLIENT", "INFO"]).contains(" flags=e "));
+    r.cmd(&["CLIENT", "NO-EVICT", "OFF"]);
+    assert!(r.cmd(&["CLIENT", "INFO"]).contains(" flags=N "));
+    r.cmd(&["HELLO", "3"]);
+    assert_eq!(
+        r.cmd(&["CLIENT", "TRACKINGINFO"]),
+        "%3\r\n$5\r\nflags\r\n~1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*0\r\n"
+    );
+}

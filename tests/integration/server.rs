@@ -104,7 +104,8 @@ fn command_count_list_and_plain_command_agree() {
     for must in ["get", "set", "ping", "info", "config", "config|get", "command", "command|docs", "shutdown", "time"] {
         assert!(list.iter().any(|n| n == must), "{must} missing from COMMAND LIST");
     }
-    assert!(!list.iter().any(|n| n == "command|getkeysandflags" || n == "function|load"));
+    assert!(!list.iter().any(|n| n == "function|load"));
+    assert!(list.iter().any(|n| n == "command|getkeysandflags"));
     // Plain COMMAND and COMMAND INFO without names list one entry per top-level command.
     assert!(r.cmd(&["COMMAND"]).starts_with(&format!("*{count}\r\n*10\r\n")));
     assert!(r.cmd(&["COMMAND", "INFO"]).starts_with(&format!("*{count}\r\n*10\r\n")));
@@ -128,7 +129,7 @@ fn command_count_list_and_plain_command_agree() {
     assert_eq!(r.cmd(&["COMMAND", "COUNT", "x"]), "-ERR wrong number of arguments for 'command|count' command\r\n");
     assert_eq!(r.cmd(&["COMMAND", "nosuch"]), "-ERR unknown subcommand 'nosuch'. Try COMMAND HELP.\r\n");
     let help = r.cmd(&["COMMAND", "HELP"]);
-    assert!(help.starts_with("*19\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"), "{help}");
+    assert!(help.starts_with("*21\r\n+COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"), "{help}");
 }
 
 #[test]
@@ -594,4 +595,118 @@ fn command_calls_are_counted_as_redis_counts_them() {
     assert_eq!(r.cmd(&["BLPOP", "nol", "0.01"]), "*-1\r\n");
     assert!(r.cmd(&["NOSUCH"]).starts_with("-ERR unknown command"));
     assert_eq!(stat(&mut r, "stats", "total_commands_processed:"), "2");
+}
+
+#[test]
+fn role_lolwut_and_module_match_redis() {
+    let s = Server::start();
+    let mut r = s.raw();
+    crate::common::check(
+        &mut r,
+        &[
+            (&["ROLE"], "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n"),
+            (&["LOLWUT"], "$18\r\nRedis ver. 7.0.15\n\r\n"),
+            (&["LOLWUT", "VERSION", "99"], "$18\r\nRedis ver. 7.0.15\n\r\n"),
+            (&["LOLWUT", "VERSION", "x"], "-ERR value is not an integer or out of range\r\n"),
+            (&["LOLWUT", "VERSION", "5", "x"], "-ERR value is not an integer or out of range\r\n"),
+            // One column: a single braille cell, as redis-server 7.0.15 draws it.
+            (
+                &["LOLWUT", "VERSION", "5", "1"],
+                "$70\r\n\u{283f}\n\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. 7.0.15\n\r\n",
+            ),
+            (&["MODULE", "LIST"], "*0\r\n"),
+            (&["MODULE", "LOAD", "/no/such.so"], "-ERR Error loading the extension. Please check the server logs.\r\n"),
+            (
+                &["MODULE", "LOADEX", "/no/such.so"],
+                "-ERR Error loading the extension. Please check the server logs.\r\n",
+            ),
+            (&["MODULE", "UNLOAD", "x"], "-ERR Error unloading module: no such module with that name\r\n"),
+            (&["MODULE"], "-ERR wrong number of arguments for 'module' command\r\n"),
+        ],
+    );
+    let help = r.cmd(&["MODULE", "HELP"]);
+    assert!(help.starts_with("*11\r\n+MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+LIST\r\n"));
+    let art = r.cmd(&["LOLWUT", "VERSION", "6"]);
+    assert!(art.ends_with("Original 8 bit image from Plaguemon by hikikomori. Redis ver. 7.0.15\n\r\n"), "{art}");
+    assert!(r.cmd(&["HELLO", "3"]).starts_with('%'));
+    assert_eq!(r.cmd(&["LOLWUT"]), "=22\r\ntxt:Redis ver. 7.0.15\n\r\n");
+    assert_eq!(r.cmd(&["ROLE"]), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
+}
+
+#[test]
+fn command_getkeysandflags_matches_redis() {
+    let s = Server::start();
+    let mut r = s.raw();
+    crate::common::check(
+        &mut r,
+        &[
+            (
+                &["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "a", "b", "left", "left"],
+                "*2\r\n*2\r\n$1\r\na\r\n*3\r\n+RW\r\n+access\r\n+delete\r\n*2\r\n$1\r\nb\r\n*2\r\n+RW\r\n+insert\r\n",
+            ),
+            (
+                &["COMMAND", "GETKEYSANDFLAGS", "SORT", "k", "STORE", "d"],
+                "*2\r\n*2\r\n$1\r\nk\r\n*2\r\n+RO\r\n+access\r\n*2\r\n$1\r\nd\r\n*2\r\n+OW\r\n+update\r\n",
+            ),
+            (&["COMMAND", "GETKEYSANDFLAGS", "nosuch", "a"], "-ERR Invalid command specified\r\n"),
+            (&["COMMAND", "GETKEYSANDFLAGS", "ping", "x"], "-ERR The command has no key arguments\r\n"),
+            (&["COMMAND", "GETKEYSANDFLAGS", "set", "a"], "-ERR Invalid number of arguments specified for command\r\n"),
+            (
+                &["COMMAND", "GETKEYSANDFLAGS", "get"],
+                "-ERR wrong number of arguments for 'command|getkeysandflags' command\r\n",
+            ),
+        ],
+    );
+    r.cmd(&["HELLO", "3"]);
+    assert_eq!(
+        r.cmd(&["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "a", "b", "left", "left"]),
+        "*2\r\n*2\r\n$1\r\na\r\n~3\r\n+RW\r\n+access\r\n+delete\r\n*2\r\n$1\r\nb\r\n~2\r\n+RW\r\n+insert\r\n"
+    );
+}
+
+#[test]
+fn save_and_bgsave_flush_and_count() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let persistence = |r: &mut Raw, name: &str| -> String {
+        let info = r.cmd(&["INFO", "persistence"]);
+        info.split("\r\n").find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string)).unwrap_or_default()
+    };
+    r.cmd(&["MSET", "a", "1", "b", "2"]);
+    assert_eq!(persistence(&mut r, "rdb_changes_since_last_save"), "2");
+    assert_eq!(persistence(&mut r, "rdb_saves"), "0");
+    crate::common::check(
+        &mut r,
+        &[
+            (&["SAVE"], "+OK\r\n"),
+            (&["SAVE", "x"], "-ERR wrong number of arguments for 'save' command\r\n"),
+            (&["BGSAVE", "x"], "-ERR syntax error\r\n"),
+            (&["BGSAVE", "SCHEDULE", "x"], "-ERR syntax error\r\n"),
+        ],
+    );
+    assert_eq!(persistence(&mut r, "rdb_changes_since_last_save"), "0");
+    assert_eq!(persistence(&mut r, "rdb_saves"), "1");
+    assert!(r.cmd(&["LASTSAVE"]).trim_start_matches(':').trim().parse::<u64>().unwrap_or(0) + 5 >= now_secs());
+    assert_eq!(r.cmd(&["BGSAVE"]), "+Background saving started\r\n");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while persistence(&mut r, "rdb_bgsave_in_progress") != "0" && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(persistence(&mut r, "rdb_bgsave_in_progress"), "0");
+    assert_eq!(persistence(&mut r, "rdb_last_bgsave_status"), "ok");
+    assert_eq!(persistence(&mut r, "rdb_saves"), "2");
+    assert_eq!(r.cmd(&["BGSAVE", "SCHEDULE"]), "+Background saving started\r\n");
+    // Inside a transaction Redis schedules it; so does SableDB's reply.
+    r.cmd(&["MULTI"]);
+    r.cmd(&["BGSAVE"]);
+    let exec = r.cmd(&["EXEC"]);
+    assert!(
+        exec == "*1\r\n+Background saving scheduled\r\n"
+            || exec == "*1\r\n-ERR Background save already in progress\r\n",
+        "{exec}"
+    );
+    // The memtables are in SST files now.
+    assert!(std::fs::read_dir(s.db_path())
+        .map(|d| d.flatten().any(|e| e.path().extension().is_some_and(|x| x == "sst")))
+        .unwrap_or(false));
 }
