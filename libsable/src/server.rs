@@ -89,6 +89,74 @@ impl Default for SaveState {
     }
 }
 
+/// CLIENT PAUSE timeout [WRITE|ALL] and CLIENT UNPAUSE. While a pause lasts, a connection about to run a command
+/// it covers (ALL: every command; WRITE: write commands, EXEC of a transaction holding one, and the commands
+/// Redis marks `may_replicate`) awaits its end on its task: no thread blocks. Without a pause the check is one
+/// relaxed load.
+#[derive(Default)]
+pub struct ClientPause {
+    /// End of the pause, ms since the epoch; 0: none.
+    until_ms: AtomicU64,
+    /// ALL (every command) rather than WRITE.
+    all: AtomicBool,
+    /// Serialises PAUSE and UNPAUSE.
+    change: Mutex<()>,
+    /// Woken by CLIENT UNPAUSE.
+    pub ended: tokio::sync::Notify,
+}
+
+/// Commands Redis 7.0 flags `CMD_MAY_REPLICATE` (a WRITE pause holds them too); COMMAND INFO does not show it.
+const MAY_REPLICATE: &[&str] = &["pfcount", "publish", "spublish", "eval", "evalsha", "fcall"];
+
+impl ClientPause {
+    /// CLIENT PAUSE: until `until_ms`; a pause already running keeps the later end and the wider mode, as Redis.
+    pub fn pause(&self, until_ms: u64, all: bool) {
+        let _change = self.change.lock();
+        let now = now_ms();
+        let current = self.until_ms.load(Ordering::Relaxed);
+        if current > now {
+            self.all.fetch_or(all, Ordering::Relaxed);
+            self.until_ms.store(current.max(until_ms), Ordering::Release);
+        } else {
+            self.all.store(all, Ordering::Relaxed);
+            self.until_ms.store(until_ms, Ordering::Release);
+        }
+    }
+
+    /// CLIENT UNPAUSE: ends the pause and wakes the clients waiting on it.
+    pub fn unpause(&self) {
+        let _change = self.change.lock();
+        self.until_ms.store(0, Ordering::Release);
+        self.ended.notify_waiters();
+    }
+
+    /// True while a pause may be running (one relaxed load: the per-command check).
+    #[inline]
+    pub fn maybe_active(&self) -> bool {
+        self.until_ms.load(Ordering::Relaxed) != 0
+    }
+
+    /// The end of the pause if it holds `argv` (a client's next command) now.
+    pub fn holds(&self, client: &crate::client::Client, argv: &[bytes::Bytes]) -> Option<u64> {
+        let until = self.until_ms.load(Ordering::Acquire);
+        if until == 0 || until <= now_ms() {
+            return None;
+        }
+        if self.all.load(Ordering::Relaxed) {
+            return Some(until);
+        }
+        use crate::commands::flags::WRITE;
+        let cmd = crate::commands::resolve(argv).ok()?;
+        let writes = cmd.has(WRITE)
+            || MAY_REPLICATE.contains(&cmd.name.as_str())
+            || (cmd.name == "exec"
+                && client.multi.as_ref().is_some_and(|m| {
+                    m.queued.iter().any(|(c, _)| c.has(WRITE) || MAY_REPLICATE.contains(&c.name.as_str()))
+                }));
+        writes.then_some(until)
+    }
+}
+
 /// State shared by every worker thread and connection.
 pub struct Server {
     pub config: RwLock<Config>,
@@ -115,6 +183,8 @@ pub struct Server {
     pub last_save: Arc<AtomicU64>,
     /// SAVE and BGSAVE: a background save running, how many ran, how the last one ended.
     pub saves: Arc<SaveState>,
+    /// CLIENT PAUSE: commands wait while it lasts.
+    pub pause: ClientPause,
     pub workers: usize,
     /// The acceptor thread's control channel, set when it starts serving: CONFIG SET `port`, `tls-port` and `bind`
     /// send it the listeners they bound (see [`crate::net::apply_listeners`]).
@@ -156,6 +226,7 @@ impl Server {
             shutting_down: AtomicBool::new(false),
             last_save: Arc::new(AtomicU64::new(now_ms() / 1000)),
             saves: Arc::default(),
+            pause: ClientPause::default(),
             workers,
             listener_ctl: Mutex::new(None),
             config_set_serial: Mutex::new(()),

@@ -1,6 +1,6 @@
 //! Connection handling, protocol framing and errors.
 
-use crate::common::Server;
+use crate::common::{Raw, Server};
 
 #[test]
 fn ping_echo_and_inline() {
@@ -342,4 +342,46 @@ fn client_no_evict_getredir_and_trackinginfo() {
         r.cmd(&["CLIENT", "TRACKINGINFO"]),
         "%3\r\n$5\r\nflags\r\n~1\r\n$3\r\noff\r\n$8\r\nredirect\r\n:-1\r\n$8\r\nprefixes\r\n*0\r\n"
     );
+}
+
+#[test]
+fn client_pause_holds_writes_or_all_until_it_ends_or_unpause() {
+    use std::time::{Duration, Instant};
+    let s = Server::start();
+    let (mut a, mut b) = (s.raw(), s.raw());
+    crate::common::check(
+        &mut a,
+        &[
+            (&["CLIENT", "PAUSE", "x"], "-ERR timeout is not an integer or out of range\r\n"),
+            (&["CLIENT", "PAUSE", "10", "x"], "-ERR CLIENT PAUSE mode must be WRITE or ALL\r\n"),
+            (&["CLIENT", "PAUSE", "-1"], "-ERR timeout is negative\r\n"),
+            (
+                &["CLIENT", "PAUSE", "10", "x", "y"],
+                "-ERR unknown subcommand or wrong number of arguments for 'PAUSE'. Try CLIENT HELP.\r\n",
+            ),
+            (&["CLIENT", "UNPAUSE", "x"], "-ERR wrong number of arguments for 'client|unpause' command\r\n"),
+            (&["CLIENT", "PAUSE", "0"], "+OK\r\n"),
+            (&["CLIENT", "UNPAUSE"], "+OK\r\n"),
+        ],
+    );
+    // WRITE: reads run, writes wait for the end of the pause.
+    assert_eq!(a.cmd(&["CLIENT", "PAUSE", "400", "WRITE"]), "+OK\r\n");
+    let t = Instant::now();
+    assert_eq!(b.cmd(&["GET", "k"]), "$-1\r\n");
+    assert!(t.elapsed() < Duration::from_millis(300));
+    assert_eq!(b.cmd(&["SET", "k", "v"]), "+OK\r\n");
+    assert!(t.elapsed() >= Duration::from_millis(350), "{:?}", t.elapsed());
+    // UNPAUSE ends a long pause at once.
+    assert_eq!(a.cmd(&["CLIENT", "PAUSE", "60000", "WRITE"]), "+OK\r\n");
+    let t = Instant::now();
+    b.send(&Raw::encode(&[b"SET", b"k", b"v2"]));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(a.cmd(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+    assert_eq!(b.read_reply(), "+OK\r\n");
+    assert!(t.elapsed() < Duration::from_secs(5));
+    // ALL: every command waits.
+    assert_eq!(a.cmd(&["CLIENT", "PAUSE", "400", "ALL"]), "+OK\r\n");
+    let t = Instant::now();
+    assert_eq!(b.cmd(&["GET", "k"]), "$2\r\nv2\r\n");
+    assert!(t.elapsed() >= Duration::from_millis(350), "{:?}", t.elapsed());
 }

@@ -23,6 +23,8 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("client|unblock", client_unblock),
     ("client|reply", client_reply),
     ("client|no-evict", client_no_evict),
+    ("client|pause", client_pause),
+    ("client|unpause", client_unpause),
     ("client|getredir", client_getredir),
     ("client|trackinginfo", client_trackinginfo),
     ("client|help", client_help),
@@ -421,6 +423,42 @@ fn client_no_evict(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(CmdError::Syntax);
     };
     ctx.client.info.no_evict.store(on, Ordering::Relaxed);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT PAUSE timeout [WRITE|ALL]: the mode is checked before the timeout, as Redis does; the pause starts
+/// after this reply (see [`crate::server::ClientPause`]).
+fn client_pause(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    if args.remaining() > 2 {
+        return Err(CmdError::subcommand_syntax(args.argv(), "CLIENT"));
+    }
+    let timeout = args.next_bytes()?;
+    let all = match args.peek() {
+        None => true,
+        Some(_) if args.eat("write") => false,
+        Some(_) if args.eat("all") => true,
+        Some(_) => return Err(CmdError::err("CLIENT PAUSE mode must be WRITE or ALL")),
+    };
+    let ms =
+        crate::util::parse_i64(timeout).ok_or_else(|| CmdError::err("timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    let now = crate::util::now_ms() as i64;
+    if ms > i64::MAX - now {
+        return Err(CmdError::err("timeout is out of range"));
+    }
+    // 0 is an end in the past, as in Redis: nothing is paused.
+    let until = if ms > 0 { now + ms } else { 0 };
+    ctx.server.pause.pause(until as u64, all);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT UNPAUSE: ends a CLIENT PAUSE; the clients waiting run their commands.
+fn client_unpause(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    ctx.server.pause.unpause();
     ctx.out.ok();
     Ok(())
 }

@@ -9,7 +9,9 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use bytes::BytesMut;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
@@ -153,6 +155,16 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 match req {
                     Request::Command(argv) => {
                         ran += 1;
+                        if server.pause.maybe_active() && server.pause.holds(client, &argv).is_some() {
+                            // The replies before the paused command go out before the client waits.
+                            if !commit(&mut out, ran > 1).await
+                                || flush(server, &mut writer, &mut out, &info).await.is_err()
+                                || !wait_pause(server, client, &argv).await
+                            {
+                                let _ = flush(server, &mut writer, &mut out, &info).await;
+                                return;
+                            }
+                        }
                         let reply_at = out.len();
                         commands::execute(server, client, &mut out, &argv);
                         if is_auth(&argv) {
@@ -289,6 +301,36 @@ async fn send_stream<W: AsyncWrite + Unpin>(
             }
         }
     }
+}
+
+/// Holds a client's next command while CLIENT PAUSE covers it (Redis' postponed clients, flag `b` in CLIENT LIST).
+/// False when the client was killed meanwhile.
+async fn wait_pause(server: &Server, client: &Client, argv: &[Bytes]) -> bool {
+    let info = client.info.clone();
+    info.blocked.store(true, Ordering::Relaxed);
+    let mut alive = true;
+    loop {
+        // Registered before the check, so an UNPAUSE between the two is not missed.
+        let ended = server.pause.ended.notified();
+        tokio::pin!(ended);
+        ended.as_mut().enable();
+        let Some(until) = server.pause.holds(client, argv) else { break };
+        let wait = Duration::from_millis(until.saturating_sub(now_ms()));
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = &mut ended => {}
+            _ = info.kill_signal.notified() => {
+                alive = false;
+                break;
+            }
+        }
+        if info.is_killed() {
+            alive = false;
+            break;
+        }
+    }
+    info.blocked.store(false, Ordering::Relaxed);
+    alive
 }
 
 /// Suspends a client whose command blocked until it is served, times out, is unblocked, killed or disconnects;
