@@ -323,6 +323,10 @@ async fn wait_pause(server: &Server, client: &Client, argv: &[Bytes]) -> bool {
                 alive = false;
                 break;
             }
+            _ = info.peer_gone.notified() => {
+                alive = false;
+                break;
+            }
         }
         if info.is_killed() {
             alive = false;
