@@ -130,6 +130,12 @@ impl ClientPause {
         self.ended.notify_waiters();
     }
 
+    /// True while a pause runs.
+    pub fn active_now(&self) -> bool {
+        let until = self.until_ms.load(Ordering::Relaxed);
+        until != 0 && until > now_ms()
+    }
+
     /// True while a pause may be running (one relaxed load: the per-command check).
     #[inline]
     pub fn maybe_active(&self) -> bool {
@@ -287,6 +293,11 @@ impl Server {
         std::thread::Builder::new()
             .name("active-expire".into())
             .spawn(move || loop {
+                // A CLIENT PAUSE holds active expiry too (its deletions are writes), as Redis' expire cycle.
+                if me.pause.active_now() {
+                    std::thread::sleep(interval);
+                    continue;
+                }
                 // The pass's own work (not its waits for the gate) is the latency monitor's `expire-cycle` event.
                 let mut busy = Duration::ZERO;
                 // Keep going while whole batches come back due, so a burst of expiries is cleared quickly.

@@ -385,3 +385,22 @@ fn client_pause_holds_writes_or_all_until_it_ends_or_unpause() {
     assert_eq!(b.cmd(&["GET", "k"]), "$2\r\nv2\r\n");
     assert!(t.elapsed() >= Duration::from_millis(350), "{:?}", t.elapsed());
 }
+
+#[test]
+fn client_pause_holds_active_expiry() {
+    use std::time::Duration;
+    let s = Server::start();
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["SET", "k", "v", "PX", "100"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["CLIENT", "PAUSE", "800", "WRITE"]), "+OK\r\n");
+    std::thread::sleep(Duration::from_millis(400));
+    // Expired for readers, but not removed while the pause lasts (as Redis).
+    assert_eq!(r.cmd(&["GET", "k"]), "$-1\r\n");
+    assert_eq!(r.cmd(&["DBSIZE"]), ":1\r\n");
+    std::thread::sleep(Duration::from_millis(700));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while r.cmd(&["DBSIZE"]) != ":0\r\n" && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(r.cmd(&["DBSIZE"]), ":0\r\n");
+}
