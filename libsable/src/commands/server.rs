@@ -1300,6 +1300,38 @@ mod tests {
     }
 
     #[test]
+    fn key_flags_come_from_the_spec_that_found_the_key() {
+        let meta = crate::commands::meta::load_catalog().commands.remove("lmove").expect("lmove in meta.json");
+        let lmove = argv(&["lmove", "a", "b", "left", "left"]);
+        let keys = keys_with_specs(meta.key_specs(), &lmove).expect("keys");
+        let flags: Vec<(usize, Vec<&str>)> = keys.into_iter().map(|(p, s)| (p, spec_flags(s))).collect();
+        assert_eq!(flags, vec![(1, vec!["RW", "access", "delete"]), (2, vec!["RW", "insert"])]);
+        let sort_argv = argv(&["sort", "k", "store", "d"]);
+        let sort = getkeys(&sort_argv).expect("sort keys");
+        assert_eq!(
+            sort.iter().map(|(_, f)| f.clone()).collect::<Vec<_>>(),
+            vec![vec!["RO", "access"], vec!["OW", "update"]]
+        );
+        let ping = argv(&["ping", "x"]);
+        assert!(getkeys(&ping).is_err());
+    }
+
+    #[test]
+    fn lolwut_art_has_redis_sizes_and_captions() {
+        // `LOLWUT VERSION 5 1`: one braille cell, all 8 dots, as redis-server 7.0.15 draws it.
+        assert_eq!(
+            schotter(1, 8, 12),
+            "\u{283f}\n\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. 7.0.15\n"
+        );
+        let art = schotter(66, 8, 12);
+        assert_eq!(art.lines().next().map(|l| l.chars().count()), Some(66));
+        let sky = skyline(10, 3);
+        assert_eq!(sky.lines().count(), 5);
+        assert!(sky.ends_with("Original 8 bit image from Plaguemon by hikikomori. Redis ver. 7.0.15\n"));
+        assert_eq!(skyline(80, 20), skyline(80, 20));
+    }
+
+    #[test]
     fn info_section_selection() {
         let pick = |a: &[&str]| -> Vec<&str> {
             selected_sections(&argv(a)).into_iter().zip(SECTIONS).filter(|(on, _)| *on).map(|(_, s)| s.0).collect()
