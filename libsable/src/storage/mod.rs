@@ -69,8 +69,8 @@ pub struct Store {
     key_counts: Vec<AtomicI64>,
     expire_counts: Vec<AtomicI64>,
     pub expired_keys: AtomicU64,
-    /// Keys changed by commands since start-up (INFO's `rdb_changes_since_last_save`, Redis' dirty counter:
-    /// SableDB writes no RDB file, so nothing resets it but a FLUSHALL with `save` points set).
+    /// Keys changed by commands since the last SAVE/BGSAVE (INFO's `rdb_changes_since_last_save`, Redis' dirty
+    /// counter; a FLUSHALL with `save` points set resets it too).
     pub changes: AtomicU64,
     uids: data::UidAllocator,
     /// Where the live elements of collections drained from an end start (see [`data::Bounds`]).
