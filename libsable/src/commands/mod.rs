@@ -355,7 +355,7 @@ fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Comm
     };
     // Events implied by the command's writes that it did not publish itself (DEL of an expired key).
     crate::notify::flush_facts(&server.notify);
-    let usec = clock.started.elapsed().as_micros() as u64;
+    let usec = clock.elapsed_us();
     drop(clock);
     // A call, as Redis counts them: a command that ran (one of a transaction too), not one refused; a blocking
     // command once, when it first ran, not again when it runs after a wake-up.

@@ -176,6 +176,11 @@ impl Store {
             use rocksdb::DBCompressionType::{Lz4, None};
             cf_opts.set_compression_per_level(&[None, None, Lz4, Lz4, Lz4, Lz4, Lz4]);
         }
+        // Compacting level 0 into the base level only once 8 files (not 4) have piled up: every compaction
+        // rewrites the whole base level of a small, hot data set, so half as many of them halve that work
+        // (pipelined INCR: compaction ~7 % → ~4 % of a core); a point read that misses the meta cache checks
+        // the extra files' pinned bloom filters.
+        cf_opts.set_level_zero_file_num_compaction_trigger(8);
         let mut data_opts = cf_opts.clone();
         // SST files where deletes dominate (drained lists, popped sets) are compacted early, so that iterators
         // stop stepping over their tombstones.

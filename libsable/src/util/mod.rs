@@ -3,7 +3,7 @@
 pub mod glob;
 
 use std::cell::Cell;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The value of a run of ASCII digits (no sign); None on anything else or on overflow of a u64.
 pub fn parse_digits(digits: &[u8]) -> Option<u64> {
@@ -160,21 +160,30 @@ thread_local! {
 /// The clock of one command, as Redis' per-command time snapshot: every expiry check of the command (and of a
 /// transaction's commands) sees the same time, the wall clock read when it started (read each time: a time
 /// carried forward from an earlier reading by the monotonic clock ran behind the wall after the system clock was
-/// adjusted, and a client that set PXAT from its own clock then saw a PTTL above what it set). `started` times
-/// the command for INFO commandstats. Dropping it ends the snapshot.
+/// adjusted, and a client that set PXAT from its own clock then saw a PTTL above what it set). The same reading
+/// starts the command's timing for INFO commandstats and the slow log, ended by [`CommandClock::elapsed_us`]: two
+/// clock reads a command, as Redis' `call()` times with `ustime()` (a wall clock set back in between gives 0).
+/// Dropping it ends the snapshot.
 pub struct CommandClock {
-    pub started: Instant,
+    started_us: u64,
     outermost: bool,
 }
 
 /// Starts the clock of a command; a command inside another (EXEC's) keeps the outer one's time.
 pub fn command_clock() -> CommandClock {
-    let started = Instant::now();
+    let started_us = now_us();
     let outermost = COMMAND_MS.get() == 0;
     if outermost {
-        COMMAND_MS.set(wall_ms().max(1));
+        COMMAND_MS.set((started_us / 1000).max(1));
     }
-    CommandClock { started, outermost }
+    CommandClock { started_us, outermost }
+}
+
+impl CommandClock {
+    /// Microseconds since the command started.
+    pub fn elapsed_us(&self) -> u64 {
+        now_us().saturating_sub(self.started_us)
+    }
 }
 
 impl Drop for CommandClock {
@@ -260,8 +269,8 @@ mod tests {
     #[test]
     fn a_command_clock_never_runs_behind_the_wall() {
         // A client that sets PXAT from its own clock expects PTTL ≤ the span it gave (Redis' GETEX PXAT test).
-        let end = Instant::now() + std::time::Duration::from_millis(60);
-        while Instant::now() < end {
+        let end = std::time::Instant::now() + std::time::Duration::from_millis(60);
+        while std::time::Instant::now() < end {
             let before = wall_ms();
             let clock = command_clock();
             let at = now_ms();
