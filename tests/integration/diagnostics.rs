@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::common::{check, Raw, Server, SYNTAX};
+use crate::common::{bulks, check, Raw, Server, SYNTAX};
 
 /// A parsed RESP2 reply.
 #[derive(Debug, Clone, PartialEq)]
@@ -469,6 +469,113 @@ fn latency_histograms_per_command() {
             .starts_with("%1\r\n$16\r\nconfig|resetstat\r\n%2\r\n$5\r\ncalls\r\n:1\r\n$14\r\nhistogram_usec\r\n%1\r\n"),
         "{reply:?}"
     );
+}
+
+/// The text of `INFO <section>`.
+fn info(r: &mut Raw, section: &str) -> String {
+    let reply = r.cmd(&["INFO", section]);
+    let (head, body) = reply.split_once("\r\n").expect("bulk header");
+    body[..head[1..].parse::<usize>().expect("bulk length")].to_string()
+}
+
+/// The `latency_percentiles_usec_<name>` line of INFO latencystats: (label, µs) per percentile; None when the
+/// command has no histogram.
+fn percentiles(r: &mut Raw, name: &str) -> Option<Vec<(String, f64)>> {
+    let info = info(r, "latencystats");
+    assert!(info.starts_with("# Latencystats\r\n"), "{info:?}");
+    let line = info.lines().find_map(|l| l.strip_prefix(&format!("latency_percentiles_usec_{name}:")))?;
+    Some(
+        line.split(',')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (label, v) = p.split_once('=').expect("label=value");
+                // Three decimals, as Redis' %.3f.
+                assert_eq!(v.split_once('.').map(|(_, d)| d.len()), Some(3), "{p}");
+                (label.to_string(), v.parse().expect("µs"))
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn info_latencystats_reports_configured_percentiles() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let labels = |v: Option<Vec<(String, f64)>>| v.map(|v| v.into_iter().map(|(l, _)| l).collect::<Vec<_>>());
+    r.cmd(&["CONFIG", "RESETSTAT"]);
+    r.cmd(&["CONFIG", "SET", "latency-tracking", "no"]);
+    r.cmd(&["SET", "a", "b"]);
+    assert_eq!(percentiles(&mut r, "set"), None);
+    r.cmd(&["CONFIG", "SET", "latency-tracking", "yes"]);
+    r.cmd(&["SET", "a", "b"]);
+    r.cmd(&["CLIENT", "ID"]);
+    assert_eq!(labels(percentiles(&mut r, "set")), Some(vec!["p50".into(), "p99".into(), "p99.9".into()]));
+    assert!(percentiles(&mut r, "client|id").is_some(), "subcommands have their own line");
+    assert!(percentiles(&mut r, "config|set").is_some());
+    // Not part of the default sections, but of `all`.
+    assert!(!info(&mut r, "default").contains("Latencystats"));
+    assert!(info(&mut r, "all").contains("# Latencystats\r\nlatency_percentiles_usec_"));
+
+    // Percentiles as configured, shown as Redis trims them; values ordered and each a histogram bound.
+    check(
+        &mut r,
+        &[
+            (&["CONFIG", "SET", "latency-tracking-info-percentiles", "0.0 50.0 100.0"], "+OK\r\n"),
+            (
+                &["CONFIG", "GET", "latency-tracking-info-percentiles"],
+                "*2\r\n$33\r\nlatency-tracking-info-percentiles\r\n$8\r\n0 50 100\r\n",
+            ),
+        ],
+    );
+    for _ in 0..20 {
+        r.cmd(&["GET", "a"]);
+    }
+    let get = percentiles(&mut r, "get").expect("GET ran");
+    assert_eq!(get.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>(), ["p0", "p50", "p100"]);
+    assert!(get[0].1 > 0.0 && get[0].1 <= get[1].1 && get[1].1 <= get[2].1, "{get:?}");
+    // 0 µs is recorded as 1 ns; otherwise a value is the highest of its HDR counter, never a whole µs + 0.000.
+    assert!(get.iter().all(|(_, v)| *v == 0.001 || !((v * 1000.0).round() as u64).is_multiple_of(1000)), "{get:?}");
+
+    // Bad values change nothing and count as error replies.
+    r.cmd(&["CONFIG", "RESETSTAT"]);
+    for bad in ["10.0 50.0 a", "10.0 50.0 101.0", "-1", "nan"] {
+        let e = r.cmd(&["CONFIG", "SET", "latency-tracking-info-percentiles", bad]);
+        assert!(
+            e.starts_with("-ERR CONFIG SET failed (possibly related to argument 'latency-tracking-info-percentiles')"),
+            "{e}"
+        );
+    }
+    let stats = info(&mut r, "stats");
+    assert!(stats.contains("total_error_replies:4\r\n"), "{stats}");
+    assert_eq!(
+        bulks(&r.cmd(&["CONFIG", "GET", "latency-tracking-info-percentiles"])),
+        ["latency-tracking-info-percentiles", "0 50 100"]
+    );
+    // None configured: the command's line has no values.
+    r.cmd(&["CONFIG", "SET", "latency-tracking-info-percentiles", ""]);
+    assert_eq!(percentiles(&mut r, "config|set"), Some(vec![]));
+    // RESETSTAT drops every histogram.
+    r.cmd(&["CONFIG", "RESETSTAT"]);
+    assert_eq!(percentiles(&mut r, "get"), None);
+}
+
+#[test]
+fn a_blocking_command_has_latencystats_once_served() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let mut blocked = s.raw();
+    r.cmd(&["CONFIG", "RESETSTAT"]);
+    blocked.send(&Raw::encode(&[b"BLPOP", b"list1", b"0"]));
+    // Served by a push once it blocks.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !info(&mut r, "clients").contains("blocked_clients:1\r\n") {
+        assert!(Instant::now() < deadline, "BLPOP never blocked");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(percentiles(&mut r, "blpop"), None, "not while blocked");
+    r.cmd(&["LPUSH", "list1", "a"]);
+    assert_eq!(blocked.read_reply(), "*2\r\n$5\r\nlist1\r\n$1\r\na\r\n");
+    assert_eq!(percentiles(&mut r, "blpop").map(|p| p.len()), Some(3));
 }
 
 const MEMORY_HELP: &str = "*14\r\n+MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n+DOCTOR\r\n\

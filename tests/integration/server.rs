@@ -200,8 +200,9 @@ fn info_sections_and_fields() {
     assert!(default.contains("\r\nredis_version:7.0.15\r\n"), "{default}");
     assert_eq!(headers(&r.cmd(&["INFO", "default"])), headers(&default));
     let all = r.cmd(&["INFO", "all"]);
-    assert_eq!(headers(&all).len(), headers(&default).len() + 1);
+    assert_eq!(headers(&all).len(), headers(&default).len() + 2);
     assert!(headers(&all).contains(&"Commandstats".to_string()));
+    assert!(headers(&all).contains(&"Latencystats".to_string()));
     assert_eq!(headers(&r.cmd(&["INFO", "everything"])), headers(&all));
     // Sections come out in Redis' order whatever the order asked, and unknown names select nothing.
     assert_eq!(headers(&r.cmd(&["INFO", "KEYSPACE", "server", "nosuch"])), ["Server", "Keyspace"]);

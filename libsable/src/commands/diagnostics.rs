@@ -14,11 +14,11 @@
 //!   second for the last 160 seconds in which it fired, and the all-time worst. SableDB's events are `command`
 //!   (and `fast-command` for commands flagged `fast`), measured around each command as Redis' `call()` does, and
 //!   `expire-cycle` (one pass of the active expiry job).
-//! - LATENCY HISTOGRAM reports, per command, Redis' exact reply: `calls` and `histogram_usec`, the cumulative
-//!   count at each of Redis' bucket bounds (1, 2, 4, 8, 16, 33, 66… µs: the power-of-two nanosecond buckets of
-//!   its HDR histogram as it prints them). Each command keeps one atomic counter per bucket in its `CmdStats`
-//!   (21 buckets cover Redis' whole range, 1 ns to 1 s), so the reply is exact, not an estimate, and recording
-//!   costs one relaxed increment; `latency-tracking no` turns it off, CONFIG RESETSTAT clears it.
+//! - Each command keeps Redis' HDR latency histogram ([`crate::util::hdr`], one relaxed increment a call;
+//!   `latency-tracking no` turns it off, CONFIG RESETSTAT clears it). LATENCY HISTOGRAM reports, per command,
+//!   Redis' exact reply: `calls` and `histogram_usec`, the cumulative count at each of Redis' bucket bounds (1, 2,
+//!   4, 8, 16, 33, 66… µs: the power-of-two nanosecond buckets of the histogram as it prints them). INFO
+//!   latencystats prints the percentiles of `latency-tracking-info-percentiles` ([`Diagnostics::latency_stats`]).
 //!
 //! The per-command cost when nothing is logged is three relaxed loads and compares (see [`record`]).
 
@@ -57,8 +57,8 @@ const SLOWLOG_MAX_STRING: usize = 128;
 /// Seconds of history per latency event (Redis' `LATENCY_TS_LEN`).
 const LATENCY_TS_LEN: usize = 160;
 
-/// Buckets of a command's latency histogram (see [`histogram_bucket`]).
-pub const HISTOGRAM_BUCKETS: usize = 21;
+/// Buckets LATENCY HISTOGRAM prints (see [`histogram_bucket`]).
+const HISTOGRAM_BUCKETS: usize = 21;
 
 /// The bound Redis prints for histogram bucket `k`: its HDR histogram (1 ns to 1 s, two significant digits) read
 /// with a logarithmic iterator from 1024 ns, base 2, labels each bucket with the highest value equivalent to
@@ -68,7 +68,7 @@ const fn histogram_bound(k: usize) -> u64 {
 }
 
 /// [`histogram_bound`] of every bucket: 1, 2, 4, 8, 16, 33, 66, 132 … 1082130.
-pub const HISTOGRAM_BOUNDS: [u64; HISTOGRAM_BUCKETS] = {
+const HISTOGRAM_BOUNDS: [u64; HISTOGRAM_BUCKETS] = {
     let mut b = [0; HISTOGRAM_BUCKETS];
     let mut k = 0;
     while k < HISTOGRAM_BUCKETS {
@@ -80,8 +80,7 @@ pub const HISTOGRAM_BOUNDS: [u64; HISTOGRAM_BUCKETS] = {
 
 /// The bucket a duration of `usec` falls in: the first whose bound is at least `usec` (Redis records durations
 /// in nanoseconds clamped to 1 s, so longer ones land in the last bucket).
-#[inline]
-pub fn histogram_bucket(usec: u64) -> usize {
+fn histogram_bucket(usec: u64) -> usize {
     let usec = usec.min(1_000_000);
     if usec <= 1 {
         return 0;
@@ -165,6 +164,8 @@ pub struct Diagnostics {
     latency_usec: AtomicU64,
     /// `latency-tracking`: per-command histograms on.
     tracking: AtomicBool,
+    /// `latency-tracking-info-percentiles`, as INFO latencystats labels them (`50`, `99.9`) and their values.
+    percentiles: Mutex<Vec<(String, f64)>>,
     slowlog: Mutex<SlowLog>,
     /// Event name → its samples.
     events: Mutex<BTreeMap<String, TimeSeries>>,
@@ -185,6 +186,7 @@ impl Diagnostics {
             slow_max_len: AtomicU64::new(128),
             latency_usec: AtomicU64::new(u64::MAX),
             tracking: AtomicBool::new(true),
+            percentiles: Mutex::new(Vec::new()),
             slowlog: Mutex::new(SlowLog::default()),
             events: Mutex::new(BTreeMap::new()),
             startup_rss,
@@ -200,11 +202,32 @@ impl Diagnostics {
         let ms = cfg.int("latency-monitor-threshold").max(0) as u64;
         self.latency_usec.store(if ms == 0 { u64::MAX } else { ms.saturating_mul(1000) }, Ordering::Relaxed);
         self.tracking.store(cfg.str("latency-tracking") == "yes", Ordering::Relaxed);
+        // Stored in its canonical form (see `config`): numbers in range, shown as Redis trims them.
+        *self.percentiles.lock() = cfg
+            .str("latency-tracking-info-percentiles")
+            .split_whitespace()
+            .filter_map(|p| Some((p.to_string(), p.parse().ok()?)))
+            .collect();
         // Redis trims the log to a lowered length with the next command it considers (itself, CONFIG SET); with
         // the log off it considers none.
         if slower >= 0 {
             let mut log = self.slowlog.lock();
             log.entries.truncate(max_len.try_into().unwrap_or(usize::MAX));
+        }
+    }
+
+    /// INFO latencystats: for each command with a histogram, `latency_percentiles_usec_<name>:p50=…,p99=…` in
+    /// microseconds with three decimals (Redis' `fillPercentileDistributionLatencies`).
+    pub fn latency_stats(&self, s: &mut String) {
+        let percentiles = self.percentiles.lock().clone();
+        for cmd in &table().entries {
+            let Some(hist) = cmd.stats.latency.snapshot() else { continue };
+            let _ = write!(s, "latency_percentiles_usec_{}:", cmd.name);
+            for (i, (label, p)) in percentiles.iter().enumerate() {
+                let sep = if i == 0 { "" } else { "," };
+                let _ = write!(s, "{sep}p{label}={:.3}", hist.value_at_percentile(*p) as f64 / 1000.0);
+            }
+            s.push_str("\r\n");
         }
     }
 
@@ -256,7 +279,7 @@ pub fn record(server: &Server, client: &Client, cmd: &Command, argv: &[Bytes], u
     let d = &server.diag;
     let blocked = client.block.is_some();
     if d.tracking.load(Ordering::Relaxed) && !blocked {
-        cmd.stats.histogram[histogram_bucket(usec)].fetch_add(1, Ordering::Relaxed);
+        cmd.stats.latency.record(usec);
     }
     if usec >= d.latency_usec.load(Ordering::Relaxed) {
         d.latency_event(if cmd.has(flags::FAST) { "fast-command" } else { "command" }, usec / 1000);
@@ -712,23 +735,29 @@ fn latency_histogram(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let t = table();
     let mut chosen: Vec<&Command> = Vec::new();
     if args.is_empty() {
-        let mut all: Vec<&Command> = t.entries.iter().filter(|c| has_histogram(c)).collect();
+        let mut all: Vec<&Command> = t.entries.iter().collect();
         all.sort_by(|a, b| a.name.cmp(&b.name));
         chosen = all;
     } else {
         for name in args.rest() {
             let Some(cmd) = std::str::from_utf8(name).ok().and_then(|n| t.by_full_name(n)) else { continue };
-            chosen.extend(std::iter::once(cmd).chain(t.subcommands_of(cmd)).filter(|c| has_histogram(c)));
+            chosen.extend(std::iter::once(cmd).chain(t.subcommands_of(cmd)));
         }
     }
+    let histograms: Vec<_> = chosen.into_iter().filter_map(|c| Some((c, c.stats.latency.snapshot()?))).collect();
     let out = &mut *ctx.out;
-    out.map(chosen.len());
-    for cmd in chosen {
-        let counts: Vec<u64> = cmd.stats.histogram.iter().map(|b| b.load(Ordering::Relaxed)).collect();
+    out.map(histograms.len());
+    for (cmd, hist) in histograms {
+        // Recorded durations are whole microseconds in nanoseconds (or 1 ns for 0 µs), and Redis' power-of-two
+        // buckets end where the histogram's counters do, so each counter's lowest value names its bucket.
+        let mut counts = [0u64; HISTOGRAM_BUCKETS];
+        for (ns, n) in hist.values() {
+            counts[histogram_bucket(ns.div_ceil(1000))] += n;
+        }
         out.bulk(cmd.name.as_bytes());
         out.map(2);
         out.bulk(b"calls");
-        out.int(counts.iter().sum::<u64>() as i64);
+        out.int(hist.total() as i64);
         out.bulk(b"histogram_usec");
         out.map(counts.iter().filter(|&&n| n > 0).count());
         let mut cumulative = 0;
@@ -741,10 +770,6 @@ fn latency_histogram(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     Ok(())
-}
-
-fn has_histogram(cmd: &Command) -> bool {
-    cmd.stats.histogram.iter().any(|b| b.load(Ordering::Relaxed) > 0)
 }
 
 fn latency_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {

@@ -96,15 +96,15 @@ pub mod flags {
     }
 }
 
-/// Per-command counters for INFO commandstats, and the command's latency histogram for LATENCY HISTOGRAM (calls
-/// per duration bucket, see [`diagnostics::histogram_bucket`]). Aligned so that the counters every call touches
-/// (`calls`, `usec`, the first histogram buckets) share one cache line.
+/// Per-command counters for INFO commandstats, and the command's latency histogram for INFO latencystats and
+/// LATENCY HISTOGRAM. Aligned so that the counters every call touches (`calls`, `usec`, the histogram's pointer)
+/// share one cache line.
 #[derive(Default)]
 #[repr(align(64))]
 pub struct CmdStats {
     pub calls: AtomicU64,
     pub usec: AtomicU64,
-    pub histogram: [AtomicU64; diagnostics::HISTOGRAM_BUCKETS],
+    pub latency: crate::util::hdr::LatencyHistogram,
     pub failed: AtomicU64,
     pub rejected: AtomicU64,
 }
@@ -112,9 +112,10 @@ pub struct CmdStats {
 impl CmdStats {
     /// CONFIG RESETSTAT.
     pub fn reset(&self) {
-        for n in [&self.calls, &self.usec, &self.failed, &self.rejected].into_iter().chain(&self.histogram) {
+        for n in [&self.calls, &self.usec, &self.failed, &self.rejected] {
             n.store(0, Ordering::Relaxed);
         }
+        self.latency.reset();
     }
 }
 

@@ -423,6 +423,7 @@ const SECTIONS: &[(&str, &str, bool, SectionFn)] = &[
     ("modules", "Modules", true, |_, _| {}),
     ("commandstats", "Commandstats", false, info_commandstats),
     ("errorstats", "Errorstats", true, info_errorstats),
+    ("latencystats", "Latencystats", false, |ctx, s| ctx.server.diag.latency_stats(s)),
     ("cluster", "Cluster", true, |_, s| field(s, "cluster_enabled", 0)),
     ("keyspace", "Keyspace", true, info_keyspace),
 ];

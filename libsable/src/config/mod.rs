@@ -170,6 +170,25 @@ const ALIASES: &[(&str, &str)] = &[
 /// it names; the stored value lists all three, as CONFIG GET shows it. Only the `pubsub` class is enforced.
 const BUFFER_LIMIT: &str = "client-output-buffer-limit";
 
+/// The percentiles INFO latencystats reports: numbers from 0 to 100, separated by spaces.
+const PERCENTILES: &str = "latency-tracking-info-percentiles";
+
+/// A `latency-tracking-info-percentiles` value in Redis' canonical form (`50 99 99.9`), all numbers valid or an
+/// error with Redis' text; empty means none.
+fn parse_percentiles(value: &str) -> Result<String, String> {
+    let mut out = Vec::new();
+    for word in value.split_whitespace() {
+        let p = crate::util::parse_f64(word.as_bytes())
+            .filter(|p| p.is_finite())
+            .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+        if !(0.0..=100.0).contains(&p) {
+            return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
+        }
+        out.push(crate::util::fmt_f_trimmed(p));
+    }
+    Ok(out.join(" "))
+}
+
 /// Keyspace notifications: event class letters, parsed and shown as Redis does (see [`crate::notify`]).
 const NOTIFY_EVENTS: &str = "notify-keyspace-events";
 const BUFFER_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
@@ -401,6 +420,8 @@ impl Config {
                 return Err("Too many bind addresses specified.".into());
             }
             addrs.join(" ")
+        } else if canonical == PERCENTILES {
+            parse_percentiles(value)?
         } else if canonical == NOTIFY_EVENTS {
             let flags = notify::parse_flags(value).ok_or(notify::INVALID_FLAGS)?;
             self.notify_flags = flags;

@@ -1,6 +1,7 @@
 //! Small helpers shared by every layer: Redis-exact number parsing and formatting, time, glob matching.
 
 pub mod glob;
+pub mod hdr;
 
 use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -125,6 +126,11 @@ pub fn fmt_g(d: f64, precision: usize) -> String {
         let decimals = (p as i32 - 1 - exp).max(0) as usize;
         trim_fraction(&format!("{:.*}", decimals, d)).to_string()
     }
+}
+
+/// C's `%f` with the fraction's trailing zeros (and a bare point) removed: Redis' `trimDoubleString`.
+pub fn fmt_f_trimmed(d: f64) -> String {
+    trim_fraction(&format!("{d:.6}")).to_string()
 }
 
 fn trim_fraction(s: &str) -> &str {
