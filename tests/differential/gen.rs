@@ -15,6 +15,7 @@
 //! cycle runs, making DBSIZE timing-dependent).
 
 mod hashes;
+mod hll;
 mod lists;
 mod pubsub;
 mod sets;
@@ -128,6 +129,7 @@ pub const FAMILIES: &[(&str, u32, Family)] = &[
     ("zsets", 30, zsets::zsets),
     ("transactions", 12, transactions::transactions),
     ("pubsub", 6, pubsub::pubsub),
+    ("hll", 16, hll::hll),
 ];
 
 /// The shared key space: eight keys every family uses, a few per-type ones, and odd names (empty, glob

@@ -8,6 +8,7 @@ mod connection;
 mod diagnostics;
 mod durability;
 mod hashes;
+mod hyperloglog;
 mod keyspace;
 mod listeners;
 mod lists;

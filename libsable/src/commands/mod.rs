@@ -12,6 +12,7 @@ pub mod connection;
 pub mod diagnostics;
 pub mod error;
 pub mod hash;
+pub mod hyperloglog;
 pub mod keyspace;
 pub mod list;
 pub mod memory;
@@ -164,6 +165,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         connection::HANDLERS,
         string::HANDLERS,
         bitmap::HANDLERS,
+        hyperloglog::HANDLERS,
         keyspace::HANDLERS,
         server::HANDLERS,
         diagnostics::HANDLERS,
