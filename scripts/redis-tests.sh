@@ -23,7 +23,7 @@ if [ ${#units[@]} -eq 0 ]; then
     units=(unit/type/string unit/type/incr unit/type/hash unit/type/list unit/type/list-2 unit/type/list-3
         unit/type/set unit/type/zset unit/keyspace unit/expire unit/info-command unit/protocol unit/quit unit/scan
         unit/bitops unit/bitfield unit/multi unit/pubsub unit/introspection unit/introspection-2 unit/other
-        unit/sort unit/slowlog unit/latency-monitor unit/info-ext)
+        unit/sort unit/slowlog unit/latency-monitor unit/info-ext unit/hyperloglog)
 fi
 # `unit/NAME-ext` is unit/NAME without its `external:skip` tags: units such as info start servers of their own
 # only to get a fresh one, which this script gives every unit anyway.

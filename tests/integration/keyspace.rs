@@ -442,6 +442,55 @@ fn dbsize_is_exact() {
     expect(&mut r, &[("SELECT 1", "+OK\r\n"), ("DBSIZE", ":1\r\n")]);
 }
 
+/// `expired_keys` of INFO stats.
+fn expired_keys(r: &mut Raw) -> u64 {
+    let info = r.cmd(&["INFO", "stats"]);
+    let line = info.split("\r\n").find_map(|l| l.strip_prefix("expired_keys:")).expect("expired_keys field");
+    line.parse().expect("a count")
+}
+
+/// Redis' lazy expiry: a read that meets an expired key deletes it at once, counted in `expired_keys` and
+/// announced with its `expired` event — except while clients are paused, when it stays until a read after the
+/// pause.
+#[test]
+fn reads_delete_the_expired_keys_they_meet() {
+    // Active expiry every 10 s: within this test only reads remove keys.
+    let s = Server::start_with(&["--active_expire_interval_ms", "10000", "--notify-keyspace-events", "Ex"]);
+    let mut r = s.raw();
+    let mut events = s.raw();
+    events.cmd(&["SUBSCRIBE", "__keyevent@0__:expired"]);
+    expect(&mut r, &[("SET k v PX 1", "+OK\r\n"), ("SET other v", "+OK\r\n")]);
+    // KEYS skips an expired key without deleting it (as Redis' KEYS does).
+    poll_until(&mut r, &["KEYS", "k"], "*0\r\n");
+    let before = expired_keys(&mut r);
+    expect(&mut r, &[("DBSIZE", ":2\r\n"), ("GET k", "$-1\r\n"), ("DBSIZE", ":1\r\n")]);
+    assert_eq!(expired_keys(&mut r), before + 1);
+    assert_eq!(events.read_reply(), "*3\r\n$7\r\nmessage\r\n$22\r\n__keyevent@0__:expired\r\n$1\r\nk\r\n");
+    // Every kind of lookup does it: TYPE, EXISTS, TTL, a read inside MULTI.
+    for (i, read) in ["TYPE", "EXISTS", "TTL", "MULTI"].iter().enumerate() {
+        let key = format!("t{i}");
+        r.cmd(&["SET", &key, "v", "PX", "1"]);
+        poll_until(&mut r, &["KEYS", &key], "*0\r\n");
+        if *read == "MULTI" {
+            r.cmd(&["MULTI"]);
+            r.cmd(&["GET", &key]);
+            assert_eq!(r.cmd(&["EXEC"]), "*1\r\n$-1\r\n");
+        } else {
+            r.cmd(&[read, &key]);
+        }
+        assert_eq!(r.cmd(&["DBSIZE"]), ":1\r\n", "{read}");
+        assert!(events.read_reply().ends_with(&format!("$2\r\n{key}\r\n")), "{read}");
+    }
+    // While clients are paused the key stays; the first read after the pause removes it.
+    let before = expired_keys(&mut r);
+    r.cmd(&["SET", "p", "v", "PX", "1"]);
+    poll_until(&mut r, &["KEYS", "p"], "*0\r\n");
+    expect(&mut r, &[("CLIENT PAUSE 100000 WRITE", "+OK\r\n"), ("GET p", "$-1\r\n"), ("DBSIZE", ":2\r\n")]);
+    assert_eq!(expired_keys(&mut r), before);
+    expect(&mut r, &[("CLIENT UNPAUSE", "+OK\r\n"), ("GET p", "$-1\r\n"), ("DBSIZE", ":1\r\n")]);
+    assert_eq!(expired_keys(&mut r), before + 1);
+}
+
 #[test]
 fn flush_and_swapdb() {
     let s = Server::start();

@@ -356,7 +356,13 @@ fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Comm
         let mut ctx = Ctx { server, store: &server.store, client, out, cmd };
         handler(&mut ctx, &mut args)
     };
-    // Events implied by the command's writes that it did not publish itself (DEL of an expired key).
+    if crate::storage::Store::read_expired_keys() {
+        if let Err(e) = server.store.expire_read_keys(server.pause.active_now()) {
+            tracing::error!("lazy expiry of keys read expired failed: {}", e.message());
+        }
+    }
+    // Events implied by the command's writes that it did not publish itself (DEL of an expired key, keys its
+    // reads found expired).
     crate::notify::flush_facts(&server.notify);
     let usec = clock.elapsed_us();
     drop(clock);

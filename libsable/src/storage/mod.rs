@@ -139,6 +139,11 @@ impl Existing {
     }
 }
 
+thread_local! {
+    /// Keys the command running on this thread read as expired, deleted once it ends ([`Store::expire_read_keys`]).
+    static EXPIRED_READS: std::cell::RefCell<Vec<(u16, Vec<u8>)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 fn corrupt(db: u16, key: &[u8]) -> CmdError {
     tracing::error!("corrupt meta record in db {db} for key {:?}", String::from_utf8_lossy(key));
     CmdError::Storage("corrupt record".into())
@@ -330,9 +335,39 @@ impl Store {
         let Some(rec) = rec else { return Ok(None) };
         let Some(m) = MetaView::parse(rec.view().0) else { return Err(corrupt(db, key)) };
         if m.is_expired(now_ms()) {
+            if crate::util::in_command() {
+                EXPIRED_READS.with(|r| r.borrow_mut().push((db, key.to_vec())));
+            }
             return Ok(None);
         }
         Ok(Some(rec))
+    }
+
+    /// Redis' lazy expiry for reads: deletes the keys the command that just ran on this thread found expired
+    /// (counted in `expired_keys`, with their `expired` events), as Redis' `expireIfNeeded` does when a lookup
+    /// meets one. Nothing is deleted while clients are `paused` (Redis keeps such keys until the pause ends).
+    /// Point reads only: SCAN, KEYS and RANDOMKEY skip expired keys and leave them to active expiry.
+    pub fn expire_read_keys(&self, paused: bool) -> CmdResult<()> {
+        let found = EXPIRED_READS.with(|r| std::mem::take(&mut *r.borrow_mut()));
+        if paused {
+            return Ok(());
+        }
+        for (db, key) in found {
+            let _guard = self.locks.lock(&[&key]);
+            let mut txn = self.txn();
+            // Still expired: another client may have written it since.
+            if let Some(old) = txn.load(db, &key)?.filter(|old| old.expired) {
+                txn.delete(db, &key, &old);
+                txn.commit()?;
+                self.expired_keys.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Ok(())
+    }
+
+    /// True when the command that just ran found expired keys ([`Store::expire_read_keys`]).
+    pub fn read_expired_keys() -> bool {
+        EXPIRED_READS.with(|r| !r.borrow().is_empty())
     }
 
     /// Starts a write transaction. The caller holds the locks of every key it will write.
