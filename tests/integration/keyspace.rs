@@ -466,8 +466,8 @@ fn reads_delete_the_expired_keys_they_meet() {
     expect(&mut r, &[("DBSIZE", ":2\r\n"), ("GET k", "$-1\r\n"), ("DBSIZE", ":1\r\n")]);
     assert_eq!(expired_keys(&mut r), before + 1);
     assert_eq!(events.read_reply(), "*3\r\n$7\r\nmessage\r\n$22\r\n__keyevent@0__:expired\r\n$1\r\nk\r\n");
-    // Every kind of lookup does it: TYPE, EXISTS, TTL, a read inside MULTI.
-    for (i, read) in ["TYPE", "EXISTS", "TTL", "MULTI"].iter().enumerate() {
+    // Every kind of lookup does it: TYPE, EXISTS, TTL, a read inside MULTI, and SCAN for the keys it steps over.
+    for (i, read) in ["TYPE", "EXISTS", "TTL", "MULTI", "SCAN"].iter().enumerate() {
         let key = format!("t{i}");
         r.cmd(&["SET", &key, "v", "PX", "1"]);
         poll_until(&mut r, &["KEYS", &key], "*0\r\n");
@@ -475,6 +475,8 @@ fn reads_delete_the_expired_keys_they_meet() {
             r.cmd(&["MULTI"]);
             r.cmd(&["GET", &key]);
             assert_eq!(r.cmd(&["EXEC"]), "*1\r\n$-1\r\n");
+        } else if *read == "SCAN" {
+            assert_eq!(r.cmd(&["SCAN", "0", "COUNT", "100"]), "*2\r\n$1\r\n0\r\n*1\r\n$5\r\nother\r\n");
         } else {
             r.cmd(&[read, &key]);
         }

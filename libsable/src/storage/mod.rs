@@ -144,6 +144,22 @@ thread_local! {
     static EXPIRED_READS: std::cell::RefCell<Vec<(u16, Vec<u8>)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
+/// Keys one command may leave for [`Store::expire_read_keys`]; past it they are left to active expiry, so a SCAN
+/// over a long run of expired keys does not turn into one huge delete.
+const EXPIRED_READS_MAX: usize = 1024;
+
+/// Records that the running command read `key` (physical `db`) as expired.
+fn note_expired_read(db: u16, key: &[u8]) {
+    if crate::util::in_command() {
+        EXPIRED_READS.with(|r| {
+            let mut r = r.borrow_mut();
+            if r.len() < EXPIRED_READS_MAX {
+                r.push((db, key.to_vec()));
+            }
+        });
+    }
+}
+
 fn corrupt(db: u16, key: &[u8]) -> CmdError {
     tracing::error!("corrupt meta record in db {db} for key {:?}", String::from_utf8_lossy(key));
     CmdError::Storage("corrupt record".into())
@@ -335,9 +351,7 @@ impl Store {
         let Some(rec) = rec else { return Ok(None) };
         let Some(m) = MetaView::parse(rec.view().0) else { return Err(corrupt(db, key)) };
         if m.is_expired(now_ms()) {
-            if crate::util::in_command() {
-                EXPIRED_READS.with(|r| r.borrow_mut().push((db, key.to_vec())));
-            }
+            note_expired_read(db, key);
             return Ok(None);
         }
         Ok(Some(rec))
@@ -345,8 +359,8 @@ impl Store {
 
     /// Redis' lazy expiry for reads: deletes the keys the command that just ran on this thread found expired
     /// (counted in `expired_keys`, with their `expired` events), as Redis' `expireIfNeeded` does when a lookup
-    /// meets one. Nothing is deleted while clients are `paused` (Redis keeps such keys until the pause ends).
-    /// Point reads only: SCAN, KEYS and RANDOMKEY skip expired keys and leave them to active expiry.
+    /// or SCAN meets one. Nothing is deleted while clients are `paused` (Redis keeps such keys until the pause
+    /// ends). KEYS and RANDOMKEY skip expired keys and leave them to active expiry.
     pub fn expire_read_keys(&self, paused: bool) -> CmdResult<()> {
         let found = EXPIRED_READS.with(|r| std::mem::take(&mut *r.borrow_mut()));
         if paused {
@@ -392,10 +406,10 @@ impl Store {
         cursor.seek(from);
         let now = now_ms();
         while let Some((key, raw)) = cursor.next()? {
-            if let Some(m) = MetaView::parse(raw) {
-                if !m.is_expired(now) && !visit(key, m) {
-                    break;
-                }
+            match MetaView::parse(raw) {
+                Some(m) if m.is_expired(now) => note_expired_read(db, key),
+                Some(m) if !visit(key, m) => break,
+                _ => {}
             }
         }
         Ok(())
