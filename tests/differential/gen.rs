@@ -14,6 +14,7 @@
 //! both servers), and SET is never given a past absolute time (Redis would keep the dead key until its expiry
 //! cycle runs, making DBSIZE timing-dependent).
 
+mod geo;
 mod hashes;
 mod hll;
 mod lists;
@@ -130,6 +131,7 @@ pub const FAMILIES: &[(&str, u32, Family)] = &[
     ("transactions", 12, transactions::transactions),
     ("pubsub", 6, pubsub::pubsub),
     ("hll", 16, hll::hll),
+    ("geo", 16, geo::geo),
 ];
 
 /// The shared key space: eight keys every family uses, a few per-type ones, and odd names (empty, glob

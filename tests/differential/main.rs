@@ -8,7 +8,7 @@
 //!   mismatch) instead of stopping, `--shrink-time SECS` time budget for shrinking one mismatch,
 //! - `--exclude NAME[,NAME…]` drop these commands from the generated sequences (to look past a known mismatch),
 //! - `--only FAMILY[,FAMILY…]` draw commands only from these generator families (`gen::FAMILIES`: strings,
-//!   bitmaps, keyspace, connection, hashes, lists, sets, zsets, transactions, pubsub, hll),
+//!   bitmaps, keyspace, connection, hashes, lists, sets, zsets, transactions, pubsub, hll, geo),
 //! - `--stats` print how often each command ran and how often redis-server rejected it (generator tuning),
 //! - `--notify FLAGS` the servers' `notify-keyspace-events` (default `KEAn`).
 //!

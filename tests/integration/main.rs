@@ -7,6 +7,7 @@ mod concurrency;
 mod connection;
 mod diagnostics;
 mod durability;
+mod geo;
 mod hashes;
 mod hyperloglog;
 mod keyspace;

@@ -386,6 +386,27 @@ const SORT: &[(&str, &[&str])] = &[
     ("SORT l BY h_*->f GET h_*->g GET #", &["keymiss h_3", "keymiss h_2", "keymiss h_2", "keymiss h_3"]),
 ];
 
+/// GEOADD publishes ZADD's events; the STORE forms `georadiusstore` / `geosearchstore`, or `del` for an empty
+/// result.
+const GEO: &[(&str, &[&str])] = &[
+    ("GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania", &["new g", "zadd g"]),
+    ("GEOADD g 13.361389 38.115556 Palermo", &[]),
+    ("GEOADD g XX 13 38 Palermo", &["zadd g"]),
+    ("GEOADD g NX 13 38 Palermo", &[]),
+    ("GEOADD n XX 13 38 a", &[]),
+    ("GEORADIUS g 15 37 200 km STORE d", &["new d", "georadiusstore d"]),
+    ("GEORADIUS g 15 37 200 km STOREDIST d", &["georadiusstore d"]),
+    ("GEORADIUS g 1 1 1 km STORE d", &["del d"]),
+    ("GEORADIUS g 1 1 1 km STORE d", &[]),
+    ("GEOSEARCHSTORE d g FROMLONLAT 15 37 BYRADIUS 200 km", &["new d", "geosearchstore d"]),
+    ("GEOSEARCHSTORE d g FROMLONLAT 1 1 BYRADIUS 1 km", &["del d"]),
+    ("GEOSEARCHSTORE d g FROMLONLAT 15 37 BYRADIUS 200 km", &["new d", "geosearchstore d"]),
+    ("GEOSEARCHSTORE d nokey FROMLONLAT 15 37 BYRADIUS 200 km", &["keymiss nokey", "del d"]),
+    ("GEORADIUS g 15 37 200 km STORE d WITHDIST", &[]),
+    ("GEOPOS g Palermo", &[]),
+    ("GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km", &[]),
+];
+
 #[test]
 fn strings_and_bitmaps() {
     run("KEAnm", STRINGS);
@@ -419,6 +440,11 @@ fn sorted_sets() {
 #[test]
 fn sort_store_and_pattern_lookups() {
     run("KEAnm", SORT);
+}
+
+#[test]
+fn geo() {
+    run("KEAnm", GEO);
 }
 
 /// The same commands under flags that pick one class each: only that class is published, on the channels K and

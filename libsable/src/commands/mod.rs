@@ -11,6 +11,7 @@ pub mod collection;
 pub mod connection;
 pub mod diagnostics;
 pub mod error;
+pub mod geo;
 pub mod hash;
 pub mod hyperloglog;
 pub mod keyspace;
@@ -175,6 +176,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         set::HANDLERS,
         sort::HANDLERS,
         zset::HANDLERS,
+        geo::HANDLERS,
         block::HANDLERS,
         transaction::HANDLERS,
         pubsub::HANDLERS,

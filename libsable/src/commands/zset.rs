@@ -16,6 +16,8 @@
 mod range;
 mod setops;
 
+pub(super) use setops::store_result;
+
 use super::collection::{
     self, random_below, shuffle, sparse, Loaded, Ranks, RepeatPlan, ScanOptions, ScanPage, Selection, TriePicker,
 };
@@ -91,7 +93,7 @@ impl Limits {
 
 /// Redis' `getDoubleFromObject`: `strtod` over the whole argument, refusing NaN and results out of range (an
 /// overflow to ±inf or an underflow to 0, though `inf` itself is fine).
-fn parse_score(s: &[u8]) -> Option<f64> {
+pub(super) fn parse_score(s: &[u8]) -> Option<f64> {
     let v = parse_f64(s)?;
     let text = s.strip_prefix(b"-").or_else(|| s.strip_prefix(b"+")).unwrap_or(s);
     let literal_inf = text.eq_ignore_ascii_case(b"inf") || text.eq_ignore_ascii_case(b"infinity");
@@ -135,7 +137,7 @@ fn score_in(txn: &Txn, uid: u64, member: &[u8]) -> CmdResult<Option<f64>> {
 }
 
 /// The score of `member` for a reader.
-fn score_of(store: &Store, uid: u64, member: &[u8]) -> CmdResult<Option<f64>> {
+pub(super) fn score_of(store: &Store, uid: u64, member: &[u8]) -> CmdResult<Option<f64>> {
     store.data_get(uid, &zset_member_sub(member))?.map(|v| decode_score(&v)).transpose()
 }
 
@@ -189,7 +191,7 @@ const BY_SCORE: &[u8] = &[ZSET_BY_SCORE];
 const AFTER_SCORES: &[u8] = &[ZSET_BY_SCORE + 1];
 
 /// The score-ordered sub key where entries of `score` start, or (`after`) the first one past all of them.
-fn score_bound(score: f64, after: bool) -> Vec<u8> {
+pub(super) fn score_bound(score: f64, after: bool) -> Vec<u8> {
     let key = u64::from_be_bytes(score_key(score));
     match if after { key.checked_add(1) } else { Some(key) } {
         Some(k) => {
@@ -212,7 +214,7 @@ fn live_range(store: &Store, coll: &Collection, from: &[u8], to: &[u8]) -> (Vec<
 
 /// A walk over a sorted set in Redis' order (score, then member), or backwards, between two score-ordered sub
 /// keys. Readers and writers share it: a writer walks the committed members, which its lock keeps unchanged.
-struct Walk<'s> {
+pub(super) struct Walk<'s> {
     store: &'s Store,
     cur: DataCursor<'s>,
     uid: u64,
@@ -220,7 +222,7 @@ struct Walk<'s> {
 }
 
 impl<'s> Walk<'s> {
-    fn between(store: &'s Store, coll: &Collection, from: &[u8], to: &[u8], rev: bool) -> Walk<'s> {
+    pub(super) fn between(store: &'s Store, coll: &Collection, from: &[u8], to: &[u8], rev: bool) -> Walk<'s> {
         let (from, to) = live_range(store, coll, from, to);
         Walk { store, cur: store.data_range(coll.uid, &from, Some(&to), rev), uid: coll.uid, big: coll.big }
     }
@@ -230,7 +232,7 @@ impl<'s> Walk<'s> {
     }
 
     /// The next member and its score.
-    fn next(&mut self) -> CmdResult<Option<(&[u8], f64)>> {
+    pub(super) fn next(&mut self) -> CmdResult<Option<(&[u8], f64)>> {
         let store = self.store;
         let Some((sub, _)) = self.cur.next()? else { return Ok(None) };
         if sub.len() < 9 {
@@ -285,7 +287,7 @@ impl EntryReply {
 /// The sorted set at `key` for a reader that makes more than one read (its member count and a walk, or several
 /// members), holding the key's lock meanwhile: no writer can change it between the reads, so the reply shows one
 /// state of it, as Redis' would.
-fn read_locked<'s>(ctx: &Ctx<'s>, key: &[u8]) -> CmdResult<(Option<Collection>, LockGuard<'s>)> {
+pub(super) fn read_locked<'s>(ctx: &Ctx<'s>, key: &[u8]) -> CmdResult<(Option<Collection>, LockGuard<'s>)> {
     let guard = ctx.store.locks.lock(&[key]);
     Ok((collection::read(ctx, key, KeyType::ZSet)?, guard))
 }
@@ -411,7 +413,7 @@ fn add_one(
     }
 }
 
-fn zadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+pub(super) fn zadd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     add_generic(ctx, args, false)
 }
 

@@ -202,7 +202,14 @@ fn generic(ctx: &mut Ctx, args: &mut Args, dst: Option<&[u8]>, op: Op, card: boo
     // The order of Redis' skiplist; scores are never NaN here, and -0 sorts with 0.
     result.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.0.cmp(&b.0)));
     match dst {
-        Some(dst) => store_result(ctx, dst, &result, op),
+        Some(dst) => {
+            let event = match op {
+                Op::Union => "zunionstore",
+                Op::Inter => "zinterstore",
+                Op::Diff => "zdiffstore",
+            };
+            store_result(ctx, dst, &result, event)
+        }
         None => {
             let mut reply = EntryReply::scores(ctx, opts.withscores);
             result.iter().for_each(|(m, s)| reply.push(m, *s));
@@ -287,8 +294,15 @@ fn diff(store: &Store, sources: &[Source]) -> CmdResult<Entries> {
 }
 
 /// Writes a …STORE result as a new sorted set at `dst` (Redis builds a skiplist and converts it to a listpack
-/// when the result is within the limits); an empty result deletes `dst`.
-fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)], op: Op) -> CmdResult {
+/// when the result is within the limits); an empty result deletes `dst`. `event` is the keyspace event of a
+/// non-empty result; the caller holds `dst`'s lock, and the members are distinct. GEORADIUS's and GEOSEARCHSTORE's
+/// STORE write their results through it too.
+pub(in crate::commands) fn store_result(
+    ctx: &mut Ctx,
+    dst: &[u8],
+    result: &[(Vec<u8>, f64)],
+    event: &str,
+) -> CmdResult {
     let db = ctx.db();
     let mut txn = ctx.store.txn();
     let old = txn.load(db, dst)?;
@@ -312,11 +326,6 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], result: &[(Vec<u8>, f64)], op: Op) ->
     }
     txn.put(db, dst, old.as_ref(), coll.encode());
     txn.commit()?;
-    let event = match op {
-        Op::Union => "zunionstore",
-        Op::Inter => "zinterstore",
-        Op::Diff => "zdiffstore",
-    };
     notify(ctx, notify::ZSET, event, dst);
     ctx.out.int(coll.len as i64);
     Ok(())
