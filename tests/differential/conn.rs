@@ -263,6 +263,9 @@ pub struct Pair {
     pub notify: String,
     /// The subscribers whose messages are compared after every command (sabledb's, redis-server's).
     pub listeners: Option<[Listener; 2]>,
+    /// The payloads redis-server returned to the DUMPs of the running sequence, for RESTORE's
+    /// [`crate::gen::CAPTURED`].
+    pub captured: Vec<Vec<u8>>,
 }
 
 impl Pair {
@@ -271,12 +274,23 @@ impl Pair {
         let sable = Server::start();
         let a = Conn::connect(sable.port).map_err(|e| format!("connect to sabledb: {e}"))?;
         let b = Conn::connect(redis.port).map_err(|e| format!("connect to redis-server: {e}"))?;
-        Ok(Pair { sable, redis, a, b, resp3: false, stats: None, notify: String::new(), listeners: None })
+        Ok(Pair {
+            sable,
+            redis,
+            a,
+            b,
+            resp3: false,
+            stats: None,
+            notify: String::new(),
+            listeners: None,
+            captured: Vec::new(),
+        })
     }
 
     /// Fresh connections (database 0, the protocol under test) to two empty servers. A sabledb that stopped
     /// answering (crashed) is restarted on its data directory first.
     pub fn reset(&mut self) -> Result<(), String> {
+        self.captured.clear();
         self.a = match Conn::connect(self.sable.port) {
             Ok(c) => c,
             Err(_) => {

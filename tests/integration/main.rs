@@ -6,6 +6,7 @@ mod common;
 mod concurrency;
 mod connection;
 mod diagnostics;
+mod dump;
 mod durability;
 mod geo;
 mod hashes;

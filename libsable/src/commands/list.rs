@@ -96,7 +96,7 @@ fn scan(
 }
 
 /// Adds `values` one after the other at one end (so LPUSH a b c leaves c first).
-fn push_all<V: AsRef<[u8]>>(txn: &mut Txn, coll: &mut Collection, values: &[V], left: bool) -> CmdResult {
+pub(super) fn push_all<V: AsRef<[u8]>>(txn: &mut Txn, coll: &mut Collection, values: &[V], left: bool) -> CmdResult {
     for v in values {
         if left {
             coll.head = coll.head.checked_sub(1).ok_or_else(full)?;

@@ -10,6 +10,7 @@ pub mod block;
 pub mod collection;
 pub mod connection;
 pub mod diagnostics;
+pub mod dump;
 pub mod error;
 pub mod geo;
 pub mod hash;
@@ -168,6 +169,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         bitmap::HANDLERS,
         hyperloglog::HANDLERS,
         keyspace::HANDLERS,
+        dump::HANDLERS,
         server::HANDLERS,
         diagnostics::HANDLERS,
         memory::HANDLERS,

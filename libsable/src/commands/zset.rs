@@ -71,9 +71,9 @@ pub type Entries = Vec<(Vec<u8>, f64)>;
 
 /// `zset-max-listpack-entries` and `zset-max-listpack-value`, read once per command.
 #[derive(Clone, Copy)]
-struct Limits {
-    entries: u64,
-    value: usize,
+pub(super) struct Limits {
+    pub(super) entries: u64,
+    pub(super) value: usize,
 }
 
 impl Limits {
@@ -143,7 +143,7 @@ pub(super) fn score_of(store: &Store, uid: u64, member: &[u8]) -> CmdResult<Opti
 
 /// Adds a member that is not in the set, converting the set first when the new member takes it past the
 /// listpack limits (as Redis' `zsetAdd` does before inserting).
-fn insert(txn: &mut Txn, coll: &mut Collection, limits: Limits, member: &[u8], score: f64) {
+pub(super) fn insert(txn: &mut Txn, coll: &mut Collection, limits: Limits, member: &[u8], score: f64) {
     if !coll.big && limits.exceeded(coll.len + 1, member.len()) {
         coll.big = true;
     }
