@@ -780,3 +780,30 @@ fn big_sorted_set() {
     assert_eq!(all.len(), 9998);
     assert!(all.windows(2).all(|w| w[0] < w[1]));
 }
+
+/// Redis' SORT and SORT_RO convert the sorted set they sort to a skiplist (`zsetConvert`), even when the sort then
+/// fails; the TTL stays and a client WATCHing the key is not aborted (the value did not change). Replies recorded
+/// from redis-server 7.0.15.
+#[test]
+fn sort_turns_a_sorted_set_into_a_skiplist() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let mut watcher = s.raw();
+    expect(
+        &mut r,
+        &[
+            ("ZADD z 1 a 2 b", ":2\r\n"),
+            ("EXPIRE z 100", ":1\r\n"),
+            ("OBJECT ENCODING z", "$8\r\nlistpack\r\n"),
+            ("SORT_RO z", "-ERR One or more scores can't be converted into double\r\n"),
+            ("OBJECT ENCODING z", "$8\r\nskiplist\r\n"),
+            ("TTL z", ":100\r\n"),
+            ("ZADD y 1 a", ":1\r\n"),
+            ("SORT y foo", "-ERR syntax error\r\n"),
+            ("OBJECT ENCODING y", "$8\r\nlistpack\r\n"),
+        ],
+    );
+    expect(&mut watcher, &[("WATCH y", "+OK\r\n"), ("MULTI", "+OK\r\n"), ("GET x", "+QUEUED\r\n")]);
+    expect(&mut r, &[("SORT y ALPHA", "*1\r\n$1\r\na\r\n"), ("OBJECT ENCODING y", "$8\r\nskiplist\r\n")]);
+    expect(&mut watcher, &[("EXEC", "*1\r\n$-1\r\n")]);
+}

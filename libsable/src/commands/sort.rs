@@ -243,6 +243,26 @@ fn load_all(ctx: &Ctx, coll: &Collection) -> CmdResult<Vec<Vec<u8>>> {
     }
 }
 
+/// Redis' SORT (SORT_RO too) converts the sorted set it sorts to a skiplist (`zsetConvert` in
+/// `sortCommandGeneric`), which OBJECT ENCODING and DUMP show afterwards: the big-encoding bit is set, quietly (the
+/// value does not change, so it is no modification for WATCH). The caller holds the key's lock.
+fn convert_to_skiplist(ctx: &Ctx, key: &[u8]) -> CmdResult {
+    let db = ctx.db();
+    let mut txn = ctx.store.txn();
+    let Some(old) = txn.load(db, key)? else { return Ok(()) };
+    let Some(view) = old.live() else { return Ok(()) };
+    if view.key_type() != KeyType::ZSet {
+        return Ok(());
+    }
+    let mut coll = expect_collection(&view, KeyType::ZSet)?;
+    if coll.big {
+        return Ok(());
+    }
+    coll.big = true;
+    txn.put_quiet(db, key, Some(&old), coll.encode());
+    txn.commit()
+}
+
 fn sort_generic(ctx: &mut Ctx, args: &mut Args, readonly: bool) -> CmdResult {
     let key = args.next_bytes()?;
     let mut o = parse(args, readonly)?;
@@ -258,6 +278,11 @@ fn sort_generic(ctx: &mut Ctx, args: &mut Args, readonly: bool) -> CmdResult {
         }
         None => None,
     };
+    if coll.is_some_and(|c| c.kind == KeyType::ZSet && !c.big) {
+        // With STORE the key is locked already.
+        let _own = o.store.is_none().then(|| ctx.store.locks.lock(&[key]));
+        convert_to_skiplist(ctx, key)?;
+    }
     // A stored result must not depend on a set's iteration order: Redis sorts it as strings then.
     if o.dontsort && o.store.is_some() && coll.is_some_and(|c| c.kind == KeyType::Set) {
         o.dontsort = false;
