@@ -21,6 +21,7 @@ use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::resp::reply::Reply;
 use crate::storage::encoding::Collection;
 use crate::storage::KeyType;
+use crate::util::pqsort::pqsort;
 
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("geoadd", geoadd),
@@ -415,116 +416,6 @@ fn by_distance(a: &Point, b: &Point) -> i32 {
     }
 }
 
-/// Redis' `pqsort` (Bentley & McIlroy's quicksort that only sorts the partitions overlapping the element range
-/// `lrange..=rrange`), for COUNT results: it decides the order of equal distances.
-fn pqsort<T>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> i32, lrange: usize, rrange: usize) {
-    pq(v, 0, v.len(), cmp, lrange, rrange);
-}
-
-fn med3<T>(v: &[T], a: usize, b: usize, c: usize, cmp: &dyn Fn(&T, &T) -> i32) -> usize {
-    if cmp(&v[a], &v[b]) < 0 {
-        if cmp(&v[b], &v[c]) < 0 {
-            b
-        } else if cmp(&v[a], &v[c]) < 0 {
-            c
-        } else {
-            a
-        }
-    } else if cmp(&v[b], &v[c]) > 0 {
-        b
-    } else if cmp(&v[a], &v[c]) < 0 {
-        a
-    } else {
-        c
-    }
-}
-
-fn vecswap<T>(v: &mut [T], a: usize, b: usize, n: usize) {
-    for k in 0..n {
-        v.swap(a + k, b + k);
-    }
-}
-
-fn pq<T>(v: &mut [T], mut a: usize, mut n: usize, cmp: &dyn Fn(&T, &T) -> i32, lr: usize, rr: usize) {
-    loop {
-        if n < 7 {
-            for pm in a + 1..a + n {
-                let mut pl = pm;
-                while pl > a && cmp(&v[pl - 1], &v[pl]) > 0 {
-                    v.swap(pl, pl - 1);
-                    pl -= 1;
-                }
-            }
-            return;
-        }
-        let mut pm = a + n / 2;
-        if n > 7 {
-            let mut pl = a;
-            let mut pn = a + n - 1;
-            if n > 40 {
-                let d = n / 8;
-                pl = med3(v, pl, pl + d, pl + 2 * d, cmp);
-                pm = med3(v, pm - d, pm, pm + d, cmp);
-                pn = med3(v, pn - 2 * d, pn - d, pn, cmp);
-            }
-            pm = med3(v, pl, pm, pn, cmp);
-        }
-        v.swap(a, pm);
-        let (mut pa, mut pb) = (a as isize + 1, a as isize + 1);
-        let (mut pc, mut pd) = ((a + n - 1) as isize, (a + n - 1) as isize);
-        loop {
-            while pb <= pc {
-                let c = cmp(&v[pb as usize], &v[a]);
-                if c > 0 {
-                    break;
-                }
-                if c == 0 {
-                    v.swap(pa as usize, pb as usize);
-                    pa += 1;
-                }
-                pb += 1;
-            }
-            while pb <= pc {
-                let c = cmp(&v[pc as usize], &v[a]);
-                if c < 0 {
-                    break;
-                }
-                if c == 0 {
-                    v.swap(pc as usize, pd as usize);
-                    pd -= 1;
-                }
-                pc -= 1;
-            }
-            if pb > pc {
-                break;
-            }
-            v.swap(pb as usize, pc as usize);
-            pb += 1;
-            pc -= 1;
-        }
-        let pn = (a + n) as isize;
-        let r = (pa - a as isize).min(pb - pa);
-        vecswap(v, a, (pb - r) as usize, r as usize);
-        let r = (pd - pc).min(pn - pd - 1);
-        vecswap(v, pb as usize, (pn - r) as usize, r as usize);
-        // Whether the partition of `k` elements at `start` holds none of the wanted range.
-        let outside = |start: usize, k: usize| (lr < start && rr < start) || (lr >= start + k && rr >= start + k);
-        let r = (pb - pa) as usize;
-        if r > 1 && !outside(a, r) {
-            pq(v, a, r, cmp, lr, rr);
-        }
-        let r = (pd - pc) as usize;
-        if r > 1 {
-            a = pn as usize - r;
-            n = r;
-            if !outside(a, n) {
-                continue;
-            }
-        }
-        return;
-    }
-}
-
 fn georadius(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     radius_generic(ctx, args, Variant::Radius { nostore: false })
 }
@@ -591,7 +482,7 @@ fn radius_generic(ctx: &mut Ctx, args: &mut Args, variant: Variant) -> CmdResult
             // glibc's qsort is a stable merge sort for arrays like these.
             found.sort_by(|a, b| cmp(a, b).cmp(&0));
         } else if returned > 0 {
-            pqsort(&mut found, cmp, 0, returned - 1);
+            pqsort(&mut found, &|a, b| cmp(a, b).cmp(&0), 0, returned as i64 - 1);
         }
     }
     found.truncate(returned);
@@ -673,18 +564,5 @@ mod tests {
         assert_eq!(lon_lat(b"nan", b"1").unwrap_err(), CmdError::NotFloat);
         assert_eq!(lon_lat(b"1", b"-inf").unwrap_err().message(), "ERR invalid longitude,latitude pair 1.000000,-inf");
         assert!(lon_lat(b"-180", b"85.05112878").is_ok());
-    }
-
-    #[test]
-    fn pqsort_sorts_the_wanted_prefix() {
-        let cmp = |a: &i32, b: &i32| (*a > *b) as i32 - (*a < *b) as i32;
-        for n in [1usize, 5, 7, 8, 40, 41, 100, 300] {
-            let mut v: Vec<i32> = (0..n as i32).map(|i| (i * 7919) % 97).collect();
-            let mut sorted = v.clone();
-            sorted.sort();
-            let k = n / 3;
-            pqsort(&mut v, &cmp, 0, k);
-            assert_eq!(v[..=k.min(n - 1)], sorted[..=k.min(n - 1)], "n={n}");
-        }
     }
 }

@@ -6,7 +6,7 @@
 //! `list_sub(head + i)`, a sorted set's members in score order are its `zset_score_sub` records, a set's members
 //! its sub keys. Redis' comparisons and sort algorithms are reproduced, so even elements that compare equal come
 //! out in Redis' order: a stable merge sort (glibc's `qsort`) and, with BY and LIMIT, Redis' partial quicksort
-//! ([`pqsort`]). Without sorting (`BY` a pattern with no `*`), a list or sorted set keeps its own order; a set
+//! ([`crate::util::pqsort`]). Without sorting (`BY` a pattern with no `*`), a list or sorted set keeps its own order; a set
 //! comes in its iteration order, which for a hash-table set is Redis' hash order — unknowable, so byte order
 //! here (Kvrocks does the same).
 //!
@@ -14,8 +14,6 @@
 //! or underflowed (a SORT weight like `1e400`, a ZRANGEBYSCORE bound…) and until a command resets `errno` (ZADD,
 //! INCRBYFLOAT…), it fails every numeric SORT that parses a weight from a string (not from an integer-encoded
 //! object) with "One or more scores can't be converted into double". Here only a bad weight fails.
-
-use std::cmp::Ordering;
 
 use super::set;
 use super::stream::{self, ReplyStream};
@@ -28,6 +26,7 @@ use crate::storage::data::expect_collection;
 use crate::storage::encoding::{list_sub, Collection, LIST_ORIGIN, ZSET_BY_SCORE};
 use crate::storage::KeyType;
 use crate::util::parse_f64;
+use crate::util::pqsort::pqsort;
 
 pub const HANDLERS: &[(&str, Handler)] = &[("sort", sort), ("sort_ro", sort_ro)];
 
@@ -404,133 +403,6 @@ fn store_list(ctx: &Ctx, dest: &[u8], values: &[Vec<u8>]) -> CmdResult {
     Ok(())
 }
 
-/// Redis' `pqsort`: NetBSD's quicksort (Bentley & McIlroy) that only finishes the partitions overlapping
-/// positions `lrange..=rrange`. SORT uses it with BY and LIMIT; reproducing it keeps Redis' order of elements
-/// that compare equal.
-fn pqsort<T>(v: &mut [T], cmp: &impl Fn(&T, &T) -> Ordering, lrange: i64, rrange: i64) {
-    let n = v.len();
-    partial_sort(v, 0, n, cmp, lrange, rrange);
-}
-
-fn insertion_sort<T>(v: &mut [T], a: usize, n: usize, cmp: &impl Fn(&T, &T) -> Ordering) {
-    for m in a + 1..a + n {
-        let mut l = m;
-        while l > a && cmp(&v[l - 1], &v[l]) == Ordering::Greater {
-            v.swap(l, l - 1);
-            l -= 1;
-        }
-    }
-}
-
-fn med3<T>(v: &[T], a: usize, b: usize, c: usize, cmp: &impl Fn(&T, &T) -> Ordering) -> usize {
-    let lt = |x: usize, y: usize| cmp(&v[x], &v[y]) == Ordering::Less;
-    let gt = |x: usize, y: usize| cmp(&v[x], &v[y]) == Ordering::Greater;
-    if lt(a, b) {
-        if lt(b, c) {
-            b
-        } else if lt(a, c) {
-            c
-        } else {
-            a
-        }
-    } else if gt(b, c) {
-        b
-    } else if lt(a, c) {
-        a
-    } else {
-        c
-    }
-}
-
-fn swap_runs<T>(v: &mut [T], a: usize, b: usize, n: usize) {
-    for i in 0..n {
-        v.swap(a + i, b + i);
-    }
-}
-
-/// Sorts `v[a..a + n]` as `_pqsort` does, skipping partitions entirely outside `lrange..=rrange`.
-fn partial_sort<T>(v: &mut [T], mut a: usize, mut n: usize, cmp: &impl Fn(&T, &T) -> Ordering, l: i64, r: i64) {
-    // A partition of `len` elements from `lo` matters unless the range lies wholly before or after it.
-    let wanted = |lo: usize, len: usize| {
-        let (lo, hi) = (lo as i64, (lo + len) as i64);
-        !((l < lo && r < lo) || (l >= hi && r >= hi))
-    };
-    loop {
-        if n < 7 {
-            insertion_sort(v, a, n, cmp);
-            return;
-        }
-        let mut pm = a + n / 2;
-        if n > 7 {
-            let (mut pl, mut pn) = (a, a + n - 1);
-            if n > 40 {
-                let d = n / 8;
-                pl = med3(v, pl, pl + d, pl + 2 * d, cmp);
-                pm = med3(v, pm - d, pm, pm + d, cmp);
-                pn = med3(v, pn - 2 * d, pn - d, pn, cmp);
-            }
-            pm = med3(v, pl, pm, pn, cmp);
-        }
-        v.swap(a, pm);
-        let (mut pa, mut pb) = (a + 1, a + 1);
-        let (mut pc, mut pd) = (a + n - 1, a + n - 1);
-        let mut swapped = false;
-        loop {
-            while pb <= pc {
-                let c = cmp(&v[pb], &v[a]);
-                if c == Ordering::Greater {
-                    break;
-                }
-                if c == Ordering::Equal {
-                    swapped = true;
-                    v.swap(pa, pb);
-                    pa += 1;
-                }
-                pb += 1;
-            }
-            while pb <= pc {
-                let c = cmp(&v[pc], &v[a]);
-                if c == Ordering::Less {
-                    break;
-                }
-                if c == Ordering::Equal {
-                    swapped = true;
-                    v.swap(pc, pd);
-                    pd -= 1;
-                }
-                pc -= 1;
-            }
-            if pb > pc {
-                break;
-            }
-            v.swap(pb, pc);
-            swapped = true;
-            pb += 1;
-            pc -= 1;
-        }
-        if !swapped {
-            insertion_sort(v, a, n, cmp);
-            return;
-        }
-        let pn = a + n;
-        let k = (pa - a).min(pb - pa);
-        swap_runs(v, a, pb - k, k);
-        let k = (pd - pc).min(pn - pd - 1);
-        swap_runs(v, pb, pn - k, k);
-        let k = pb - pa;
-        if k > 1 && wanted(a, k) {
-            partial_sort(v, a, k, cmp, l, r);
-        }
-        let k = pd - pc;
-        if k > 1 && wanted(pn - k, k) {
-            a = pn - k;
-            n = k;
-            continue;
-        }
-        return;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -572,28 +444,6 @@ mod tests {
         assert_eq!(limit_range(6, (i64::MAX, i64::MAX)), (5, 4));
         assert_eq!(limit_range(6, (1, i64::MAX)), (1, 5));
         assert_eq!(limit_range(0, (0, -1)), (-1, -2));
-    }
-
-    #[test]
-    fn pqsort_sorts_the_requested_range() {
-        let mut seed = 12345u64;
-        let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 33) % 50
-        };
-        for n in [0usize, 1, 5, 7, 8, 40, 41, 200] {
-            let v: Vec<u64> = (0..n).map(|_| next()).collect();
-            let mut sorted = v.clone();
-            sorted.sort();
-            let mut all = v.clone();
-            pqsort(&mut all, &|a, b| a.cmp(b), 0, n as i64 - 1);
-            assert_eq!(all, sorted);
-            if n > 10 {
-                let mut part = v.clone();
-                pqsort(&mut part, &|a, b| a.cmp(b), 3, 7);
-                assert_eq!(part[3..=7], sorted[3..=7]);
-            }
-        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod glob;
 pub mod hdr;
+pub mod pqsort;
 
 use std::cell::Cell;
 use std::time::{SystemTime, UNIX_EPOCH};
