@@ -250,11 +250,11 @@ fn write_together(batches: &[Arc<Batch>]) {
             dropped.push((b, work.messages));
             continue;
         }
-        store.fill_batch(&mut write, &b.overlay);
         deltas.extend_from_slice(&work.deltas);
         signals.append(work.signals);
         included.push((b, work.messages, work.earlier));
     }
+    store.fill_batch(&mut write, included.iter().map(|(b, ..)| &b.overlay));
     let meta: Vec<(&[u8], Option<&[u8]>)> = included
         .iter()
         .flat_map(|(b, ..)| b.overlay.iter())

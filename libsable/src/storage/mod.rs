@@ -202,6 +202,13 @@ impl Store {
         // (pipelined INCR: compaction ~7 % → ~4 % of a core); a point read that misses the meta cache checks
         // the extra files' pinned bloom filters.
         cf_opts.set_level_zero_file_num_compaction_trigger(8);
+        // Batches reach RocksDB in key order (see `fill_batch`); with a hint (one for all keys: a prefix of
+        // length 0) each memtable insert searches the skiplist from the previous insert's position instead of
+        // from the top, so a batch's keys cost a few levels each instead of the whole height (pipelined INCR:
+        // the committer's skiplist search 8.9 % → 5.8 % of the samples).
+        cf_opts
+            .set_options_from_string("memtable_insert_with_hint_prefix_extractor=rocksdb.FixedPrefix.0")
+            .map_err(|e| format!("cannot configure RocksDB: {e}"))?;
         let mut data_opts = cf_opts.clone();
         // SST files where deletes dominate (drained lists, popped sets) are compacted early, so that iterators
         // stop stepping over their tombstones.
@@ -583,13 +590,21 @@ impl Store {
         self.bounds.lock().clear();
     }
 
-    /// Adds a sealed scope's overlay (`[tag][key]` → the last value written, None: deleted) to a write batch: a
-    /// key written many times in one group (a pipeline of INCRs of one counter) is inserted into the memtable
-    /// once. The overlay holds the final state of every key the scope wrote, so this is equivalent to replaying
-    /// the writes. (Key order would not help: RocksDB's non-concurrent memtable insert searches from the top
-    /// again as soon as a key falls outside the previous insert's neighbours.)
-    pub(crate) fn fill_batch(&self, batch: &mut WriteBatch, overlay: &committer::Overlay) {
-        for (k, v) in overlay {
+    /// Adds the overlays of the sealed scopes written together (`[tag][key]` → the last value written, None:
+    /// deleted) to a write batch, in key order, a key of a later scope after the same key of an earlier one (its
+    /// write wins). A key written many times by one scope (a pipeline of INCRs of one counter) is inserted into
+    /// the memtable once: the overlay holds the final state of every key the scope wrote, so this is equivalent
+    /// to replaying the writes. Key order lets RocksDB's insert hint start each skiplist search where the
+    /// previous insert ended (see `open`).
+    pub(crate) fn fill_batch<'a>(
+        &self,
+        batch: &mut WriteBatch,
+        overlays: impl Iterator<Item = &'a committer::Overlay>,
+    ) {
+        let mut writes: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = overlays.flat_map(|o| o.iter()).collect();
+        // Stable: equal keys keep the order of their scopes.
+        writes.sort_by(|a, b| a.0.cmp(b.0));
+        for (k, v) in writes {
             let cf = self.cf(tag_name(k[0]));
             match v {
                 Some(v) => batch.put_cf(cf, &k[1..], v),
@@ -922,6 +937,33 @@ mod tests {
         let s = open(&dir);
         assert_eq!((s.key_count(0), s.expire_count(0)), (2, 0));
         assert_eq!(s.get(0, b"b").unwrap().unwrap().view().body(), b"3");
+        std::fs::remove_dir_all(dir).ok();
+    }
+
+    #[test]
+    fn scopes_written_together_keep_their_order_per_key() {
+        use encoding::meta_key_tagged;
+        let dir = tempfile_dir();
+        let s = open(&dir);
+        let key = |k: &[u8]| meta_key_tagged(TAG_META, 0, k);
+        let value = |v: &[u8]| Some(encode_string(0, v));
+        let mut earlier = committer::Overlay::default();
+        for (k, v) in [(&b"m"[..], &b"1"[..]), (b"a", b"1"), (b"z", b"1"), (b"gone", b"1")] {
+            earlier.insert(key(k), value(v));
+        }
+        let mut later = committer::Overlay::default();
+        later.insert(key(b"m"), value(b"2"));
+        later.insert(key(b"gone"), None);
+        later.insert(key(b"b"), value(b"2"));
+        let mut batch = WriteBatch::default();
+        s.fill_batch(&mut batch, [&earlier, &later].into_iter());
+        s.db.write(batch).unwrap();
+        let body = |k: &[u8]| s.get(0, k).unwrap().map(|r| r.view().body().to_vec());
+        assert_eq!(body(b"m").as_deref(), Some(&b"2"[..]));
+        assert_eq!(body(b"gone"), None);
+        for (k, v) in [(&b"a"[..], &b"1"[..]), (b"b", b"2"), (b"z", b"1")] {
+            assert_eq!(body(k).as_deref(), Some(v));
+        }
         std::fs::remove_dir_all(dir).ok();
     }
 
