@@ -13,6 +13,7 @@ pub mod scope;
 
 use std::sync::atomic::{AtomicI64, AtomicU16, AtomicU64, Ordering};
 
+use smallvec::SmallVec;
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBPinnableSlice, Direction, IteratorMode, Options,
     WriteBatch, WriteOptions, DB,
@@ -395,8 +396,8 @@ impl Store {
     pub fn txn(&self) -> Txn<'_> {
         Txn {
             store: self,
-            ops: Vec::new(),
-            deltas: Vec::new(),
+            ops: SmallVec::new(),
+            deltas: SmallVec::new(),
             data: Default::default(),
             dropped: Vec::new(),
             kept: Vec::new(),
@@ -691,9 +692,10 @@ impl Op {
 /// appended to this thread's open write scope (see [`scope`]).
 pub struct Txn<'s> {
     store: &'s Store,
-    ops: Vec<Op>,
+    /// Inline room for the one or two writes of most commands: a transaction per command, so no allocation.
+    ops: SmallVec<[Op; 2]>,
     /// (physical db, key count delta, expire count delta)
-    deltas: Vec<(u16, i64, i64)>,
+    deltas: SmallVec<[(u16, i64, i64); 2]>,
     /// Element writes, `data` family key → value (None: deleted); a map so the command reads its own writes.
     data: rustc_hash::FxHashMap<Vec<u8>, Option<Vec<u8>>>,
     /// Uids of collections this transaction removed or replaced, and of those it wrote: a uid in the first list
@@ -713,7 +715,10 @@ pub struct Txn<'s> {
 impl<'s> Txn<'s> {
     /// Reads the record a writer is about to replace, expired or not.
     pub fn load(&self, db: u16, key: &[u8]) -> CmdResult<Option<Existing>> {
-        let mk = meta_key(db, key);
+        // On the stack: only looked up with (a record found is returned by value).
+        let mut mk = SmallVec::<[u8; 64]>::new();
+        mk.extend_from_slice(&db.to_be_bytes());
+        mk.extend_from_slice(key);
         let raw = match scope_lookup(TAG_META, &mk) {
             Some(pending) => pending,
             None => match self.store.cache.lookup(&mk, true) {
