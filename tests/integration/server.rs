@@ -634,6 +634,32 @@ fn role_lolwut_and_module_match_redis() {
     assert_eq!(r.cmd(&["ROLE"]), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
 }
 
+/// A master asked to stay one says OK as redis-server does; following a master is refused after Redis' own port
+/// check.
+#[test]
+fn replicaof_no_one_on_a_master() {
+    let s = Server::start();
+    let mut r = s.raw();
+    crate::common::check(
+        &mut r,
+        &[
+            (&["REPLICAOF", "NO", "ONE"], "+OK\r\n"),
+            (&["replicaof", "no", "one"], "+OK\r\n"),
+            (&["SLAVEOF", "No", "One"], "+OK\r\n"),
+            (&["REPLICAOF", "NO ONE"], "-ERR wrong number of arguments for 'replicaof' command\r\n"),
+            (&["SLAVEOF", "a", "b", "c"], "-ERR wrong number of arguments for 'slaveof' command\r\n"),
+            (&["REPLICAOF", "NO", "TWO"], "-ERR Invalid master port\r\n"),
+            (&["REPLICAOF", "127.0.0.1", "65536"], "-ERR Invalid master port\r\n"),
+            (&["REPLICAOF", "127.0.0.1", "-1"], "-ERR Invalid master port\r\n"),
+            (
+                &["REPLICAOF", "127.0.0.1", "6379"],
+                "-ERR replication is not supported: SableDB can only run as a master\r\n",
+            ),
+            (&["ROLE"], "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n"),
+        ],
+    );
+}
+
 #[test]
 fn command_getkeysandflags_matches_redis() {
     let s = Server::start();

@@ -13,11 +13,11 @@ pub mod scope;
 
 use std::sync::atomic::{AtomicI64, AtomicU16, AtomicU64, Ordering};
 
-use smallvec::SmallVec;
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, DBPinnableSlice, Direction, IteratorMode, Options,
     WriteBatch, WriteOptions, DB,
 };
+use smallvec::SmallVec;
 
 use crate::commands::error::{CmdError, CmdResult};
 use crate::util::now_ms;
