@@ -21,7 +21,7 @@ use parking_lot::{Condvar, Mutex};
 use rustc_hash::FxHashMap;
 
 use super::locks::StripeSet;
-use super::{Signals, Store, TAG_META};
+use super::{Signals, Store};
 use crate::notify::Held;
 
 /// `[column family tag][key]` → the value written (None: deleted).
@@ -233,7 +233,6 @@ fn run() {
 /// Writes batches of one store as one RocksDB write; a batch whose dependency failed is dropped unwritten.
 fn write_together(batches: &[Arc<Batch>]) {
     let store = &batches[0].store;
-    let mut write = rocksdb::WriteBatch::default();
     let mut deltas = Vec::new();
     let mut signals = Signals::default();
     let mut included: Vec<(&Batch, Vec<Held>, Option<String>)> = Vec::new();
@@ -254,13 +253,7 @@ fn write_together(batches: &[Arc<Batch>]) {
         signals.append(work.signals);
         included.push((b, work.messages, work.earlier));
     }
-    store.fill_batch(&mut write, included.iter().map(|(b, ..)| &b.overlay));
-    let meta: Vec<(&[u8], Option<&[u8]>)> = included
-        .iter()
-        .flat_map(|(b, ..)| b.overlay.iter())
-        .filter(|(k, _)| k.first() == Some(&TAG_META))
-        .map(|(k, v)| (&k[1..], v.as_deref()))
-        .collect();
+    let (write, meta) = store.batch_of(included.iter().map(|(b, ..)| &b.overlay));
     let written = if write.is_empty() { Ok(()) } else { store.write_batch(write, &deltas, &meta, &signals) };
     if let Err(e) = &written {
         tracing::error!("commit of a write batch failed: {e}");

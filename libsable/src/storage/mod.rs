@@ -591,27 +591,43 @@ impl Store {
         self.bounds.lock().clear();
     }
 
-    /// Adds the overlays of the sealed scopes written together (`[tag][key]` → the last value written, None:
-    /// deleted) to a write batch, in key order, a key of a later scope after the same key of an earlier one (its
-    /// write wins). A key written many times by one scope (a pipeline of INCRs of one counter) is inserted into
-    /// the memtable once: the overlay holds the final state of every key the scope wrote, so this is equivalent
-    /// to replaying the writes. Key order lets RocksDB's insert hint start each skiplist search where the
-    /// previous insert ended (see `open`).
-    pub(crate) fn fill_batch<'a>(
+    /// The write batch of the overlays of the sealed scopes written together (`[tag][key]` → the last value
+    /// written, None: deleted), and their meta writes (key, record) for [`Store::write_batch`]. Keys go in key
+    /// order, a key of a later scope after the same key of an earlier one (its write wins). A key written many
+    /// times by one scope (a pipeline of INCRs of one counter) is inserted into the memtable once: the overlay
+    /// holds the final state of every key the scope wrote, so this is equivalent to replaying the writes. Key
+    /// order lets RocksDB's insert hint start each skiplist search where the previous insert ended (see `open`).
+    pub(crate) fn batch_of<'a>(
         &self,
-        batch: &mut WriteBatch,
         overlays: impl Iterator<Item = &'a committer::Overlay>,
-    ) {
+    ) -> (WriteBatch, Vec<(&'a [u8], Option<&'a [u8]>)>) {
         let mut writes: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = overlays.flat_map(|o| o.iter()).collect();
         // Stable: equal keys keep the order of their scopes.
         writes.sort_by(|a, b| a.0.cmp(b.0));
+        // Sized up front (a record: type, family, two lengths, key, value), so it is not copied as it grows.
+        let bytes: usize = writes.iter().map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len) + 8).sum();
+        let mut batch = WriteBatch::with_capacity_bytes(12 + bytes);
+        let mut meta = Vec::new();
+        // Sorted, so the keys of one family come together: its handle is looked up once per run.
+        let mut family: Option<(u8, &ColumnFamily)> = None;
         for (k, v) in writes {
-            let cf = self.cf(tag_name(k[0]));
+            let cf = match family {
+                Some((tag, cf)) if tag == k[0] => cf,
+                _ => {
+                    let cf = self.cf(tag_name(k[0]));
+                    family = Some((k[0], cf));
+                    cf
+                }
+            };
             match v {
                 Some(v) => batch.put_cf(cf, &k[1..], v),
                 None => batch.delete_cf(cf, &k[1..]),
             }
+            if k[0] == TAG_META {
+                meta.push((&k[1..], v.as_deref()));
+            }
         }
+        (batch, meta)
     }
 
     /// A RocksDB property for INFO (e.g. `rocksdb.estimate-live-data-size`).
@@ -960,8 +976,8 @@ mod tests {
         later.insert(key(b"m"), value(b"2"));
         later.insert(key(b"gone"), None);
         later.insert(key(b"b"), value(b"2"));
-        let mut batch = WriteBatch::default();
-        s.fill_batch(&mut batch, [&earlier, &later].into_iter());
+        let (batch, meta) = s.batch_of([&earlier, &later].into_iter());
+        assert_eq!(meta.len(), 7);
         s.db.write(batch).unwrap();
         let body = |k: &[u8]| s.get(0, k).unwrap().map(|r| r.view().body().to_vec());
         assert_eq!(body(b"m").as_deref(), Some(&b"2"[..]));
