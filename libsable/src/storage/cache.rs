@@ -62,6 +62,12 @@ pub struct MetaCache {
     shard_budget: usize,
 }
 
+/// The keys of a write in progress, as [`MetaCache::invalidate`] announced them.
+pub struct Announced {
+    hashes: Vec<u64>,
+    per_shard: [u32; SHARDS],
+}
+
 /// The outcome of [`MetaCache::lookup`].
 pub enum Lookup {
     Hit(Vec<u8>),
@@ -204,38 +210,65 @@ impl MetaCache {
         }
     }
 
-    /// Before a write: fills by readers that looked earlier are refused from now on, and every fill until the
-    /// write ends ([`MetaCache::store`] or [`MetaCache::abandon`]).
-    pub fn invalidate(&self, key: &[u8]) {
-        if self.enabled() {
-            let shard = self.shard(hash(key));
-            shard.writing.fetch_add(1, Ordering::AcqRel);
-            shard.epoch.fetch_add(1, Ordering::AcqRel);
+    /// Before a write of `keys`: fills by readers that looked earlier are refused from now on, and every fill
+    /// until the write ends ([`MetaCache::store`] or [`MetaCache::abandon`]). Each shard is announced once
+    /// however many of the keys fall in it.
+    pub fn invalidate<'a>(&self, keys: impl IntoIterator<Item = &'a [u8]>) -> Announced {
+        let mut announced = Announced { hashes: Vec::new(), per_shard: [0; SHARDS] };
+        if !self.enabled() {
+            return announced;
+        }
+        announced.hashes = keys.into_iter().map(hash).collect();
+        for &h in &announced.hashes {
+            announced.per_shard[Self::shard_index(h)] += 1;
+        }
+        for (shard, &n) in self.shards.iter().zip(&announced.per_shard) {
+            if n > 0 {
+                shard.writing.fetch_add(n as u64, Ordering::AcqRel);
+                shard.epoch.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        announced
+    }
+
+    /// After a write announced by [`MetaCache::invalidate`] failed: the cached records (if any) stay right.
+    pub fn abandon(&self, announced: &Announced) {
+        for (shard, &n) in self.shards.iter().zip(&announced.per_shard) {
+            if n > 0 {
+                shard.epoch.fetch_add(1, Ordering::AcqRel);
+                shard.writing.fetch_sub(n as u64, Ordering::AcqRel);
+            }
         }
     }
 
-    /// After a write announced by [`MetaCache::invalidate`] failed: the cached record (if any) stays right.
-    pub fn abandon(&self, key: &[u8]) {
-        if self.enabled() {
-            let shard = self.shard(hash(key));
-            shard.epoch.fetch_add(1, Ordering::AcqRel);
-            shard.writing.fetch_sub(1, Ordering::AcqRel);
-        }
-    }
-
-    /// After a write announced by [`MetaCache::invalidate`] reached RocksDB: the new record (None: the key was
-    /// deleted), accessed at `at` ([`access_now`], read once for a whole batch of stores).
-    pub fn store(&self, key: &[u8], value: Option<&[u8]>, at: u32) {
+    /// After a write announced by [`MetaCache::invalidate`] reached RocksDB: the new records (None: the key was
+    /// deleted), in the order the keys were announced, accessed at `at` ([`access_now`], read once for a whole
+    /// batch). Each shard is locked once: its records are applied together, in write order (a later write of a
+    /// key wins).
+    pub fn store(&self, announced: &Announced, records: &[(&[u8], Option<&[u8]>)], at: u32) {
         if !self.enabled() {
             return;
         }
-        let h = hash(key);
-        let shard = self.shard(h);
-        let mut slots = shard.slots.lock();
-        shard.epoch.fetch_add(1, Ordering::AcqRel);
-        // Under the lock: a fill that sees the write over also sees its record.
-        let before = shard.writing.fetch_sub(1, Ordering::AcqRel);
-        debug_assert!(before > 0, "store without invalidate");
+        debug_assert_eq!(announced.hashes.len(), records.len(), "records of another write");
+        let shard_of = |i: &u32| Self::shard_index(announced.hashes[*i as usize]);
+        let mut order: Vec<u32> = (0..records.len() as u32).collect();
+        order.sort_by_key(shard_of);
+        for group in order.chunk_by(|a, b| shard_of(a) == shard_of(b)) {
+            let shard = &self.shards[shard_of(&group[0])];
+            let mut slots = shard.slots.lock();
+            shard.epoch.fetch_add(1, Ordering::AcqRel);
+            // Under the lock: a fill that sees the write over also sees its records.
+            let before = shard.writing.fetch_sub(group.len() as u64, Ordering::AcqRel);
+            debug_assert!(before >= group.len() as u64, "store without invalidate");
+            for &i in group {
+                let (key, value) = records[i as usize];
+                self.put(&mut slots, announced.hashes[i as usize], key, value, at);
+            }
+        }
+    }
+
+    /// One record of [`MetaCache::store`], under its shard's lock.
+    fn put(&self, slots: &mut Slots, h: u64, key: &[u8], value: Option<&[u8]>, at: u32) {
         match value {
             Some(v) if self.fits(key, v) => {
                 // A record rewritten at the same size (a counter, a SET of a same-sized value) is updated in place.
@@ -246,7 +279,7 @@ impl MetaCache {
                         return;
                     }
                 }
-                self.insert(h, &mut slots, make_entry(key, v, at))
+                self.insert(h, slots, make_entry(key, v, at))
             }
             _ => {
                 if let Some(old) = slots.map.remove(h) {
@@ -434,23 +467,23 @@ mod tests {
 
     /// A write as storage does it: announced, then stored.
     fn write(c: &MetaCache, key: &[u8], value: Option<&[u8]>) {
-        c.invalidate(key);
-        c.store(key, value, access_now());
+        let announced = c.invalidate([key]);
+        c.store(&announced, &[(key, value)], access_now());
     }
 
     #[test]
     fn no_fill_while_a_write_is_in_progress() {
         let c = MetaCache::new(1 << 20);
-        c.invalidate(b"k");
+        let announced = c.invalidate([&b"k"[..]]);
         // This reader looked after the write began and may have read RocksDB before or after it landed.
         let Lookup::Miss(e) = c.lookup(b"k", true) else { panic!("empty cache hit") };
         c.fill(b"k", b"old", e, true);
         assert_eq!(c.get(b"k"), None);
-        c.store(b"k", Some(b"new"), access_now());
+        c.store(&announced, &[(b"k", Some(b"new"))], access_now());
         assert_eq!(c.get(b"k").as_deref(), Some(&b"new"[..]));
         // A failed write leaves the shard open to fills again.
-        c.invalidate(b"j");
-        c.abandon(b"j");
+        let announced = c.invalidate([&b"j"[..]]);
+        c.abandon(&announced);
         let Lookup::Miss(e) = c.lookup(b"j", true) else { panic!("empty cache hit") };
         c.fill(b"j", b"v", e, true);
         assert_eq!(c.get(b"j").as_deref(), Some(&b"v"[..]));
@@ -538,6 +571,30 @@ mod tests {
         assert_eq!(c.get(b"r").as_deref(), Some(&b"v"[..]));
         assert_eq!(c.accessed(b"r"), None);
         assert_eq!(c.accessed(b"missing"), None);
+    }
+
+    #[test]
+    fn a_batch_of_writes_lands_in_write_order_per_key() {
+        let c = MetaCache::new(1 << 20);
+        let keys: Vec<Vec<u8>> = (0..500u32).map(|i| format!("key:{i}").into_bytes()).collect();
+        // Every key twice, the second write of each later in the batch: the second must win. Every tenth key
+        // is deleted by its second write.
+        let mut records: Vec<(&[u8], Option<&[u8]>)> =
+            keys.iter().map(|k| (k.as_slice(), Some(&b"first"[..]))).collect();
+        for (i, k) in keys.iter().enumerate() {
+            records.push((k, if i % 10 == 0 { None } else { Some(b"second") }));
+        }
+        let announced = c.invalidate(records.iter().map(|(k, _)| *k));
+        // While the batch is in progress no shard it touches takes a fill.
+        let Lookup::Miss(e) = c.lookup(&keys[1], true) else { panic!("empty cache hit") };
+        c.fill(&keys[1], b"stale", e, true);
+        assert_eq!(c.get(&keys[1]), None);
+        c.store(&announced, &records, access_now());
+        for (i, k) in keys.iter().enumerate() {
+            let want = (i % 10 != 0).then(|| b"second".to_vec());
+            assert_eq!(c.get(k), want, "key {i}");
+        }
+        assert!(c.shards.iter().all(|s| s.writing.load(Ordering::Acquire) == 0));
     }
 
     #[test]

@@ -552,20 +552,13 @@ impl Store {
         meta: &[(&[u8], Option<&[u8]>)],
         signals: &Signals,
     ) -> Result<(), String> {
-        for (k, _) in meta {
-            self.cache.invalidate(k);
-        }
+        let announced = self.cache.invalidate(meta.iter().map(|(k, _)| *k));
         if let Err(e) = self.db.write_opt(batch, &self.write_opts) {
-            for (k, _) in meta {
-                self.cache.abandon(k);
-            }
+            self.cache.abandon(&announced);
             self.forget_pops();
             return Err(e.into_string());
         }
-        let at = cache::access_now();
-        for (k, v) in meta {
-            self.cache.store(k, *v, at);
-        }
+        self.cache.store(&announced, meta, cache::access_now());
         for &(db, keys, expires) in deltas {
             self.key_counts[db as usize].fetch_add(keys, Ordering::Relaxed);
             self.expire_counts[db as usize].fetch_add(expires, Ordering::Relaxed);
