@@ -62,6 +62,9 @@ pub struct MetaCache {
     shard_budget: usize,
 }
 
+/// A meta record written: its key and the record (None: the key was deleted).
+pub type Written<'a> = (&'a [u8], Option<&'a [u8]>);
+
 /// The keys of a write in progress, as [`MetaCache::invalidate`] announced them.
 pub struct Announced {
     hashes: Vec<u64>,
@@ -245,7 +248,7 @@ impl MetaCache {
     /// deleted), in the order the keys were announced, accessed at `at` ([`access_now`], read once for a whole
     /// batch). Each shard is locked once: its records are applied together, in write order (a later write of a
     /// key wins).
-    pub fn store(&self, announced: &Announced, records: &[(&[u8], Option<&[u8]>)], at: u32) {
+    pub fn store(&self, announced: &Announced, records: &[Written], at: u32) {
         if !self.enabled() {
             return;
         }
@@ -579,8 +582,7 @@ mod tests {
         let keys: Vec<Vec<u8>> = (0..500u32).map(|i| format!("key:{i}").into_bytes()).collect();
         // Every key twice, the second write of each later in the batch: the second must win. Every tenth key
         // is deleted by its second write.
-        let mut records: Vec<(&[u8], Option<&[u8]>)> =
-            keys.iter().map(|k| (k.as_slice(), Some(&b"first"[..]))).collect();
+        let mut records: Vec<Written> = keys.iter().map(|k| (k.as_slice(), Some(&b"first"[..]))).collect();
         for (i, k) in keys.iter().enumerate() {
             records.push((k, if i % 10 == 0 { None } else { Some(b"second") }));
         }

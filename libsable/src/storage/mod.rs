@@ -549,7 +549,7 @@ impl Store {
         &self,
         batch: WriteBatch,
         deltas: &[(u16, i64, i64)],
-        meta: &[(&[u8], Option<&[u8]>)],
+        meta: &[cache::Written],
         signals: &Signals,
     ) -> Result<(), String> {
         let announced = self.cache.invalidate(meta.iter().map(|(k, _)| *k));
@@ -593,7 +593,7 @@ impl Store {
     pub(crate) fn batch_of<'a>(
         &self,
         overlays: impl Iterator<Item = &'a committer::Overlay>,
-    ) -> (WriteBatch, Vec<(&'a [u8], Option<&'a [u8]>)>) {
+    ) -> (WriteBatch, Vec<cache::Written<'a>>) {
         let mut writes: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = overlays.flat_map(|o| o.iter()).collect();
         // Stable: equal keys keep the order of their scopes.
         writes.sort_by(|a, b| a.0.cmp(b.0));
@@ -858,7 +858,7 @@ impl<'s> Txn<'s> {
                 None => batch.delete_cf(cf, op.key()),
             }
         }
-        let meta: Vec<(&[u8], Option<&[u8]>)> =
+        let meta: Vec<cache::Written> =
             ops.iter().filter(|op| op.tag() == TAG_META).map(|op| (op.key(), op.value.as_deref())).collect();
         store.write_batch(batch, &deltas, &meta, &signals).map_err(CmdError::Storage)?;
         Txn::hand_over_facts(store, facts);
