@@ -72,6 +72,19 @@ impl Waiters {
         }
     }
 
+    /// Every key of physical database `db` may have changed (SWAPDB gave its logical database another one): wakes
+    /// the first client waiting on each. A woken client that blocks again moves its place to the physical
+    /// database its logical one now maps to, and leaving the old queue wakes the next one there.
+    pub fn signal_db(&self, db: u16) {
+        if self.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let q = self.queues.lock();
+        for head in q.iter().filter(|((d, _), _)| *d == db).filter_map(|(_, queue)| queue.front()) {
+            head.wake.notify_one();
+        }
+    }
+
     /// Clients blocked on keys (INFO `blocked_clients` counts clients, this counts keys being waited on).
     pub fn keys_waited(&self) -> usize {
         self.queues.lock().len()

@@ -157,6 +157,65 @@ fn wrong_types_fail_at_first_and_are_skipped_after_a_wake_up() {
     assert_eq!(waiter.read_reply(), "*2\r\n$1\r\nk\r\n$1\r\nv\r\n");
 }
 
+/// A blocked move whose destination holds another type when the source gets data fails with WRONGTYPE and leaves
+/// the element where it was (Redis 7.0's unit/type/list "BRPOPLPUSH with wrong destination type"); the next
+/// waiter on the source is then served. A source of another type is still skipped.
+#[test]
+fn a_blocked_move_to_a_destination_of_another_type_fails_when_served() {
+    let s = Server::start();
+    let mut c = s.raw();
+    c.cmd(&["SET", "target", "nolist"]);
+    let mut mover = start(&s, &["BRPOPLPUSH", "blist", "target", "0"]);
+    wait_blocked(&s, 1);
+    let mut popper = start(&s, &["BLPOP", "blist", "0"]);
+    wait_blocked(&s, 2);
+    assert_eq!(c.cmd(&["RPUSH", "blist", "a", "b"]), ":2\r\n");
+    assert!(mover.read_reply().starts_with("-WRONGTYPE"));
+    assert_eq!(popper.read_reply(), "*2\r\n$5\r\nblist\r\n$1\r\na\r\n");
+    assert_eq!(c.cmd(&["LRANGE", "blist", "0", "-1"]), "*1\r\n$1\r\nb\r\n");
+    assert_eq!(c.cmd(&["GET", "target"]), "$6\r\nnolist\r\n");
+
+    let mut mover = start(&s, &["BLMOVE", "src", "target", "LEFT", "RIGHT", "0"]);
+    wait_blocked(&s, 1);
+    c.cmd(&["SET", "src", "str"]);
+    c.cmd(&["DEL", "src"]);
+    wait_blocked(&s, 1);
+    assert_eq!(c.cmd(&["RPUSH", "src", "x"]), ":1\r\n");
+    assert!(mover.read_reply().starts_with("-WRONGTYPE"));
+    wait_blocked(&s, 0);
+    assert_eq!(c.cmd(&["LRANGE", "src", "0", "-1"]), "*1\r\n$1\r\nx\r\n");
+}
+
+/// SWAPDB wakes clients blocked in either database (Redis' "SWAPDB awakes blocked client"), and one that keeps
+/// waiting is served by a later push to the database it selected, whichever data that database now holds.
+#[test]
+fn swapdb_wakes_blocked_clients_and_they_follow_their_database() {
+    let s = Server::start();
+    let mut c = s.raw();
+    c.cmd(&["SELECT", "1"]);
+    c.cmd(&["RPUSH", "k", "hello"]);
+    let mut waiter = s.raw();
+    waiter.cmd(&["SELECT", "9"]);
+    waiter.send(&Raw::encode(&[b"BRPOP", b"k", b"5"]));
+    wait_blocked(&s, 1);
+    assert_eq!(c.cmd(&["SWAPDB", "1", "9"]), "+OK\r\n");
+    assert_eq!(waiter.read_reply(), "*2\r\n$1\r\nk\r\n$5\r\nhello\r\n");
+    wait_blocked(&s, 0);
+
+    waiter.send(&Raw::encode(&[b"BLPOP", b"q", b"0"]));
+    wait_blocked(&s, 1);
+    assert_eq!(c.cmd(&["SWAPDB", "9", "4"]), "+OK\r\n");
+    wait_blocked(&s, 1);
+    // A push to the other database no longer concerns it; one to database 9 (now the former 4) does.
+    c.cmd(&["SELECT", "4"]);
+    assert_eq!(c.cmd(&["RPUSH", "q", "old"]), ":1\r\n");
+    c.cmd(&["SELECT", "9"]);
+    assert_eq!(c.cmd(&["RPUSH", "q", "new"]), ":1\r\n");
+    assert_eq!(waiter.read_reply(), "*2\r\n$1\r\nq\r\n$3\r\nnew\r\n");
+    c.cmd(&["SELECT", "4"]);
+    assert_eq!(c.cmd(&["LRANGE", "q", "0", "-1"]), "*1\r\n$3\r\nold\r\n");
+}
+
 #[test]
 fn keys_that_appear_by_rename_or_by_a_served_move_wake_waiters() {
     let s = Server::start();

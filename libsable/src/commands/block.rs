@@ -6,8 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::{list, zset, Args, CmdError, CmdResult, Ctx, Handler};
+use super::{collection, list, zset, Args, CmdError, CmdResult, Ctx, Handler};
 use crate::client::Block;
+use crate::storage::KeyType;
 use crate::util::parse_f64;
 
 pub const HANDLERS: &[(&str, Handler)] = &[
@@ -95,13 +96,20 @@ fn brpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     bpop(ctx, args, false)
 }
 
-/// BLMOVE and BRPOPLPUSH: the moved element, waiting for the source.
+/// BLMOVE and BRPOPLPUSH: the moved element, waiting for the source. After a wake-up, a source of another type
+/// is not ready (the client waits on), but a destination of another type fails the client with WRONGTYPE and
+/// the element stays in the source, as when Redis serves a blocked BLMOVE.
 fn bmove(ctx: &mut Ctx, src: &[u8], dst: &[u8], src_left: bool, dst_left: bool, timeout: &[u8]) -> CmdResult {
     let deadline = parse_timeout(timeout)?;
-    let keys = [src.to_vec()];
-    match first_ready(ctx, &keys, |ctx, key| list::lmove(ctx, key, dst, src_left, dst_left))? {
-        Some((_, element)) => ctx.out.bulk(&element),
-        None => block(ctx, keys.to_vec(), deadline),
+    match list::lmove(ctx, src, dst, src_left, dst_left) {
+        Ok(Some(element)) => ctx.out.bulk(&element),
+        Ok(None) => block(ctx, vec![src.to_vec()], deadline),
+        Err(CmdError::WrongType)
+            if ctx.client.woken && matches!(collection::read(ctx, src, KeyType::List), Err(CmdError::WrongType)) =>
+        {
+            block(ctx, vec![src.to_vec()], deadline)
+        }
+        Err(e) => return Err(e),
     }
     Ok(())
 }

@@ -351,7 +351,8 @@ async fn wait_blocked<W: AsyncWrite + Unpin>(
     // A RESP3 subscriber keeps receiving its messages while it waits, as in Redis.
     let mailbox = client.pubsub.as_ref().map(|s| s.mailbox.clone());
     let waiters = &server.store.ready;
-    let waiter = waiters.register(block.db, &block.keys);
+    let mut waiting_in = block.db;
+    let mut waiter = waiters.register(waiting_in, &block.keys);
     info.blocked.store(true, Ordering::Relaxed);
     info.unblock_error.store(false, Ordering::Relaxed);
     let deadline = async {
@@ -368,8 +369,17 @@ async fn wait_blocked<W: AsyncWrite + Unpin>(
             client.woken = true;
             commands::execute(server, client, out, argv);
             client.woken = false;
-            if client.block.take().is_none() {
-                break;
+            match client.block.take() {
+                None => break,
+                // SWAPDB gave the client's database another physical one: wait there, after one more look (as
+                // at the first registration, a push in between signalled nobody).
+                Some(again) if again.db != waiting_in => {
+                    waiters.unregister(waiting_in, &block.keys, &waiter);
+                    waiting_in = again.db;
+                    waiter = waiters.register(waiting_in, &block.keys);
+                    continue;
+                }
+                Some(_) => {}
             }
         }
         retry = tokio::select! {
@@ -395,7 +405,7 @@ async fn wait_blocked<W: AsyncWrite + Unpin>(
         };
     }
     info.blocked.store(false, Ordering::Relaxed);
-    waiters.unregister(block.db, &block.keys, &waiter);
+    waiters.unregister(waiting_in, &block.keys, &waiter);
 }
 
 /// Waits for the commit of the writes the pending replies depend on (see `storage::scope`; `pipelined`: more

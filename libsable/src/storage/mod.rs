@@ -469,6 +469,10 @@ impl Store {
         self.db.put_cf_opt(self.cf(CF_SYS), SYS_DB_MAP, bytes, &self.write_opts)?;
         self.db_map[a].store(pb, Ordering::Release);
         self.db_map[b].store(pa, Ordering::Release);
+        // Clients blocked in either database look again: as in Redis, one waiting on a key the other database
+        // had is served at once.
+        self.ready.signal_db(pa);
+        self.ready.signal_db(pb);
         Ok(())
     }
 
