@@ -6,9 +6,14 @@
 //! of that key's queue. The woken client runs its command again: when it is served it leaves every queue and
 //! signals its keys again, so the next waiter checks whatever is left; when it finds nothing it keeps its place.
 //! A waiter that disconnects leaves its queues and passes its signal on, so an element is never left behind.
+//!
+//! As in Redis, where the clients a command unblocks are served before any reply goes out, a woken client counts
+//! as being served ([`Waiters::settled`]) from its wake-up until its own writes are committed (so the clients
+//! those writes wake count before it stops: a chain of BLMOVEs settles as a whole). Connections wait for that
+//! before they send replies: a client that pushed reads, after its reply, what the served clients left.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -19,6 +24,8 @@ use tokio::sync::Notify;
 #[derive(Default)]
 pub struct Waiter {
     pub wake: Notify,
+    /// Woken and not yet done ([`Waiters::served`]): counted in `Waiters::serving`.
+    pending: AtomicBool,
 }
 
 /// A key: (physical db, user key).
@@ -29,6 +36,10 @@ pub struct Waiters {
     /// Registered waiters, so a write with nobody blocked skips the map lock.
     count: AtomicUsize,
     queues: Mutex<FxHashMap<KeyId, VecDeque<Arc<Waiter>>>>,
+    /// Woken waiters not yet done.
+    serving: AtomicUsize,
+    /// Notified when `serving` falls to 0.
+    idle: Notify,
 }
 
 impl Waiters {
@@ -51,7 +62,7 @@ impl Waiters {
             if let Some(queue) = q.get_mut(&id) {
                 queue.retain(|x| !Arc::ptr_eq(x, w));
                 match queue.front() {
-                    Some(head) => head.wake.notify_one(),
+                    Some(head) => self.wake(head),
                     None => {
                         q.remove(&id);
                     }
@@ -68,7 +79,7 @@ impl Waiters {
         }
         let q = self.queues.lock();
         if let Some(head) = q.get(&(db, key.to_vec())).and_then(|queue| queue.front()) {
-            head.wake.notify_one();
+            self.wake(head);
         }
     }
 
@@ -81,7 +92,35 @@ impl Waiters {
         }
         let q = self.queues.lock();
         for head in q.iter().filter(|((d, _), _)| *d == db).filter_map(|(_, queue)| queue.front()) {
-            head.wake.notify_one();
+            self.wake(head);
+        }
+    }
+
+    fn wake(&self, w: &Waiter) {
+        if !w.pending.swap(true, Ordering::AcqRel) {
+            self.serving.fetch_add(1, Ordering::AcqRel);
+        }
+        w.wake.notify_one();
+    }
+
+    /// A woken waiter is done: served (and its writes committed), back to waiting, or gone.
+    pub fn served(&self, w: &Waiter) {
+        if w.pending.swap(false, Ordering::AcqRel) && self.serving.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+
+    /// Returns once no woken waiter is still being served.
+    pub async fn settled(&self) {
+        while self.serving.load(Ordering::Acquire) != 0 {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            // Registered before the check, so a fall to 0 in between is not missed.
+            idle.as_mut().enable();
+            if self.serving.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            idle.await;
         }
     }
 
@@ -109,5 +148,34 @@ mod tests {
         ws.unregister(0, &keys, &b);
         assert_eq!(ws.keys_waited(), 0);
         ws.signal(0, b"k");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn woken_waiters_are_served_before_settling() {
+        let ws = Waiters::default();
+        ws.settled().await;
+        let a = ws.register(0, &[b"k".to_vec()]);
+        let b = ws.register(0, &[b"j".to_vec()]);
+        // Two signals of one head count it once.
+        ws.signal(0, b"k");
+        ws.signal(0, b"k");
+        assert_eq!(ws.serving.load(Ordering::Acquire), 1);
+        // Serving `a` wakes `b` (a chain) before `a` is done: only then does everything settle.
+        ws.signal(0, b"j");
+        ws.served(&a);
+        let settled = ws.settled();
+        tokio::pin!(settled);
+        assert!(futures_poll(settled.as_mut()).is_pending());
+        ws.served(&b);
+        settled.await;
+        // Done twice, or done without a wake-up, counts nothing.
+        ws.served(&b);
+        assert_eq!(ws.serving.load(Ordering::Acquire), 0);
+    }
+
+    /// Polls a future once.
+    fn futures_poll<F: std::future::Future>(f: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {
+        let waker = std::task::Waker::noop();
+        f.poll(&mut std::task::Context::from_waker(waker))
     }
 }

@@ -216,6 +216,93 @@ fn swapdb_wakes_blocked_clients_and_they_follow_their_database() {
     assert_eq!(c.cmd(&["LRANGE", "q", "0", "-1"]), "*1\r\n$3\r\nold\r\n");
 }
 
+/// As in Redis, the clients a push unblocks are served before the pusher's reply goes out: a chain of moves
+/// has settled when the pusher looks (Redis' unit/type/list "Circular BRPOPLPUSH" and "Linked LMOVEs").
+#[test]
+fn clients_a_push_unblocks_are_served_before_its_reply() {
+    let s = Server::start();
+    let mut c = s.raw();
+    for round in 0..20 {
+        let mut one = start(&s, &["BRPOPLPUSH", "list1", "list2", "0"]);
+        wait_blocked(&s, 1);
+        let mut two = start(&s, &["BRPOPLPUSH", "list2", "list1", "0"]);
+        wait_blocked(&s, 2);
+        assert_eq!(c.cmd(&["RPUSH", "list1", "foo"]), ":1\r\n");
+        assert_eq!(c.cmd(&["LRANGE", "list1", "0", "-1"]), "*1\r\n$3\r\nfoo\r\n", "round {round}");
+        assert_eq!(c.cmd(&["EXISTS", "list2"]), ":0\r\n");
+        assert_eq!(one.read_reply(), "$3\r\nfoo\r\n");
+        assert_eq!(two.read_reply(), "$3\r\nfoo\r\n");
+        c.cmd(&["DEL", "list1"]);
+
+        let mut first = start(&s, &["BLMOVE", "a", "b", "RIGHT", "LEFT", "0"]);
+        wait_blocked(&s, 1);
+        let mut second = start(&s, &["BLMOVE", "b", "c", "LEFT", "RIGHT", "0"]);
+        wait_blocked(&s, 2);
+        assert_eq!(c.cmd(&["RPUSH", "a", "x"]), ":1\r\n");
+        assert_eq!(c.cmd(&["EXISTS", "a", "b"]), ":0\r\n");
+        assert_eq!(c.cmd(&["LRANGE", "c", "0", "-1"]), "*1\r\n$1\r\nx\r\n");
+        assert_eq!(first.read_reply(), "$1\r\nx\r\n");
+        assert_eq!(second.read_reply(), "$1\r\nx\r\n");
+        c.cmd(&["DEL", "c"]);
+    }
+}
+
+/// Producers and consumers on shared lists (blocking pops, blocking moves between the lists, pushes from several
+/// connections on both worker threads): every element is delivered exactly once and nobody hangs.
+#[test]
+fn producers_and_blocking_consumers_deliver_every_element_once() {
+    let s = Server::start_with(&["--workers", "2"]);
+    const PER_PRODUCER: usize = 300;
+    let consumers: Vec<_> = (0..4)
+        .map(|_| {
+            let mut con = s.conn();
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                loop {
+                    let r: Option<(String, String)> = redis::cmd("BLPOP").arg("out").arg(2).query(&mut con).unwrap();
+                    match r {
+                        Some((_, v)) => got.push(v),
+                        None => return got,
+                    }
+                }
+            })
+        })
+        .collect();
+    let movers: Vec<_> = (0..2)
+        .map(|_| {
+            let mut con = s.conn();
+            std::thread::spawn(move || loop {
+                let r: Option<String> =
+                    redis::cmd("BLMOVE").arg("in").arg("out").arg("LEFT").arg("RIGHT").arg(2).query(&mut con).unwrap();
+                if r.is_none() {
+                    return;
+                }
+            })
+        })
+        .collect();
+    let producers: Vec<_> = (0..4)
+        .map(|p| {
+            let mut con = s.conn();
+            std::thread::spawn(move || {
+                for i in 0..PER_PRODUCER {
+                    let _: i64 = redis::cmd("RPUSH").arg("in").arg(format!("{p}:{i}")).query(&mut con).unwrap();
+                }
+            })
+        })
+        .collect();
+    for p in producers {
+        p.join().unwrap();
+    }
+    for m in movers {
+        m.join().unwrap();
+    }
+    let mut all: Vec<String> = consumers.into_iter().flat_map(|c| c.join().unwrap()).collect();
+    all.sort();
+    let mut want: Vec<String> = (0..4).flat_map(|p| (0..PER_PRODUCER).map(move |i| format!("{p}:{i}"))).collect();
+    want.sort();
+    assert_eq!(all, want);
+}
+
 #[test]
 fn keys_that_appear_by_rename_or_by_a_served_move_wake_waiters() {
     let s = Server::start();

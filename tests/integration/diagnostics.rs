@@ -357,7 +357,8 @@ fn latency_monitor_events() {
     // Other commands may take a millisecond too on a busy machine: only these two events are certain.
     let latest = V::parse(&r.cmd(&["LATENCY", "LATEST"]));
     let events: Vec<&str> = latest.arr().iter().map(|e| e.arr()[0].text()).collect();
-    assert!(events.starts_with(&["command", "fast-command"]), "{events:?}");
+    // (The active expiry cycle can pass a millisecond too on a loaded machine: `expire-cycle` may sort between.)
+    assert!(events.contains(&"command") && events.contains(&"fast-command"), "{events:?}");
     for e in latest.arr() {
         let [_, time, latency, max] = e.arr() else { panic!("{e:?}") };
         assert!((before - 1..=now_secs() + 1).contains(&time.int()), "{e:?}");

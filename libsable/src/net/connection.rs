@@ -157,7 +157,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                         ran += 1;
                         if server.pause.maybe_active() && server.pause.holds(client, &argv).is_some() {
                             // The replies before the paused command go out before the client waits.
-                            if !commit(&mut out, ran > 1).await
+                            if !commit(server, &mut out, ran > 1).await
                                 || flush(server, &mut writer, &mut out, &info).await.is_err()
                                 || !wait_pause(server, client, &argv).await
                             {
@@ -186,14 +186,17 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                         }
                         if let Some(block) = client.block.take() {
                             // The replies before the blocking command go out before the client waits.
-                            if !commit(&mut out, ran > 1).await
+                            if !commit(server, &mut out, ran > 1).await
                                 || flush(server, &mut writer, &mut out, &info).await.is_err()
                             {
                                 let _ = flush(server, &mut writer, &mut out, &info).await;
                                 return;
                             }
                             let reply_at = out.len();
-                            wait_blocked(server, &mut writer, client, &mut out, &argv, block).await;
+                            if !wait_blocked(server, &mut writer, client, &mut out, &argv, block).await {
+                                let _ = flush(server, &mut writer, &mut out, &info).await;
+                                return;
+                            }
                             if silenced {
                                 out.buf.truncate(reply_at);
                             }
@@ -209,7 +212,8 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                     break;
                 }
                 if out.len() >= FLUSH_AT
-                    && (!commit(&mut out, ran > 1).await || flush(server, &mut writer, &mut out, &info).await.is_err())
+                    && (!commit(server, &mut out, ran > 1).await
+                        || flush(server, &mut writer, &mut out, &info).await.is_err())
                 {
                     let _ = flush(server, &mut writer, &mut out, &info).await;
                     return;
@@ -221,7 +225,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             // Run whatever the reader has already queued before paying for a write.
             pending = rx.try_recv().ok();
         }
-        if !commit(&mut out, ran > 1).await {
+        if !commit(server, &mut out, ran > 1).await {
             let _ = flush(server, &mut writer, &mut out, &info).await;
             break;
         }
@@ -288,7 +292,9 @@ async fn send_stream<W: AsyncWrite + Unpin>(
     mut stream: Box<dyn ReplyStream>,
 ) -> bool {
     loop {
-        if out.len() >= FLUSH_AT && (!commit(out, false).await || flush(server, writer, out, info).await.is_err()) {
+        if out.len() >= FLUSH_AT
+            && (!commit(server, out, false).await || flush(server, writer, out, info).await.is_err())
+        {
             return false;
         }
         match stream.fill(server, out, FLUSH_AT) {
@@ -338,7 +344,8 @@ async fn wait_pause(server: &Server, client: &Client, argv: &[Bytes]) -> bool {
 }
 
 /// Suspends a client whose command blocked until it is served, times out, is unblocked, killed or disconnects;
-/// its reply (if any) is left in `out`. See `crate::blocking` for the wake-up protocol.
+/// its reply (if any) is left in `out`, its writes committed. See `crate::blocking` for the wake-up protocol.
+/// False when the commit failed (the reply is then the error, and the connection closes).
 async fn wait_blocked<W: AsyncWrite + Unpin>(
     server: &Server,
     writer: &mut W,
@@ -346,7 +353,7 @@ async fn wait_blocked<W: AsyncWrite + Unpin>(
     out: &mut Reply,
     argv: &Argv,
     block: Block,
-) {
+) -> bool {
     let info = client.info.clone();
     // A RESP3 subscriber keeps receiving its messages while it waits, as in Redis.
     let mailbox = client.pubsub.as_ref().map(|s| s.mailbox.clone());
@@ -375,11 +382,13 @@ async fn wait_blocked<W: AsyncWrite + Unpin>(
                 // at the first registration, a push in between signalled nobody).
                 Some(again) if again.db != waiting_in => {
                     waiters.unregister(waiting_in, &block.keys, &waiter);
+                    waiters.served(&waiter);
                     waiting_in = again.db;
                     waiter = waiters.register(waiting_in, &block.keys);
                     continue;
                 }
-                Some(_) => {}
+                // Nothing for it after all: it waits on, no longer being served.
+                Some(_) => waiters.served(&waiter),
             }
         }
         retry = tokio::select! {
@@ -406,12 +415,25 @@ async fn wait_blocked<W: AsyncWrite + Unpin>(
     }
     info.blocked.store(false, Ordering::Relaxed);
     waiters.unregister(waiting_in, &block.keys, &waiter);
+    // Committed before it stops counting as served, so the clients its own writes woke count first.
+    let committed = commit_only(out, false).await;
+    waiters.served(&waiter);
+    committed
 }
 
 /// Waits for the commit of the writes the pending replies depend on (see `storage::scope`; `pipelined`: more
 /// than one command ran since the last commit). When it fails nothing of them may be acknowledged: the replies
 /// are replaced by one error and the connection closes.
-async fn commit(out: &mut Reply, pipelined: bool) -> bool {
+/// Then, as Redis serves the clients a command unblocked before any reply goes out, it waits until the clients
+/// woken by committed writes are served (see `crate::blocking`).
+async fn commit(server: &Server, out: &mut Reply, pipelined: bool) -> bool {
+    let committed = commit_only(out, pipelined).await;
+    server.store.ready.settled().await;
+    committed
+}
+
+/// [`commit`] without waiting for woken clients (a woken client's own commit).
+async fn commit_only(out: &mut Reply, pipelined: bool) -> bool {
     match scope::group_commit(pipelined).await {
         Ok(()) => true,
         Err(e) => {
