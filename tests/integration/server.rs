@@ -671,6 +671,24 @@ fn command_getkeysandflags_matches_redis() {
                 &["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "a", "b", "left", "left"],
                 "*2\r\n*2\r\n$1\r\na\r\n*3\r\n+RW\r\n+access\r\n+delete\r\n*2\r\n$1\r\nb\r\n*2\r\n+RW\r\n+insert\r\n",
             ),
+            // SET's and BITFIELD's flags depend on their options (Redis' setGetKeys, bitfieldGetKeys).
+            (&["COMMAND", "GETKEYSANDFLAGS", "SET", "k", "v"], "*1\r\n*2\r\n$1\r\nk\r\n*2\r\n+OW\r\n+update\r\n"),
+            (
+                &["COMMAND", "GETKEYSANDFLAGS", "SET", "k", "v", "NX", "Get"],
+                "*1\r\n*2\r\n$1\r\nk\r\n*3\r\n+RW\r\n+access\r\n+update\r\n",
+            ),
+            (
+                &["COMMAND", "GETKEYSANDFLAGS", "BITFIELD", "k", "GET", "u8", "0", "OVERFLOW", "SAT"],
+                "*1\r\n*2\r\n$1\r\nk\r\n*2\r\n+RO\r\n+access\r\n",
+            ),
+            (
+                &["COMMAND", "GETKEYSANDFLAGS", "BITFIELD", "k", "GET", "u8", "0", "INCRBY", "u8", "0", "1"],
+                "*1\r\n*2\r\n$1\r\nk\r\n*3\r\n+RW\r\n+access\r\n+update\r\n",
+            ),
+            (
+                &["COMMAND", "GETKEYSANDFLAGS", "BITFIELD", "k", "GET", "u8"],
+                "*1\r\n*2\r\n$1\r\nk\r\n*3\r\n+RW\r\n+access\r\n+update\r\n",
+            ),
             (
                 &["COMMAND", "GETKEYSANDFLAGS", "SORT", "k", "STORE", "d"],
                 "*2\r\n*2\r\n$1\r\nk\r\n*2\r\n+RO\r\n+access\r\n*2\r\n$1\r\nd\r\n*2\r\n+OW\r\n+update\r\n",

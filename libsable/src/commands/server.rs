@@ -316,6 +316,34 @@ fn sort_keys(argv: &[Bytes]) -> Vec<usize> {
 /// Key flags of SORT's keys as Redis' `sortGetKeys` sets them: the sorted key, then the STORE destination.
 const SORT_KEY_FLAGS: [&[&str]; 2] = [&["RO", "access"], &["OW", "update"]];
 
+/// SET's key flags, which its key spec leaves variable (Redis' `setGetKeys`): with a GET option the old value is
+/// read, `RW access update`; without, `OW update`.
+fn set_key_flags(argv: &[Bytes]) -> &'static [&'static str] {
+    if argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get")) {
+        &["RW", "access", "update"]
+    } else {
+        &["OW", "update"]
+    }
+}
+
+/// BITFIELD's key flags (Redis' `bitfieldGetKeys`): `RO access` when every operation is a GET (OVERFLOW
+/// allowed), else `RW access update` (a malformed list too, as Redis assumes the worse).
+fn bitfield_key_flags(argv: &[Bytes]) -> &'static [&'static str] {
+    let mut i = 2;
+    while i < argv.len() {
+        let rest = argv.len() - i - 1;
+        let op = &argv[i];
+        if op.eq_ignore_ascii_case(b"get") && rest >= 2 {
+            i += 3;
+        } else if op.eq_ignore_ascii_case(b"overflow") && rest >= 1 {
+            i += 2;
+        } else {
+            return &["RW", "access", "update"];
+        }
+    }
+    &["RO", "access"]
+}
+
 /// A key specification's flag words, in Redis' order (`RW`, `access`, `delete`…).
 fn spec_flags(spec: &MetaValue) -> Vec<&str> {
     spec.get("flags").map(|f| f.items().iter().filter_map(|w| w.as_str()).collect()).unwrap_or_default()
@@ -343,8 +371,11 @@ fn getkeys(argv: &[Bytes]) -> Result<Vec<(&Bytes, Vec<&str>)>, CmdError> {
     if !cmd.arity_ok(argv.len()) {
         return Err(CmdError::err("Invalid number of arguments specified for command"));
     }
-    // SORT's and SORT_RO's BY/GET patterns are key specs of unknown position; Redis has a function for each.
+    // SORT's and SORT_RO's BY/GET patterns are key specs of unknown position, and SET's and BITFIELD's key flags
+    // depend on their options: Redis has a function for each.
     let keys: Option<Vec<(usize, Vec<&str>)>> = match cmd.name.as_str() {
+        "set" => Some(vec![(1, set_key_flags(argv).to_vec())]),
+        "bitfield" => Some(vec![(1, bitfield_key_flags(argv).to_vec())]),
         "sort" => Some(sort_keys(argv).into_iter().zip(SORT_KEY_FLAGS).map(|(p, f)| (p, f.to_vec())).collect()),
         "sort_ro" => Some(vec![(1, SORT_KEY_FLAGS[0].to_vec())]),
         _ => keys_with_specs(specs, argv).map(|keys| keys.into_iter().map(|(p, spec)| (p, spec_flags(spec))).collect()),
