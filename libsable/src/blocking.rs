@@ -20,12 +20,17 @@ use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use tokio::sync::Notify;
 
+/// The longest a reply waits for the clients a write woke ([`Waiters::settled`]).
+pub const SETTLE_LIMIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One blocked client.
 #[derive(Default)]
 pub struct Waiter {
     pub wake: Notify,
     /// Woken and not yet done ([`Waiters::served`]): counted in `Waiters::serving`.
     pending: AtomicBool,
+    /// Busy with something that may take long (writing to a peer that does not read): not counted when woken.
+    busy: AtomicBool,
 }
 
 /// A key: (physical db, user key).
@@ -97,10 +102,20 @@ impl Waiters {
     }
 
     fn wake(&self, w: &Waiter) {
-        if !w.pending.swap(true, Ordering::AcqRel) {
+        if !w.busy.load(Ordering::Acquire) && !w.pending.swap(true, Ordering::AcqRel) {
             self.serving.fetch_add(1, Ordering::AcqRel);
         }
         w.wake.notify_one();
+    }
+
+    /// Marks a waiter busy with something that may take long (or done with it): while busy it does not count as
+    /// being served, so a client whose peer does not read cannot hold every connection's replies. A wake-up
+    /// meanwhile is kept; the client is served after, only without the others waiting for it.
+    pub fn set_busy(&self, w: &Waiter, busy: bool) {
+        w.busy.store(busy, Ordering::Release);
+        if busy {
+            self.served(w);
+        }
     }
 
     /// A woken waiter is done: served (and its writes committed), back to waiting, or gone.
@@ -110,8 +125,19 @@ impl Waiters {
         }
     }
 
-    /// Returns once no woken waiter is still being served.
+    /// Returns once no woken waiter is still being served, or after [`SETTLE_LIMIT`] at most: a woken client
+    /// runs and commits on its own connection's task, which nothing else holds up, so the bound only turns a
+    /// mistake into a delay instead of a server that stops replying.
     pub async fn settled(&self) {
+        if self.serving.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        if tokio::time::timeout(SETTLE_LIMIT, self.until_idle()).await.is_err() {
+            tracing::debug!("woken blocked clients still being served after {SETTLE_LIMIT:?}; replying anyway");
+        }
+    }
+
+    async fn until_idle(&self) {
         while self.serving.load(Ordering::Acquire) != 0 {
             let idle = self.idle.notified();
             tokio::pin!(idle);
@@ -170,6 +196,23 @@ mod tests {
         settled.await;
         // Done twice, or done without a wake-up, counts nothing.
         ws.served(&b);
+        assert_eq!(ws.serving.load(Ordering::Acquire), 0);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_busy_waiter_holds_nobody_and_keeps_its_wake_up() {
+        let ws = Waiters::default();
+        let a = ws.register(0, &[b"k".to_vec()]);
+        ws.signal(0, b"k");
+        assert_eq!(ws.serving.load(Ordering::Acquire), 1);
+        ws.set_busy(&a, true);
+        assert_eq!(ws.serving.load(Ordering::Acquire), 0);
+        ws.signal(0, b"k");
+        assert_eq!(ws.serving.load(Ordering::Acquire), 0);
+        ws.settled().await;
+        ws.set_busy(&a, false);
+        a.wake.notified().await;
+        ws.served(&a);
         assert_eq!(ws.serving.load(Ordering::Acquire), 0);
     }
 

@@ -247,6 +247,27 @@ fn clients_a_push_unblocks_are_served_before_its_reply() {
     }
 }
 
+/// A woken client that cannot run yet because its peer does not read (a RESP3 subscriber blocked in BLPOP whose
+/// socket is full of messages) holds nobody's replies.
+#[test]
+fn a_woken_client_whose_peer_does_not_read_holds_nobody() {
+    let s = Server::start();
+    let mut sub = s.raw();
+    assert!(sub.cmd(&["HELLO", "3"]).starts_with('%'));
+    assert!(sub.cmd(&["SUBSCRIBE", "ch"]).starts_with('>'));
+    sub.send(&Raw::encode(&[b"BLPOP", b"q", b"0"]));
+    wait_blocked(&s, 1);
+    let mut c = s.raw();
+    let payload = "x".repeat(1 << 20);
+    for _ in 0..16 {
+        assert_eq!(c.cmd(&["PUBLISH", "ch", &payload]), ":1\r\n");
+    }
+    let t = Instant::now();
+    assert_eq!(c.cmd(&["RPUSH", "q", "v"]), ":1\r\n");
+    assert_eq!(c.cmd(&["PING"]), "+PONG\r\n");
+    assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
+}
+
 /// Producers and consumers on shared lists (blocking pops, blocking moves between the lists, pushes from several
 /// connections on both worker threads): every element is delivered exactly once and nobody hangs.
 #[test]

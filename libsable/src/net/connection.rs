@@ -406,8 +406,17 @@ async fn wait_blocked<W: AsyncWrite + Unpin>(
                 break;
             }
             _ = Mailbox::wait(mailbox.as_deref()) => match &mailbox {
-                Some(m) if deliver_mail(server, writer, out, &info, m).await => false,
-                _ => break,
+                Some(m) => {
+                    // The peer may not read: meanwhile nobody's replies wait for this client to be served.
+                    waiters.set_busy(&waiter, true);
+                    let delivered = deliver_mail(server, writer, out, &info, m).await;
+                    waiters.set_busy(&waiter, false);
+                    if !delivered {
+                        break;
+                    }
+                    false
+                }
+                None => break,
             },
             _ = info.kill_signal.notified() => break,
             _ = info.peer_gone.notified() => break,
