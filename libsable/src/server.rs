@@ -191,6 +191,8 @@ pub struct Server {
     pub saves: Arc<SaveState>,
     /// CLIENT PAUSE: commands wait while it lasts.
     pub pause: ClientPause,
+    /// Active expiry runs (DEBUG SET-ACTIVE-EXPIRE turns it off and on).
+    pub active_expire: std::sync::atomic::AtomicBool,
     pub workers: usize,
     /// The acceptor thread's control channel, set when it starts serving: CONFIG SET `port`, `tls-port` and `bind`
     /// send it the listeners they bound (see [`crate::net::apply_listeners`]).
@@ -233,6 +235,7 @@ impl Server {
             last_save: Arc::new(AtomicU64::new(now_ms() / 1000)),
             saves: Arc::default(),
             pause: ClientPause::default(),
+            active_expire: std::sync::atomic::AtomicBool::new(true),
             workers,
             listener_ctl: Mutex::new(None),
             config_set_serial: Mutex::new(()),
@@ -294,7 +297,7 @@ impl Server {
             .name("active-expire".into())
             .spawn(move || loop {
                 // A CLIENT PAUSE holds active expiry too (its deletions are writes), as Redis' expire cycle.
-                if me.pause.active_now() {
+                if me.pause.active_now() || !me.active_expire.load(std::sync::atomic::Ordering::Relaxed) {
                     std::thread::sleep(interval);
                     continue;
                 }

@@ -616,12 +616,9 @@ fn role_lolwut_and_module_match_redis() {
                 "$70\r\n\u{283f}\n\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. 7.0.15\n\r\n",
             ),
             (&["MODULE", "LIST"], "*0\r\n"),
-            (&["MODULE", "LOAD", "/no/such.so"], "-ERR Error loading the extension. Please check the server logs.\r\n"),
-            (
-                &["MODULE", "LOADEX", "/no/such.so"],
-                "-ERR Error loading the extension. Please check the server logs.\r\n",
-            ),
-            (&["MODULE", "UNLOAD", "x"], "-ERR Error unloading module: no such module with that name\r\n"),
+            // Refused by default (enable-module-command no), as redis-server 7.0 refuses them.
+            (&["MODULE", "LOAD", "/no/such.so"], &format!("-ERR {}\r\n", not_allowed("MODULE", "module"))),
+            (&["MODULE", "UNLOAD", "x"], &format!("-ERR {}\r\n", not_allowed("MODULE", "module"))),
             (&["MODULE"], "-ERR wrong number of arguments for 'module' command\r\n"),
         ],
     );
@@ -632,6 +629,109 @@ fn role_lolwut_and_module_match_redis() {
     assert!(r.cmd(&["HELLO", "3"]).starts_with('%'));
     assert_eq!(r.cmd(&["LOLWUT"]), "=22\r\ntxt:Redis ver. 7.0.15\n\r\n");
     assert_eq!(r.cmd(&["ROLE"]), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
+}
+
+/// Redis 7's refusal of a protected command (`DEBUG`, `MODULE LOAD`…) whose option (`enable-debug-command`,
+/// `enable-module-command`) does not allow the client.
+fn not_allowed(name: &str, option: &str) -> String {
+    format!(
+        "{name} command not allowed. If the enable-{option}-command option is set to \"local\", you can run it from a \
+         local connection, otherwise you need to set this option in the configuration file, and then restart the \
+         server."
+    )
+}
+
+/// MODULE LOAD, LOADEX and UNLOAD once enable-module-command allows them (`local`: this test's loopback client).
+#[test]
+fn module_load_when_allowed() {
+    let s = Server::start_with(&["--enable-module-command", "local"]);
+    crate::common::check(
+        &mut s.raw(),
+        &[
+            (&["MODULE", "LOAD", "/no/such.so"], "-ERR Error loading the extension. Please check the server logs.\r\n"),
+            (
+                &["MODULE", "LOADEX", "/no/such.so"],
+                "-ERR Error loading the extension. Please check the server logs.\r\n",
+            ),
+            (&["MODULE", "UNLOAD", "x"], "-ERR Error unloading module: no such module with that name\r\n"),
+        ],
+    );
+}
+
+/// DEBUG: refused by default (before authentication, as in Redis); once allowed, the subcommands SableDB has
+/// answer byte for byte as redis-server 7.0.15's, in both protocols.
+#[test]
+fn debug_is_protected_and_answers_as_redis() {
+    let s = Server::start_with(&["--requirepass", "pw"]);
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["DEBUG", "SLEEP", "0"]), format!("-ERR {}\r\n", not_allowed("DEBUG", "debug")));
+    assert_eq!(r.cmd(&["DEBUG"]), "-ERR wrong number of arguments for 'debug' command\r\n");
+    assert!(r.cmd(&["GET", "k"]).starts_with("-NOAUTH"));
+
+    let s = Server::start_with(&["--enable-debug-command", "yes"]);
+    let mut r = s.raw();
+    crate::common::check(
+        &mut r,
+        &[
+            (&["DEBUG", "ERROR", "LOADING fake message"], "-LOADING fake message\r\n"),
+            (&["DEBUG", "ERROR", "ERR a\nb"], "-ERR a b\r\n"),
+            (&["DEBUG", "sleep", "0.01"], "+OK\r\n"),
+            (&["DEBUG", "SLEEP", "abc"], "+OK\r\n"),
+            (&["DEBUG", "LOG", "hello"], "+OK\r\n"),
+            (
+                &["DEBUG", "reload"],
+                "-ERR unknown subcommand or wrong number of arguments for 'reload'. Try DEBUG HELP.\r\n",
+            ),
+            (
+                &["DEBUG", "sleep", "1", "2"],
+                "-ERR unknown subcommand or wrong number of arguments for 'sleep'. Try DEBUG HELP.\r\n",
+            ),
+            (&["DEBUG", "PROTOCOL", "bignum"], "$37\r\n1234567999999999999999999999999999999\r\n"),
+            (&["DEBUG", "PROTOCOL", "map"], "*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n"),
+            (&["DEBUG", "PROTOCOL", "attrib"], "$39\r\nSome real reply following the attribute\r\n"),
+            (&["DEBUG", "PROTOCOL", "push"], "-ERR RESP2 is not supported by this command\r\n"),
+            (
+                &["DEBUG", "PROTOCOL", "x"],
+                "-ERR Wrong protocol type name. Please use one of the following: \
+                 string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false\r\n",
+            ),
+        ],
+    );
+    assert!(r.cmd(&["HELLO", "3"]).starts_with('%'));
+    crate::common::check(
+        &mut r,
+        &[
+            (&["DEBUG", "PROTOCOL", "bignum"], "(1234567999999999999999999999999999999\r\n"),
+            (&["DEBUG", "PROTOCOL", "double"], ",3.141\r\n"),
+            (&["DEBUG", "PROTOCOL", "map"], "%3\r\n:0\r\n#f\r\n:1\r\n#t\r\n:2\r\n#f\r\n"),
+            (&["DEBUG", "PROTOCOL", "set"], "~3\r\n:0\r\n:1\r\n:2\r\n"),
+            (&["DEBUG", "PROTOCOL", "verbatim"], "=29\r\ntxt:This is a verbatim\nstring\r\n"),
+            (&["DEBUG", "PROTOCOL", "null"], "_\r\n"),
+        ],
+    );
+    assert_eq!(
+        r.cmd(&["DEBUG", "PROTOCOL", "attrib"]),
+        "|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n$39\r\nSome real reply following the attribute\r\n"
+    );
+    r.send(&crate::common::Raw::encode(&[b"DEBUG", b"PROTOCOL", b"push"]));
+    assert_eq!(r.read_reply(), ">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n");
+    assert_eq!(r.read_reply(), "$40\r\nSome real reply following the push reply\r\n");
+
+    // SET-ACTIVE-EXPIRE 0 leaves an expired key in place (a read still never sees it); 1 lets it go.
+    let stat = |r: &mut crate::common::Raw| {
+        let info = r.cmd(&["INFO", "stats"]);
+        info.lines().find_map(|l| l.strip_prefix("expired_keys:")).unwrap_or("").to_string()
+    };
+    assert_eq!(r.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["SET", "k", "v", "PX", "20"]), "+OK\r\n");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(stat(&mut r), "0");
+    assert_eq!(r.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), "+OK\r\n");
+    let start = std::time::Instant::now();
+    while stat(&mut r) != "1" {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "active expiry never ran");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 /// A master asked to stay one says OK as redis-server does; following a master is refused after Redis' own port

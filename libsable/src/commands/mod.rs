@@ -9,6 +9,7 @@ pub mod bitmap;
 pub mod block;
 pub mod collection;
 pub mod connection;
+pub mod debug;
 pub mod diagnostics;
 pub mod dump;
 pub mod error;
@@ -78,6 +79,9 @@ pub mod flags {
     pub const SKIP_SLOWLOG: u32 = 1 << 9;
     /// Not shown to MONITOR (EVAL, FCALL: their commands are, one by one).
     pub const SKIP_MONITOR: u32 = 1 << 10;
+    /// Runs only as `enable-debug-command` / `enable-module-command` allow (see `super::debug`); not a flag word
+    /// of the metadata (Redis hides it too).
+    pub const PROTECTED: u32 = 1 << 11;
 
     pub fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> u32 {
         words.into_iter().fold(0, |acc, w| {
@@ -172,6 +176,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         dump::HANDLERS,
         server::HANDLERS,
         diagnostics::HANDLERS,
+        debug::HANDLERS,
         memory::HANDLERS,
         hash::HANDLERS,
         list::HANDLERS,
@@ -209,6 +214,11 @@ impl CommandTable {
                 let p = table.by_name[parent];
                 let sub = name[parent.len() + 1..].to_string();
                 table.entries[p].subcommands.insert(sub, idx);
+            }
+        }
+        for name in debug::PROTECTED {
+            if let Some(&i) = table.by_name.get(*name) {
+                table.entries[i].flags |= flags::PROTECTED;
             }
         }
         table
@@ -319,6 +329,12 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
         Ok(c) => c,
         Err(e) => return refuse(client, out, e),
     };
+    // Before authentication, as in Redis.
+    if cmd.has(flags::PROTECTED) {
+        if let Some(e) = debug::refusal(server, client, cmd) {
+            return refuse(client, out, e);
+        }
+    }
     if !client.authenticated() && !cmd.has(flags::NO_AUTH) {
         return refuse(client, out, CmdError::Prefixed("NOAUTH", "Authentication required.".into()));
     }
