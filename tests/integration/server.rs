@@ -631,6 +631,33 @@ fn role_lolwut_and_module_match_redis() {
     assert_eq!(r.cmd(&["ROLE"]), "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
 }
 
+/// CLUSTER, READONLY, READWRITE and ASKING answer as a redis-server with cluster support disabled: the arity and
+/// subcommand checks first, then the one error cluster-aware clients fall back on.
+#[test]
+fn cluster_commands_answer_as_a_server_without_cluster_support() {
+    let s = Server::start();
+    let disabled = "-ERR This instance has cluster support disabled\r\n";
+    crate::common::check(
+        &mut s.raw(),
+        &[
+            (&["CLUSTER", "INFO"], disabled),
+            (&["cluster", "slots"], disabled),
+            (&["CLUSTER", "NODES"], disabled),
+            (&["CLUSTER", "SHARDS"], disabled),
+            (&["CLUSTER", "HELP"], disabled),
+            (&["CLUSTER", "KEYSLOT", "foo"], disabled),
+            (&["CLUSTER", "GETKEYSINSLOT", "1", "2"], disabled),
+            (&["READONLY"], disabled),
+            (&["READWRITE"], disabled),
+            (&["ASKING"], disabled),
+            (&["CLUSTER"], "-ERR wrong number of arguments for 'cluster' command\r\n"),
+            (&["CLUSTER", "foo"], "-ERR unknown subcommand 'foo'. Try CLUSTER HELP.\r\n"),
+            (&["CLUSTER", "INFO", "x"], "-ERR wrong number of arguments for 'cluster|info' command\r\n"),
+            (&["READONLY", "x"], "-ERR wrong number of arguments for 'readonly' command\r\n"),
+        ],
+    );
+}
+
 /// Redis 7's refusal of a protected command (`DEBUG`, `MODULE LOAD`…) whose option (`enable-debug-command`,
 /// `enable-module-command`) does not allow the client.
 fn not_allowed(name: &str, option: &str) -> String {

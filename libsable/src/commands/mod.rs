@@ -7,6 +7,7 @@
 pub mod args;
 pub mod bitmap;
 pub mod block;
+pub mod cluster;
 pub mod collection;
 pub mod connection;
 pub mod debug;
@@ -177,6 +178,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         server::HANDLERS,
         diagnostics::HANDLERS,
         debug::HANDLERS,
+        cluster::HANDLERS,
         memory::HANDLERS,
         hash::HANDLERS,
         list::HANDLERS,
