@@ -262,8 +262,28 @@ pub struct Block {
     /// Physical database of the keys.
     pub db: u16,
     pub keys: Vec<Vec<u8>>,
-    /// None: wait forever. On timeout the reply is a null array (for BLMOVE too, as in Redis).
+    /// None: wait forever.
     pub deadline: Option<Instant>,
+    /// The reply when the wait ends unserved (timeout, CLIENT UNBLOCK).
+    pub unserved: Unserved,
+}
+
+/// The reply of a blocked command that was not served.
+#[derive(Clone, Copy)]
+pub enum Unserved {
+    /// The pops and moves (BLMOVE too, as in Redis).
+    NullArray,
+    /// WAIT: the number of replicas that acknowledged.
+    Count(i64),
+}
+
+impl Unserved {
+    pub fn write(self, out: &mut crate::resp::reply::Reply) {
+        match self {
+            Unserved::NullArray => out.null_array(),
+            Unserved::Count(n) => out.int(n),
+        }
+    }
 }
 
 impl Client {

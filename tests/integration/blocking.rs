@@ -268,6 +268,41 @@ fn a_woken_client_whose_peer_does_not_read_holds_nobody() {
     assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
 }
 
+/// WAIT with no replicas: 0 at once when none is asked for (or inside MULTI), else 0 once the timeout passes or
+/// CLIENT UNBLOCK ends the wait (with the error when asked), as redis-server without replicas.
+#[test]
+fn wait_counts_no_replicas() {
+    let s = Server::start();
+    let mut c = s.raw();
+    crate::common::check(
+        &mut c,
+        &[
+            (&["WAIT", "0", "0"], ":0\r\n"),
+            (&["WAIT", "-1", "5"], ":0\r\n"),
+            (&["WAIT", "x", "0"], "-ERR value is not an integer or out of range\r\n"),
+            (&["WAIT", "1", "-1"], "-ERR timeout is negative\r\n"),
+            (&["WAIT", "1", "1.5"], "-ERR timeout is not an integer or out of range\r\n"),
+            (&["MULTI"], "+OK\r\n"),
+            (&["WAIT", "1", "0"], "+QUEUED\r\n"),
+            (&["EXEC"], "*1\r\n:0\r\n"),
+        ],
+    );
+    let t = Instant::now();
+    assert_eq!(c.cmd(&["WAIT", "1", "100"]), ":0\r\n");
+    assert!(t.elapsed() >= Duration::from_millis(100));
+
+    let mut waiter = s.raw();
+    let id = waiter.cmd(&["CLIENT", "ID"]).trim_start_matches(':').trim().to_string();
+    waiter.send(&Raw::encode(&[b"WAIT", b"2", b"0"]));
+    wait_blocked(&s, 1);
+    assert_eq!(c.cmd(&["CLIENT", "UNBLOCK", &id]), ":1\r\n");
+    assert_eq!(waiter.read_reply(), ":0\r\n");
+    waiter.send(&Raw::encode(&[b"WAIT", b"2", b"0"]));
+    wait_blocked(&s, 1);
+    assert_eq!(c.cmd(&["CLIENT", "UNBLOCK", &id, "ERROR"]), ":1\r\n");
+    assert_eq!(waiter.read_reply(), "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+}
+
 /// Producers and consumers on shared lists (blocking pops, blocking moves between the lists, pushes from several
 /// connections on both worker threads): every element is delivered exactly once and nobody hangs.
 #[test]

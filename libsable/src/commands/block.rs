@@ -1,5 +1,5 @@
 //! The blocking forms of the list and sorted set pops: BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP, BZPOPMIN,
-//! BZPOPMAX, BZMPOP. Each tries its non-blocking form on its keys in order; when all are empty it asks the
+//! BZPOPMAX, BZMPOP; and WAIT, which waits for replicas SableDB does not have. Each pop tries its non-blocking form on its keys in order; when all are empty it asks the
 //! connection to suspend the client ([`crate::client::Block`]) and is run again when a key is signalled
 //! (see [`crate::blocking`]). Keys of the wrong type fail the first run with WRONGTYPE, as in Redis, and count
 //! as empty on the runs after a wake-up.
@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use super::{collection, list, zset, Args, CmdError, CmdResult, Ctx, Handler};
-use crate::client::Block;
+use crate::client::{Block, Unserved};
 use crate::storage::KeyType;
 use crate::util::parse_f64;
 
@@ -20,6 +20,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("bzpopmin", bzpopmin),
     ("bzpopmax", bzpopmax),
     ("bzmpop", bzmpop),
+    ("wait", wait),
 ];
 
 /// A blocking timeout in seconds (fractions allowed) as Redis parses it: the deadline, or None for 0 (forever).
@@ -70,7 +71,27 @@ fn block(ctx: &mut Ctx, keys: Vec<Vec<u8>>, deadline: Option<Instant>) {
         }
         return;
     }
-    ctx.client.block = Some(Block { db: ctx.db(), keys, deadline });
+    ctx.client.block = Some(Block { db: ctx.db(), keys, deadline, unserved: Unserved::NullArray });
+}
+
+/// WAIT `numreplicas timeout`: SableDB has no replicas, so none acknowledges. As Redis with none connected, it
+/// answers 0 at once when no replica is asked for (or inside a transaction), else once the timeout (milliseconds,
+/// 0: never) passes, or CLIENT UNBLOCK ends the wait.
+fn wait(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let wanted = args.next_i64()?;
+    let ms = crate::util::parse_i64(args.next_bytes()?)
+        .ok_or_else(|| CmdError::err("timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    const ACKED: i64 = 0;
+    if wanted <= ACKED || ctx.client.in_exec {
+        ctx.out.int(ACKED);
+        return Ok(());
+    }
+    let deadline = if ms == 0 { None } else { Instant::now().checked_add(Duration::from_millis(ms as u64)) };
+    ctx.client.block = Some(Block { db: ctx.db(), keys: Vec::new(), deadline, unserved: Unserved::Count(ACKED) });
+    Ok(())
 }
 
 /// BLPOP and BRPOP: `key... timeout`, reply `[key, element]`.

@@ -394,14 +394,14 @@ async fn wait_blocked<W: AsyncWrite + Unpin>(
         retry = tokio::select! {
             _ = waiter.wake.notified() => true,
             _ = &mut deadline => {
-                out.null_array();
+                block.unserved.write(out);
                 break;
             }
             _ = info.unblock_signal.notified() => {
                 if info.unblock_error.load(Ordering::Relaxed) {
                     out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
                 } else {
-                    out.null_array();
+                    block.unserved.write(out);
                 }
                 break;
             }
