@@ -71,10 +71,13 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             ctx.out.ok();
         }
         Some(on) if eq_ic(sub, b"set-active-expire") => {
-            // Redis' atoi: a number's leading digits, anything else 0.
-            let digits: String =
-                String::from_utf8_lossy(on).trim_start().chars().take_while(|c| c.is_ascii_digit()).collect();
-            ctx.server.active_expire.store(digits.parse::<u64>().is_ok_and(|n| n != 0), Ordering::Relaxed);
+            // Redis' atoi, of which only zero or not matters: the digits after an optional sign (`-1` is on,
+            // `x` off).
+            let text = String::from_utf8_lossy(on);
+            let text = text.trim_start();
+            let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+            let enabled = digits.chars().take_while(char::is_ascii_digit).any(|c| c != '0');
+            ctx.server.active_expire.store(enabled, Ordering::Relaxed);
             ctx.out.ok();
         }
         Some(kind) if eq_ic(sub, b"protocol") => protocol(ctx, kind)?,
