@@ -40,7 +40,10 @@ for unit in "${units[@]}"; do
     "$bin" sabledb.ini --port "$port" --db_path "$tmp/db-$port" --log_level warn >/dev/null 2>&1 &
     pid=$!
     for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    # A base port of its own, so two runs at once do not fight over the test server's port.
+    base=$((22000 + RANDOM % 20000))
     out=$(cd "$src" && timeout 900 tclsh tests/test_helper.tcl --host 127.0.0.1 --port "$port" --single "$unit" \
+        --baseport "$base" \
         --tags -needs:debug --tags -needs:repl --tags -needs:config-maxmemory --tags -needs:save --tags -needs:reset \
         --skiptest '/[Ss]tream' --skiptest '/XADD' --skiptest '/[Ss]cript' \
         --skiptest '/EVAL' --skiptest '/FUNCTION' --skiptest '/functions' --skiptest '/NOGROUP' --skiptest '/LUA' --skiptest '/NOSCRIPT' \

@@ -142,11 +142,11 @@ fn sorted_pairs(raw: &[u8], resp3: bool) -> Vec<u8> {
 /// RESTORE's payload before any DUMP: `SET k hello` on redis-server 7.0.15.
 const FIRST_PAYLOAD: &[u8] = b"\x00\x05hello\x0a\x00\x63\x72\xdf\x76\x65\x34\x20\x0a";
 
-/// A DUMP reply as compared: whole, except for a hash or a hash-table set, where only the RDB type is (see
+/// A DUMP reply as compared: whole, except for a hash-table hash or set, where only the RDB type is (see
 /// `Check::Dump`).
 fn dump_shape(raw: &[u8]) -> Vec<u8> {
     match string(raw).filter(|_| raw.starts_with(b"$")).and_then(|p| p.first()) {
-        Some(&t @ (2 | 4 | 16)) => format!("<a DUMP payload of RDB type {t}>").into_bytes(),
+        Some(&t @ (2 | 4)) => format!("<a DUMP payload of RDB type {t}>").into_bytes(),
         _ => raw.to_vec(),
     }
 }

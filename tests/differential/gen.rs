@@ -52,8 +52,8 @@ pub enum Check {
     /// SRANDMEMBER, HRANDFIELD, ZRANDMEMBER: the elements are random, so only the reply's type and number of
     /// elements are compared (errors and nil byte for byte).
     Sized,
-    /// DUMP: byte for byte, except payloads of a hash (listpack or hash table) or a hash-table set, whose element
-    /// order is Redis' insertion or hashing order, which SableDB does not keep: their RDB type byte is compared. A
+    /// DUMP: byte for byte, except payloads of a hash-table hash or set, whose element order is Redis' hashing
+    /// order, which SableDB does not keep: their RDB type byte is compared. A
     /// sorted set's listpack against a skiplist passes: Redis' SORT converts the sorted set it sorts, SableDB's
     /// does not (docs/compatibility.md).
     Dump,

@@ -620,7 +620,8 @@ fn memory_usage_estimates() {
             (&["MEMORY", "USAGE", "foo"], ":94\r\n"),
             // Collections: the meta record ([db][key] → 33 bytes) and the elements ([uid][sub key] → value).
             (&["HSET", "h", "f1", "v1", "f2", "v2"], ":2\r\n"),
-            (&["MEMORY", "USAGE", "h"], &format!(":{}\r\n", 68 + 2 * 44)),
+            // A hash field's value starts with its insertion ordinal (one byte here).
+            (&["MEMORY", "USAGE", "h"], &format!(":{}\r\n", 68 + 2 * 45)),
             (&["RPUSH", "l", "a"], ":1\r\n"),
             (&["MEMORY", "USAGE", "l"], &format!(":{}\r\n", 68 + 49)),
             (&["SADD", "s", "a", "bb"], ":2\r\n"),
@@ -639,7 +640,8 @@ fn memory_usage_estimates() {
     let hset: Vec<&str> = hset.iter().map(String::as_str).collect();
     assert_eq!(r.cmd(&hset), ":10\r\n");
     let meta = 2 + 3 + 33 + 32;
-    let element = |avg_value: usize| 8 + 2 + avg_value + 32;
+    // A field's record: [uid][field] → [ordinal: 1 byte here][value].
+    let element = |avg_value: usize| 8 + 2 + 1 + avg_value + 32;
     let usage = |r: &mut Raw, args: &[&str]| V::parse(&r.cmd(args)).int() as usize;
     assert_eq!(usage(&mut r, &["MEMORY", "USAGE", "big"]), meta + 10 * element(5));
     assert_eq!(usage(&mut r, &["MEMORY", "USAGE", "big", "SAMPLES", "1"]), meta + 10 * element(1));

@@ -25,7 +25,8 @@ use super::string::lookup_read;
 use super::{list, zset, Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify::{self, notify};
 use crate::storage::encoding::{
-    encode_string, list_sub, score_from_key, zset_member_sub, Collection, MetaView, ZSET_BY_SCORE,
+    encode_string, hash_field_value, list_sub, score_from_key, split_hash_field, zset_member_sub, Collection, MetaView,
+    ZSET_BY_SCORE,
 };
 use crate::storage::{scope, Existing, KeyType, Txn};
 use crate::util::{now_ms, parse_i64};
@@ -83,8 +84,12 @@ fn payload(ctx: &Ctx, m: &MetaView) -> CmdResult<Vec<u8>> {
             }
         }
         KeyType::Hash => {
-            let pairs = records(ctx, coll.uid, &[], None)?;
-            let flat = pairs.iter().flat_map(|(f, v)| [&f[..], &v[..]]);
+            let mut pairs = records(ctx, coll.uid, &[], None)?;
+            if !coll.big {
+                // A listpack keeps the hash's insertion order, and a RESTORE of it lists fields in that order.
+                pairs.sort_by_cached_key(|(_, raw)| split_hash_field(raw).0);
+            }
+            let flat = pairs.iter().flat_map(|(f, raw)| [&f[..], split_hash_field(raw).1]);
             if coll.big {
                 rdb::dump(rdb::TYPE_HASH, &rdb::strings_object(pairs.len(), flat, &opts))
             } else {
@@ -244,7 +249,8 @@ fn write_value(
             let long = || pairs.iter().any(|(f, v)| f.len() > limits.hash_value || v.len() > limits.hash_value);
             c.big = pairs.len() as u64 > limits.hash_entries || (!compact && long());
             for (f, v) in &pairs {
-                txn.data_put(c.uid, f, v);
+                let ordinal = c.next_ordinal();
+                txn.data_put(c.uid, f, &hash_field_value(ordinal, v));
             }
             c.len = pairs.len() as u64;
         }

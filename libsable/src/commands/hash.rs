@@ -1,7 +1,9 @@
 //! Hash family: every Redis 7.0 hash command (HSET … HSCAN). A hash is a collection whose elements are its fields:
-//! one `data` record per field, sub key = the field's bytes, value = the value's bytes, so fields come back in
-//! byte order. `coll.big` says whether Redis would hold the hash as a hash table rather than a listpack, which
-//! OBJECT ENCODING reports and HSCAN follows (a listpack is scanned in one call).
+//! one `data` record per field, sub key = the field's bytes, value = the field's insertion ordinal and the value's
+//! bytes (`encoding::hash_field_value`). `coll.big` says whether Redis would hold the hash as a hash table rather
+//! than a listpack, which OBJECT ENCODING reports. A hash Redis keeps as a listpack lists its fields as Redis
+//! does, in insertion order (a new field goes last, a rewritten one keeps its place), and HSCAN returns it in one
+//! call; a hash table's order is Redis' hashing, which no client can rely on, so ours is byte order, streamed.
 //!
 //! HRANDFIELD picks exactly uniformly, by walking the hash, unless the hash is so much bigger than the number of
 //! picks that descending its byte trie once per pick is cheaper (see `collection::sparse` and [`TriePicker`]).
@@ -13,14 +15,14 @@ use rustc_apfloat::Float;
 use super::collection::{
     self, random_below, shuffle, sparse, Ranks, RepeatPlan, ScanOptions, ScanPage, Selection, TriePicker,
 };
-use super::stream::{self, emit_sub, emit_value, Elements, Emit, ReplyStream};
+use super::stream::{self, emit_sub, Elements, Emit, ReplyStream};
 use super::string::long_double;
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify;
 use crate::resp::reply::Reply;
 use crate::server::Server;
-use crate::storage::data::OwnedDataCursor;
-use crate::storage::encoding::Collection;
+use crate::storage::data::{owned_range, OwnedDataCursor};
+use crate::storage::encoding::{hash_field_value, split_hash_field, Collection};
 use crate::storage::{KeyType, Store, Txn};
 use crate::util::parse_i64;
 
@@ -130,11 +132,15 @@ fn set_pairs(ctx: &Ctx, args: &mut Args) -> CmdResult<u64> {
     let added = modify(ctx, key, true, "hset", |txn, coll| {
         let mut added = 0;
         for pair in pairs.chunks_exact(2) {
-            if txn.data_get(coll.uid, &pair[0])?.is_none() {
-                added += 1;
-                coll.len += 1;
-            }
-            txn.data_put(coll.uid, &pair[0], &pair[1]);
+            let ordinal = match txn.data_get(coll.uid, &pair[0])? {
+                Some(raw) => split_hash_field(&raw).0,
+                None => {
+                    added += 1;
+                    coll.len += 1;
+                    coll.next_ordinal()
+                }
+            };
+            txn.data_put(coll.uid, &pair[0], &hash_field_value(ordinal, &pair[1]));
         }
         // Redis checks every argument's length before setting any, so even an overwritten pair counts.
         let strings: Vec<&[u8]> = pairs.iter().map(|a| &a[..]).collect();
@@ -153,9 +159,7 @@ fn hsetnx(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         if txn.data_get(coll.uid, field)?.is_some() {
             return Ok((false, false));
         }
-        txn.data_put(coll.uid, field, value);
-        coll.len += 1;
-        limits.apply(coll, &[field, value]);
+        set_field(txn, coll, &limits, field, value, None);
         Ok((true, true))
     })?;
     ctx.out.int(set.unwrap_or(false) as i64);
@@ -188,13 +192,14 @@ fn hincrby(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let limits = Limits::of(ctx);
     let n = modify(ctx, key, true, "hincrby", |txn, coll| {
         let current = txn.data_get(coll.uid, field)?;
-        let old = match &current {
-            Some(v) => parse_i64(v).ok_or_else(|| CmdError::err("hash value is not an integer"))?,
+        let current = current.as_deref().map(split_hash_field);
+        let old = match current {
+            Some((_, v)) => parse_i64(v).ok_or_else(|| CmdError::err("hash value is not an integer"))?,
             None => 0,
         };
         let n = old.checked_add(by).ok_or(CmdError::Overflow)?;
         let text = itoa::Buffer::new().format(n).as_bytes().to_vec();
-        set_field(txn, coll, &limits, field, &text, current.is_none());
+        set_field(txn, coll, &limits, field, &text, current.map(|(ordinal, _)| ordinal));
         Ok((true, n))
     })?;
     ctx.out.int(n.unwrap_or(0));
@@ -212,33 +217,45 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let limits = Limits::of(ctx);
     let text = modify(ctx, key, true, "hincrbyfloat", |txn, coll| {
         let current = txn.data_get(coll.uid, field)?;
-        let old = match &current {
-            Some(v) => long_double::parse(v).ok_or_else(|| CmdError::err("hash value is not a float"))?,
+        let current = current.as_deref().map(split_hash_field);
+        let old = match current {
+            Some((_, v)) => long_double::parse(v).ok_or_else(|| CmdError::err("hash value is not a float"))?,
             None => long_double::ZERO,
         };
         let sum = long_double::add(old, by).ok_or_else(|| CmdError::err("increment would produce NaN or Infinity"))?;
         let text = long_double::format(sum);
-        set_field(txn, coll, &limits, field, text.as_bytes(), current.is_none());
+        set_field(txn, coll, &limits, field, text.as_bytes(), current.map(|(ordinal, _)| ordinal));
         Ok((true, text))
     })?;
     ctx.out.bulk(text.unwrap_or_default().as_bytes());
     Ok(())
 }
 
-/// Writes one field's new value (HINCRBY, HINCRBYFLOAT); `is_new` when the field did not exist.
-fn set_field(txn: &mut Txn, coll: &mut Collection, limits: &Limits, field: &[u8], value: &[u8], is_new: bool) {
-    txn.data_put(coll.uid, field, value);
-    if is_new {
+/// Writes one field's new value (HSETNX, HINCRBY, HINCRBYFLOAT) at `ordinal`, its place in the hash; None for a
+/// field that did not exist, which goes last.
+fn set_field(txn: &mut Txn, coll: &mut Collection, limits: &Limits, field: &[u8], value: &[u8], ordinal: Option<u64>) {
+    let ordinal = ordinal.unwrap_or_else(|| {
         coll.len += 1;
-    }
+        coll.next_ordinal()
+    });
+    txn.data_put(coll.uid, field, &hash_field_value(ordinal, value));
     limits.apply(coll, &[field, value]);
+}
+
+/// The value of `field` in the hash `coll`.
+fn field_value(store: &Store, coll: &Collection, field: &[u8]) -> CmdResult<Option<Vec<u8>>> {
+    Ok(store.data_get(coll.uid, field)?.map(|mut raw| {
+        let ordinal_len = raw.len() - split_hash_field(&raw).1.len();
+        raw.drain(..ordinal_len);
+        raw
+    }))
 }
 
 fn hget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
     let value = match read(ctx, key)? {
-        Some(coll) => ctx.store.data_get(coll.uid, field)?,
+        Some(coll) => field_value(ctx.store, &coll, field)?,
         None => None,
     };
     ctx.out.opt_bulk(value.as_deref());
@@ -252,7 +269,7 @@ fn hmget(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     // Read everything first so a storage error cannot leave a half-written array.
     let values = fields
         .iter()
-        .map(|f| coll.as_ref().map_or(Ok(None), |c| ctx.store.data_get(c.uid, f)))
+        .map(|f| coll.as_ref().map_or(Ok(None), |c| field_value(ctx.store, c, f)))
         .collect::<CmdResult<Vec<_>>>()?;
     ctx.out.array(values.len());
     for v in &values {
@@ -276,7 +293,7 @@ fn hstrlen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
     let len = match read(ctx, key)? {
-        Some(coll) => ctx.store.data_get(coll.uid, field)?.map_or(0, |v| v.len()),
+        Some(coll) => field_value(ctx.store, &coll, field)?.map_or(0, |v| v.len()),
         None => 0,
     };
     ctx.out.int(len as i64);
@@ -287,29 +304,48 @@ fn hlen(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     collection::reply_len(ctx, args, KeyType::Hash)
 }
 
-fn emit_pair(out: &mut Reply, field: &[u8], value: &[u8]) {
+// The emitters below get a field and its record's raw value (`hash_field_value`).
+
+fn emit_pair(out: &mut Reply, field: &[u8], raw: &[u8]) {
     out.bulk(field);
-    out.bulk(value);
+    out.bulk(split_hash_field(raw).1);
+}
+
+fn emit_value(out: &mut Reply, _field: &[u8], raw: &[u8]) {
+    out.bulk(split_hash_field(raw).1);
 }
 
 /// A field with its value as HRANDFIELD WITHVALUES returns it: a two-element array in RESP3, flat in RESP2.
-fn emit_random_pair(out: &mut Reply, field: &[u8], value: &[u8]) {
+fn emit_random_pair(out: &mut Reply, field: &[u8], raw: &[u8]) {
     if out.resp3 {
         out.array(2);
     }
-    emit_pair(out, field, value);
+    emit_pair(out, field, raw);
 }
 
 /// Replies with every field of the hash at `key` (HGETALL, HKEYS, HVALS): `header` gets the number of fields
-/// (0 for a missing key), then each field is written by `emit`, streamed from one consistent view of the hash.
-/// Every whole-hash walk goes through here.
+/// (0 for a missing key), then each field is written by `emit`, from one consistent view of the hash: a listpack
+/// in insertion order, a hash table streamed. Every whole-hash walk goes through here.
 fn send_all(ctx: &mut Ctx, key: &[u8], header: fn(&mut Reply, usize), emit: Emit) -> CmdResult {
     let Some((coll, cursor)) = stream::open(ctx, key, KeyType::Hash, &[], None, false)? else {
         header(ctx.out, 0);
         return Ok(());
     };
+    if !coll.big {
+        let entries = in_insertion_order(cursor)?;
+        header(ctx.out, entries.len());
+        entries.iter().for_each(|(field, raw)| emit(ctx.out, field, raw));
+        return Ok(());
+    }
     header(ctx.out, coll.len as usize);
     stream::send(ctx, Elements::new(cursor, 0, coll.len, emit))
+}
+
+/// Every field of a hash Redis keeps as a listpack, with its raw value, in insertion order (Redis' listpack order).
+fn in_insertion_order(cursor: OwnedDataCursor) -> CmdResult<Vec<Entry>> {
+    let mut all = read_all(cursor)?;
+    all.sort_by_cached_key(|(_, raw)| split_hash_field(raw).0);
+    Ok(all)
 }
 
 fn hgetall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -327,7 +363,7 @@ fn hvals(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     send_all(ctx, key, Reply::array, emit_value)
 }
 
-/// One field and its value.
+/// One field and its record's raw value.
 type Entry = (Vec<u8>, Vec<u8>);
 
 /// HRANDFIELD's distinct picks over one walk of the hash (see [`Selection`]), in byte order.
@@ -437,6 +473,18 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return stream::send(ctx, Repeats { source, left: n, emit });
     }
     let n = count as u64;
+    if !coll.big {
+        // Redis 7.0 returns a whole listpack in its order, and distinct picks from one in random order.
+        let mut entries = in_insertion_order(cursor)?;
+        if n < entries.len() as u64 {
+            let mut selection = Selection::new(n, entries.len() as u64);
+            entries.retain(|_| selection.take());
+            shuffle(&mut entries);
+        }
+        random_header(ctx.out, entries.len() as u64, with_values);
+        entries.iter().for_each(|(field, raw)| emit(ctx.out, field, raw));
+        return Ok(());
+    }
     if n >= coll.len {
         random_header(ctx.out, coll.len, with_values);
         return stream::send(ctx, Elements::new(cursor, 0, coll.len, emit));
@@ -486,17 +534,27 @@ fn hscan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(());
     };
     let opts = ScanOptions::parse(args, false)?;
-    // A hash Redis keeps as a listpack is returned whole, whatever the cursor and COUNT.
-    let (mut page, from) =
-        if coll.big { ScanPage::resume(ctx, Some(key), cursor, opts.count) } else { (ScanPage::whole(), Vec::new()) };
+    // A hash Redis keeps as a listpack is returned whole, in its order, whatever the cursor and COUNT.
+    if !coll.big {
+        let mut page = ScanPage::whole();
+        for (field, raw) in in_insertion_order(owned_range(&ctx.server.store, coll.uid, &[], None, false))? {
+            if opts.matches(&field) {
+                page.push(&field);
+                page.push(split_hash_field(&raw).1);
+            }
+        }
+        page.finish(ctx);
+        return Ok(());
+    }
+    let (mut page, from) = ScanPage::resume(ctx, Some(key), cursor, opts.count);
     let mut walk = ctx.store.data_range(coll.uid, &from, None, false);
-    while let Some((field, value)) = walk.next()? {
+    while let Some((field, raw)) = walk.next()? {
         if !page.examine(field) {
             break;
         }
         if opts.matches(field) {
             page.push(field);
-            page.push(value);
+            page.push(split_hash_field(raw).1);
         }
     }
     drop(walk);

@@ -23,7 +23,7 @@ use crate::notify::{self, notify};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::storage::data::expect_collection;
-use crate::storage::encoding::{list_sub, Collection, LIST_ORIGIN, ZSET_BY_SCORE};
+use crate::storage::encoding::{list_sub, split_hash_field, Collection, LIST_ORIGIN, ZSET_BY_SCORE};
 use crate::storage::KeyType;
 use crate::util::parse_f64;
 use crate::util::pqsort::pqsort;
@@ -160,7 +160,7 @@ fn lookup_in(server: &Server, db: usize, pattern: &[u8], elem: &[u8]) -> CmdResu
         (None, KeyType::String) => Ok(Some(view.body().to_vec())),
         (Some(field), KeyType::Hash) => {
             let hash = expect_collection(&view, KeyType::Hash)?;
-            store.data_get(hash.uid, field)
+            Ok(store.data_get(hash.uid, field)?.map(|raw| split_hash_field(&raw).1.to_vec()))
         }
         _ => Ok(None),
     }

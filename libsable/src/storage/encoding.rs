@@ -165,7 +165,8 @@ pub struct Collection {
     pub uid: u64,
     /// Number of elements (fields, members, list entries).
     pub len: u64,
-    /// A list's index of its first element (elements are at `head .. head + len`); unused by other types.
+    /// A list's index of its first element (elements are at `head .. head + len`); a hash's next insertion
+    /// ordinal, counted from [`LIST_ORIGIN`] (see [`Collection::next_ordinal`]); unused by other types.
     pub head: u64,
     /// Redis would report the big encoding (see [`BIG_ENCODING`]).
     pub big: bool,
@@ -201,6 +202,14 @@ impl Collection {
         })
     }
 
+    /// A hash's insertion ordinal for a field it does not hold yet (0 for its first field, never reused while
+    /// the key lives), so a hash Redis keeps as a listpack can list its fields in insertion order.
+    pub fn next_ordinal(&mut self) -> u64 {
+        let ordinal = self.head.wrapping_sub(LIST_ORIGIN);
+        self.head = self.head.wrapping_add(1);
+        ordinal
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(META_HEADER + COLLECTION_BODY);
         v.push(self.kind as u8 | if self.big { BIG_ENCODING } else { 0 });
@@ -218,6 +227,32 @@ pub fn data_key(uid: u64, sub: &[u8]) -> Vec<u8> {
     k.extend_from_slice(&uid.to_be_bytes());
     k.extend_from_slice(sub);
     k
+}
+
+/// A hash field's record value: `[insertion ordinal: LEB128 varint][value]` (see [`Collection::next_ordinal`]).
+pub fn hash_field_value(ordinal: u64, value: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(value.len() + 2);
+    let mut rest = ordinal;
+    while rest >= 0x80 {
+        v.push(rest as u8 | 0x80);
+        rest >>= 7;
+    }
+    v.push(rest as u8);
+    v.extend_from_slice(value);
+    v
+}
+
+/// Inverse of [`hash_field_value`]: (ordinal, value). A record too damaged to hold an ordinal reads as ordinal 0
+/// with all its bytes as the value, so every reader stays total.
+pub fn split_hash_field(raw: &[u8]) -> (u64, &[u8]) {
+    let mut ordinal = 0u64;
+    for (i, &b) in raw.iter().enumerate().take(10) {
+        ordinal |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return (ordinal, &raw[i + 1..]);
+        }
+    }
+    (0, raw)
 }
 
 /// A list element's sub key: its index, big-endian.
@@ -323,6 +358,19 @@ pub fn copy_record(raw: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_field_values_keep_their_ordinal() {
+        for ordinal in [0, 1, 127, 128, 300, 1 << 35, u64::MAX] {
+            for value in [&b""[..], b"v", &[0x80, 0xff, 0]] {
+                assert_eq!(split_hash_field(&hash_field_value(ordinal, value)), (ordinal, value));
+            }
+        }
+        assert_eq!(hash_field_value(5, b"x"), b"\x05x");
+        assert_eq!(split_hash_field(&[0xff; 3]), (0, &[0xff; 3][..]), "a damaged record reads whole");
+        let mut c = Collection::new(KeyType::Hash, 1);
+        assert_eq!((c.next_ordinal(), c.next_ordinal()), (0, 1));
+    }
 
     #[test]
     fn string_round_trip() {
