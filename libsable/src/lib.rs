@@ -11,6 +11,7 @@
 //! - [`blocking`]: the queues of clients blocked on keys (BLPOP and friends); [`watch`]: keys watched by WATCH.
 //! - [`pubsub`]: the registry of pub/sub subscriptions and the subscribers' mailboxes; [`notify`]: keyspace
 //!   notifications published through it; [`monitor`]: the MONITOR clients and the lines fed to them.
+//! - [`scripting`]: the Lua engine behind EVAL and SCRIPT (Redis 7.0's environment and error texts).
 //! - [`server`]: shared server state and background jobs; [`client`]: per-connection state and the registry.
 
 pub mod blocking;
@@ -22,6 +23,7 @@ pub mod net;
 pub mod notify;
 pub mod pubsub;
 pub mod resp;
+pub mod scripting;
 pub mod server;
 pub mod storage;
 pub mod util;

@@ -193,6 +193,8 @@ pub struct Server {
     pub pause: ClientPause,
     /// Active expiry runs (DEBUG SET-ACTIVE-EXPIRE turns it off and on).
     pub active_expire: std::sync::atomic::AtomicBool,
+    /// Lua scripts cached by EVAL and SCRIPT LOAD.
+    pub scripts: crate::scripting::ScriptCache,
     pub workers: usize,
     /// The acceptor thread's control channel, set when it starts serving: CONFIG SET `port`, `tls-port` and `bind`
     /// send it the listeners they bound (see [`crate::net::apply_listeners`]).
@@ -236,6 +238,7 @@ impl Server {
             saves: Arc::default(),
             pause: ClientPause::default(),
             active_expire: std::sync::atomic::AtomicBool::new(true),
+            scripts: Default::default(),
             workers,
             listener_ctl: Mutex::new(None),
             config_set_serial: Mutex::new(()),

@@ -22,6 +22,7 @@ pub mod list;
 pub mod memory;
 pub mod meta;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -83,6 +84,8 @@ pub mod flags {
     /// Runs only as `enable-debug-command` / `enable-module-command` allow (see `super::debug`); not a flag word
     /// of the metadata (Redis hides it too).
     pub const PROTECTED: u32 = 1 << 11;
+    /// Refused inside a Lua script (`noscript`).
+    pub const NO_SCRIPT: u32 = 1 << 12;
 
     pub fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> u32 {
         words.into_iter().fold(0, |acc, w| {
@@ -98,6 +101,7 @@ pub mod flags {
                 "loading" => LOADING,
                 "skip_slowlog" => SKIP_SLOWLOG,
                 "skip_monitor" => SKIP_MONITOR,
+                "noscript" => NO_SCRIPT,
                 _ => 0,
             }
         })
@@ -189,6 +193,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         block::HANDLERS,
         transaction::HANDLERS,
         pubsub::HANDLERS,
+        scripting::HANDLERS,
     ]
     .into_iter()
     .flatten()
@@ -359,8 +364,8 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
         }
         return;
     }
-    if cmd.name == "exec" {
-        // EXEC takes the gate exclusively itself.
+    if cmd.name == "exec" || crate::scripting::runs_scripts(cmd) {
+        // EXEC and the script runners take the gate exclusively themselves.
         return run(server, client, out, cmd, argv);
     }
     let _gate = server.store.gate.enter();
@@ -407,6 +412,13 @@ fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Comm
     if server.monitors.active() && (failed || cmd.name != "exec") {
         server.monitors.feed(client, out, cmd, argv);
     }
+}
+
+/// Runs a command a Lua script calls (`redis.call`), already resolved and allowed there; large replies are built
+/// whole, as inside a transaction.
+pub(crate) fn run_for_script(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Command, argv: &[Bytes]) {
+    run(server, client, out, cmd, argv);
+    transaction::finish_stream(server, client, out);
 }
 
 /// An argument vector from words, for unit tests.

@@ -142,6 +142,23 @@ fn watched_changed(ctx: &Ctx) -> CmdResult<bool> {
     Ok(false)
 }
 
+/// Completes a large reply the command left to be streamed: inside a transaction or a script it is built whole,
+/// as Redis does.
+pub fn finish_stream(server: &Server, client: &mut Client, out: &mut Reply) {
+    let Some(mut stream) = client.stream.take() else { return };
+    loop {
+        match stream.fill(server, out, usize::MAX) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                tracing::error!("reply inside EXEC or a script aborted, closing the connection: {}", e.message());
+                client.close_after_reply = true;
+                break;
+            }
+        }
+    }
+}
+
 fn exec(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut gate = None;
     let result = exec_transaction(ctx, &mut gate);
@@ -188,20 +205,7 @@ fn exec_transaction<'s>(ctx: &mut Ctx<'s>, gate: &mut Option<parking_lot::RwLock
     scope::pin();
     for (cmd, argv) in &multi.queued {
         run(ctx.server, ctx.client, ctx.out, cmd, argv);
-        if let Some(mut stream) = ctx.client.stream.take() {
-            // Inside a transaction a large reply is built whole, as Redis does.
-            loop {
-                match stream.fill(ctx.server, ctx.out, usize::MAX) {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => {
-                        tracing::error!("reply inside EXEC aborted, closing the connection: {}", e.message());
-                        ctx.client.close_after_reply = true;
-                        break;
-                    }
-                }
-            }
-        }
+        finish_stream(ctx.server, ctx.client, ctx.out);
     }
     scope::unpin();
     ctx.client.in_exec = false;

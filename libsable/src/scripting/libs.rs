@@ -1,0 +1,379 @@
+//! The libraries Redis 7.0 gives scripts besides Lua's own: the Rust half of `redis` (the rest is in
+//! `prelude.lua`), `bit` (LuaBitOp's 32-bit operations) and `cjson` (JSON as lua-cjson writes and reads it).
+
+use mlua::{LightUserData, Lua, MultiValue, Table, Value, Variadic};
+
+use super::convert::{error_table, error_text};
+
+/// An error raised by one of our functions: Redis' error table (`err`, and where the calling user code stood),
+/// carried through Lua as mlua's error userdata and turned back into the table by [`unwrap_error`].
+#[derive(Debug)]
+pub struct Raised {
+    err: Vec<u8>,
+    source: Option<String>,
+    line: Option<i32>,
+}
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(&self.err))
+    }
+}
+
+impl std::error::Error for Raised {}
+
+/// Raises `err` (`CODE message`) from a Rust function, at the position of the Lua code that called it.
+pub fn raise(lua: &Lua, err: &[u8]) -> mlua::Error {
+    // Level 1: the caller of this (C) function, which Lua never replaces by a tail call.
+    let (source, line) = match lua.inspect_stack(1) {
+        Some(d) => (d.source().source.map(|s| s.into_owned()), Some(d.curr_line())),
+        None => (None, None),
+    };
+    mlua::Error::external(Raised { err: err.to_vec(), source, line })
+}
+
+/// `hooks.unwrap`: what a Rust function raised, as the prelude's handler and `pcall` want it: our error table
+/// for a [`Raised`], the message for any other error; other values as they are.
+fn unwrap_error(lua: &Lua, value: Value) -> mlua::Result<Value> {
+    let Value::Error(error) = value else { return Ok(value) };
+    let mut e: &mlua::Error = &error;
+    loop {
+        match e {
+            mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => e = cause,
+            mlua::Error::ExternalError(inner) => {
+                let Some(r) = inner.downcast_ref::<Raised>() else {
+                    return Ok(Value::String(lua.create_string(inner.to_string())?));
+                };
+                let t = error_table(lua, &r.err)?;
+                if let (Some(source), Some(line)) = (&r.source, r.line) {
+                    t.raw_set("source", source.as_str())?;
+                    t.raw_set("line", line)?;
+                }
+                return Ok(Value::Table(t));
+            }
+            mlua::Error::RuntimeError(msg) => return Ok(Value::String(lua.create_string(msg)?)),
+            other => return Ok(Value::String(lua.create_string(other.to_string())?)),
+        }
+    }
+}
+
+/// The Rust functions of the prelude's `hooks` table besides `call`: `unwrap` (see [`unwrap_error`]).
+pub fn fill_hooks(lua: &Lua, hooks: &Table) -> mlua::Result<()> {
+    hooks.raw_set("unwrap", lua.create_function(unwrap_error)?)?;
+    Ok(())
+}
+
+/// `redis`: the reply helpers, `setresp` (kept in `hooks.resp`), `sha1hex`, `log`, the replication stubs and the
+/// constants. `call` and `pcall` are added for each script run (they reach the running client).
+pub fn redis_table(lua: &Lua, hooks: &Table) -> mlua::Result<Table> {
+    let redis = lua.create_table()?;
+    let resp = hooks.clone();
+    redis.raw_set(
+        "setresp",
+        lua.create_function(move |lua, args: MultiValue| {
+            if args.len() != 1 {
+                return Err(raise(lua, b"ERR redis.setresp() requires one argument."));
+            }
+            match args.front() {
+                Some(Value::Integer(n @ (2 | 3))) => resp.raw_set("resp", *n),
+                _ => Err(raise(lua, b"ERR RESP version must be 2 or 3.")),
+            }
+        })?,
+    )?;
+    // Both return an error table (they do not raise) when misused, as Redis' luaPushError does.
+    redis.raw_set(
+        "error_reply",
+        lua.create_function(|lua, args: MultiValue| match single_string(&args) {
+            Some(msg) => {
+                let mut raw = msg.to_vec();
+                if raw.first() != Some(&b'-') {
+                    raw.insert(0, b'-');
+                }
+                error_table(lua, &error_text(&raw))
+            }
+            None => error_table(lua, b"ERR wrong number or type of arguments"),
+        })?,
+    )?;
+    redis.raw_set(
+        "status_reply",
+        lua.create_function(|lua, args: MultiValue| match single_string(&args) {
+            Some(msg) => {
+                let t = lua.create_table()?;
+                t.raw_set("ok", lua.create_string(msg)?)?;
+                Ok(t)
+            }
+            None => error_table(lua, b"ERR wrong number or type of arguments"),
+        })?,
+    )?;
+    redis.raw_set(
+        "sha1hex",
+        lua.create_function(|lua, args: MultiValue| {
+            let text = match (args.len(), args.front()) {
+                (1, Some(Value::String(s))) => s.as_bytes().to_vec(),
+                (1, Some(Value::Integer(n))) => n.to_string().into_bytes(),
+                (1, Some(Value::Number(n))) => super::convert::number_arg(*n).into_bytes(),
+                _ => return Err(raise(lua, b"ERR wrong number of arguments")),
+            };
+            Ok(super::ScriptCache::sha_of(&text))
+        })?,
+    )?;
+    redis.raw_set(
+        "log",
+        lua.create_function(|lua, args: MultiValue| {
+            if args.len() < 2 {
+                return Err(raise(lua, b"ERR redis.log() requires two arguments or more."));
+            }
+            let level = match args.front() {
+                Some(Value::Integer(n)) if (0..=3).contains(n) => *n,
+                _ => return Err(raise(lua, b"ERR Invalid debug level.")),
+            };
+            let text: Vec<String> = args
+                .iter()
+                .skip(1)
+                .map(|v| match v {
+                    Value::String(s) => String::from_utf8_lossy(&s.as_bytes()).into_owned(),
+                    Value::Integer(n) => n.to_string(),
+                    Value::Number(n) => super::convert::number_arg(*n),
+                    _ => String::new(),
+                })
+                .collect();
+            let text = text.join(" ");
+            match level {
+                0 => tracing::debug!(target: "script", "{text}"),
+                1 | 2 => tracing::info!(target: "script", "{text}"),
+                _ => tracing::warn!(target: "script", "{text}"),
+            }
+            Ok(())
+        })?,
+    )?;
+    // Replication and the debugger mean nothing here: accepted, as a master without replicas does.
+    redis.raw_set("set_repl", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+    redis.raw_set("replicate_commands", lua.create_function(|_, _: MultiValue| Ok(true))?)?;
+    redis.raw_set("breakpoint", lua.create_function(|_, _: MultiValue| Ok(false))?)?;
+    redis.raw_set("debug", lua.create_function(|_, _: MultiValue| Ok(()))?)?;
+    for (name, value) in [
+        ("LOG_DEBUG", 0),
+        ("LOG_VERBOSE", 1),
+        ("LOG_NOTICE", 2),
+        ("LOG_WARNING", 3),
+        ("REPL_NONE", 0),
+        ("REPL_AOF", 1),
+        ("REPL_SLAVE", 2),
+        ("REPL_REPLICA", 2),
+        ("REPL_ALL", 3),
+    ] {
+        redis.raw_set(name, value)?;
+    }
+    let version = &crate::commands::table().redis_version;
+    let num = version.split('.').take(3).fold(0i64, |acc, p| acc * 256 + p.parse::<i64>().unwrap_or(0));
+    redis.raw_set("REDIS_VERSION", version.as_str())?;
+    redis.raw_set("REDIS_VERSION_NUM", num)?;
+    Ok(redis)
+}
+
+fn single_string(args: &MultiValue) -> Option<Vec<u8>> {
+    match (args.len(), args.front()) {
+        (1, Some(Value::String(s))) => Some(s.as_bytes().to_vec()),
+        _ => None,
+    }
+}
+
+/// LuaBitOp's normalisation: the number rounded to an integer, taken modulo 2^32, as a signed 32-bit value.
+fn tobit(v: &Value) -> mlua::Result<i32> {
+    let d = match v {
+        Value::Integer(n) => *n as f64,
+        Value::Number(d) => *d,
+        Value::String(s) => std::str::from_utf8(&s.as_bytes())
+            .ok()
+            .and_then(|t| t.trim().parse::<f64>().ok())
+            .ok_or_else(|| mlua::Error::RuntimeError("bad argument (number expected)".into()))?,
+        _ => return Err(mlua::Error::RuntimeError("bad argument (number expected)".into())),
+    };
+    Ok(d.round_ties_even().rem_euclid(4294967296.0) as u32 as i32)
+}
+
+/// `bit`: LuaBitOp 1.0.2, as Redis bundles it.
+pub fn bit_table(lua: &Lua) -> mlua::Result<Table> {
+    let bit = lua.create_table()?;
+    let fold = |f: fn(i32, i32) -> i32| {
+        move |_: &Lua, args: Variadic<Value>| -> mlua::Result<i32> {
+            let mut it = args.iter();
+            let first = tobit(it.next().unwrap_or(&Value::Nil))?;
+            it.try_fold(first, |acc, v| Ok(f(acc, tobit(v)?)))
+        }
+    };
+    bit.raw_set("band", lua.create_function(fold(|a, b| a & b))?)?;
+    bit.raw_set("bor", lua.create_function(fold(|a, b| a | b))?)?;
+    bit.raw_set("bxor", lua.create_function(fold(|a, b| a ^ b))?)?;
+    bit.raw_set("tobit", lua.create_function(|_, v: Value| tobit(&v))?)?;
+    bit.raw_set("bnot", lua.create_function(|_, v: Value| Ok(!tobit(&v)?))?)?;
+    bit.raw_set("bswap", lua.create_function(|_, v: Value| Ok(tobit(&v)?.swap_bytes()))?)?;
+    let shift = |f: fn(i32, u32) -> i32| {
+        move |_: &Lua, (v, n): (Value, Value)| -> mlua::Result<i32> { Ok(f(tobit(&v)?, tobit(&n)? as u32 & 31)) }
+    };
+    bit.raw_set("lshift", lua.create_function(shift(|x, n| ((x as u32) << n) as i32))?)?;
+    bit.raw_set("rshift", lua.create_function(shift(|x, n| ((x as u32) >> n) as i32))?)?;
+    bit.raw_set("arshift", lua.create_function(shift(|x, n| x >> n))?)?;
+    bit.raw_set("rol", lua.create_function(shift(|x, n| (x as u32).rotate_left(n) as i32))?)?;
+    bit.raw_set("ror", lua.create_function(shift(|x, n| (x as u32).rotate_right(n) as i32))?)?;
+    bit.raw_set(
+        "tohex",
+        lua.create_function(|_, (v, n): (Value, Option<Value>)| {
+            let x = tobit(&v)? as u32;
+            let n = match n {
+                Some(n) => tobit(&n)?,
+                None => 8,
+            };
+            let upper = n < 0;
+            let digits = n.unsigned_abs().min(8) as usize;
+            let text = if upper { format!("{x:08X}") } else { format!("{x:08x}") };
+            Ok(text[8 - digits..].to_string())
+        })?,
+    )?;
+    Ok(bit)
+}
+
+/// The deepest nesting `cjson.encode` follows (lua-cjson's default).
+const CJSON_MAX_DEPTH: usize = 1000;
+
+/// `cjson`: `encode`, `decode` and `null`.
+pub fn cjson_table(lua: &Lua) -> mlua::Result<Table> {
+    let cjson = lua.create_table()?;
+    cjson.raw_set(
+        "encode",
+        lua.create_function(|_, v: Value| {
+            let mut out = Vec::new();
+            encode(&v, &mut out, 0)?;
+            Ok(mlua::BString::from(out))
+        })?,
+    )?;
+    cjson.raw_set(
+        "decode",
+        lua.create_function(|lua, text: mlua::String| {
+            let parsed: serde_json::Value = serde_json::from_slice(&text.as_bytes())
+                .map_err(|e| mlua::Error::RuntimeError(format!("Expected value but found invalid token: {e}")))?;
+            decode(lua, &parsed)
+        })?,
+    )?;
+    cjson.raw_set("null", Value::LightUserData(LightUserData(std::ptr::null_mut())))?;
+    Ok(cjson)
+}
+
+fn encode_error(what: &str) -> mlua::Error {
+    mlua::Error::RuntimeError(format!("Cannot serialise {what}"))
+}
+
+fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
+    match v {
+        Value::Nil => out.extend_from_slice(b"null"),
+        Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
+        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Integer(n) => out.extend_from_slice(crate::util::fmt_g(*n as f64, 14).as_bytes()),
+        Value::Number(d) => {
+            if d.is_nan() || d.is_infinite() {
+                return Err(encode_error("number: must not be NaN or Inf"));
+            }
+            out.extend_from_slice(crate::util::fmt_g(*d, 14).as_bytes());
+        }
+        Value::String(s) => encode_string(&s.as_bytes(), out),
+        Value::Table(t) => {
+            if depth >= CJSON_MAX_DEPTH {
+                return Err(mlua::Error::RuntimeError(format!("Cannot serialise, excessive nesting ({})", depth + 1)));
+            }
+            encode_table(t, out, depth + 1)?;
+        }
+        Value::Function(_) => return Err(encode_error("function: type not supported")),
+        _ => return Err(encode_error("userdata: type not supported")),
+    }
+    Ok(())
+}
+
+fn encode_string(s: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &b in s {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'/' => out.extend_from_slice(b"\\/"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0..=0x1f | 0x7f => out.extend_from_slice(format!("\\u{b:04x}").as_bytes()),
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+/// An array when every key is a positive integer (holes become nulls) and it is not excessively sparse, else
+/// an object; an empty table is `{}`, as lua-cjson writes them.
+fn encode_table(t: &Table, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
+    let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
+    let mut max = 0usize;
+    let is_array = !pairs.is_empty()
+        && pairs.iter().all(|(k, _)| match k {
+            Value::Integer(n) if *n >= 1 => {
+                max = max.max(*n as usize);
+                true
+            }
+            _ => false,
+        });
+    if is_array {
+        if max > pairs.len() * 2 && max > 10 {
+            return Err(encode_error("table: excessively sparse array"));
+        }
+        out.push(b'[');
+        for i in 1..=max {
+            if i > 1 {
+                out.push(b',');
+            }
+            encode(&t.raw_get::<Value>(i)?, out, depth)?;
+        }
+        out.push(b']');
+        return Ok(());
+    }
+    out.push(b'{');
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match k {
+            Value::String(s) => encode_string(&s.as_bytes(), out),
+            Value::Integer(_) | Value::Number(_) => {
+                let mut key = Vec::new();
+                encode(k, &mut key, depth)?;
+                encode_string(&key, out);
+            }
+            _ => return Err(encode_error("table: table key must be a number or string")),
+        }
+        out.push(b':');
+        encode(v, out, depth)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+fn decode(lua: &Lua, v: &serde_json::Value) -> mlua::Result<Value> {
+    Ok(match v {
+        serde_json::Value::Null => Value::LightUserData(LightUserData(std::ptr::null_mut())),
+        serde_json::Value::Bool(b) => Value::Boolean(*b),
+        serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+        serde_json::Value::String(s) => Value::String(lua.create_string(s)?),
+        serde_json::Value::Array(items) => {
+            let t = lua.create_table_with_capacity(items.len(), 0)?;
+            for (i, item) in items.iter().enumerate() {
+                t.raw_set(i + 1, decode(lua, item)?)?;
+            }
+            Value::Table(t)
+        }
+        serde_json::Value::Object(map) => {
+            let t = lua.create_table_with_capacity(0, map.len())?;
+            for (k, item) in map {
+                t.raw_set(lua.create_string(k)?, decode(lua, item)?)?;
+            }
+            Value::Table(t)
+        }
+    })
+}

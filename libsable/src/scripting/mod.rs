@@ -1,0 +1,356 @@
+//! Lua scripting (EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT): Redis 7.0's Lua 5.1 environment and semantics.
+//!
+//! - Scripts are cached by SHA-1 for the whole server ([`ScriptCache`]); each worker thread keeps its own Lua
+//!   state ([`Vm`]), compiles a script the first time it runs there, and drops its compiled scripts when the
+//!   cache is flushed (a generation count).
+//! - A script runs as a transaction does (`commands::transaction`): holding the exec gate exclusively, so no
+//!   other command runs anywhere meanwhile, with the thread's write scope pinned, so all its writes reach the WAL
+//!   as one batch. Inside MULTI/EXEC the transaction already holds both.
+//! - `redis.call` / `redis.pcall` resolve and run a command through the dispatcher's `run` with the caller's
+//!   client (its database is restored afterwards: a SELECT in a script does not change the caller's), writing the
+//!   reply into a buffer that [`convert`] turns into a Lua value; commands flagged `noscript` are refused, and
+//!   writes in a read-only script.
+//! - Errors carry Redis' text: `<message> script: <sha>, on @user_script:<line>.` — the line of the user code
+//!   that raised them, found by an error handler that walks the Lua stack past our own frames (`=sable`).
+//! - The environment: base (without `print`, `dofile`, `loadfile`), table, string, math, `redis`, `bit`, `cjson`
+//!   ([`libs`]); globals are read-only, and reading an undefined one is an error, as in Redis.
+
+pub mod convert;
+mod libs;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use mlua::{ChunkMode, Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use parking_lot::RwLock;
+
+use crate::client::Client;
+use crate::commands::{self, flags, CmdError, CmdResult, Command};
+use crate::resp::reply::Reply;
+use crate::server::Server;
+
+/// The server's scripts by SHA-1 (lowercase hex), as SCRIPT LOAD and EVAL leave them.
+#[derive(Default)]
+pub struct ScriptCache {
+    bodies: RwLock<HashMap<String, Arc<[u8]>>>,
+    /// Bumped by SCRIPT FLUSH: threads drop the scripts they compiled.
+    generation: AtomicU64,
+}
+
+impl ScriptCache {
+    /// The SHA-1 of a script body, as lowercase hex.
+    pub fn sha_of(body: &[u8]) -> String {
+        sha1_smol::Sha1::from(body).digest().to_string()
+    }
+
+    /// Caches `body` (compiled on this thread first: a script that does not compile is not cached) and returns its
+    /// SHA-1.
+    pub fn load(&self, body: &[u8]) -> CmdResult<String> {
+        let sha = Self::sha_of(body);
+        with_vm(self, |vm| vm.compiled(&sha, body).map(|_| ()))?;
+        self.bodies.write().entry(sha.clone()).or_insert_with(|| body.into());
+        Ok(sha)
+    }
+
+    /// The body cached under `sha` (any case).
+    pub fn get(&self, sha: &[u8]) -> Option<(String, Arc<[u8]>)> {
+        let sha = std::str::from_utf8(sha).ok()?.to_ascii_lowercase();
+        let body = self.bodies.read().get(&sha).cloned()?;
+        Some((sha, body))
+    }
+
+    pub fn flush(&self) {
+        self.bodies.write().clear();
+        self.generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// (number of scripts, bytes of their bodies), for INFO memory.
+    pub fn usage(&self) -> (usize, usize) {
+        let bodies = self.bodies.read();
+        (bodies.len(), bodies.values().map(|b| b.len()).sum())
+    }
+}
+
+/// The commands that run scripts: the dispatcher lets them take the exec gate themselves.
+pub fn runs_scripts(cmd: &Command) -> bool {
+    matches!(cmd.name.as_str(), "eval" | "evalsha" | "eval_ro" | "evalsha_ro")
+}
+
+/// One worker thread's Lua state.
+struct Vm {
+    lua: Lua,
+    /// Hidden from scripts: `handler`, `unwrap`, `resp` (the protocol `redis.setresp` chose).
+    hooks: Table,
+    /// The `redis` table, which gets `call` and `pcall` for each run.
+    redis: Table,
+    /// `function(f) return xpcall(f, hooks.handler) end`
+    runner: Function,
+    compiled: HashMap<String, Function>,
+    generation: u64,
+}
+
+thread_local! {
+    static VM: RefCell<Option<Vm>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on this thread's Lua state, made on first use and emptied of its scripts after a SCRIPT FLUSH.
+fn with_vm<R>(cache: &ScriptCache, f: impl FnOnce(&mut Vm) -> CmdResult<R>) -> CmdResult<R> {
+    VM.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(Vm::new().map_err(|e| CmdError::err(format!("cannot start the Lua engine: {e}")))?);
+        }
+        let Some(vm) = slot.as_mut() else { return Err(CmdError::err("no Lua engine")) };
+        let generation = cache.generation.load(Ordering::Relaxed);
+        if vm.generation != generation {
+            vm.compiled.clear();
+            vm.generation = generation;
+        }
+        f(vm)
+    })
+}
+
+/// Our own Lua code, named `=sable` so that error positions skip it.
+const PRELUDE: &str = include_str!("prelude.lua");
+
+impl Vm {
+    fn new() -> mlua::Result<Vm> {
+        // The debug library is loaded for the error handler's stack walk, then hidden from scripts (as in Redis).
+        let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG;
+        // SAFETY: `debug` is only reachable by our prelude, which takes `debug.getinfo` and removes the library.
+        let lua = unsafe { Lua::unsafe_new_with(libs, LuaOptions::default()) };
+        let hooks = lua.create_table()?;
+        hooks.raw_set("resp", 2)?;
+        libs::fill_hooks(&lua, &hooks)?;
+        let redis = libs::redis_table(&lua, &hooks)?;
+        lua.globals().raw_set("bit", libs::bit_table(&lua)?)?;
+        lua.globals().raw_set("cjson", libs::cjson_table(&lua)?)?;
+        let runner: Function =
+            lua.load(PRELUDE).set_name("=sable").set_mode(ChunkMode::Text).call((hooks.clone(), redis.clone()))?;
+        Ok(Vm { lua, hooks, redis, runner, compiled: HashMap::new(), generation: 0 })
+    }
+
+    /// The function of the script `sha`, compiled from `body` unless this thread did already.
+    fn compiled(&mut self, sha: &str, body: &[u8]) -> CmdResult<Function> {
+        if let Some(f) = self.compiled.get(sha) {
+            return Ok(f.clone());
+        }
+        let f = self
+            .lua
+            .load(strip_shebang(body)?)
+            .set_name("@user_script")
+            .set_mode(ChunkMode::Text)
+            .into_function()
+            .map_err(|e| {
+                let msg = match &e {
+                    mlua::Error::SyntaxError { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                CmdError::err(format!("Error compiling script (new function): {msg}"))
+            })?;
+        self.compiled.insert(sha.to_string(), f.clone());
+        Ok(f)
+    }
+}
+
+/// A script's body without its `#!lua` line (Redis 7 shebang; the line stays, empty, so line numbers hold).
+fn strip_shebang(body: &[u8]) -> CmdResult<Vec<u8>> {
+    if !body.starts_with(b"#!") {
+        return Ok(body.to_vec());
+    }
+    let end = body.iter().position(|&b| b == b'\n').unwrap_or(body.len());
+    let line = String::from_utf8_lossy(&body[2..end]).into_owned();
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or("");
+    if engine != "lua" {
+        return Err(CmdError::err(format!("Could not find engine '{engine}'")));
+    }
+    for part in parts {
+        let Some(names) = part.strip_prefix("flags=") else {
+            return Err(CmdError::err(format!("Unknown lua shebang option: {part}")));
+        };
+        for flag in names.split(',').filter(|f| !f.is_empty()) {
+            if !matches!(flag, "no-writes" | "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys") {
+                return Err(CmdError::err(format!("Unexpected flag in script shebang: {flag}")));
+            }
+        }
+    }
+    Ok(body[end..].to_vec())
+}
+
+/// The `flags=` of a script's shebang line, if it has one (None: a script without shebang, no restrictions).
+fn shebang_flags(body: &[u8]) -> Option<Vec<String>> {
+    let first = body.strip_prefix(b"#!lua")?;
+    let end = first.iter().position(|&b| b == b'\n').unwrap_or(first.len());
+    let line = String::from_utf8_lossy(&first[..end]);
+    Some(
+        line.split(' ')
+            .filter_map(|p| p.strip_prefix("flags="))
+            .flat_map(|names| names.split(',').filter(|f| !f.is_empty()).map(str::to_string))
+            .collect(),
+    )
+}
+
+/// A script to run: its SHA-1 and body, and the KEYS and ARGV it gets.
+pub struct Invocation<'a> {
+    pub sha: &'a str,
+    pub body: &'a [u8],
+    pub keys: &'a [Bytes],
+    pub args: &'a [Bytes],
+    /// EVAL_RO / EVALSHA_RO: write commands are refused.
+    pub read_only: bool,
+}
+
+/// What `redis.call` needs while a script runs.
+struct CallState<'a> {
+    server: &'a Server,
+    client: &'a mut Client,
+    read_only: bool,
+    /// Reused for every command's reply.
+    reply: Reply,
+}
+
+/// Runs a script for the client and writes its reply (or error) into `out`. The caller holds what makes it
+/// atomic (see the module doc).
+pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocation) -> CmdResult {
+    let read_only = inv.read_only || shebang_flags(inv.body).is_some_and(|f| f.iter().any(|f| f == "no-writes"));
+    let saved_db = client.db;
+    let result = with_vm(&server.scripts, |vm| {
+        let f = vm.compiled(inv.sha, inv.body)?;
+        let lua = &vm.lua;
+        let fail = |e: mlua::Error| CmdError::err(format!("Lua engine failure: {e}"));
+        let strings = |items: &[Bytes]| -> mlua::Result<Table> {
+            let t = lua.create_table_with_capacity(items.len(), 0)?;
+            for (i, item) in items.iter().enumerate() {
+                t.raw_set(i + 1, lua.create_string(item)?)?;
+            }
+            Ok(t)
+        };
+        lua.globals().raw_set("KEYS", strings(inv.keys).map_err(fail)?).map_err(fail)?;
+        lua.globals().raw_set("ARGV", strings(inv.args).map_err(fail)?).map_err(fail)?;
+        vm.hooks.raw_set("resp", 2).map_err(fail)?;
+        let state = RefCell::new(CallState { server, client: &mut *client, read_only, reply: Reply::new(false) });
+        let (hooks, redis) = (&vm.hooks, &vm.redis);
+        lua.scope(|scope| {
+            // Rust functions, not Lua wrappers: a `return redis.call(...)` would replace the caller's frame by a
+            // tail call, and errors name the line of the user code that called them.
+            let call = scope.create_function(|lua, args: MultiValue| match command(lua, hooks, &state, args)? {
+                Ok(value) => Ok(value),
+                Err(text) => Err(libs::raise(lua, &text)),
+            })?;
+            let pcall = scope.create_function(|lua, args: MultiValue| match command(lua, hooks, &state, args)? {
+                Ok(value) => Ok(value),
+                Err(text) => Ok(Value::Table(convert::error_table(lua, &text)?)),
+            })?;
+            redis.raw_set("call", call)?;
+            redis.raw_set("pcall", pcall)?;
+            let (ok, value): (bool, Value) = vm.runner.call(f)?;
+            redis.raw_set("call", Value::Nil)?;
+            redis.raw_set("pcall", Value::Nil)?;
+            let resp: u8 = hooks.raw_get::<Option<u8>>("resp")?.unwrap_or(2);
+            if ok {
+                convert::lua_to_reply(out, &value, resp);
+                return Ok(Ok(()));
+            }
+            Ok(Err(script_error(&value, inv.sha)))
+        })
+        .map_err(fail)?
+    });
+    client.db = saved_db;
+    result
+}
+
+/// The error a failed script replies with: `<err> script: <sha>, on <source>:<line>.`
+fn script_error(value: &Value, sha: &str) -> CmdError {
+    let Value::Table(t) = value else {
+        return CmdError::err(format!("Error running script: {value:?}"));
+    };
+    let field = |name: &str| match t.raw_get::<Value>(name) {
+        Ok(Value::String(s)) => Some(String::from_utf8_lossy(&s.as_bytes()).into_owned()),
+        Ok(Value::Integer(n)) => Some(n.to_string()),
+        Ok(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let err = field("err").unwrap_or_else(|| "ERR unknown error".into());
+    let msg = match (field("source"), field("line")) {
+        (Some(source), Some(line)) => format!("{err} script: {sha}, on {source}:{line}."),
+        _ => format!("{err} script: {sha}"),
+    };
+    CmdError::Raw(msg)
+}
+
+/// `redis.call` / `redis.pcall`: runs a command for the script. Returns the command's reply as a Lua value, or
+/// the text of the error (`CODE message`) that `redis.call` raises and `redis.pcall` returns as a table.
+fn command(
+    lua: &Lua,
+    hooks: &Table,
+    state: &RefCell<CallState>,
+    args: MultiValue,
+) -> mlua::Result<Result<Value, Vec<u8>>> {
+    let fail = |text: &str| Ok(Err(text.as_bytes().to_vec()));
+    if args.is_empty() {
+        return fail("ERR Please specify at least one argument for this redis lib call");
+    }
+    let mut argv = Vec::with_capacity(args.len());
+    for arg in args.iter() {
+        argv.push(match arg {
+            Value::String(s) => Bytes::copy_from_slice(&s.as_bytes()),
+            Value::Integer(n) => Bytes::from(convert::number_arg(*n as f64)),
+            Value::Number(d) => Bytes::from(convert::number_arg(*d)),
+            _ => return fail("ERR Lua redis lib command arguments must be strings or integers"),
+        });
+    }
+    let cmd = match commands::resolve(&argv) {
+        Ok(cmd) => cmd,
+        Err(CmdError::WrongArity(_)) => return fail("ERR Wrong number of args calling Redis command from script"),
+        Err(_) => return fail("ERR Unknown Redis command called from script"),
+    };
+    if cmd.has(flags::NO_SCRIPT) {
+        return fail("ERR This Redis command is not allowed from script");
+    }
+    let mut guard = state.borrow_mut();
+    let st = &mut *guard;
+    if st.read_only && cmd.has(flags::WRITE) {
+        return fail("ERR Write commands are not allowed from read-only scripts.");
+    }
+    let resp: u8 = hooks.raw_get::<Option<u8>>("resp")?.unwrap_or(2);
+    st.reply.buf.clear();
+    st.reply.resp3 = resp == 3;
+    commands::run_for_script(st.server, st.client, &mut st.reply, cmd, &argv);
+    let reply = &st.reply.buf;
+    if reply.first() == Some(&b'-') {
+        let end = reply.windows(2).position(|w| w == b"\r\n").unwrap_or(reply.len());
+        return Ok(Err(convert::error_text(&reply[..end])));
+    }
+    Ok(Ok(convert::reply_to_lua(lua, reply)?.1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shebangs_follow_redis() {
+        assert_eq!(strip_shebang(b"return 1").unwrap(), b"return 1");
+        assert_eq!(strip_shebang(b"#!lua\nreturn 1").unwrap(), b"\nreturn 1");
+        assert_eq!(strip_shebang(b"#!lua flags=no-writes,allow-oom\nreturn 1").unwrap(), b"\nreturn 1");
+        assert_eq!(
+            strip_shebang(b"#!python\nx").unwrap_err().message(),
+            "ERR Could not find engine 'python'"
+        );
+        assert_eq!(
+            strip_shebang(b"#!lua flags=bogus\nx").unwrap_err().message(),
+            "ERR Unexpected flag in script shebang: bogus"
+        );
+        assert_eq!(shebang_flags(b"#!lua flags=no-writes\nreturn 1"), Some(vec!["no-writes".to_string()]));
+        assert_eq!(shebang_flags(b"return 1"), None);
+    }
+
+    #[test]
+    fn sha1_of_scripts() {
+        assert_eq!(ScriptCache::sha_of(b"return 1"), "e0e1f9fabfc9d4800c877a703b823ac0578ff8db");
+    }
+}
