@@ -18,6 +18,7 @@ mod monitor;
 mod notify;
 mod pubsub;
 mod redis_py;
+mod scripting;
 mod server;
 mod sets;
 mod strings;

@@ -67,7 +67,8 @@ fn keys_and_args<'a>(args: &mut Args<'a>) -> CmdResult<(&'a [bytes::Bytes], &'a 
 
 /// Runs a script as a transaction runs (see `transaction::exec`): the thread's writes committed first, then the
 /// exec gate held exclusively and the write scope pinned, so no other command runs meanwhile and the script's
-/// writes reach the WAL as one batch. Inside EXEC, the transaction holds both already.
+/// writes reach the WAL as one batch. Inside EXEC, the transaction holds both already. As in Redis, the keys a
+/// script uses must be named in KEYS: those are the ones whose last writes it is sure to read.
 fn execute(ctx: &mut Ctx, inv: Invocation) -> CmdResult {
     let nested = ctx.client.in_exec;
     let store = ctx.store;
@@ -76,6 +77,10 @@ fn execute(ctx: &mut Ctx, inv: Invocation) -> CmdResult {
     } else {
         scope::drain();
         let gate = store.gate.exclusive();
+        // Writes of other threads to the script's keys that are still being written hold those keys' stripes:
+        // waiting for them here means the script's lock-free reads see them (a script that read a counter
+        // before another script's increment of it reached RocksDB would write back a lost update).
+        drop(store.locks.lock(inv.keys));
         scope::pin();
         Some(gate)
     };

@@ -1,0 +1,228 @@
+//! Lua scripting end to end: EVAL, EVALSHA, EVAL_RO, SCRIPT against the real binary. The exact replies below were
+//! taken from redis-server 7.0.15 (same commands, same order).
+
+use crate::common::{check, int, Server};
+
+#[test]
+fn scripts_answer_as_redis() {
+    let s = Server::start();
+    let mut r = s.raw();
+    check(
+        &mut r,
+        &[
+            (&["eval", "return redis.call('nosuch')", "0"], "-ERR Unknown Redis command called from script script: 206396248e12c6e742fd7296250433c8d7343b74, on @user_script:1.\r\n"),
+            (&["eval", "return redis.call('get')", "0"], "-ERR Wrong number of args calling Redis command from script script: f187dee77f607f7cff00bbabc9df38507582c78d, on @user_script:1.\r\n"),
+            (&["eval", "return x", "0"], "-ERR user_script:1: Script attempted to access nonexistent global variable 'x' script: 03c387736bb5cc009ff35151572cee04677aa374, on @user_script:1.\r\n"),
+            (&["eval", "x = 1", "0"], "-ERR user_script:1: Attempt to modify a readonly table script: 34bce5f775de97f557a34088509c8bfe1ea17e52, on @user_script:1.\r\n"),
+            (&["eval", "function f() end", "0"], "-ERR user_script:1: Attempt to modify a readonly table script: f37995b1d7c626139c9a239b83b074295e82ad29, on @user_script:1.\r\n"),
+            (&["eval", "return redis.call('incr', KEYS[1])", "1", "s"], ":1\r\n"),
+            (&["set", "s", "abc"], "+OK\r\n"),
+            (&["eval", "return redis.call('incr', KEYS[1])", "1", "s"], "-ERR value is not an integer or out of range script: 2bab3b661081db58bd2341920e0ba7cf5dc77b25, on @user_script:1.\r\n"),
+            (&["eval", "return redis.pcall('incr', KEYS[1])", "1", "s"], "-ERR value is not an integer or out of range\r\n"),
+            (&["eval", "return {1,2,3.7,'x',nil,5}", "0"], "*4\r\n:1\r\n:2\r\n:3\r\n$1\r\nx\r\n"),
+            (&["eval", "return {ok='fine'}", "0"], "+fine\r\n"),
+            (&["eval", "return {err='bad thing'}", "0"], "-bad thing\r\n"),
+            (&["eval", "return {err='a\r\nb'}", "0"], "-ERR Error compiling script (new function): user_script:1: unfinished string near ''a'\r\n"),
+            (&["eval", "return redis.error_reply('My Error')", "0"], "-My Error\r\n"),
+            (&["eval", "return redis.error_reply('x')", "0"], "-ERR x\r\n"),
+            (&["eval", "local t = redis.error_reply('x'); return t.err", "0"], "$5\r\nERR x\r\n"),
+            (&["eval", "return redis.status_reply('OK2')", "0"], "+OK2\r\n"),
+            (&["eval", "return true", "0"], ":1\r\n"),
+            (&["eval", "return false", "0"], "$-1\r\n"),
+            (&["eval", "return nil", "0"], "$-1\r\n"),
+            (&["eval", "return 3.99", "0"], ":3\r\n"),
+            (&["eval", "return -3.99", "0"], ":-3\r\n"),
+            (&["eval", "error('boom')", "0"], "-ERR user_script:1: boom script: 82903a0434f1503e152f89c03c9acd881a0e8150, on @user_script:1.\r\n"),
+            (&["eval", "error({err='CUSTOM boom'})", "0"], "-CUSTOM boom script: 04d39340f134fecca222bb279e1aa1d64359c655, on @user_script:1.\r\n"),
+            (&["eval", "local x = 1\nlocal y = nil\nreturn x + y", "0"], "-ERR user_script:3: attempt to perform arithmetic on local 'y' (a nil value) script: bb6ad6315488cfc1e335cd6cbd6d68529992af81, on @user_script:3.\r\n"),
+            (&["eval", "\n\nreturn redis.call('nosuch')", "0"], "-ERR Unknown Redis command called from script script: e2c9a1c42e13c6bc0335a2cc58b080e4afe38123, on @user_script:3.\r\n"),
+            (&["eval", "return redis.call('subscribe','x')", "0"], "-ERR This Redis command is not allowed from script script: 2f334966be3d5602175118691c9d198b0a695e53, on @user_script:1.\r\n"),
+            (&["eval", "return redis.call('blpop','nolist', 0)", "0"], "-ERR This Redis command is not allowed from script script: 1a3439041d20f7b3b7f1f8dec7f31f581bb93ead, on @user_script:1.\r\n"),
+            (&["eval", "return redis.call('eval', 'return 1', 0)", "0"], "-ERR This Redis command is not allowed from script script: 310efa61ec0f2edf6c2e5b4007966dd555e75546, on @user_script:1.\r\n"),
+            (&["eval", "return redis.sha1hex('')", "0"], "$40\r\nda39a3ee5e6b4b0d3255bfef95601890afd80709\r\n"),
+            (&["eval", "return redis.sha1hex()", "0"], "-ERR wrong number of arguments script: 3c7ce947ae74a835cc575b6ee87fb27503cb7ba4, on @user_script:1.\r\n"),
+            (&["eval", "syntax error here", "0"], "-ERR Error compiling script (new function): user_script:1: '=' expected near 'error'\r\n"),
+            (&["eval", "return 1", "-1"], "-ERR Number of keys can't be negative\r\n"),
+            (&["eval", "return 1", "2", "a"], "-ERR Number of keys can't be greater than number of args\r\n"),
+            (&["eval", "return 1", "abc"], "-ERR value is not an integer or out of range\r\n"),
+            (&["evalsha", "ffffffffffffffffffffffffffffffffffffffff", "0"], "-NOSCRIPT No matching script. Please use EVAL.\r\n"),
+            (&["script", "load", "return 1"], "$40\r\ne0e1f9fabfc9d4800c877a703b823ac0578ff8db\r\n"),
+            (&["script", "exists", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "ffffffffffffffffffffffffffffffffffffffff"], "*2\r\n:1\r\n:0\r\n"),
+            (&["evalsha", "E0E1F9FABFC9D4800C877A703B823AC0578FF8DB", "0"], ":1\r\n"),
+            (&["evalsha_ro", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"], ":1\r\n"),
+            (&["eval_ro", "return redis.call('set','k','v')", "1", "k"], "-ERR Write commands are not allowed from read-only scripts. script: d223ed8c7345b684e8ed044ed472601f536fa58b, on @user_script:1.\r\n"),
+            (&["eval_ro", "return redis.call('get','k')", "1", "k"], "$-1\r\n"),
+            (&["eval", "#!lua flags=no-writes\nreturn redis.call('set','a','b')", "0"], "-ERR Write commands are not allowed from read-only scripts. script: 6acb400a50fe96e33eca4e0af6e9dcfb21193726, on @user_script:2.\r\n"),
+            (&["eval", "#!lua\nreturn redis.call('set','a','b')", "0"], "+OK\r\n"),
+            (&["eval", "#!lua name=x\nreturn 1", "0"], "-ERR Unknown lua shebang option: name=x\r\n"),
+            (&["eval", "return redis.call()", "0"], "-ERR Please specify at least one argument for this redis lib call script: 0a907e1429221a4d85516cab7fd219a82a9439d8, on @user_script:1.\r\n"),
+            (&["eval", "return redis.call('set', {}, 1)", "0"], "-ERR Lua redis lib command arguments must be strings or integers script: 3928779ec4f970865782030139847c162e9acb05, on @user_script:1.\r\n"),
+            (&["eval", "return redis.pcall('set', {}, 1)", "0"], "-ERR Lua redis lib command arguments must be strings or integers\r\n"),
+            (&["eval", "return redis.call('set', 'n', 0.1)", "0"], "+OK\r\n"),
+            (&["get", "n"], "$19\r\n0.10000000000000001\r\n"),
+            (&["eval", "return redis.call('set', 'n', 3)", "0"], "+OK\r\n"),
+            (&["get", "n"], "$1\r\n3\r\n"),
+            (&["eval", "return redis.call('get', 'nokey')", "0"], "$-1\r\n"),
+            (&["eval", "return type(redis.call('get', 'nokey'))", "0"], "$7\r\nboolean\r\n"),
+            (&["eval", "local t = redis.call('ping'); return type(t) .. t.ok", "0"], "$9\r\ntablePONG\r\n"),
+            (&["eval", "return {1, {2, {3}}, 'x'}", "0"], "*3\r\n:1\r\n*2\r\n:2\r\n*1\r\n:3\r\n$1\r\nx\r\n"),
+            (&["eval", "return {ok='a', err='b'}", "0"], "-b\r\n"),
+            (&["eval", "return {map={a=1}}", "0"], "*2\r\n$1\r\na\r\n:1\r\n"),
+            (&["eval", "return {double=3.5}", "0"], "$3\r\n3.5\r\n"),
+            (&["eval", "return {big_number='123'}", "0"], "$3\r\n123\r\n"),
+            (&["eval", "redis.setresp(4)", "0"], "-ERR RESP version must be 2 or 3. script: 68e72e4d8a428b9f599dce492315f2455a425a82, on @user_script:1.\r\n"),
+            (&["eval", "return redis.setresp(2)", "0"], "$-1\r\n"),
+            (&["eval", "return tostring(os)", "0"], "-ERR user_script:1: Script attempted to access nonexistent global variable 'os' script: 19abc3a3c6e39bcbd69db9d57d6fd72cc4fcc793, on @user_script:1.\r\n"),
+            (&["eval", "return tostring(print)", "0"], "-ERR user_script:1: Script attempted to access nonexistent global variable 'print' script: 50e61e85eba593e1799109dab972c83f9ff690fc, on @user_script:1.\r\n"),
+            (&["eval", "local ok, e = pcall(function() return redis.call('nosuch') end); return e", "0"], "$44\r\nERR Unknown Redis command called from script\r\n"),
+            (&["eval", "local ok, e = pcall(function() error('x') end); return e", "0"], "$16\r\nuser_script:1: x\r\n"),
+            (&["eval", "return redis.REDIS_VERSION", "0"], "$6\r\n7.0.15\r\n"),
+            (&["eval", "return redis.REDIS_VERSION_NUM", "0"], ":458767\r\n"),
+            (&["eval", "return cjson.encode({1,2,{a='x/y'}})", "0"], "$18\r\n[1,2,{\"a\":\"x\\/y\"}]\r\n"),
+            (&["eval", "return cjson.encode({})", "0"], "$2\r\n{}\r\n"),
+            (&["eval", "local t = cjson.decode('[1,2,{\"a\":null,\"b\":[true,false]}]'); return {t[1], t[2], type(t[3].a), tostring(t[3].b[1])}", "0"], "*4\r\n:1\r\n:2\r\n$8\r\nuserdata\r\n$4\r\ntrue\r\n"),
+            (&["eval", "return {bit.band(7, 3), bit.tohex(255), bit.tohex(-1, -4), bit.lshift(1, 31), bit.bnot(0)}", "0"], "*5\r\n:3\r\n$8\r\n000000ff\r\n$4\r\nFFFF\r\n:-2147483648\r\n:-1\r\n"),
+            (&["eval", "return KEYS[1] .. ARGV[1] .. #ARGV", "1", "k", "a1", "a2"], "$4\r\nka12\r\n"),
+            (&["eval", "return redis.call('hset', 'h', 'b', 1, 'a', 2)", "0"], ":2\r\n"),
+            (&["eval", "return redis.call('hgetall', 'h')", "0"], "*4\r\n$1\r\nb\r\n$1\r\n1\r\n$1\r\na\r\n$1\r\n2\r\n"),
+            (&["eval", "return redis.call('zadd', 'z', 1.5, 'm')", "0"], ":1\r\n"),
+            (&["eval", "return redis.call('zrange', 'z', 0, -1, 'withscores')", "0"], "*2\r\n$1\r\nm\r\n$3\r\n1.5\r\n"),
+            (&["script", "flush", "bogus"], "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n"),
+            (&["script", "kill"], "-NOTBUSY No scripts in execution right now.\r\n"),
+            (&["script", "debug", "no"], "+OK\r\n"),
+            (&["script", "flush"], "+OK\r\n"),
+            (&["evalsha", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "0"], "-NOSCRIPT No matching script. Please use EVAL.\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn scripts_answer_as_redis_in_resp3() {
+    let s = Server::start();
+    let mut r = s.raw();
+    r.cmd(&["HELLO", "3"]);
+    check(
+        &mut r,
+        &[
+            (&["eval", "return false", "0"], "_\r\n"),
+            (&["eval", "return true", "0"], ":1\r\n"),
+            (&["eval", "return nil", "0"], "_\r\n"),
+            (&["eval", "redis.setresp(3); return true", "0"], "#t\r\n"),
+            (&["eval", "redis.setresp(3); return redis.call('hgetall','h3')", "0"], "%0\r\n"),
+            (&["eval", "redis.setresp(3); return redis.call('get','nokey')", "0"], "_\r\n"),
+            (
+                &["eval", "redis.setresp(3); local t = redis.call('hgetall','h3'); return type(t.map)", "0"],
+                "$5\r\ntable\r\n",
+            ),
+            (&["eval", "return {double=3.5}", "0"], ",3.5\r\n"),
+            (&["eval", "return {map={a=1}}", "0"], "%1\r\n$1\r\na\r\n:1\r\n"),
+            (&["eval", "return {big_number='123'}", "0"], "(123\r\n"),
+            (&["eval", "return {verbatim_string={format='txt', string='hi'}}", "0"], "=6\r\ntxt:hi\r\n"),
+            (&["eval", "return {set={a=true}}", "0"], "~1\r\n$1\r\na\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn scripts_are_shared_and_flushed() {
+    let s = Server::start();
+    let (mut a, mut b) = (s.raw(), s.raw());
+    let sha = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db";
+    check(&mut a, &[(&["EVAL", "return 1", "0"], ":1\r\n")]);
+    // EVAL caches the script for every connection (and every worker thread).
+    check(&mut b, &[(&["EVALSHA", sha, "0"], ":1\r\n"), (&["SCRIPT", "FLUSH", "ASYNC"], "+OK\r\n")]);
+    check(
+        &mut a,
+        &[
+            (&["EVALSHA", sha, "0"], "-NOSCRIPT No matching script. Please use EVAL.\r\n"),
+            (&["SCRIPT", "EXISTS", sha], "*1\r\n:0\r\n"),
+            // A script that does not compile is not cached.
+            (
+                &["SCRIPT", "LOAD", "return ("],
+                "-ERR Error compiling script (new function): user_script:1: unexpected symbol near '<eof>'\r\n",
+            ),
+            (&["SCRIPT", "EXISTS", "728acb63e2aaef0ee859ece5db586bff5d800d1e"], "*1\r\n:0\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn a_script_runs_in_the_callers_database_and_leaves_it_selected() {
+    let s = Server::start();
+    let mut r = s.raw();
+    check(
+        &mut r,
+        &[
+            (&["SELECT", "2"], "+OK\r\n"),
+            (&["EVAL", "redis.call('set', KEYS[1], 'two'); redis.call('select', 5); return redis.call('set', KEYS[1], 'five')", "1", "k"], "+OK\r\n"),
+            (&["GET", "k"], "$3\r\ntwo\r\n"),
+            (&["SELECT", "5"], "+OK\r\n"),
+            (&["GET", "k"], "$4\r\nfive\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn scripts_inside_transactions_and_watch() {
+    let s = Server::start();
+    let (mut a, mut b) = (s.raw(), s.raw());
+    check(
+        &mut a,
+        &[
+            (&["MULTI"], "+OK\r\n"),
+            (&["EVAL", "return redis.call('incr', KEYS[1])", "1", "c"], "+QUEUED\r\n"),
+            (&["EVAL", "return redis.call('incrby', KEYS[1], 10)", "1", "c"], "+QUEUED\r\n"),
+            (&["EXEC"], "*2\r\n:1\r\n:11\r\n"),
+            (&["WATCH", "c"], "+OK\r\n"),
+        ],
+    );
+    // A script of another client modifies the watched key: the transaction does not run.
+    check(&mut b, &[(&["EVAL", "return redis.call('incr', KEYS[1])", "1", "c"], ":12\r\n")]);
+    check(&mut a, &[(&["MULTI"], "+OK\r\n"), (&["INCR", "c"], "+QUEUED\r\n"), (&["EXEC"], "*-1\r\n")]);
+}
+
+#[test]
+fn large_replies_and_many_writes_inside_one_script() {
+    let s = Server::start();
+    let mut r = s.raw();
+    // 20 000 writes in one script, then a reply far larger than one streamed chunk, read whole by the script.
+    let fill = "for i = 1, 20000 do redis.call('hset', KEYS[1], 'field:' .. i, string.rep('v', 20)) end \
+                return #redis.call('hgetall', KEYS[1])";
+    check(&mut r, &[(&["EVAL", fill, "1", "h"], ":40000\r\n"), (&["HLEN", "h"], ":20000\r\n")]);
+}
+
+#[test]
+fn script_writes_survive_a_crash() {
+    let mut s = Server::start();
+    let mut r = s.raw();
+    let script = "for i = 1, 100 do redis.call('rpush', KEYS[1], i) end return redis.call('llen', KEYS[1])";
+    check(&mut r, &[(&["EVAL", script, "1", "l"], ":100\r\n")]);
+    s.restart();
+    let mut r = s.raw();
+    assert_eq!(int(&r.cmd(&["LLEN", "l"])), 100);
+    check(&mut r, &[(&["LINDEX", "l", "-1"], "$3\r\n100\r\n")]);
+}
+
+#[test]
+fn scripts_are_atomic() {
+    // Several worker threads, so the clients' scripts really run at the same time but for the exec gate.
+    let s = Server::start_with(&["--workers", "4"]);
+    // Each script reads a counter, does some work, and writes it back: interleaved scripts would lose updates.
+    let script = "local v = tonumber(redis.call('get', KEYS[1]) or '0'); \
+                  for i = 1, 2000 do redis.call('get', KEYS[1]) end; \
+                  return redis.call('set', KEYS[1], v + 1)";
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let mut r = s.raw();
+            std::thread::spawn(move || {
+                for _ in 0..25 {
+                    assert_eq!(r.cmd(&["EVAL", script, "1", "counter"]), "+OK\r\n");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("client thread");
+    }
+    assert_eq!(s.raw().cmd(&["GET", "counter"]), "$3\r\n100\r\n");
+}
