@@ -226,3 +226,33 @@ fn scripts_are_atomic() {
     }
     assert_eq!(s.raw().cmd(&["GET", "counter"]), "$3\r\n100\r\n");
 }
+
+#[test]
+fn a_script_that_never_ends_without_writing_is_stopped() {
+    let s = Server::start();
+    let mut r = s.raw();
+    check(&mut r, &[(&["CONFIG", "SET", "busy-reply-threshold", "200"], "+OK\r\n")]);
+    let reply = r.cmd(&["EVAL", "local i = 0\nwhile true do i = i + 1 end", "0"]);
+    assert!(
+        reply.starts_with("-ERR Script killed: it ran longer than busy-reply-threshold without writing")
+            && reply.ends_with(", on @user_script:2.\r\n"),
+        "{reply}"
+    );
+    // The server goes on; a script that wrote is left to finish.
+    check(
+        &mut r,
+        &[
+            (&["PING"], "+PONG\r\n"),
+            (
+                &[
+                    "EVAL",
+                    "redis.call('set', KEYS[1], 1); local t = redis.call('time'); local i = 0 \
+                        while tonumber(redis.call('time')[1]) < tonumber(t[1]) + 1 do i = i + 1 end; return 1",
+                    "1",
+                    "k",
+                ],
+                ":1\r\n",
+            ),
+        ],
+    );
+}

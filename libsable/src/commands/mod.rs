@@ -416,7 +416,13 @@ fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Comm
 
 /// Runs a command a Lua script calls (`redis.call`), already resolved and allowed there; large replies are built
 /// whole, as inside a transaction.
-pub(crate) fn run_for_script(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Command, argv: &[Bytes]) {
+pub(crate) fn run_for_script(
+    server: &Server,
+    client: &mut Client,
+    out: &mut Reply,
+    cmd: &'static Command,
+    argv: &[Bytes],
+) {
     run(server, client, out, cmd, argv);
     transaction::finish_stream(server, client, out);
 }

@@ -620,10 +620,15 @@ fn info_memory(ctx: &Ctx, s: &mut String) {
     field(s, "used_memory_overhead", overhead);
     field(s, "total_system_memory", total);
     field(s, "total_system_memory_human", bytes_to_human(total));
-    // No scripting engine: no scripts, functions or libraries.
-    for name in ["used_memory_scripts", "number_of_cached_scripts", "number_of_functions", "number_of_libraries"] {
+    // EVAL's cached scripts (their bodies); no functions or libraries.
+    let (scripts, script_bytes) = ctx.server.scripts.usage();
+    field(s, "used_memory_scripts_eval", script_bytes);
+    field(s, "number_of_cached_scripts", scripts);
+    for name in ["number_of_functions", "number_of_libraries"] {
         field(s, name, 0);
     }
+    field(s, "used_memory_scripts", script_bytes);
+    field(s, "used_memory_scripts_human", bytes_to_human(script_bytes as u64));
     field(s, "maxmemory", maxmemory);
     field(s, "maxmemory_human", bytes_to_human(maxmemory));
     field(s, "maxmemory_policy", cfg.str("maxmemory-policy"));

@@ -150,6 +150,12 @@ fn parse(lua: &Lua, bytes: &[u8], pos: &mut usize, depth: usize) -> mlua::Result
     })
 }
 
+/// The error a script's return value replies with, when it is an error table (`{err = …}`).
+pub fn error_reply_of(value: &Value) -> Option<String> {
+    let Value::Table(t) = value else { return None };
+    string_field(t, "err").map(|err| String::from_utf8_lossy(&err.as_bytes()).into_owned())
+}
+
 /// A string field of a table, if it holds one.
 fn string_field(t: &Table, name: &str) -> Option<mlua::String> {
     match t.raw_get::<Value>(name) {
@@ -179,7 +185,9 @@ fn write_value(out: &mut Reply, value: &Value, resp: u8, depth: usize) {
         Value::Integer(n) => out.int(*n),
         // Redis truncates toward zero: `return 3.99` replies 3.
         Value::Number(d) => out.int(if d.is_nan() { 0 } else { *d as i64 }),
-        Value::Table(t) if depth < MAX_DEPTH => write_table(out, t, resp, depth),
+        // A table nested deeper than Redis' Lua stack allows (a table holding itself): Redis' error, in place.
+        Value::Table(_) if depth >= MAX_DEPTH => out.error("ERR reached lua stack limit"),
+        Value::Table(t) => write_table(out, t, resp, depth),
         _ => out.null(),
     }
 }
@@ -225,34 +233,29 @@ fn write_table(out: &mut Reply, t: &Table, resp: u8, depth: usize) {
             return;
         }
     }
+    // Written in two walks, holding no values: a reply of a million elements would not fit mlua's reference stack.
     if let Ok(Value::Table(map)) = t.raw_get::<Value>("map") {
-        let pairs: Vec<(Value, Value)> = map.pairs::<Value, Value>().filter_map(Result::ok).collect();
-        out.map(pairs.len());
-        for (k, v) in &pairs {
-            write_value(out, k, resp, depth + 1);
-            write_value(out, v, resp, depth + 1);
+        out.map(map.pairs::<Value, Value>().count());
+        for (k, v) in map.pairs::<Value, Value>().flatten() {
+            write_value(out, &k, resp, depth + 1);
+            write_value(out, &v, resp, depth + 1);
         }
         return;
     }
     if let Ok(Value::Table(set)) = t.raw_get::<Value>("set") {
-        let members: Vec<Value> = set.pairs::<Value, Value>().filter_map(Result::ok).map(|(k, _)| k).collect();
-        out.set(members.len());
-        for m in &members {
-            write_value(out, m, resp, depth + 1);
+        out.set(set.pairs::<Value, Value>().count());
+        for (m, _) in set.pairs::<Value, Value>().flatten() {
+            write_value(out, &m, resp, depth + 1);
         }
         return;
     }
     // An array: elements 1, 2, … up to the first nil.
-    let mut items = Vec::new();
-    for i in 1.. {
-        match t.raw_get::<Value>(i) {
-            Ok(Value::Nil) | Err(_) => break,
-            Ok(v) => items.push(v),
-        }
-    }
-    out.array(items.len());
-    for v in &items {
-        write_value(out, v, resp, depth + 1);
+    let present = |i: usize| !matches!(t.raw_get::<Value>(i), Ok(Value::Nil) | Err(_));
+    let len = (1..).take_while(|&i| present(i)).count();
+    out.array(len);
+    for i in 1..=len {
+        let v = t.raw_get::<Value>(i).unwrap_or(Value::Nil);
+        write_value(out, &v, resp, depth + 1);
     }
 }
 

@@ -233,29 +233,155 @@ pub fn bit_table(lua: &Lua) -> mlua::Result<Table> {
     Ok(bit)
 }
 
-/// The deepest nesting `cjson.encode` follows (lua-cjson's default).
-const CJSON_MAX_DEPTH: usize = 1000;
+/// lua-cjson's settings, changed by its `encode_*` / `decode_*` functions for the life of the Lua state.
+#[derive(Clone, Copy)]
+struct CjsonConfig {
+    encode_max_depth: i64,
+    decode_max_depth: i64,
+    precision: i64,
+    encode_invalid_numbers: bool,
+    decode_invalid_numbers: bool,
+    keep_buffer: bool,
+    /// encode_sparse_array: convert excessively sparse arrays to objects, ratio, safe size.
+    sparse: (bool, i64, i64),
+}
 
-/// `cjson`: `encode`, `decode` and `null`.
+impl Default for CjsonConfig {
+    fn default() -> Self {
+        CjsonConfig {
+            encode_max_depth: 1000,
+            decode_max_depth: 1000,
+            precision: 14,
+            encode_invalid_numbers: false,
+            decode_invalid_numbers: true,
+            keep_buffer: true,
+            sparse: (false, 2, 10),
+        }
+    }
+}
+
+type SharedConfig = std::rc::Rc<std::cell::Cell<CjsonConfig>>;
+
+fn flag(v: &Value) -> mlua::Result<bool> {
+    match v {
+        Value::Boolean(b) => Ok(*b),
+        Value::String(s) if s.as_bytes().as_ref() == b"on" => Ok(true),
+        Value::String(s) if s.as_bytes().as_ref() == b"off" => Ok(false),
+        _ => Err(mlua::Error::RuntimeError("bad argument #1 (boolean expected)".into())),
+    }
+}
+
+fn count(v: &Value, lo: i64, hi: i64) -> mlua::Result<i64> {
+    match v {
+        Value::Integer(n) if (lo..=hi).contains(n) => Ok(*n),
+        Value::Number(d) if d.fract() == 0.0 && (lo as f64..=hi as f64).contains(d) => Ok(*d as i64),
+        _ => Err(mlua::Error::RuntimeError(format!("bad argument #1 (expected integer between {lo} and {hi})"))),
+    }
+}
+
+/// `cjson`: `encode`, `decode`, `null` and lua-cjson's settings.
 pub fn cjson_table(lua: &Lua) -> mlua::Result<Table> {
     let cjson = lua.create_table()?;
+    let config = SharedConfig::default();
+    let c = config.clone();
     cjson.raw_set(
         "encode",
-        lua.create_function(|_, v: Value| {
+        lua.create_function(move |_, v: Value| {
             let mut out = Vec::new();
-            encode(&v, &mut out, 0)?;
+            encode(&v, &mut out, 0, &c.get())?;
             Ok(mlua::BString::from(out))
         })?,
     )?;
+    let c = config.clone();
     cjson.raw_set(
         "decode",
-        lua.create_function(|lua, text: mlua::String| {
+        lua.create_function(move |lua, text: mlua::String| {
             let parsed: serde_json::Value = serde_json::from_slice(&text.as_bytes())
                 .map_err(|e| mlua::Error::RuntimeError(format!("Expected value but found invalid token: {e}")))?;
-            decode(lua, &parsed)
+            decode(lua, &parsed, 1, c.get().decode_max_depth)
         })?,
     )?;
     cjson.raw_set("null", Value::LightUserData(LightUserData(std::ptr::null_mut())))?;
+    type Setter = fn(&mut CjsonConfig, &MultiValue) -> mlua::Result<()>;
+    type Getter = fn(&CjsonConfig) -> Vec<Value>;
+    let settings: [(&str, Setter, Getter); 7] = [
+        (
+            "encode_keep_buffer",
+            |c, a| {
+                c.keep_buffer = flag(&a[0])?;
+                Ok(())
+            },
+            |c| vec![Value::Boolean(c.keep_buffer)],
+        ),
+        (
+            "encode_max_depth",
+            |c, a| {
+                c.encode_max_depth = count(&a[0], 1, i32::MAX as i64)?;
+                Ok(())
+            },
+            |c| vec![Value::Integer(c.encode_max_depth)],
+        ),
+        (
+            "decode_max_depth",
+            |c, a| {
+                c.decode_max_depth = count(&a[0], 1, i32::MAX as i64)?;
+                Ok(())
+            },
+            |c| vec![Value::Integer(c.decode_max_depth)],
+        ),
+        (
+            "encode_number_precision",
+            |c, a| {
+                c.precision = count(&a[0], 1, 14)?;
+                Ok(())
+            },
+            |c| vec![Value::Integer(c.precision)],
+        ),
+        (
+            "encode_invalid_numbers",
+            |c, a| {
+                c.encode_invalid_numbers = flag(&a[0])?;
+                Ok(())
+            },
+            |c| vec![Value::Boolean(c.encode_invalid_numbers)],
+        ),
+        (
+            "decode_invalid_numbers",
+            |c, a| {
+                c.decode_invalid_numbers = flag(&a[0])?;
+                Ok(())
+            },
+            |c| vec![Value::Boolean(c.decode_invalid_numbers)],
+        ),
+        (
+            "encode_sparse_array",
+            |c, a| {
+                c.sparse.0 = flag(&a[0])?;
+                if let Some(ratio) = a.get(1) {
+                    c.sparse.1 = count(ratio, 0, i32::MAX as i64)?;
+                }
+                if let Some(safe) = a.get(2) {
+                    c.sparse.2 = count(safe, 0, i32::MAX as i64)?;
+                }
+                Ok(())
+            },
+            |c| vec![Value::Boolean(c.sparse.0), Value::Integer(c.sparse.1), Value::Integer(c.sparse.2)],
+        ),
+    ];
+    for (name, set, get) in settings {
+        let c = config.clone();
+        cjson.raw_set(
+            name,
+            lua.create_function(move |_, args: MultiValue| {
+                let mut now = c.get();
+                if !args.is_empty() {
+                    set(&mut now, &args)?;
+                    c.set(now);
+                }
+                Ok(MultiValue::from_iter(get(&now)))
+            })?,
+        )?;
+    }
     Ok(cjson)
 }
 
@@ -263,24 +389,24 @@ fn encode_error(what: &str) -> mlua::Error {
     mlua::Error::RuntimeError(format!("Cannot serialise {what}"))
 }
 
-fn encode(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
+fn encode(v: &Value, out: &mut Vec<u8>, depth: i64, c: &CjsonConfig) -> mlua::Result<()> {
     match v {
         Value::Nil => out.extend_from_slice(b"null"),
         Value::LightUserData(p) if p.0.is_null() => out.extend_from_slice(b"null"),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Integer(n) => out.extend_from_slice(crate::util::fmt_g(*n as f64, 14).as_bytes()),
+        Value::Integer(n) => out.extend_from_slice(crate::util::fmt_g(*n as f64, c.precision as usize).as_bytes()),
         Value::Number(d) => {
-            if d.is_nan() || d.is_infinite() {
+            if (d.is_nan() || d.is_infinite()) && !c.encode_invalid_numbers {
                 return Err(encode_error("number: must not be NaN or Inf"));
             }
-            out.extend_from_slice(crate::util::fmt_g(*d, 14).as_bytes());
+            out.extend_from_slice(crate::util::fmt_g(*d, c.precision as usize).as_bytes());
         }
         Value::String(s) => encode_string(&s.as_bytes(), out),
         Value::Table(t) => {
-            if depth >= CJSON_MAX_DEPTH {
+            if depth >= c.encode_max_depth {
                 return Err(mlua::Error::RuntimeError(format!("Cannot serialise, excessive nesting ({})", depth + 1)));
             }
-            encode_table(t, out, depth + 1)?;
+            encode_table(t, out, depth + 1, c)?;
         }
         Value::Function(_) => return Err(encode_error("function: type not supported")),
         _ => return Err(encode_error("userdata: type not supported")),
@@ -309,53 +435,61 @@ fn encode_string(s: &[u8], out: &mut Vec<u8>) {
 
 /// An array when every key is a positive integer (holes become nulls) and it is not excessively sparse, else
 /// an object; an empty table is `{}`, as lua-cjson writes them.
-fn encode_table(t: &Table, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
-    let pairs: Vec<(Value, Value)> = t.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
-    let mut max = 0usize;
-    let is_array = !pairs.is_empty()
-        && pairs.iter().all(|(k, _)| match k {
-            Value::Integer(n) if *n >= 1 => {
-                max = max.max(*n as usize);
-                true
-            }
-            _ => false,
-        });
-    if is_array {
-        if max > pairs.len() * 2 && max > 10 {
-            return Err(encode_error("table: excessively sparse array"));
+fn encode_table(t: &Table, out: &mut Vec<u8>, depth: i64, c: &CjsonConfig) -> mlua::Result<()> {
+    // Two walks, holding no values: a table of a million entries would not fit mlua's reference stack.
+    let (mut len, mut max, mut only_indexes) = (0usize, 0usize, true);
+    for pair in t.pairs::<Value, Value>() {
+        let (k, _) = pair?;
+        len += 1;
+        match k {
+            Value::Integer(n) if n >= 1 => max = max.max(n as usize),
+            _ => only_indexes = false,
         }
+    }
+    let is_array = len > 0 && only_indexes;
+    let (convert, ratio, safe) = c.sparse;
+    let sparse = is_array && ratio > 0 && max as i64 > safe && max as i64 > len as i64 * ratio;
+    if sparse && !convert {
+        return Err(encode_error("table: excessively sparse array"));
+    }
+    if is_array && !sparse {
         out.push(b'[');
         for i in 1..=max {
             if i > 1 {
                 out.push(b',');
             }
-            encode(&t.raw_get::<Value>(i)?, out, depth)?;
+            encode(&t.raw_get::<Value>(i)?, out, depth, c)?;
         }
         out.push(b']');
         return Ok(());
     }
     out.push(b'{');
-    for (i, (k, v)) in pairs.iter().enumerate() {
+    for (i, pair) in t.pairs::<Value, Value>().enumerate() {
+        let (k, v) = pair?;
         if i > 0 {
             out.push(b',');
         }
-        match k {
+        match &k {
             Value::String(s) => encode_string(&s.as_bytes(), out),
             Value::Integer(_) | Value::Number(_) => {
                 let mut key = Vec::new();
-                encode(k, &mut key, depth)?;
+                encode(&k, &mut key, depth, c)?;
                 encode_string(&key, out);
             }
             _ => return Err(encode_error("table: table key must be a number or string")),
         }
         out.push(b':');
-        encode(v, out, depth)?;
+        encode(&v, out, depth, c)?;
     }
     out.push(b'}');
     Ok(())
 }
 
-fn decode(lua: &Lua, v: &serde_json::Value) -> mlua::Result<Value> {
+fn decode(lua: &Lua, v: &serde_json::Value, depth: i64, max_depth: i64) -> mlua::Result<Value> {
+    let nested = matches!(v, serde_json::Value::Array(_) | serde_json::Value::Object(_));
+    if nested && depth > max_depth {
+        return Err(mlua::Error::RuntimeError(format!("Found too many nested data structures ({depth})")));
+    }
     Ok(match v {
         serde_json::Value::Null => Value::LightUserData(LightUserData(std::ptr::null_mut())),
         serde_json::Value::Bool(b) => Value::Boolean(*b),
@@ -364,14 +498,14 @@ fn decode(lua: &Lua, v: &serde_json::Value) -> mlua::Result<Value> {
         serde_json::Value::Array(items) => {
             let t = lua.create_table_with_capacity(items.len(), 0)?;
             for (i, item) in items.iter().enumerate() {
-                t.raw_set(i + 1, decode(lua, item)?)?;
+                t.raw_set(i + 1, decode(lua, item, depth + 1, max_depth)?)?;
             }
             Value::Table(t)
         }
         serde_json::Value::Object(map) => {
             let t = lua.create_table_with_capacity(0, map.len())?;
             for (k, item) in map {
-                t.raw_set(lua.create_string(k)?, decode(lua, item)?)?;
+                t.raw_set(lua.create_string(k)?, decode(lua, item, depth + 1, max_depth)?)?;
             }
             Value::Table(t)
         }

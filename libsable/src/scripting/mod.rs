@@ -13,8 +13,10 @@
 //! - Errors carry Redis' text: `<message> script: <sha>, on @user_script:<line>.` — the line of the user code
 //!   that raised them, found by an error handler that walks the Lua stack past our own frames (`=sable`).
 //! - The environment: base (without `print`, `dofile`, `loadfile`), table, string, math, `redis`, `bit`, `cjson`
-//!   ([`libs`]); globals are read-only, and reading an undefined one is an error, as in Redis.
+//!   ([`libs`]) and `cmsgpack` ([`cmsgpack`]); globals are read-only, and reading an undefined one is an error, as in
+//!   Redis. Redis' `struct` library is not provided.
 
+mod cmsgpack;
 pub mod convert;
 mod libs;
 
@@ -24,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use mlua::{ChunkMode, Function, Lua, LuaOptions, MultiValue, StdLib, Table, Value};
+use mlua::{ChunkMode, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use parking_lot::RwLock;
 
 use crate::client::Client;
@@ -86,7 +88,7 @@ struct Vm {
     hooks: Table,
     /// The `redis` table, which gets `call` and `pcall` for each run.
     redis: Table,
-    /// `function(f) return xpcall(f, hooks.handler) end`
+    /// Runs `f` with KEYS and ARGV in a fresh environment, under the error handler (see `prelude.lua`).
     runner: Function,
     compiled: HashMap<String, Function>,
     generation: u64,
@@ -128,6 +130,7 @@ impl Vm {
         let redis = libs::redis_table(&lua, &hooks)?;
         lua.globals().raw_set("bit", libs::bit_table(&lua)?)?;
         lua.globals().raw_set("cjson", libs::cjson_table(&lua)?)?;
+        lua.globals().raw_set("cmsgpack", cmsgpack::cmsgpack_table(&lua)?)?;
         let runner: Function =
             lua.load(PRELUDE).set_name("=sable").set_mode(ChunkMode::Text).call((hooks.clone(), redis.clone()))?;
         Ok(Vm { lua, hooks, redis, runner, compiled: HashMap::new(), generation: 0 })
@@ -166,7 +169,7 @@ fn strip_shebang(body: &[u8]) -> CmdResult<Vec<u8>> {
     let mut parts = line.split(' ').filter(|p| !p.is_empty());
     let engine = parts.next().unwrap_or("");
     if engine != "lua" {
-        return Err(CmdError::err(format!("Could not find engine '{engine}'")));
+        return Err(CmdError::err(format!("Unexpected engine in script shebang: #!{engine}")));
     }
     for part in parts {
         let Some(names) = part.strip_prefix("flags=") else {
@@ -209,6 +212,8 @@ struct CallState<'a> {
     server: &'a Server,
     client: &'a mut Client,
     read_only: bool,
+    /// Set once the script ran a write command: from then on it is never stopped (see [`watchdog`]).
+    wrote: std::rc::Rc<std::cell::Cell<bool>>,
     /// Reused for every command's reply.
     reply: Reply,
 }
@@ -229,10 +234,12 @@ pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocatio
             }
             Ok(t)
         };
-        lua.globals().raw_set("KEYS", strings(inv.keys).map_err(fail)?).map_err(fail)?;
-        lua.globals().raw_set("ARGV", strings(inv.args).map_err(fail)?).map_err(fail)?;
+        let (keys, argv) = (strings(inv.keys).map_err(fail)?, strings(inv.args).map_err(fail)?);
         vm.hooks.raw_set("resp", 2).map_err(fail)?;
-        let state = RefCell::new(CallState { server, client: &mut *client, read_only, reply: Reply::new(false) });
+        let wrote = std::rc::Rc::new(std::cell::Cell::new(false));
+        watchdog(lua, server.config.read().int("busy-reply-threshold"), wrote.clone());
+        let state =
+            RefCell::new(CallState { server, client: &mut *client, read_only, wrote, reply: Reply::new(false) });
         let (hooks, redis) = (&vm.hooks, &vm.redis);
         lua.scope(|scope| {
             // Rust functions, not Lua wrappers: a `return redis.call(...)` would replace the caller's frame by a
@@ -247,11 +254,15 @@ pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocatio
             })?;
             redis.raw_set("call", call)?;
             redis.raw_set("pcall", pcall)?;
-            let (ok, value): (bool, Value) = vm.runner.call(f)?;
+            let (ok, value): (bool, Value) = vm.runner.call((f, keys, argv))?;
             redis.raw_set("call", Value::Nil)?;
             redis.raw_set("pcall", Value::Nil)?;
             let resp: u8 = hooks.raw_get::<Option<u8>>("resp")?.unwrap_or(2);
             if ok {
+                // An error reply is the command's error, as Redis counts it (errorstats, failed calls).
+                if let Some(err) = convert::error_reply_of(&value) {
+                    return Ok(Err(CmdError::Raw(err)));
+                }
                 convert::lua_to_reply(out, &value, resp);
                 return Ok(Ok(()));
             }
@@ -261,6 +272,29 @@ pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocatio
     });
     client.db = saved_db;
     result
+}
+
+/// Stops a script that has run longer than `busy-reply-threshold` milliseconds (0: never) without writing. A
+/// script runs to its end on its worker thread, so no SCRIPT KILL can reach it as in Redis (where other clients
+/// get BUSY meanwhile); a script that wrote is never stopped, as Redis never kills one.
+fn watchdog(lua: &Lua, limit_ms: i64, wrote: std::rc::Rc<std::cell::Cell<bool>>) {
+    if limit_ms <= 0 {
+        lua.remove_hook();
+        return;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(limit_ms as u64);
+    let every = HookTriggers { every_nth_instruction: Some(100_000), ..HookTriggers::new() };
+    lua.set_hook(every, move |_, _| {
+        if wrote.get() || std::time::Instant::now() < deadline {
+            return Ok(VmState::Continue);
+        }
+        // A plain message: the error handler places it at the user code the hook interrupted.
+        Err(mlua::Error::RuntimeError(
+            "Script killed: it ran longer than busy-reply-threshold without writing (SableDB cannot take SCRIPT \
+             KILL while a script runs)"
+                .into(),
+        ))
+    });
 }
 
 /// The error a failed script replies with: `<err> script: <sha>, on <source>:<line>.`
@@ -316,6 +350,9 @@ fn command(
     if st.read_only && cmd.has(flags::WRITE) {
         return fail("ERR Write commands are not allowed from read-only scripts.");
     }
+    if cmd.has(flags::WRITE) {
+        st.wrote.set(true);
+    }
     let resp: u8 = hooks.raw_get::<Option<u8>>("resp")?.unwrap_or(2);
     st.reply.buf.clear();
     st.reply.resp3 = resp == 3;
@@ -337,10 +374,7 @@ mod tests {
         assert_eq!(strip_shebang(b"return 1").unwrap(), b"return 1");
         assert_eq!(strip_shebang(b"#!lua\nreturn 1").unwrap(), b"\nreturn 1");
         assert_eq!(strip_shebang(b"#!lua flags=no-writes,allow-oom\nreturn 1").unwrap(), b"\nreturn 1");
-        assert_eq!(
-            strip_shebang(b"#!python\nx").unwrap_err().message(),
-            "ERR Could not find engine 'python'"
-        );
+        assert_eq!(strip_shebang(b"#!python\nx").unwrap_err().message(), "ERR Could not find engine 'python'");
         assert_eq!(
             strip_shebang(b"#!lua flags=bogus\nx").unwrap_err().message(),
             "ERR Unexpected flag in script shebang: bogus"

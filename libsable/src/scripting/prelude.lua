@@ -47,23 +47,73 @@ local function caught(ok, ...)
   return false, err
 end
 
+-- Read-only tables, as Redis 7.0 makes the globals and its libraries: writes raise, their metatables cannot be
+-- read or replaced, and `rawset` / `setmetatable` refuse them, so no script can change what the next one sees.
+local rawset, rawget, setmetatable, setfenv = rawset, rawget, setmetatable, setfenv
+local protected = setmetatable({}, {__mode = 'k'})
+local function deny() error('Attempt to modify a readonly table', 2) end
+local locked_meta = setmetatable({}, {__newindex = deny})
+protected[locked_meta] = true
+getmetatable(locked_meta).__metatable = locked_meta
+local function readonly(t)
+  local proxy = setmetatable({}, {__index = t, __newindex = deny, __metatable = locked_meta})
+  protected[proxy] = true
+  return proxy
+end
+-- Strings' methods (`('x'):rep(3)`) stay reachable through their metatable, which is locked too.
+getmetatable('').__metatable = locked_meta
+
 local G = _G
 G.pcall = function(f, ...) return caught(pcall(f, ...)) end
-G.redis = redis
+G.rawset = function(t, k, v)
+  if protected[t] then error('Attempt to modify a readonly table', 2) end
+  return rawset(t, k, v)
+end
+G.setmetatable = function(t, mt)
+  if protected[t] then error('Attempt to modify a readonly table', 2) end
+  return setmetatable(t, mt)
+end
+-- No precompiled chunks: Lua 5.1 does not verify bytecode.
+local loadstring = loadstring
+G.loadstring = function(chunk, name)
+  if type(chunk) == 'string' and chunk:byte(1) == 27 then return nil, 'binary chunks are not allowed' end
+  return loadstring(chunk, name)
+end
+G.load = nil
+G.redis = readonly(redis)
+for _, name in ipairs({'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack'}) do
+  G[name] = readonly(G[name])
+end
 G.debug = nil
 G.print = nil
 G.dofile = nil
 G.loadfile = nil
+G.setfenv = nil
+G.getfenv = nil
 
-setmetatable(G, {
-  __index = function(_, name)
-    error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
-  end,
-  __newindex = function()
-    error('Attempt to modify a readonly table', 2)
-  end,
-})
+-- Each run gets a fresh, empty environment that reads the globals through a locked metatable: every assignment
+-- to a global raises, and reading an undefined one too.
+local function environment(keys, argv)
+  local env = {}
+  local vars = {KEYS = keys, ARGV = argv}
+  setmetatable(env, {
+    __index = function(_, name)
+      if name == '_G' then return env end
+      local v = vars[name]
+      if v == nil then v = rawget(G, name) end
+      if v == nil then
+        error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+      end
+      return v
+    end,
+    __newindex = deny,
+    __metatable = locked_meta,
+  })
+  protected[env] = true
+  return env
+end
 
-return function(f)
+return function(f, keys, argv)
+  setfenv(f, environment(keys, argv))
   return xpcall(f, hooks.handler)
 end
