@@ -13,6 +13,7 @@
 //!   notifications published through it; [`monitor`]: the MONITOR clients and the lines fed to them.
 //! - [`server`]: shared server state and background jobs; [`client`]: per-connection state and the registry.
 
+pub mod acl;
 pub mod blocking;
 pub mod client;
 pub mod commands;

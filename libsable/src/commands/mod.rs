@@ -4,6 +4,7 @@
 //! [`CommandTable`] joins them with Redis' own metadata (arity, flags, key positions, docs, from `meta.json`), so
 //! dispatch checks and COMMAND replies come from the same place.
 
+pub mod acl;
 pub mod args;
 pub mod bitmap;
 pub mod block;
@@ -140,6 +141,8 @@ pub struct Command {
     pub stats: CmdStats,
     /// Position in [`CommandTable::entries`].
     pub index: usize,
+    /// Its bit in ACL command bitmaps (`crate::acl::catalog`).
+    pub acl_id: usize,
 }
 
 impl Command {
@@ -170,6 +173,7 @@ pub struct CommandTable {
 fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
     [
         connection::HANDLERS,
+        acl::HANDLERS,
         string::HANDLERS,
         bitmap::HANDLERS,
         hyperloglog::HANDLERS,
@@ -241,6 +245,7 @@ impl CommandTable {
             subcommands: HashMap::new(),
             stats: CmdStats::default(),
             index: self.entries.len(),
+            acl_id: crate::acl::catalog::catalog().id(name).unwrap_or(usize::MAX),
         };
         self.entries.push(entry);
         self.by_name.insert(name.to_string(), self.entries.len() - 1);
@@ -339,6 +344,16 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
     }
     if !client.authenticated() && !cmd.has(flags::NO_AUTH) {
         return refuse(client, out, CmdError::Prefixed("NOAUTH", "Authentication required.".into()));
+    }
+    // ACL permissions (a NO_MULTI command inside MULTI is refused by the queueing first, as in Redis). An
+    // unrestricted user (the default user) costs one flag load.
+    if !client.user.unrestricted() && !(client.multi.is_some() && cmd.has(flags::NO_MULTI)) {
+        if let Err(denied) = crate::acl::check(&client.user, cmd, argv) {
+            let context =
+                if client.multi.is_some() { crate::acl::log::Context::Multi } else { crate::acl::log::Context::Toplevel };
+            acl::log_denial(server, client, cmd, argv, denied, context);
+            return refuse(client, out, CmdError::NoPerm(acl::denial_text(cmd, denied)));
+        }
     }
     // RESP2 subscriber mode: only the pub/sub commands, PING, QUIT and RESET.
     if !out.resp3 && client.info.subs.any() && !crate::pubsub::allowed_in_subscriber_mode(&cmd.name) {

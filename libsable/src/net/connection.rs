@@ -46,8 +46,8 @@ where
 {
     let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
     // Before the reader starts: it parses an unauthenticated client's requests with tighter limits.
-    let authenticated = server.requirepass.read().is_none();
-    let mut client = Client::new(info.clone(), authenticated);
+    let authenticated = server.acl.default_open();
+    let mut client = Client::new(info.clone(), server.acl.default_user().clone(), authenticated);
     let read_task = tokio::task::spawn_local(read_loop(server.clone(), reader, tx, info.clone()));
     write_loop(&server, writer, rx, &mut client).await;
     // Whatever way the connection ended, its watches go.
