@@ -141,20 +141,25 @@ impl Acl {
         self.default.set_state(s);
     }
 
-    /// ACL SETUSER: creates or changes a user; on error nothing changes and the text is returned.
-    pub fn set_user(&self, name: &[u8], rules: &[Bytes]) -> Result<(), String> {
+    /// ACL SETUSER: creates or changes a user; on error nothing changes and the text is returned. A user that
+    /// existed is returned with its rules from before.
+    pub fn set_user(&self, name: &[u8], rules: &[Bytes]) -> Result<Option<(Arc<User>, UserState)>, String> {
         let name = String::from_utf8_lossy(name).into_owned();
         let mut users = self.users.write();
         let existing = users.get(&name).cloned();
         let mut state = existing.as_ref().map_or_else(|| UserState::new(self.allchannels()), |u| u.state().clone());
         state.apply_all(rules, self.allchannels())?;
         match existing {
-            Some(u) => u.set_state(state),
+            Some(u) => {
+                let old = u.state().clone();
+                u.set_state(state);
+                Ok(Some((u, old)))
+            }
             None => {
                 users.insert(name.clone(), Arc::new(User::new(name, state)));
+                Ok(None)
             }
         }
-        Ok(())
     }
 
     /// ACL DELUSER: removes the users that exist and returns them (their clients are to be disconnected).
@@ -267,6 +272,22 @@ impl Acl {
     }
 }
 
+/// `ACLKillPubsubClientsIfNeeded`'s first test: unless the new rules allow every channel or every channel
+/// pattern of the old ones, the channel patterns the subscribers of the user are checked against (else `None`).
+pub fn revoked_channels(old: &UserState, new: &UserState) -> Option<Vec<Vec<u8>>> {
+    if new.selectors.iter().any(|s| s.allchannels) {
+        return None;
+    }
+    let upcoming: Vec<Vec<u8>> = new.selectors.iter().flat_map(|s| s.channels.iter().cloned()).collect();
+    let kept = old.selectors.iter().all(|s| !s.allchannels && s.channels.iter().all(|c| upcoming.contains(c)));
+    (!kept).then_some(upcoming)
+}
+
+/// True when a subscription (a PSUBSCRIBE pattern matched literally, a channel by glob) is not in `allowed`.
+pub fn subscription_refused(allowed: &[Vec<u8>], name: &[u8], is_pattern: bool) -> bool {
+    !allowed.iter().any(|p| if is_pattern { p == name } else { crate::util::glob::glob_match(p, name, false) })
+}
+
 /// The channel arguments of the pub/sub commands ACL rules restrict (Redis' `commands_with_channels`, only the
 /// publishing and subscribing ones): (position, is a pattern).
 fn channels_of(name: &str, argc: usize) -> Vec<(usize, bool)> {
@@ -300,6 +321,20 @@ pub fn check(user: &User, cmd: &Command, argv: &[Bytes]) -> Result<(), Denied> {
         }
     }
     Err(relevant)
+}
+
+/// `ACLUserCheckCmdWithUnrestrictedKeyAccess`: some selector allows the command and `perms` on every key (SORT's
+/// BY and GET read keys no key check saw).
+pub fn full_key_access(user: &User, cmd: &Command, argv: &[Bytes], perms: u8) -> bool {
+    let state = user.state();
+    let keys = crate::commands::server::key_permissions(cmd, argv);
+    let channels = channels_of(&cmd.name, argv.len());
+    let no_auth = cmd.has(crate::commands::flags::NO_AUTH);
+    let is_sub = cmd.name.contains('|');
+    state.selectors.iter().any(|s| {
+        s.check(cmd.acl_id, no_auth, argv, is_sub, &keys, &channels).is_ok()
+            && (s.allkeys || s.keys.iter().any(|k| k.perms & perms == perms && k.pattern == b"*"))
+    })
 }
 
 /// A GENPASS password: `bits` random bits as lowercase hex (rounded up to whole characters), from the kernel's

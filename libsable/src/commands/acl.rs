@@ -54,15 +54,17 @@ pub fn exec_denial_text(denied: Denied) -> String {
     )
 }
 
-/// The client as ACL LOG shows it (`client-info`): its CLIENT LIST line.
-fn client_info(client: &Client) -> String {
-    client.info.describe(0)
+/// The client as ACL LOG shows it (`client-info`): its CLIENT LIST line, the running command in its `qbuf`.
+fn client_info(client: &Client, argv: &[Bytes]) -> String {
+    client.info.describe(super::connection::frame_len(argv))
 }
 
 /// Adds a refusal to the ACL log: the command's full name, or the key or channel refused.
 pub fn log_denial(server: &Server, client: &Client, cmd: &Command, argv: &[Bytes], denied: Denied, context: Context) {
-    // Redis has already made the refused command the client's last one.
-    client.info.last_cmd.store(cmd.index + 1, Ordering::Relaxed);
+    // Redis has already made the refused command the client's last one (inside EXEC, EXEC stays the last one).
+    if !client.in_exec {
+        client.info.last_cmd.store(cmd.index + 1, Ordering::Relaxed);
+    }
     let (reason, object): (Reason, &[u8]) = match denied {
         Denied::Command => (Reason::Command, cmd.name.as_bytes()),
         Denied::Key(p) => (Reason::Key, &argv[p]),
@@ -73,20 +75,21 @@ pub fn log_denial(server: &Server, client: &Client, cmd: &Command, argv: &[Bytes
         context,
         object,
         client.user.name.as_bytes(),
-        client_info(client),
+        client_info(client, argv),
         server.acl.log_max_len.load(Ordering::Relaxed),
     );
 }
 
 /// A failed AUTH or HELLO … AUTH: logged with the user name tried and the command name as typed.
-pub fn log_auth_failure(ctx: &Ctx, argv0: &[u8], username: &[u8]) {
+pub fn log_auth_failure(ctx: &Ctx, argv: &[Bytes], username: &[u8]) {
+    let argv0 = &argv[0];
     let context = if ctx.client.multi.is_some() || ctx.client.in_exec { Context::Multi } else { Context::Toplevel };
     ctx.server.acl.log.add(
         Reason::Auth,
         context,
         argv0,
         username,
-        client_info(ctx.client),
+        client_info(ctx.client, argv),
         ctx.server.acl.log_max_len.load(Ordering::Relaxed),
     );
 }
@@ -113,6 +116,24 @@ pub fn kill_clients_of(ctx: &mut Ctx, users: &[Arc<User>]) {
         c.authenticated.store(false, Ordering::Relaxed);
         if c.id == me {
             ctx.client.user = ctx.server.acl.default_user().clone();
+            ctx.client.close_after_reply = true;
+        } else {
+            c.kill();
+        }
+    }
+}
+
+/// Disconnects the subscribers of `user` holding a subscription its new rules no longer allow (Redis 7.0's
+/// `ACLKillPubsubClientsIfNeeded`).
+fn kill_revoked_subscribers(ctx: &mut Ctx, user: &Arc<User>, old: &crate::acl::UserState) {
+    let Some(allowed) = crate::acl::revoked_channels(old, &user.state()) else { return };
+    let victims = ctx.server.pubsub.clients_with(|c, kind, name| {
+        c.is_user(user)
+            && crate::acl::subscription_refused(&allowed, name, matches!(kind, crate::pubsub::Kind::Pattern))
+    });
+    let me = ctx.client.id();
+    for c in victims {
+        if c.id == me {
             ctx.client.close_after_reply = true;
         } else {
             c.kill();
@@ -324,7 +345,11 @@ fn setuser(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if crate::acl::invalid_name(name) {
         return Err(CmdError::err("Usernames can't contain spaces or null characters"));
     }
-    ctx.server.acl.set_user(name, args.rest()).map_err(|e| CmdError::err(e.replace(['\r', '\n'], " ")))?;
+    let changed =
+        ctx.server.acl.set_user(name, args.rest()).map_err(|e| CmdError::err(e.replace(['\r', '\n'], " ")))?;
+    if let Some((user, old)) = changed {
+        kill_revoked_subscribers(ctx, &user, &old);
+    }
     ctx.out.ok();
     Ok(())
 }
@@ -361,7 +386,7 @@ fn help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
             "WHOAMI",
             "    Return the current connection username.",
             "HELP",
-            "    Print this help.",
+            "    Prints this help.",
         ],
     );
     Ok(())

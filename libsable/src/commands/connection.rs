@@ -61,21 +61,21 @@ fn quit(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 
 /// AUTH / HELLO … AUTH: authenticates the client as `user`, or logs the failure (reason `auth`, the command
 /// name as typed) and returns WRONGPASS.
-fn authenticate(ctx: &mut Ctx, argv0: &[u8], user: &[u8], pass: &[u8]) -> CmdResult {
+fn authenticate(ctx: &mut Ctx, argv: &[bytes::Bytes], user: &[u8], pass: &[u8]) -> CmdResult {
     match ctx.server.acl.authenticate(user, pass) {
         Some(u) => {
             super::acl::set_user(ctx.client, u);
             Ok(())
         }
         None => {
-            super::acl::log_auth_failure(ctx, argv0, user);
+            super::acl::log_auth_failure(ctx, argv, user);
             Err(CmdError::WrongPass)
         }
     }
 }
 
 fn auth(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let argv0 = &args.argv()[0];
+    let argv = args.argv();
     let (user, pass) = match args.remaining() {
         1 => {
             if ctx.server.acl.default_user().state().has(crate::acl::user::NOPASS) {
@@ -89,7 +89,7 @@ fn auth(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         2 => (&args.next_bytes()?[..], args.next_bytes()?),
         _ => return Err(CmdError::Syntax),
     };
-    authenticate(ctx, argv0, user, pass)?;
+    authenticate(ctx, argv, user, pass)?;
     ctx.out.ok();
     Ok(())
 }
@@ -110,7 +110,7 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             let user = args.next_bytes()?;
             let pass = args.next_bytes()?;
             // At once, as Redis does: a later bad option fails the command with the client authenticated.
-            authenticate(ctx, &args.argv()[0], user, pass)?;
+            authenticate(ctx, args.argv(), user, pass)?;
         } else if eq_ic(opt, b"SETNAME") && !args.is_empty() {
             name = Some(args.next_bytes()?);
         } else {
@@ -278,7 +278,7 @@ fn client_info(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 /// The bytes of `argv` as a RESP request: what the running command occupies in Redis' query buffer.
-fn frame_len(argv: &[bytes::Bytes]) -> usize {
+pub(crate) fn frame_len(argv: &[bytes::Bytes]) -> usize {
     let digits = |n: usize| n.to_string().len();
     3 + digits(argv.len()) + argv.iter().map(|a| 5 + digits(a.len()) + a.len()).sum::<usize>()
 }
