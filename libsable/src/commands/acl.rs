@@ -178,7 +178,8 @@ fn dryrun(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(CmdError::err(format!("User '{}' not found", arg_text(name))));
     };
     let argv = args.rest();
-    let t = super::table();
+    // Any command of Redis' table, implemented or not, as Redis' own DRYRUN.
+    let t = super::catalog_table();
     let base = t.lookup(&argv[0]).filter(|_| !argv[0].contains(&b'|'));
     let cmd = match base {
         Some(b) if argv.len() > 1 && b.is_container() => std::str::from_utf8(&argv[1])

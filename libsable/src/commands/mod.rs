@@ -230,6 +230,26 @@ impl CommandTable {
         table
     }
 
+    /// Every command of Redis' table, implemented or not, without handlers: what ACL DRYRUN resolves against (its
+    /// key specifications find the keys of commands SableDB does not run yet, as Redis would).
+    fn build_catalog() -> CommandTable {
+        let catalog = load_catalog();
+        let mut table =
+            CommandTable { entries: Vec::new(), by_name: Default::default(), redis_version: catalog.redis_version.clone() };
+        let mut names: Vec<&String> = catalog.commands.keys().collect();
+        // Parents before their subcommands.
+        names.sort_by_key(|n| (n.contains('|'), n.as_str()));
+        for name in names {
+            let idx = table.add(name, None, &catalog.commands);
+            if let Some((parent, sub)) = name.split_once('|') {
+                if let Some(&p) = table.by_name.get(parent) {
+                    table.entries[p].subcommands.insert(sub.to_string(), idx);
+                }
+            }
+        }
+        table
+    }
+
     fn add(&mut self, name: &str, handler: Option<Handler>, catalog: &HashMap<String, CommandMeta>) -> usize {
         // A handler without Redis metadata is a bug the unit tests catch; it still gets a permissive entry.
         let meta = catalog.get(name).cloned().unwrap_or_else(|| CommandMeta {
@@ -287,6 +307,12 @@ impl CommandTable {
 pub fn table() -> &'static CommandTable {
     static TABLE: OnceLock<CommandTable> = OnceLock::new();
     TABLE.get_or_init(CommandTable::build)
+}
+
+/// Every command of Redis 7.0's table, with metadata but no handler (see `CommandTable::build_catalog`).
+pub fn catalog_table() -> &'static CommandTable {
+    static TABLE: OnceLock<CommandTable> = OnceLock::new();
+    TABLE.get_or_init(CommandTable::build_catalog)
 }
 
 /// Resolves `argv` to the entry that will run (the subcommand for containers), or the error to reply with.

@@ -313,6 +313,33 @@ fn sort_keys(argv: &[Bytes]) -> Vec<usize> {
     keys
 }
 
+/// MIGRATE's keys (Redis' `migrateGetKeys`): the key argument, or with KEYS (and an empty key argument) every
+/// argument after it; AUTH and AUTH2 skip their credentials.
+fn migrate_keys(argv: &[Bytes]) -> Vec<usize> {
+    let (mut first, mut num) = (3, 1);
+    if argv.len() > 6 {
+        let mut i = 6;
+        while i < argv.len() {
+            let w = &argv[i];
+            if w.eq_ignore_ascii_case(b"keys") {
+                if !argv[3].is_empty() {
+                    return Vec::new();
+                }
+                first = i + 1;
+                num = argv.len() - first;
+                break;
+            }
+            if w.eq_ignore_ascii_case(b"auth") {
+                i += 1;
+            } else if w.eq_ignore_ascii_case(b"auth2") {
+                i += 2;
+            }
+            i += 1;
+        }
+    }
+    (first..first + num).filter(|&p| p < argv.len()).collect()
+}
+
 /// Key flags of SORT's keys as Redis' `sortGetKeys` sets them: the sorted key, then the STORE destination.
 const SORT_KEY_FLAGS: [&[&str]; 2] = [&["RO", "access"], &["OW", "update"]];
 
@@ -362,6 +389,7 @@ fn command_keys<'a>(cmd: &'a Command, argv: &[Bytes]) -> Vec<(usize, Vec<&'a str
             Some(sort_keys(argv).into_iter().zip(SORT_KEY_FLAGS).map(|(p, f)| (p, f.to_vec())).collect())
         }
         "sort_ro" if argv.len() > 1 => Some(vec![(1, SORT_KEY_FLAGS[0].to_vec())]),
+        "migrate" => Some(migrate_keys(argv).into_iter().map(|p| (p, vec!["RW", "access", "delete"])).collect()),
         _ => keys_with_specs(specs, argv).map(|keys| keys.into_iter().map(|(p, spec)| (p, spec_flags(spec))).collect()),
     };
     keys.unwrap_or_default()
