@@ -249,7 +249,8 @@ impl Server {
         // Users of the ACL file replace the default ones; an error stops start-up, as in Redis.
         let aclfile = server.config.read().str("aclfile").to_string();
         if !aclfile.is_empty() {
-            let text = std::fs::read(&aclfile).map_err(|e| format!("Error loading ACLs, opening file '{aclfile}': {e}"))?;
+            let text =
+                std::fs::read(&aclfile).map_err(|e| format!("Error loading ACLs, opening file '{aclfile}': {e}"))?;
             server
                 .acl
                 .load(&aclfile, &String::from_utf8_lossy(&text))

@@ -230,13 +230,27 @@ fn requirepass_is_the_default_users_password() {
     // Other CONFIG SETs leave the password alone; ACL SETUSER default changes it like any user.
     expect(&mut r, &[("CONFIG SET timeout 0", "+OK\r\n"), ("ACL SETUSER default resetpass >other", "+OK\r\n")]);
     let mut m = s.raw();
-    expect(&mut m, &[("AUTH foo", "-WRONGPASS invalid username-password pair or user is disabled.\r\n"), ("AUTH other", "+OK\r\n")]);
+    expect(
+        &mut m,
+        &[
+            ("AUTH foo", "-WRONGPASS invalid username-password pair or user is disabled.\r\n"),
+            ("AUTH other", "+OK\r\n"),
+        ],
+    );
     expect(&mut r, &[("CONFIG SET requirepass ''", "+OK\r\n")]);
     assert_eq!(r.cmd(&["ACL", "LIST"]), array_of(&["user default on nopass ~* &* +@all"]));
     let mut o = s.raw();
     assert_eq!(o.cmd(&["GET", "k"]), "$-1\r\n");
     // RESET goes back to the default user.
-    expect(&mut r, &[("ACL SETUSER u on nopass +acl", "+OK\r\n"), ("AUTH u x", "+OK\r\n"), ("RESET", "+RESET\r\n"), ("ACL WHOAMI", "$7\r\ndefault\r\n")]);
+    expect(
+        &mut r,
+        &[
+            ("ACL SETUSER u on nopass +acl", "+OK\r\n"),
+            ("AUTH u x", "+OK\r\n"),
+            ("RESET", "+RESET\r\n"),
+            ("ACL WHOAMI", "$7\r\ndefault\r\n"),
+        ],
+    );
 }
 
 #[test]
@@ -272,8 +286,14 @@ fn commands_keys_and_channels_are_enforced_and_logged() {
             ("SELECT 0", "+OK\r\n"),
             ("SELECT 1", "-NOPERM this user has no permissions to run the 'select' command\r\n"),
             ("PUBLISH ch1 m", ":0\r\n"),
-            ("PUBLISH other m", "-NOPERM this user has no permissions to access one of the channels used as arguments\r\n"),
-            ("PSUBSCRIBE ch1*", "-NOPERM this user has no permissions to access one of the channels used as arguments\r\n"),
+            (
+                "PUBLISH other m",
+                "-NOPERM this user has no permissions to access one of the channels used as arguments\r\n",
+            ),
+            (
+                "PSUBSCRIBE ch1*",
+                "-NOPERM this user has no permissions to access one of the channels used as arguments\r\n",
+            ),
             // Inside MULTI the refusal aborts the transaction.
             ("MULTI", "+OK\r\n"),
             ("GET k1", "+QUEUED\r\n"),
@@ -293,10 +313,8 @@ fn commands_keys_and_channels_are_enforced_and_logged() {
     let log = r.cmd(&["ACL", "LOG", "20"]);
     let f = bulks(&log);
     // (reason, context, object) of each entry, newest first; GET x/SET r1/GET w1/SET w1 GET are one object each.
-    let triples: Vec<(&str, &str, &str)> = f
-        .chunks(13)
-        .map(|e| (e[2].as_str(), e[4].as_str(), e[6].as_str()))
-        .collect();
+    let triples: Vec<(&str, &str, &str)> =
+        f.chunks(13).map(|e| (e[2].as_str(), e[4].as_str(), e[6].as_str())).collect();
     assert_eq!(
         triples,
         [
@@ -341,10 +359,7 @@ fn selectors_grant_alternatives() {
         ],
     );
     expect(&mut r, &[("ACL SETUSER sel clearselectors", "+OK\r\n")]);
-    assert_eq!(
-        u.cmd(&["SET", "write1", "v"]),
-        "-NOPERM this user has no permissions to run the 'set' command\r\n"
-    );
+    assert_eq!(u.cmd(&["SET", "write1", "v"]), "-NOPERM this user has no permissions to run the 'set' command\r\n");
     // SORT's BY and GET read keys no check saw: they need read access to every key.
     expect(&mut r, &[("ACL SETUSER srt on nopass +sort ~mylist", "+OK\r\n"), ("RPUSH mylist 2 1", ":2\r\n")]);
     let mut t = s.raw();

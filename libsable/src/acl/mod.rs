@@ -208,10 +208,8 @@ impl Acl {
                 continue;
             }
             if invalid_name(argv[1].as_bytes()) {
-                errors.push_str(&format!(
-                    "'{filename}:{linenum}: username '{}' contains invalid characters. ",
-                    argv[1]
-                ));
+                errors
+                    .push_str(&format!("'{filename}:{linenum}: username '{}' contains invalid characters. ", argv[1]));
                 continue;
             }
             if loaded.contains_key(argv[1]) {

@@ -223,6 +223,12 @@ pub fn merge_words(args: &[Bytes]) -> Result<Vec<Vec<u8>>, &[u8]> {
     }
 }
 
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User").field("name", &self.name).finish()
+    }
+}
+
 /// A user: its name and its current rules. Clients authenticated as the user share it, so a change of its rules
 /// applies to them at their next command.
 pub struct User {

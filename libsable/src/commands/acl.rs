@@ -154,8 +154,7 @@ fn cat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(CmdError::err(format!("Unknown category '{}'", arg_text(&name[..name.len().min(128)]))));
     };
     let cat = catalog();
-    let names: Vec<&str> =
-        cat.cmds.iter().filter(|c| c.categories & flag != 0).map(|c| c.name.as_str()).collect();
+    let names: Vec<&str> = cat.cmds.iter().filter(|c| c.categories & flag != 0).map(|c| c.name.as_str()).collect();
     ctx.out.array(names.len());
     names.into_iter().for_each(|n| ctx.out.bulk(n.as_bytes()));
     Ok(())
@@ -199,12 +198,12 @@ fn dryrun(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         Err(Denied::Command) => {
             ctx.out.bulk(format!("This user has no permissions to run the '{}' command", cmd.name).as_bytes())
         }
-        Err(Denied::Key(p)) => ctx.out.bulk(
-            format!("This user has no permissions to access the '{}' key", arg_text(&argv[p])).as_bytes(),
-        ),
-        Err(Denied::Channel(p)) => ctx.out.bulk(
-            format!("This user has no permissions to access the '{}' channel", arg_text(&argv[p])).as_bytes(),
-        ),
+        Err(Denied::Key(p)) => {
+            ctx.out.bulk(format!("This user has no permissions to access the '{}' key", arg_text(&argv[p])).as_bytes())
+        }
+        Err(Denied::Channel(p)) => ctx
+            .out
+            .bulk(format!("This user has no permissions to access the '{}' channel", arg_text(&argv[p])).as_bytes()),
     }
     Ok(())
 }
@@ -241,11 +240,8 @@ fn getuser(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let state = user.state().clone();
     ctx.out.map(6);
     ctx.out.bulk(b"flags");
-    let flags: Vec<&str> = crate::acl::user::FLAG_NAMES
-        .iter()
-        .filter(|(f, _)| state.flags & f != 0)
-        .map(|(_, n)| *n)
-        .collect();
+    let flags: Vec<&str> =
+        crate::acl::user::FLAG_NAMES.iter().filter(|(f, _)| state.flags & f != 0).map(|(_, n)| *n).collect();
     ctx.out.set(flags.len());
     flags.iter().for_each(|f| ctx.out.bulk(f.as_bytes()));
     ctx.out.bulk(b"passwords");

@@ -234,8 +234,11 @@ impl CommandTable {
     /// key specifications find the keys of commands SableDB does not run yet, as Redis would).
     fn build_catalog() -> CommandTable {
         let catalog = load_catalog();
-        let mut table =
-            CommandTable { entries: Vec::new(), by_name: Default::default(), redis_version: catalog.redis_version.clone() };
+        let mut table = CommandTable {
+            entries: Vec::new(),
+            by_name: Default::default(),
+            redis_version: catalog.redis_version.clone(),
+        };
         let mut names: Vec<&String> = catalog.commands.keys().collect();
         // Parents before their subcommands.
         names.sort_by_key(|n| (n.contains('|'), n.as_str()));
@@ -373,10 +376,13 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
     }
     // ACL permissions (a NO_MULTI command inside MULTI is refused by the queueing first, as in Redis). An
     // unrestricted user (the default user) costs one flag load.
-    if !client.user.unrestricted() && !(client.multi.is_some() && cmd.has(flags::NO_MULTI)) {
+    if !(client.user.unrestricted() || (client.multi.is_some() && cmd.has(flags::NO_MULTI))) {
         if let Err(denied) = crate::acl::check(&client.user, cmd, argv) {
-            let context =
-                if client.multi.is_some() { crate::acl::log::Context::Multi } else { crate::acl::log::Context::Toplevel };
+            let context = if client.multi.is_some() {
+                crate::acl::log::Context::Multi
+            } else {
+                crate::acl::log::Context::Toplevel
+            };
             acl::log_denial(server, client, cmd, argv, denied, context);
             return refuse(client, out, CmdError::NoPerm(acl::denial_text(cmd, denied)));
         }
