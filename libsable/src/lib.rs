@@ -12,6 +12,7 @@
 //! - [`pubsub`]: the registry of pub/sub subscriptions and the subscribers' mailboxes; [`notify`]: keyspace
 //!   notifications published through it; [`monitor`]: the MONITOR clients and the lines fed to them.
 //! - [`server`]: shared server state and background jobs; [`client`]: per-connection state and the registry.
+//! - [`acl`]: ACL users and their rules, the permission check the dispatcher runs, the ACL log and file.
 
 pub mod acl;
 pub mod blocking;

@@ -399,7 +399,13 @@ async fn wait_blocked<W: AsyncWrite + Unpin>(
             }
             _ = info.unblock_signal.notified() => {
                 if info.unblock_error.load(Ordering::Relaxed) {
-                    out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                    // A failed call of the blocked command, counted as Redis counts it (errorstats, failed_calls).
+                    let e = commands::CmdError::Raw("UNBLOCKED client unblocked via CLIENT UNBLOCK".into());
+                    server.stats.record_error(&e);
+                    if let Ok(cmd) = commands::resolve(argv) {
+                        cmd.stats.failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    out.error(&e.message());
                 } else {
                     block.unserved.write(out);
                 }
