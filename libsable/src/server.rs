@@ -277,9 +277,8 @@ impl Server {
         }
         drop(applied);
         self.acl.set_pubsub_default(cfg.str("acl-pubsub-default") == "allchannels");
-        let max_len = cfg.int("acllog-max-len").max(0) as usize;
-        self.acl.log_max_len.store(max_len, Ordering::Relaxed);
-        self.acl.log.trim(max_len);
+        // As in Redis, a shorter log takes effect at the next entry.
+        self.acl.log_max_len.store(cfg.int("acllog-max-len").max(0) as usize, Ordering::Relaxed);
     }
 
     /// Syncs the WAL and ends the process (SHUTDOWN, SIGTERM).

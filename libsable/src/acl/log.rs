@@ -97,12 +97,6 @@ impl AclLog {
         self.entries.lock().clear();
     }
 
-    /// Keeps at most `max_len` entries (CONFIG SET acllog-max-len shortens the log at the next event in Redis;
-    /// here at once).
-    pub fn trim(&self, max_len: usize) {
-        self.entries.lock().truncate(max_len);
-    }
-
     pub fn len(&self) -> usize {
         self.entries.lock().len()
     }
