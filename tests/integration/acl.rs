@@ -335,6 +335,14 @@ fn commands_keys_and_channels_are_enforced_and_logged() {
     // GET w1 and SET w1 v GET were folded into one entry with a count of 2.
     assert!(log.contains("*14\r\n$5\r\ncount\r\n:2\r\n$6\r\nreason\r\n$3\r\nkey\r\n"), "{log}");
     assert!(f[12].contains(" cmd=exec user=u "), "{}", f[12]);
+    // Refusals are rejected calls of the command or subcommand refused.
+    let stats = r.cmd(&["INFO", "commandstats"]);
+    assert!(
+        stats.contains("cmdstat_client|list:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0"),
+        "{stats}"
+    );
+    let errors = r.cmd(&["INFO", "errorstats"]);
+    assert!(errors.contains("errorstat_NOPERM:count=13"), "{errors}");
     // The default user is unaffected, and an unrestricted user skips every check.
     expect(&mut r, &[("GET x", "$-1\r\n"), ("ACL SETUSER u +@all allkeys allchannels", "+OK\r\n")]);
     expect(&mut u, &[("GET x", "$-1\r\n"), ("PSUBSCRIBE any*", "*3\r\n$10\r\npsubscribe\r\n$4\r\nany*\r\n:1\r\n")]);

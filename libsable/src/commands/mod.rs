@@ -384,7 +384,11 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
                 crate::acl::log::Context::Toplevel
             };
             acl::log_denial(server, client, cmd, argv, denied, context);
-            return refuse(client, out, CmdError::NoPerm(acl::denial_text(cmd, denied)));
+            // Counted as a rejected call of the command or subcommand refused, as Redis counts it.
+            let e = CmdError::NoPerm(acl::denial_text(cmd, denied));
+            server.stats.record_error(&e);
+            cmd.stats.rejected.fetch_add(1, Ordering::Relaxed);
+            return transaction::refused(server, client, out, argv, &e);
         }
     }
     // RESP2 subscriber mode: only the pub/sub commands, PING, QUIT and RESET.
