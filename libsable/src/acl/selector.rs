@@ -178,6 +178,10 @@ impl Selector {
                     }
                     offset += 1;
                 }
+                // `%~x` grants nothing: redis-server 7.0.15 refuses it.
+                if perms == 0 {
+                    return Err(RuleError::Syntax);
+                }
             } else {
                 perms = ALL;
             }
@@ -477,6 +481,10 @@ mod tests {
         let mut s = sel(&[]);
         assert_eq!(s.apply(b"%X~a"), Err(RuleError::Syntax));
         assert_eq!(s.apply(b"%RR~a"), Err(RuleError::Syntax));
+        assert_eq!(s.apply(b"%~a"), Err(RuleError::Syntax));
+        assert_eq!(s.apply(b"%"), Err(RuleError::Syntax));
+        assert_eq!(s.apply(b"%R"), Ok(()));
+        assert_eq!(s.describe_keys(), b"%R~");
     }
 
     #[test]
