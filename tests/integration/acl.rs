@@ -237,7 +237,11 @@ fn requirepass_is_the_default_users_password() {
             ("AUTH other", "+OK\r\n"),
         ],
     );
+    let mut waiting = s.raw();
+    assert_eq!(waiting.cmd(&["GET", "k"]), "-NOAUTH Authentication required.\r\n");
     expect(&mut r, &[("CONFIG SET requirepass ''", "+OK\r\n")]);
+    // As in Redis, a client that never authenticated needs no AUTH once the default user has no password.
+    assert_eq!(waiting.cmd(&["GET", "k"]), "$-1\r\n");
     assert_eq!(r.cmd(&["ACL", "LIST"]), array_of(&["user default on nopass ~* &* +@all"]));
     let mut o = s.raw();
     assert_eq!(o.cmd(&["GET", "k"]), "$-1\r\n");

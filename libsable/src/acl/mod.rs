@@ -107,7 +107,8 @@ impl Acl {
         &self.default
     }
 
-    /// True when a new connection is authenticated at once (the default user is `nopass` and on).
+    /// True when a new connection is authenticated at once (the default user is `nopass` and on); while it is,
+    /// no client needs AUTH (Redis' `authRequired`).
     pub fn default_open(&self) -> bool {
         let s = self.default.state();
         s.has(user::NOPASS) && s.enabled()

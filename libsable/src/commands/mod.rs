@@ -371,7 +371,9 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
             return refuse(client, out, e);
         }
     }
-    if !client.authenticated() && !cmd.has(flags::NO_AUTH) {
+    // Redis' `authRequired`: a client not authenticated may still run anything while the default user needs no
+    // password (it connected while one was set, and `requirepass` was then cleared).
+    if !client.authenticated() && !cmd.has(flags::NO_AUTH) && !server.acl.default_open() {
         return refuse(client, out, CmdError::Prefixed("NOAUTH", "Authentication required.".into()));
     }
     // ACL permissions (a NO_MULTI command inside MULTI is refused by the queueing first, as in Redis). An

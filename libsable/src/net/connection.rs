@@ -83,8 +83,9 @@ async fn read_loop<R: AsyncRead + Unpin>(
         let mut batch = Vec::new();
         let mut fatal = false;
         loop {
-            let strict =
-                !info.authenticated.load(Ordering::Relaxed) && info.auth_in_flight.load(Ordering::Relaxed) == 0;
+            let strict = !info.authenticated.load(Ordering::Relaxed)
+                && info.auth_in_flight.load(Ordering::Relaxed) == 0
+                && !server.acl.default_open();
             let parser = if strict { RequestParser::unauthenticated(max_bulk) } else { RequestParser::new(max_bulk) };
             match parser.parse(&mut buf) {
                 Ok(Parsed::Command(argv)) => {
