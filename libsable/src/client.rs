@@ -51,6 +51,9 @@ pub struct ClientInfo {
     pub auth_in_flight: AtomicUsize,
     /// CLIENT NO-EVICT ON (CLIENT LIST flag `e`). SableDB never evicts clients; the flag is kept for Redis' replies.
     pub no_evict: AtomicBool,
+    /// The ACL user the client is authenticated as (CLIENT LIST `user=`, CLIENT KILL USER, ACL DELUSER); `None`
+    /// until the connection's [`Client`] exists, shown as `default`. The writer's own copy is [`Client::user`].
+    pub user: Mutex<Option<Arc<crate::acl::User>>>,
 }
 
 impl ClientInfo {
@@ -59,6 +62,16 @@ impl ClientInfo {
         self.killed.store(true, Ordering::Release);
         self.kill_signal.notify_waiters();
         self.kill_signal.notify_one();
+    }
+
+    /// The name of the client's user.
+    pub fn user_name(&self) -> String {
+        self.user.lock().as_ref().map_or_else(|| "default".to_string(), |u| u.name.clone())
+    }
+
+    /// True when the client is authenticated as `user` (the same user, not one of the same name).
+    pub fn is_user(&self, user: &Arc<crate::acl::User>) -> bool {
+        self.user.lock().as_ref().is_some_and(|u| Arc::ptr_eq(u, user))
     }
 
     pub fn is_killed(&self) -> bool {
@@ -108,7 +121,7 @@ impl ClientInfo {
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
              qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r \
-             cmd={} user=default redir=-1 resp={}",
+             cmd={} user={} redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -129,6 +142,7 @@ impl ClientInfo {
                 0 => "NULL",
                 i => crate::commands::table().entries.get(i - 1).map(|c| c.name.as_str()).unwrap_or("NULL"),
             },
+            self.user_name(),
             self.resp.load(Ordering::Relaxed),
         )
     }
@@ -172,6 +186,7 @@ impl ClientRegistry {
             authenticated: AtomicBool::new(false),
             auth_in_flight: AtomicUsize::new(0),
             no_evict: AtomicBool::new(false),
+            user: Mutex::new(None),
         });
         self.clients.lock().insert(id, info.clone());
         self.total_connections.fetch_add(1, Ordering::Relaxed);
@@ -228,6 +243,9 @@ pub struct Client {
     pub replies: Replies,
     /// Set by MONITOR (its lines arrive in the `pubsub` mailbox); RESET or disconnecting drops it.
     pub monitor: Option<crate::monitor::Monitor>,
+    /// The ACL user whose permissions the dispatcher checks (shared with every client of that user, so rule
+    /// changes apply at once).
+    pub user: Arc<crate::acl::User>,
 }
 
 /// The CLIENT REPLY state. Pushes (pub/sub messages and subscription confirmations) are sent in every state.
@@ -287,8 +305,9 @@ impl Unserved {
 }
 
 impl Client {
-    pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Self {
+    pub fn new(info: Arc<ClientInfo>, user: Arc<crate::acl::User>, authenticated: bool) -> Self {
         info.authenticated.store(authenticated, Ordering::Relaxed);
+        *info.user.lock() = Some(user.clone());
         Self {
             info,
             db: 0,
@@ -302,6 +321,7 @@ impl Client {
             pubsub: None,
             replies: Replies::On,
             monitor: None,
+            user,
         }
     }
 

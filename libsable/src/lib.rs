@@ -13,7 +13,9 @@
 //!   notifications published through it; [`monitor`]: the MONITOR clients and the lines fed to them.
 //! - [`scripting`]: the Lua engine behind EVAL and SCRIPT (Redis 7.0's environment and error texts).
 //! - [`server`]: shared server state and background jobs; [`client`]: per-connection state and the registry.
+//! - [`acl`]: ACL users and their rules, the permission check the dispatcher runs, the ACL log and file.
 
+pub mod acl;
 pub mod blocking;
 pub mod client;
 pub mod commands;

@@ -231,7 +231,8 @@ mod tests {
     }
 
     fn client(clients: &ClientRegistry) -> Client {
-        Client::new(clients.register("127.0.0.1:5000".into(), "127.0.0.1:6379".into(), false), true)
+        let user = std::sync::Arc::new(crate::acl::User::new("default".into(), crate::acl::UserState::default_user()));
+        Client::new(clients.register("127.0.0.1:5000".into(), "127.0.0.1:6379".into(), false), user, true)
     }
 
     fn argv(words: &[&str]) -> Vec<Bytes> {

@@ -407,6 +407,23 @@ impl PubSub {
         self.maps.read().of(kind).get(name).map_or(0, Vec::len)
     }
 
+    /// The clients holding a subscription `revoked(client, kind, name)` refuses (ACL SETUSER taking channels
+    /// away), each once.
+    pub fn clients_with(&self, mut revoked: impl FnMut(&ClientInfo, Kind, &[u8]) -> bool) -> Vec<Arc<ClientInfo>> {
+        let maps = self.maps.read();
+        let mut out: Vec<Arc<ClientInfo>> = Vec::new();
+        for kind in [Kind::Pattern, Kind::Channel, Kind::Shard] {
+            for (name, list) in maps.of(kind) {
+                for m in list {
+                    if !out.iter().any(|c| c.id == m.client.id) && revoked(&m.client, kind, name) {
+                        out.push(m.client.clone());
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// Distinct names with subscribers: channels, patterns (PUBSUB NUMPAT), shard channels (INFO stats).
     pub fn counts(&self) -> (usize, usize, usize) {
         let maps = self.maps.read();

@@ -183,7 +183,11 @@ pub struct Server {
     /// Hot copies of config values read on every request.
     pub max_bulk_len: AtomicI64,
     pub idle_timeout_secs: AtomicU64,
+    /// The `requirepass` last applied to the default user (CONFIG SET requirepass changes its password, as in
+    /// Redis; other CONFIG SETs leave the user alone).
     pub requirepass: RwLock<Option<String>>,
+    /// Users, their permissions and the ACL log.
+    pub acl: crate::acl::Acl,
     pub shutting_down: AtomicBool,
     /// Seconds since the epoch of the last successful WAL sync (LASTSAVE).
     pub last_save: Arc<AtomicU64>,
@@ -222,6 +226,7 @@ impl Server {
             max_bulk_len: AtomicI64::new(config.int("proto-max-bulk-len")),
             idle_timeout_secs: AtomicU64::new(config.int("timeout") as u64),
             requirepass: RwLock::new(None),
+            acl: crate::acl::Acl::new(),
             config: RwLock::new(config),
             store,
             clients: ClientRegistry::default(),
@@ -244,6 +249,16 @@ impl Server {
             config_set_serial: Mutex::new(()),
         };
         server.config_changed();
+        // Users of the ACL file replace the default ones; an error stops start-up, as in Redis.
+        let aclfile = server.config.read().str("aclfile").to_string();
+        if !aclfile.is_empty() {
+            let text =
+                std::fs::read(&aclfile).map_err(|e| format!("Error loading ACLs, opening file '{aclfile}': {e}"))?;
+            server
+                .acl
+                .load(&aclfile, &String::from_utf8_lossy(&text))
+                .map_err(|e| format!("Aborting startup because of ACL errors: {e}"))?;
+        }
         Ok(server)
     }
 
@@ -257,7 +272,16 @@ impl Server {
         self.notify.set_flags(cfg.notify_flags());
         self.diag.configure(&cfg);
         let pass = cfg.str("requirepass");
-        *self.requirepass.write() = (!pass.is_empty()).then(|| pass.to_string());
+        let pass = (!pass.is_empty()).then(|| pass.to_string());
+        let mut applied = self.requirepass.write();
+        if *applied != pass {
+            self.acl.set_default_password(pass.as_deref().unwrap_or(""));
+            *applied = pass;
+        }
+        drop(applied);
+        self.acl.set_pubsub_default(cfg.str("acl-pubsub-default") == "allchannels");
+        // As in Redis, a shorter log takes effect at the next entry.
+        self.acl.log_max_len.store(cfg.int("acllog-max-len").max(0) as usize, Ordering::Relaxed);
     }
 
     /// Syncs the WAL and ends the process (SHUTDOWN, SIGTERM).

@@ -78,6 +78,11 @@ pub fn run(pair: &mut Pair, cmd: &Cmd) -> Replies {
             let agree = x == y;
             (x, y, agree)
         }
+        Check::AclRules => {
+            let (x, y) = (acl_rules(&a), acl_rules(&b));
+            let agree = x == y;
+            (x, y, agree)
+        }
         Check::ScanUnion => {
             let (x, y) = (scan_union(&mut pair.a, cmd, a), scan_union(&mut pair.b, cmd, b));
             let agree = x == y;
@@ -95,6 +100,26 @@ pub fn run(pair: &mut Pair, cmd: &Cmd) -> Replies {
         }
     }
     Replies { sable, redis, agree }
+}
+
+/// A reply with the words of every rule description line (`+@all …`, `-@all …`, `user …`) sorted.
+fn acl_rules(raw: &[u8]) -> Vec<u8> {
+    let lines: Vec<Vec<u8>> = raw
+        .split(|&c| c == b'\n')
+        .map(|line| {
+            if line.starts_with(b"-@all") || line.starts_with(b"+@all") || line.starts_with(b"user ") {
+                let body = line.strip_suffix(b"\r").unwrap_or(line);
+                let mut words: Vec<&[u8]> = body.split(|&c| c == b' ').collect();
+                words.sort();
+                let mut out = words.join(&b' ');
+                out.extend_from_slice(&line[body.len()..]);
+                out
+            } else {
+                line.to_vec()
+            }
+        })
+        .collect();
+    lines.join(&b'\n')
 }
 
 /// What a listener received, rendered to follow a reply in a mismatch report.

@@ -14,6 +14,7 @@
 //! both servers), and SET is never given a past absolute time (Redis would keep the dead key until its expiry
 //! cycle runs, making DBSIZE timing-dependent).
 
+mod acl;
 mod dump;
 mod geo;
 mod hashes;
@@ -57,6 +58,9 @@ pub enum Check {
     /// sorted set's listpack against a skiplist passes: Redis' SORT converts the sorted set it sorts, SableDB's
     /// does not (docs/compatibility.md).
     Dump,
+    /// ACL GETUSER and ACL LIST: byte for byte, except that the words of a rule description (`-@all +get +set`)
+    /// are compared sorted: Redis emits single commands in its command dictionary's hash order.
+    AclRules,
 }
 
 /// One generated command.
@@ -139,6 +143,7 @@ pub const FAMILIES: &[(&str, u32, Family)] = &[
     ("hll", 16, hll::hll),
     ("geo", 16, geo::geo),
     ("dump", 16, dump::dump),
+    ("acl", 8, acl::acl),
 ];
 
 pub use dump::CAPTURED;

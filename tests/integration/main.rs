@@ -1,5 +1,6 @@
 //! End-to-end tests against the real `sabledb` binary: one module per area.
 
+mod acl;
 mod blocking;
 mod collections;
 mod common;

@@ -59,25 +59,26 @@ fn quit(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     Ok(())
 }
 
-/// Checks a username/password pair against `requirepass` (the only user is `default`).
-fn credentials_ok(ctx: &Ctx, user: &[u8], pass: &[u8]) -> bool {
-    if user != b"default" {
-        return false;
+/// AUTH / HELLO … AUTH: authenticates the client as `user`, or logs the failure (reason `auth`, the command
+/// name as typed) and returns WRONGPASS.
+fn authenticate(ctx: &mut Ctx, argv: &[bytes::Bytes], user: &[u8], pass: &[u8]) -> CmdResult {
+    match ctx.server.acl.authenticate(user, pass) {
+        Some(u) => {
+            super::acl::set_user(ctx.client, u);
+            Ok(())
+        }
+        None => {
+            super::acl::log_auth_failure(ctx, argv, user);
+            Err(CmdError::WrongPass)
+        }
     }
-    match ctx.server.requirepass.read().as_deref() {
-        None => true,
-        Some(p) => p.as_bytes() == pass,
-    }
-}
-
-fn wrongpass() -> CmdError {
-    CmdError::Prefixed("WRONGPASS", "invalid username-password pair or user is disabled.".into())
 }
 
 fn auth(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let argv = args.argv();
     let (user, pass) = match args.remaining() {
         1 => {
-            if ctx.server.requirepass.read().is_none() {
+            if ctx.server.acl.default_user().state().has(crate::acl::user::NOPASS) {
                 return Err(CmdError::err(
                     "AUTH <password> called without any password configured for the default user. Are you sure \
                      your configuration is correct?",
@@ -88,10 +89,7 @@ fn auth(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         2 => (&args.next_bytes()?[..], args.next_bytes()?),
         _ => return Err(CmdError::Syntax),
     };
-    if !credentials_ok(ctx, user, pass) {
-        return Err(wrongpass());
-    }
-    ctx.client.set_authenticated(true);
+    authenticate(ctx, argv, user, pass)?;
     ctx.out.ok();
     Ok(())
 }
@@ -106,24 +104,18 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         proto = Some(v);
     }
     let mut name = None;
-    let mut authed = false;
     while !args.is_empty() {
         let opt = args.next_bytes()?;
         if eq_ic(opt, b"AUTH") && args.remaining() >= 2 {
             let user = args.next_bytes()?;
             let pass = args.next_bytes()?;
-            if !credentials_ok(ctx, user, pass) {
-                return Err(wrongpass());
-            }
-            authed = true;
+            // At once, as Redis does: a later bad option fails the command with the client authenticated.
+            authenticate(ctx, args.argv(), user, pass)?;
         } else if eq_ic(opt, b"SETNAME") && !args.is_empty() {
             name = Some(args.next_bytes()?);
         } else {
             return Err(CmdError::err(format!("Syntax error in HELLO option '{}'", crate::util::arg_text(opt))));
         }
-    }
-    if authed {
-        ctx.client.set_authenticated(true);
     }
     if !ctx.client.authenticated() {
         return Err(CmdError::Prefixed(
@@ -178,7 +170,11 @@ fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     ctx.out.resp3 = false;
     ctx.client.info.resp.store(2, Ordering::Relaxed);
     *ctx.client.info.name.lock() = None;
-    ctx.client.set_authenticated(ctx.server.requirepass.read().is_none());
+    // Back to the default user, authenticated only if it needs no password (Redis' `clientSetDefaultAuth`).
+    let default = ctx.server.acl.default_user().clone();
+    *ctx.client.info.user.lock() = Some(default.clone());
+    ctx.client.user = default;
+    ctx.client.set_authenticated(ctx.server.acl.default_open());
     if let Some(sub) = ctx.client.pubsub.as_mut() {
         sub.clear();
     }
@@ -282,7 +278,7 @@ fn client_info(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 /// The bytes of `argv` as a RESP request: what the running command occupies in Redis' query buffer.
-fn frame_len(argv: &[bytes::Bytes]) -> usize {
+pub(crate) fn frame_len(argv: &[bytes::Bytes]) -> usize {
     let digits = |n: usize| n.to_string().len();
     3 + digits(argv.len()) + argv.iter().map(|a| 5 + digits(a.len()) + a.len()).sum::<usize>()
 }
@@ -383,11 +379,13 @@ fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             return Err(CmdError::Syntax);
         }
     }
-    if let Some(u) = &user {
-        if u != "default" {
-            return Err(CmdError::err(format!("No such user '{u}'")));
-        }
-    }
+    let user = match user {
+        Some(name) => match ctx.server.acl.get(name.as_bytes()) {
+            Some(u) => Some(u),
+            None => return Err(CmdError::err(format!("No such user '{name}'"))),
+        },
+        None => None,
+    };
     let me = ctx.client.id();
     let mut killed = 0;
     for c in ctx.server.clients.all() {
@@ -395,6 +393,7 @@ fn client_kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             && addr.as_ref().is_none_or(|a| &c.addr == a)
             && laddr.as_ref().is_none_or(|a| &c.laddr == a)
             && type_filter.as_ref().is_none_or(|t| t == c.kind())
+            && user.as_ref().is_none_or(|u| c.is_user(u))
             && !(skipme && c.id == me);
         if matches {
             kill(ctx, &c);

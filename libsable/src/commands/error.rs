@@ -26,6 +26,10 @@ pub enum CmdError {
     Prefixed(&'static str, String),
     /// A message that already carries its own prefix word.
     Raw(String),
+    /// `-NOPERM <text>`: an ACL refusal.
+    NoPerm(String),
+    /// `-WRONGPASS invalid username-password pair or user is disabled.`
+    WrongPass,
     /// Storage failure (disk full, corruption); the text is logged and sent as `-ERR`.
     Storage(String),
 }
@@ -86,6 +90,8 @@ impl CmdError {
             CmdError::Prefixed(prefix, msg) => format!("{prefix} {msg}"),
             CmdError::Raw(msg) => msg.clone(),
             CmdError::Storage(msg) => format!("ERR storage error: {msg}"),
+            CmdError::NoPerm(msg) => format!("NOPERM {msg}"),
+            CmdError::WrongPass => "WRONGPASS invalid username-password pair or user is disabled.".into(),
         }
     }
 }

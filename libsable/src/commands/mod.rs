@@ -4,6 +4,7 @@
 //! [`CommandTable`] joins them with Redis' own metadata (arity, flags, key positions, docs, from `meta.json`), so
 //! dispatch checks and COMMAND replies come from the same place.
 
+pub mod acl;
 pub mod args;
 pub mod bitmap;
 pub mod block;
@@ -144,6 +145,8 @@ pub struct Command {
     pub stats: CmdStats,
     /// Position in [`CommandTable::entries`].
     pub index: usize,
+    /// Its bit in ACL command bitmaps (`crate::acl::catalog`).
+    pub acl_id: usize,
 }
 
 impl Command {
@@ -174,6 +177,7 @@ pub struct CommandTable {
 fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
     [
         connection::HANDLERS,
+        acl::HANDLERS,
         string::HANDLERS,
         bitmap::HANDLERS,
         hyperloglog::HANDLERS,
@@ -231,6 +235,29 @@ impl CommandTable {
         table
     }
 
+    /// Every command of Redis' table, implemented or not, without handlers: what ACL DRYRUN resolves against (its
+    /// key specifications find the keys of commands SableDB does not run yet, as Redis would).
+    fn build_catalog() -> CommandTable {
+        let catalog = load_catalog();
+        let mut table = CommandTable {
+            entries: Vec::new(),
+            by_name: Default::default(),
+            redis_version: catalog.redis_version.clone(),
+        };
+        let mut names: Vec<&String> = catalog.commands.keys().collect();
+        // Parents before their subcommands.
+        names.sort_by_key(|n| (n.contains('|'), n.as_str()));
+        for name in names {
+            let idx = table.add(name, None, &catalog.commands);
+            if let Some((parent, sub)) = name.split_once('|') {
+                if let Some(&p) = table.by_name.get(parent) {
+                    table.entries[p].subcommands.insert(sub.to_string(), idx);
+                }
+            }
+        }
+        table
+    }
+
     fn add(&mut self, name: &str, handler: Option<Handler>, catalog: &HashMap<String, CommandMeta>) -> usize {
         // A handler without Redis metadata is a bug the unit tests catch; it still gets a permissive entry.
         let meta = catalog.get(name).cloned().unwrap_or_else(|| CommandMeta {
@@ -246,6 +273,7 @@ impl CommandTable {
             subcommands: HashMap::new(),
             stats: CmdStats::default(),
             index: self.entries.len(),
+            acl_id: crate::acl::catalog::catalog().id(name).unwrap_or(usize::MAX),
         };
         self.entries.push(entry);
         self.by_name.insert(name.to_string(), self.entries.len() - 1);
@@ -287,6 +315,12 @@ impl CommandTable {
 pub fn table() -> &'static CommandTable {
     static TABLE: OnceLock<CommandTable> = OnceLock::new();
     TABLE.get_or_init(CommandTable::build)
+}
+
+/// Every command of Redis 7.0's table, with metadata but no handler (see `CommandTable::build_catalog`).
+pub fn catalog_table() -> &'static CommandTable {
+    static TABLE: OnceLock<CommandTable> = OnceLock::new();
+    TABLE.get_or_init(CommandTable::build_catalog)
 }
 
 /// Resolves `argv` to the entry that will run (the subcommand for containers), or the error to reply with.
@@ -342,8 +376,27 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
             return refuse(client, out, e);
         }
     }
-    if !client.authenticated() && !cmd.has(flags::NO_AUTH) {
+    // Redis' `authRequired`: a client not authenticated may still run anything while the default user needs no
+    // password (it connected while one was set, and `requirepass` was then cleared).
+    if !client.authenticated() && !cmd.has(flags::NO_AUTH) && !server.acl.default_open() {
         return refuse(client, out, CmdError::Prefixed("NOAUTH", "Authentication required.".into()));
+    }
+    // ACL permissions (a NO_MULTI command inside MULTI is refused by the queueing first, as in Redis). An
+    // unrestricted user (the default user) costs one flag load.
+    if !(client.user.unrestricted() || (client.multi.is_some() && cmd.has(flags::NO_MULTI))) {
+        if let Err(denied) = crate::acl::check(&client.user, cmd, argv) {
+            let context = if client.multi.is_some() {
+                crate::acl::log::Context::Multi
+            } else {
+                crate::acl::log::Context::Toplevel
+            };
+            acl::log_denial(server, client, cmd, argv, denied, context);
+            // Counted as a rejected call of the command or subcommand refused, as Redis counts it.
+            let e = CmdError::NoPerm(acl::denial_text(cmd, denied));
+            server.stats.record_error(&e);
+            cmd.stats.rejected.fetch_add(1, Ordering::Relaxed);
+            return transaction::refused(server, client, out, argv, &e);
+        }
     }
     // RESP2 subscriber mode: only the pub/sub commands, PING, QUIT and RESET.
     if !out.resp3 && client.info.subs.any() && !crate::pubsub::allowed_in_subscriber_mode(&cmd.name) {

@@ -313,6 +313,33 @@ fn sort_keys(argv: &[Bytes]) -> Vec<usize> {
     keys
 }
 
+/// MIGRATE's keys (Redis' `migrateGetKeys`): the key argument, or with KEYS (and an empty key argument) every
+/// argument after it; AUTH and AUTH2 skip their credentials.
+fn migrate_keys(argv: &[Bytes]) -> Vec<usize> {
+    let (mut first, mut num) = (3, 1);
+    if argv.len() > 6 {
+        let mut i = 6;
+        while i < argv.len() {
+            let w = &argv[i];
+            if w.eq_ignore_ascii_case(b"keys") {
+                if !argv[3].is_empty() {
+                    return Vec::new();
+                }
+                first = i + 1;
+                num = argv.len() - first;
+                break;
+            }
+            if w.eq_ignore_ascii_case(b"auth") {
+                i += 1;
+            } else if w.eq_ignore_ascii_case(b"auth2") {
+                i += 2;
+            }
+            i += 1;
+        }
+    }
+    (first..first + num).filter(|&p| p < argv.len()).collect()
+}
+
 /// Key flags of SORT's keys as Redis' `sortGetKeys` sets them: the sorted key, then the STORE destination.
 const SORT_KEY_FLAGS: [&[&str]; 2] = [&["RO", "access"], &["OW", "update"]];
 
@@ -349,6 +376,44 @@ fn spec_flags(spec: &MetaValue) -> Vec<&str> {
     spec.get("flags").map(|f| f.items().iter().filter_map(|w| w.as_str()).collect()).unwrap_or_default()
 }
 
+/// The keys of `argv` (a full command, already resolved to `cmd`), each with its key flags, as Redis'
+/// `getKeysFromCommandWithSpecs` finds them: COMMAND GETKEYS and the ACL key checks.
+fn command_keys<'a>(cmd: &'a Command, argv: &[Bytes]) -> Vec<(usize, Vec<&'a str>)> {
+    let specs = cmd.meta.key_specs();
+    // SORT's and SORT_RO's BY/GET patterns are key specs of unknown position, and SET's and BITFIELD's key flags
+    // depend on their options: Redis has a function for each.
+    let keys: Option<Vec<(usize, Vec<&str>)>> = match cmd.name.as_str() {
+        "set" if argv.len() > 1 => Some(vec![(1, set_key_flags(argv).to_vec())]),
+        "bitfield" if argv.len() > 1 => Some(vec![(1, bitfield_key_flags(argv).to_vec())]),
+        "sort" if argv.len() > 1 => {
+            Some(sort_keys(argv).into_iter().zip(SORT_KEY_FLAGS).map(|(p, f)| (p, f.to_vec())).collect())
+        }
+        "sort_ro" if argv.len() > 1 => Some(vec![(1, SORT_KEY_FLAGS[0].to_vec())]),
+        "migrate" => Some(migrate_keys(argv).into_iter().map(|p| (p, vec!["RW", "access", "delete"])).collect()),
+        _ => keys_with_specs(specs, argv).map(|keys| keys.into_iter().map(|(p, spec)| (p, spec_flags(spec))).collect()),
+    };
+    keys.unwrap_or_default()
+}
+
+/// The keys an ACL check looks at: (position in `argv`, permissions needed). A key spec's `access` flag needs
+/// read permission, `insert`, `delete` and `update` need write permission (Redis' `ACLSelectorCheckKey`).
+pub fn key_permissions(cmd: &Command, argv: &[Bytes]) -> Vec<(usize, u8)> {
+    use crate::acl::selector::{READ, WRITE};
+    command_keys(cmd, argv)
+        .into_iter()
+        .map(|(pos, flags)| {
+            let perms = flags.iter().fold(0, |p, f| {
+                p | match *f {
+                    "access" => READ,
+                    "insert" | "delete" | "update" => WRITE,
+                    _ => 0,
+                }
+            });
+            (pos, perms)
+        })
+        .collect()
+}
+
 /// COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of `argv` (a full command), each with its key flags.
 fn getkeys(argv: &[Bytes]) -> Result<Vec<(&Bytes, Vec<&str>)>, CmdError> {
     let t = table();
@@ -364,23 +429,13 @@ fn getkeys(argv: &[Bytes]) -> Result<Vec<(&Bytes, Vec<&str>)>, CmdError> {
     let Some(cmd) = cmd else {
         return Err(CmdError::err("Invalid command specified"));
     };
-    let specs = cmd.meta.key_specs();
-    if !specs.iter().any(|s| !spec_has(s, "not_key")) {
+    if !cmd.meta.key_specs().iter().any(|s| !spec_has(s, "not_key")) {
         return Err(CmdError::err("The command has no key arguments"));
     }
     if !cmd.arity_ok(argv.len()) {
         return Err(CmdError::err("Invalid number of arguments specified for command"));
     }
-    // SORT's and SORT_RO's BY/GET patterns are key specs of unknown position, and SET's and BITFIELD's key flags
-    // depend on their options: Redis has a function for each.
-    let keys: Option<Vec<(usize, Vec<&str>)>> = match cmd.name.as_str() {
-        "set" => Some(vec![(1, set_key_flags(argv).to_vec())]),
-        "bitfield" => Some(vec![(1, bitfield_key_flags(argv).to_vec())]),
-        "sort" => Some(sort_keys(argv).into_iter().zip(SORT_KEY_FLAGS).map(|(p, f)| (p, f.to_vec())).collect()),
-        "sort_ro" => Some(vec![(1, SORT_KEY_FLAGS[0].to_vec())]),
-        _ => keys_with_specs(specs, argv).map(|keys| keys.into_iter().map(|(p, spec)| (p, spec_flags(spec))).collect()),
-    };
-    let keys = keys.unwrap_or_default();
+    let keys = command_keys(cmd, argv);
     if keys.is_empty() && !cmd.meta.flags().contains(&"no_mandatory_keys") {
         return Err(CmdError::err("Invalid arguments specified for command"));
     }

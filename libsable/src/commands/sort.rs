@@ -51,7 +51,9 @@ struct Options<'a> {
     gets: Vec<&'a [u8]>,
 }
 
-fn parse<'a>(args: &mut Args<'a>, readonly: bool) -> CmdResult<Options<'a>> {
+/// `full_key_access`: the user may read every key (Redis' `ACLUserCheckCmdWithUnrestrictedKeyAccess`); without it
+/// BY with a pattern and GET are refused, since they read keys no ACL check saw.
+fn parse<'a>(args: &mut Args<'a>, readonly: bool, full_key_access: bool) -> CmdResult<Options<'a>> {
     let mut o =
         Options { desc: false, alpha: false, limit: (0, -1), store: None, by: None, dontsort: false, gets: Vec::new() };
     while !args.is_empty() {
@@ -71,8 +73,13 @@ fn parse<'a>(args: &mut Args<'a>, readonly: bool) -> CmdResult<Options<'a>> {
             o.by = Some(pattern);
             if !c_str(pattern).contains(&b'*') {
                 o.dontsort = true;
+            } else if !full_key_access {
+                return Err(CmdError::err("BY option of SORT denied due to insufficient ACL permissions."));
             }
         } else if left >= 1 && args.eat("GET") {
+            if !full_key_access {
+                return Err(CmdError::err("GET option of SORT denied due to insufficient ACL permissions."));
+            }
             o.gets.push(args.next_bytes()?);
         } else {
             return Err(CmdError::Syntax);
@@ -264,7 +271,9 @@ fn convert_to_skiplist(ctx: &Ctx, key: &[u8]) -> CmdResult {
 
 fn sort_generic(ctx: &mut Ctx, args: &mut Args, readonly: bool) -> CmdResult {
     let key = args.next_bytes()?;
-    let mut o = parse(args, readonly)?;
+    let full = ctx.client.user.unrestricted()
+        || crate::acl::full_key_access(&ctx.client.user, ctx.cmd, args.argv(), crate::acl::selector::READ);
+    let mut o = parse(args, readonly, full)?;
     // STORE writes its destination from what it read: both keys stay locked meanwhile.
     let _g = o.store.map(|dest| ctx.store.locks.lock(&[&key[..], dest]));
     let coll = match lookup_read(ctx, key)? {

@@ -204,6 +204,16 @@ fn exec_transaction<'s>(ctx: &mut Ctx<'s>, gate: &mut Option<parking_lot::RwLock
     ctx.client.in_exec = true;
     scope::pin();
     for (cmd, argv) in &multi.queued {
+        // Permissions are checked again: the user's rules may have changed since the command was queued.
+        if !ctx.client.user.unrestricted() {
+            if let Err(denied) = crate::acl::check(&ctx.client.user.clone(), cmd, argv) {
+                super::acl::log_denial(ctx.server, ctx.client, cmd, argv, denied, crate::acl::log::Context::Multi);
+                let e = CmdError::NoPerm(super::acl::exec_denial_text(denied));
+                ctx.server.stats.record_error(&e);
+                ctx.out.error(&e.message());
+                continue;
+            }
+        }
         run(ctx.server, ctx.client, ctx.out, cmd, argv);
         finish_stream(ctx.server, ctx.client, ctx.out);
     }

@@ -46,8 +46,8 @@ where
 {
     let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
     // Before the reader starts: it parses an unauthenticated client's requests with tighter limits.
-    let authenticated = server.requirepass.read().is_none();
-    let mut client = Client::new(info.clone(), authenticated);
+    let authenticated = server.acl.default_open();
+    let mut client = Client::new(info.clone(), server.acl.default_user().clone(), authenticated);
     let read_task = tokio::task::spawn_local(read_loop(server.clone(), reader, tx, info.clone()));
     write_loop(&server, writer, rx, &mut client).await;
     // Whatever way the connection ended, its watches go.
@@ -83,8 +83,9 @@ async fn read_loop<R: AsyncRead + Unpin>(
         let mut batch = Vec::new();
         let mut fatal = false;
         loop {
-            let strict =
-                !info.authenticated.load(Ordering::Relaxed) && info.auth_in_flight.load(Ordering::Relaxed) == 0;
+            let strict = !info.authenticated.load(Ordering::Relaxed)
+                && info.auth_in_flight.load(Ordering::Relaxed) == 0
+                && !server.acl.default_open();
             let parser = if strict { RequestParser::unauthenticated(max_bulk) } else { RequestParser::new(max_bulk) };
             match parser.parse(&mut buf) {
                 Ok(Parsed::Command(argv)) => {
@@ -399,7 +400,13 @@ async fn wait_blocked<W: AsyncWrite + Unpin>(
             }
             _ = info.unblock_signal.notified() => {
                 if info.unblock_error.load(Ordering::Relaxed) {
-                    out.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+                    // A failed call of the blocked command, counted as Redis counts it (errorstats, failed_calls).
+                    let e = commands::CmdError::Raw("UNBLOCKED client unblocked via CLIENT UNBLOCK".into());
+                    server.stats.record_error(&e);
+                    if let Ok(cmd) = commands::resolve(argv) {
+                        cmd.stats.failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    out.error(&e.message());
                 } else {
                     block.unserved.write(out);
                 }

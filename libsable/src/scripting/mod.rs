@@ -29,6 +29,7 @@ use bytes::Bytes;
 use mlua::{ChunkMode, Function, HookTriggers, Lua, LuaOptions, MultiValue, StdLib, Table, Value, VmState};
 use parking_lot::RwLock;
 
+use crate::acl::selector::Denied;
 use crate::client::Client;
 use crate::commands::{self, flags, CmdError, CmdResult, Command};
 use crate::resp::reply::Reply;
@@ -252,11 +253,14 @@ pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocatio
                 Ok(value) => Ok(value),
                 Err(text) => Ok(Value::Table(convert::error_table(lua, &text)?)),
             })?;
+            let acl_check = scope.create_function(|lua, args: MultiValue| acl_check_cmd(lua, &state, args))?;
             redis.raw_set("call", call)?;
             redis.raw_set("pcall", pcall)?;
+            redis.raw_set("acl_check_cmd", acl_check)?;
             let (ok, value): (bool, Value) = vm.runner.call((f, keys, argv))?;
-            redis.raw_set("call", Value::Nil)?;
-            redis.raw_set("pcall", Value::Nil)?;
+            for name in ["call", "pcall", "acl_check_cmd"] {
+                redis.raw_set(name, Value::Nil)?;
+            }
             let resp: u8 = hooks.raw_get::<Option<u8>>("resp")?.unwrap_or(2);
             if ok {
                 // An error reply is the command's error, as Redis counts it (errorstats, failed calls).
@@ -272,6 +276,27 @@ pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocatio
     });
     client.db = saved_db;
     result
+}
+
+/// `redis.acl_check_cmd(command, arg…)`: whether the script's user may run that command with those arguments.
+fn acl_check_cmd(lua: &Lua, state: &RefCell<CallState>, args: MultiValue) -> mlua::Result<bool> {
+    let mut argv = Vec::with_capacity(args.len());
+    for arg in args.iter() {
+        argv.push(match arg {
+            Value::String(s) => Bytes::copy_from_slice(&s.as_bytes()),
+            Value::Integer(n) => Bytes::from(convert::number_arg(*n as f64)),
+            Value::Number(d) => Bytes::from(convert::number_arg(*d)),
+            _ => return Err(libs::raise(lua, b"ERR Lua redis lib command arguments must be strings or integers")),
+        });
+    }
+    if argv.is_empty() {
+        return Err(libs::raise(lua, b"ERR Please specify at least one argument for this redis lib call"));
+    }
+    let Ok(cmd) = commands::resolve(&argv) else {
+        return Err(libs::raise(lua, b"ERR Invalid command passed to redis.acl_check_cmd()"));
+    };
+    let st = state.borrow();
+    Ok(crate::acl::check(&st.client.user, cmd, &argv).is_ok())
 }
 
 /// Stops a script that has run longer than `busy-reply-threshold` milliseconds (0: never) without writing. A
@@ -349,6 +374,22 @@ fn command(
     let st = &mut *guard;
     if st.read_only && cmd.has(flags::WRITE) {
         return fail("ERR Write commands are not allowed from read-only scripts.");
+    }
+    if !st.client.user.unrestricted() {
+        if let Err(denied) = crate::acl::check(&st.client.user, cmd, &argv) {
+            let context = crate::acl::log::Context::Lua;
+            crate::commands::acl::log_denial(st.server, st.client, cmd, &argv, denied, context);
+            return fail(match denied {
+                Denied::Command => "ERR The user executing the script can't run this command or subcommand",
+                Denied::Key(_) => {
+                    "ERR The user executing the script can't access at least one of the keys mentioned in the command \
+                     arguments"
+                }
+                Denied::Channel(_) => {
+                    "ERR The user executing the script can't publish to the channel mentioned in the command"
+                }
+            });
+        }
     }
     if cmd.has(flags::WRITE) {
         st.wrote.set(true);
