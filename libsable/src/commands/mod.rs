@@ -87,6 +87,8 @@ pub mod flags {
     pub const PROTECTED: u32 = 1 << 11;
     /// Refused inside a Lua script (`noscript`).
     pub const NO_SCRIPT: u32 = 1 << 12;
+    /// Takes the exec gate exclusively itself (EXEC and the script runners); not a flag word of the metadata.
+    pub const EXCLUSIVE: u32 = 1 << 13;
 
     pub fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> u32 {
         words.into_iter().fold(0, |acc, w| {
@@ -230,6 +232,11 @@ impl CommandTable {
         for name in debug::PROTECTED {
             if let Some(&i) = table.by_name.get(*name) {
                 table.entries[i].flags |= flags::PROTECTED;
+            }
+        }
+        for name in ["exec"].iter().chain(crate::scripting::RUNNERS) {
+            if let Some(&i) = table.by_name.get(*name) {
+                table.entries[i].flags |= flags::EXCLUSIVE;
             }
         }
         table
@@ -417,7 +424,7 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
         }
         return;
     }
-    if cmd.name == "exec" || crate::scripting::runs_scripts(cmd) {
+    if cmd.has(flags::EXCLUSIVE) {
         // EXEC and the script runners take the gate exclusively themselves.
         return run(server, client, out, cmd, argv);
     }

@@ -31,7 +31,7 @@ use parking_lot::RwLock;
 
 use crate::acl::selector::Denied;
 use crate::client::Client;
-use crate::commands::{self, flags, CmdError, CmdResult, Command};
+use crate::commands::{self, flags, CmdError, CmdResult};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 
@@ -77,10 +77,8 @@ impl ScriptCache {
     }
 }
 
-/// The commands that run scripts: the dispatcher lets them take the exec gate themselves.
-pub fn runs_scripts(cmd: &Command) -> bool {
-    matches!(cmd.name.as_str(), "eval" | "evalsha" | "eval_ro" | "evalsha_ro")
-}
+/// The commands that run scripts: the dispatcher lets them take the exec gate themselves (`flags::EXCLUSIVE`).
+pub const RUNNERS: &[&str] = &["eval", "evalsha", "eval_ro", "evalsha_ro"];
 
 /// One worker thread's Lua state.
 struct Vm {
