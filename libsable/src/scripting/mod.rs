@@ -276,17 +276,24 @@ pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocatio
     result
 }
 
+/// A command's arguments from Lua values: strings as they are, numbers as Redis formats them; None if any is of
+/// another type.
+fn command_argv(args: &MultiValue) -> Option<Vec<Bytes>> {
+    args.iter()
+        .map(|arg| match arg {
+            Value::String(s) => Some(Bytes::copy_from_slice(&s.as_bytes())),
+            Value::Integer(n) => Some(Bytes::from(convert::number_arg(*n as f64))),
+            Value::Number(d) => Some(Bytes::from(convert::number_arg(*d))),
+            _ => None,
+        })
+        .collect()
+}
+
 /// `redis.acl_check_cmd(command, arg…)`: whether the script's user may run that command with those arguments.
 fn acl_check_cmd(lua: &Lua, state: &RefCell<CallState>, args: MultiValue) -> mlua::Result<bool> {
-    let mut argv = Vec::with_capacity(args.len());
-    for arg in args.iter() {
-        argv.push(match arg {
-            Value::String(s) => Bytes::copy_from_slice(&s.as_bytes()),
-            Value::Integer(n) => Bytes::from(convert::number_arg(*n as f64)),
-            Value::Number(d) => Bytes::from(convert::number_arg(*d)),
-            _ => return Err(libs::raise(lua, b"ERR Lua redis lib command arguments must be strings or integers")),
-        });
-    }
+    let Some(argv) = command_argv(&args) else {
+        return Err(libs::raise(lua, b"ERR Lua redis lib command arguments must be strings or integers"));
+    };
     if argv.is_empty() {
         return Err(libs::raise(lua, b"ERR Please specify at least one argument for this redis lib call"));
     }
@@ -351,15 +358,9 @@ fn command(
     if args.is_empty() {
         return fail("ERR Please specify at least one argument for this redis lib call");
     }
-    let mut argv = Vec::with_capacity(args.len());
-    for arg in args.iter() {
-        argv.push(match arg {
-            Value::String(s) => Bytes::copy_from_slice(&s.as_bytes()),
-            Value::Integer(n) => Bytes::from(convert::number_arg(*n as f64)),
-            Value::Number(d) => Bytes::from(convert::number_arg(*d)),
-            _ => return fail("ERR Lua redis lib command arguments must be strings or integers"),
-        });
-    }
+    let Some(argv) = command_argv(&args) else {
+        return fail("ERR Lua redis lib command arguments must be strings or integers");
+    };
     let cmd = match commands::resolve(&argv) {
         Ok(cmd) => cmd,
         Err(CmdError::WrongArity(_)) => return fail("ERR Wrong number of args calling Redis command from script"),
