@@ -256,3 +256,32 @@ fn a_script_that_never_ends_without_writing_is_stopped() {
         ],
     );
 }
+
+#[test]
+fn scripts_run_with_the_callers_acl_permissions() {
+    let s = Server::start();
+    let mut admin = s.raw();
+    check(&mut admin, &[(&["ACL", "SETUSER", "bob", "on", ">123", "+@scripting", "+get", "~x*"], "+OK\r\n")]);
+    let mut bob = s.raw();
+    check(
+        &mut bob,
+        &[
+            (&["AUTH", "bob", "123"], "+OK\r\n"),
+            // Replies taken from redis-server 7.0.15.
+            (
+                &["EVAL", "return redis.call('set','x','1')", "0"],
+                "-ERR The user executing the script can't run this command or subcommand script: \
+                 8b2ae6dd76cda7fc3e27f97431ae27d7b08a221d, on @user_script:1.\r\n",
+            ),
+            (
+                &["EVAL", "return redis.pcall('get','y')", "0"],
+                "-ERR The user executing the script can't access at least one of the keys mentioned in the command \
+                 arguments\r\n",
+            ),
+            (&["EVAL", "return {redis.acl_check_cmd('get','x'), redis.acl_check_cmd('get','y')}", "0"], "*1\r\n:1\r\n"),
+            (&["EVAL", "return redis.call('get','x')", "0"], "$-1\r\n"),
+        ],
+    );
+    let log = admin.cmd(&["ACL", "LOG", "1"]);
+    assert!(log.contains("$7\r\ncontext\r\n$3\r\nlua\r\n$6\r\nobject\r\n$1\r\ny\r\n"), "{log}");
+}
