@@ -278,7 +278,10 @@ fn scripts_run_with_the_callers_acl_permissions() {
                 "-ERR The user executing the script can't access at least one of the keys mentioned in the command \
                  arguments\r\n",
             ),
-            (&["EVAL", "return {redis.acl_check_cmd('get','x'), redis.acl_check_cmd('get','y')}", "0"], "*1\r\n:1\r\n"),
+            (
+                &["EVAL", "return {redis.acl_check_cmd('get','x'), redis.acl_check_cmd('get','y')}", "0"],
+                "*2\r\n:1\r\n$-1\r\n",
+            ),
             (&["EVAL", "return redis.call('get','x')", "0"], "$-1\r\n"),
         ],
     );
