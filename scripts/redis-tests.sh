@@ -50,7 +50,7 @@ for unit in "${units[@]}"; do
         --baseport "$base" \
         --tags -needs:debug --tags -needs:repl --tags -needs:config-maxmemory --tags -needs:save --tags -needs:reset \
         --skiptest '/[Ss]tream' --skiptest '/XADD' --skiptest '/XREAD' --skiptest '/[Tt]imedout' --skiptest '/massive arguments' \
-        --skiptest '/FUNCTION' --skiptest '/functions' --skiptest '/NOGROUP' \
+        --skiptest '/NOGROUP' \
         --skiptest 'ACLs including of a type includes also subcommands' --skiptest '/DEBUG subcommands' \
         --skiptest '/failed subcommand executions at toplevel' \
         2>&1 | sed 's/\x1b\[[0-9;]*m//g' || true)

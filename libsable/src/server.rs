@@ -199,6 +199,8 @@ pub struct Server {
     pub active_expire: std::sync::atomic::AtomicBool,
     /// Lua scripts cached by EVAL and SCRIPT LOAD.
     pub scripts: crate::scripting::ScriptCache,
+    /// Function libraries (FUNCTION LOAD), kept in RocksDB.
+    pub functions: crate::scripting::functions::Functions,
     pub workers: usize,
     /// The acceptor thread's control channel, set when it starts serving: CONFIG SET `port`, `tls-port` and `bind`
     /// send it the listeners they bound (see [`crate::net::apply_listeners`]).
@@ -244,6 +246,7 @@ impl Server {
             pause: ClientPause::default(),
             active_expire: std::sync::atomic::AtomicBool::new(true),
             scripts: Default::default(),
+            functions: Default::default(),
             workers,
             listener_ctl: Mutex::new(None),
             config_set_serial: Mutex::new(()),
@@ -259,6 +262,10 @@ impl Server {
                 .load(&aclfile, &String::from_utf8_lossy(&text))
                 .map_err(|e| format!("Aborting startup because of ACL errors: {e}"))?;
         }
+        server
+            .functions
+            .load_stored(&server.store)
+            .map_err(|e| format!("loading the function libraries: {}", e.message()))?;
         Ok(server)
     }
 

@@ -288,3 +288,100 @@ fn scripts_run_with_the_callers_acl_permissions() {
     let log = admin.cmd(&["ACL", "LOG", "1"]);
     assert!(log.contains("$7\r\ncontext\r\n$3\r\nlua\r\n$6\r\nobject\r\n$1\r\ny\r\n"), "{log}");
 }
+
+#[test]
+fn functions_answer_as_redis() {
+    let s = Server::start();
+    let mut r = s.raw();
+    check(
+        &mut r,
+        &[
+            (&["function", "flush"], "+OK\r\n"),
+            (&["function", "load", "return 1"], "-ERR Missing library metadata\r\n"),
+            (&["function", "load", "#!lua\nreturn 1"], "-ERR Library name was not given\r\n"),
+            (&["function", "load", "#!python name=x\nreturn 1"], "-ERR Engine 'python' not found\r\n"),
+            (&["function", "load", "#!lua name=my-lib\nreturn 1"], "-ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long\r\n"),
+            (&["function", "load", "#!lua name=mylib foo=bar\nreturn 1"], "-ERR Invalid metadata value given: foo=bar\r\n"),
+            (&["function", "load", "#!lua name=mylib\nreturn 1"], "-ERR No functions registered\r\n"),
+            (&["function", "load", "#!lua name=mylib\nredis.register_function('f1', function(keys, args) return redis.call('set', keys[1], args[1]) end)\nredis.register_function{function_name='f2', callback=function(keys, args) return #keys end, flags={'no-writes'}, description='counts keys'}"], "$5\r\nmylib\r\n"),
+            (&["function", "load", "#!lua name=mylib\nredis.register_function('f3', function() return 1 end)"], "-ERR Library 'mylib' already exists\r\n"),
+            (&["function", "load", "#!lua name=other\nredis.register_function('f1', function() return 1 end)"], "-ERR Function f1 already exists\r\n"),
+            (&["function", "load", "#!lua name=bad\nredis.register_function('f-1', function() return 1 end)"], "-ERR Error registering functions: ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long\r\n"),
+            (&["function", "load", "#!lua name=bad\nredis.call('set','a','b')"], "-ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'\r\n"),
+            (&["function", "load", "#!lua name=bad\nx = 1"], "-ERR Error registering functions: ERR user_function:2: Attempt to modify a readonly table\r\n"),
+            (&["function", "load", "#!lua name=bad\nlocal x = "], "-ERR Error compiling function: user_function:2: unexpected symbol near '<eof>'\r\n"),
+            (&["function", "load", "#!lua name=bad\nredis.register_function('g', 5)"], "-ERR Error registering functions: ERR second argument to redis.register_function must be a function\r\n"),
+            (&["function", "load", "#!lua name=bad\nredis.register_function{function_name='g', callback=function() end, flags={'bogus'}}"], "-ERR Error registering functions: ERR unknown flag given\r\n"),
+            (&["function", "load", "#!lua name=bad\nredis.register_function{function_name='g', callback=function() end, foo=1}"], "-ERR Error registering functions: ERR unknown argument given to redis.register_function\r\n"),
+            (&["function", "load", "#!lua name=bad\nredis.register_function('g', function() end)\nredis.register_function('g', function() end)"], "-ERR Error registering functions: ERR Function already exists in the library\r\n"),
+            (&["fcall", "f1", "1", "k", "v"], "+OK\r\n"),
+            (&["get", "k"], "$1\r\nv\r\n"),
+            (&["fcall", "f2", "2", "a", "b"], ":2\r\n"),
+            (&["fcall_ro", "f2", "0"], ":0\r\n"),
+            (&["fcall_ro", "f1", "1", "k", "v"], "-ERR Can not execute a script with write flag using *_ro command.\r\n"),
+            (&["fcall", "nosuch", "0"], "-ERR Function not found\r\n"),
+            (&["fcall", "f1", "-1"], "-ERR Number of keys can't be negative\r\n"),
+            (&["fcall", "f1", "5", "a"], "-ERR Number of keys can't be greater than number of args\r\n"),
+            (&["function", "load", "#!lua name=errlib\nredis.register_function('boom', function(keys, args)\n  return redis.call('nosuch')\nend)"], "$6\r\nerrlib\r\n"),
+            (&["fcall", "boom", "0"], "-ERR Unknown Redis command called from script script: boom, on @user_function:3.\r\n"),
+            (&["function", "load", "#!lua name=errlib2\nredis.register_function('boom2', function(keys, args)\n  error('bad')\nend)"], "$7\r\nerrlib2\r\n"),
+            (&["fcall", "boom2", "0"], "-ERR user_function:3: bad script: boom2, on @user_function:3.\r\n"),
+            (&["function", "list", "libraryname", "errlib2", "withcode"], "*1\r\n*8\r\n$12\r\nlibrary_name\r\n$7\r\nerrlib2\r\n$6\r\nengine\r\n$3\r\nLUA\r\n$9\r\nfunctions\r\n*1\r\n*6\r\n$4\r\nname\r\n$5\r\nboom2\r\n$11\r\ndescription\r\n$-1\r\n$5\r\nflags\r\n*0\r\n$12\r\nlibrary_code\r\n$92\r\n#!lua name=errlib2\nredis.register_function('boom2', function(keys, args)\n  error('bad')\nend)\r\n"),
+            (&["function", "stats"], "*4\r\n$14\r\nrunning_script\r\n$-1\r\n$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n*4\r\n$15\r\nlibraries_count\r\n:3\r\n$15\r\nfunctions_count\r\n:4\r\n"),
+            (&["function", "delete", "nosuch"], "-ERR Library not found\r\n"),
+            (&["function", "delete", "errlib2"], "+OK\r\n"),
+            (&["fcall", "boom2", "0"], "-ERR Function not found\r\n"),
+            (&["function", "restore", "x"], "-ERR DUMP payload version or checksum are wrong\r\n"),
+            (&["function", "restore", "abc", "bogus"], "-ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.\r\n"),
+            (&["function", "list", "libraryname"], "-ERR library name argument was not given\r\n"),
+            (&["function", "list", "bogus"], "-ERR Unknown argument bogus\r\n"),
+            (&["function", "list", "withcode", "withcode"], "-ERR Unknown argument withcode\r\n"),
+            (&["function", "kill"], "-NOTBUSY No scripts in execution right now.\r\n"),
+            (&["function", "load", "replace", "#!lua name=mylib\nredis.register_function('f1', function(keys, args) return 'replaced' end)"], "$5\r\nmylib\r\n"),
+            (&["fcall", "f1", "0"], "$8\r\nreplaced\r\n"),
+            (&["fcall", "f2", "0"], "-ERR Function not found\r\n"),
+            (&["function", "load", "#!lua name=ro\nredis.register_function{function_name='rw', callback=function(keys) return redis.call('set', keys[1], 1) end, flags={'no-writes'}}"], "$2\r\nro\r\n"),
+            (&["fcall", "rw", "1", "x"], "-ERR Write commands are not allowed from read-only scripts. script: rw, on @user_function:2.\r\n"),
+            (&["fcall_ro", "rw", "1", "x"], "-ERR Write commands are not allowed from read-only scripts. script: rw, on @user_function:2.\r\n"),
+            (&["function", "load", "#!lua name=vars\nlocal count = 0\nredis.register_function('counter', function() count = count + 1 return count end)"], "$4\r\nvars\r\n"),
+            (&["fcall", "counter", "0"], ":1\r\n"),
+            (&["fcall", "counter", "0"], ":2\r\n"),
+            (&["function", "load", "#!lua name=keysargs\nredis.register_function('ka', function(keys, args) return {keys[1], args[1], #keys, #args, type(KEYS)} end)"], "$8\r\nkeysargs\r\n"),
+            (&["fcall", "ka", "1", "k1", "a1", "a2"], "-ERR user_function:2: Script attempted to access nonexistent global variable 'KEYS' script: ka, on @user_function:2.\r\n"),
+            (&["function", "load", "#!lua name=keysargs2\nredis.register_function('ka2', function(keys, args) return redis.setresp(3) end)"], "$9\r\nkeysargs2\r\n"),
+            (&["fcall", "ka2", "0"], "$-1\r\n"),
+        ],
+    );
+}
+
+#[test]
+fn function_libraries_survive_a_crash_and_flushall_and_travel_by_dump() {
+    let mut s = Server::start();
+    let mut r = s.raw();
+    let lib = "#!lua name=kept\nredis.register_function('double', function(keys, args) return args[1] * 2 end)";
+    check(&mut r, &[(&["FUNCTION", "LOAD", lib], "$4\r\nkept\r\n"), (&["FLUSHALL"], "+OK\r\n")]);
+    s.restart();
+    let mut r = s.raw();
+    check(&mut r, &[(&["FCALL", "double", "0", "21"], ":42\r\n")]);
+    // FUNCTION DUMP / RESTORE: the payload carries the libraries (redis-server 7.0.15 loads it too).
+    let mut conn = s.conn();
+    let payload: Vec<u8> = redis::cmd("FUNCTION").arg("DUMP").query(&mut conn).expect("FUNCTION DUMP");
+    check(
+        &mut r,
+        &[(&["FUNCTION", "FLUSH"], "+OK\r\n"), (&["FCALL", "double", "0", "1"], "-ERR Function not found\r\n")],
+    );
+    let restored: String = redis::cmd("FUNCTION").arg("RESTORE").arg(&payload).query(&mut conn).expect("RESTORE");
+    assert_eq!(restored, "OK");
+    check(
+        &mut r,
+        &[
+            (&["FCALL", "double", "0", "5"], ":10\r\n"),
+            (&["FUNCTION", "RESTORE", "bogus"], "-ERR DUMP payload version or checksum are wrong\r\n"),
+        ],
+    );
+    let again: redis::RedisResult<String> = redis::cmd("FUNCTION").arg("RESTORE").arg(&payload).query(&mut conn);
+    assert_eq!(
+        again.unwrap_err().to_string(),
+        "An error was signalled by the server - ResponseError: Library kept already exists"
+    );
+}

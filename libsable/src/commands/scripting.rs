@@ -1,10 +1,14 @@
-//! Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT (LOAD, EXISTS, FLUSH, KILL, HELP). The
-//! engine is `crate::scripting`; this module parses the commands and makes each script run atomically.
+//! Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT (LOAD, EXISTS, FLUSH, KILL, DEBUG, HELP), FCALL,
+//! FCALL_RO and FUNCTION (LOAD, DELETE, LIST, STATS, FLUSH, DUMP, RESTORE, KILL, HELP). The engine is
+//! `crate::scripting`; this module parses the commands and makes each script or function run atomically.
 
 use super::connection::help_reply;
+use super::dump::rdb;
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
-use crate::scripting::Invocation;
+use crate::scripting::functions::RestorePolicy;
+use crate::scripting::{Invocation, Target};
 use crate::storage::scope;
+use crate::util::{arg_text, glob::glob_match};
 
 pub const HANDLERS: &[(&str, Handler)] = &[
     ("eval", eval),
@@ -17,6 +21,17 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("script|kill", script_kill),
     ("script|debug", script_debug),
     ("script|help", script_help),
+    ("fcall", fcall),
+    ("fcall_ro", fcall_ro),
+    ("function|load", function_load),
+    ("function|delete", function_delete),
+    ("function|list", function_list),
+    ("function|stats", function_stats),
+    ("function|flush", function_flush),
+    ("function|dump", function_dump),
+    ("function|restore", function_restore),
+    ("function|kill", function_kill),
+    ("function|help", function_help),
 ];
 
 fn eval(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -40,7 +55,7 @@ fn eval_body(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResult {
     let body = args.next_bytes()?.clone();
     let (keys, argv) = keys_and_args(args)?;
     let sha = ctx.server.scripts.load(&body)?;
-    execute(ctx, Invocation { sha: &sha, body: &body, keys, args: argv, read_only })
+    execute(ctx, Invocation { target: Target::Script { sha: &sha, body: &body }, keys, args: argv, read_only })
 }
 
 fn eval_cached(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResult {
@@ -49,7 +64,29 @@ fn eval_cached(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResult {
     let Some((sha, body)) = ctx.server.scripts.get(sha) else {
         return Err(CmdError::Prefixed("NOSCRIPT", "No matching script. Please use EVAL.".into()));
     };
-    execute(ctx, Invocation { sha: &sha, body: &body, keys, args: argv, read_only })
+    execute(ctx, Invocation { target: Target::Script { sha: &sha, body: &body }, keys, args: argv, read_only })
+}
+
+fn fcall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    fcall_with(ctx, args, false)
+}
+
+fn fcall_ro(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    fcall_with(ctx, args, true)
+}
+
+/// FCALL / FCALL_RO: a function without the `no-writes` flag may not run read-only; one with it may not write.
+fn fcall_with(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResult {
+    let name = String::from_utf8_lossy(args.next_bytes()?).into_owned();
+    let (keys, argv) = keys_and_args(args)?;
+    let Some((_, info)) = ctx.server.functions.find(&name) else {
+        return Err(CmdError::err("Function not found"));
+    };
+    let no_writes = info.flags.iter().any(|f| f == "no-writes");
+    if read_only && !no_writes {
+        return Err(CmdError::err("Can not execute a script with write flag using *_ro command."));
+    }
+    execute(ctx, Invocation { target: Target::Function { name: &name }, keys, args: argv, read_only: no_writes })
 }
 
 /// `numkeys key… arg…` with Redis' errors.
@@ -154,6 +191,188 @@ fn script_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
             "    Kill the currently executing Lua script.",
             "LOAD <script>",
             "    Load a script into the scripts cache without executing it.",
+            "HELP",
+            "    Prints this help.",
+        ],
+    );
+    Ok(())
+}
+
+fn function_load(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let replace = args.remaining() > 1 && args.eat("replace");
+    if args.remaining() != 1 {
+        return Err(CmdError::subcommand_syntax(args.argv(), "FUNCTION"));
+    }
+    let name = ctx.server.functions.load(ctx.store, args.next_bytes()?, replace)?;
+    ctx.out.bulk(name.as_bytes());
+    Ok(())
+}
+
+fn function_delete(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let name = String::from_utf8_lossy(args.next_bytes()?).into_owned();
+    ctx.server.functions.delete(ctx.store, &name)?;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn function_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let (mut with_code, mut pattern) = (false, None);
+    while let Some(arg) = args.peek() {
+        if !with_code && args.eat("withcode") {
+            with_code = true;
+        } else if pattern.is_none() && args.eat("libraryname") {
+            if args.is_empty() {
+                return Err(CmdError::err("library name argument was not given"));
+            }
+            pattern = Some(args.next_bytes()?.clone());
+        } else {
+            return Err(CmdError::err(format!("Unknown argument {}", arg_text(arg))));
+        }
+    }
+    let libraries: Vec<_> = ctx
+        .server
+        .functions
+        .libraries()
+        .into_iter()
+        .filter(|lib| pattern.as_ref().is_none_or(|p| glob_match(p, lib.name.as_bytes(), false)))
+        .collect();
+    let out = &mut *ctx.out;
+    out.array(libraries.len());
+    for lib in &libraries {
+        out.map(if with_code { 4 } else { 3 });
+        out.bulk(b"library_name");
+        out.bulk(lib.name.as_bytes());
+        out.bulk(b"engine");
+        out.bulk(b"LUA");
+        out.bulk(b"functions");
+        out.array(lib.functions.len());
+        for f in &lib.functions {
+            out.map(3);
+            out.bulk(b"name");
+            out.bulk(f.name.as_bytes());
+            out.bulk(b"description");
+            out.opt_bulk(f.description.as_deref().map(str::as_bytes));
+            out.bulk(b"flags");
+            out.set(f.flags.len());
+            for flag in &f.flags {
+                out.simple(flag);
+            }
+        }
+        if with_code {
+            out.bulk(b"library_code");
+            out.bulk(&lib.code);
+        }
+    }
+    Ok(())
+}
+
+fn function_flush(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    match args.remaining() {
+        0 => {}
+        1 if args.eat("sync") || args.eat("async") => {}
+        1 => return Err(CmdError::err("FUNCTION FLUSH only supports SYNC|ASYNC option")),
+        _ => return Err(CmdError::subcommand_syntax(args.argv(), "FUNCTION")),
+    }
+    ctx.server.functions.flush(ctx.store)?;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// A function runs to its end on its worker thread before anything else runs, so none is ever seen running.
+fn function_stats(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    let (libraries, functions) = ctx.server.functions.counts();
+    let out = &mut *ctx.out;
+    out.map(2);
+    out.bulk(b"running_script");
+    out.null();
+    out.bulk(b"engines");
+    out.map(1);
+    out.bulk(b"LUA");
+    out.map(2);
+    out.bulk(b"libraries_count");
+    out.int(libraries as i64);
+    out.bulk(b"functions_count");
+    out.int(functions as i64);
+    Ok(())
+}
+
+fn function_dump(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    let compression = ctx.server.config.read().str("rdbcompression") != "no";
+    let libraries = ctx.server.functions.libraries();
+    ctx.out.bulk(&rdb::functions_payload(libraries.iter().map(|l| &l.code[..]), compression));
+    Ok(())
+}
+
+fn function_restore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let payload = args.next_bytes()?.clone();
+    let policy = if args.is_empty() || args.eat("append") {
+        RestorePolicy::Append
+    } else if args.eat("replace") {
+        RestorePolicy::Replace
+    } else if args.eat("flush") {
+        RestorePolicy::Flush
+    } else {
+        return Err(CmdError::err("Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."));
+    };
+    if !args.is_empty() {
+        return Err(CmdError::subcommand_syntax(args.argv(), "FUNCTION"));
+    }
+    if !rdb::verify(&payload) {
+        return Err(CmdError::err("DUMP payload version or checksum are wrong"));
+    }
+    let codes = rdb::function_codes(&payload).ok_or_else(|| CmdError::err("given type is not a function"))?;
+    ctx.server.functions.restore(ctx.store, &codes, policy)?;
+    ctx.out.ok();
+    Ok(())
+}
+
+fn function_kill(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    Err(CmdError::Prefixed("NOTBUSY", "No scripts in execution right now.".into()))
+}
+
+fn function_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    help_reply(
+        ctx,
+        &[
+            "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "LOAD [REPLACE] <FUNCTION CODE>",
+            "    Create a new library with the given library name and code.",
+            "DELETE <LIBRARY NAME>",
+            "    Delete the given library.",
+            "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+            "    Return general information on all the libraries:",
+            "    * Library name",
+            "    * The engine used to run the Library",
+            "    * Library description",
+            "    * Functions list",
+            "    * Library code (if WITHCODE is given)",
+            "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+            "STATS",
+            "    Return information about the current function running:",
+            "    * Function name",
+            "    * Command used to run the function",
+            "    * Duration in MS that the function is running",
+            "    If no function is running, return nil",
+            "    In addition, returns a list of available engines.",
+            "KILL",
+            "    Kill the current running function.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Delete all the libraries.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the libraries.",
+            "    * SYNC: Synchronously flush the libraries.",
+            "DUMP",
+            "    Return a serialized payload representing the current libraries, can be restored using FUNCTION \
+             RESTORE command",
+            "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+            "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+            "    control how to handle existing libraries (default APPEND):",
+            "    * FLUSH: delete all existing libraries.",
+            "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+            "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+            "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+            "      in case of functions name collision with another library).",
             "HELP",
             "    Prints this help.",
         ],

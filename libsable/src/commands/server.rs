@@ -1,5 +1,5 @@
 //! Server family: COMMAND (INFO, DOCS, COUNT, LIST, GETKEYS, HELP), INFO, CONFIG (GET, SET, RESETSTAT, REWRITE,
-//! HELP), TIME, LASTSAVE, SHUTDOWN and FUNCTION (LIST, FLUSH, STATS, HELP).
+//! HELP), TIME, LASTSAVE and SHUTDOWN.
 //!
 //! COMMAND replies render Redis 7.0's own metadata (`meta.json`) but advertise only what SableDB implements: the
 //! top-level list is the command table, and a container's subcommand list (COMMAND INFO element 10, the COMMAND
@@ -52,10 +52,6 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("module|unload", module_unload),
     ("module|help", module_help),
     ("shutdown", shutdown),
-    ("function|list", function_list),
-    ("function|flush", function_flush),
-    ("function|stats", function_stats),
-    ("function|help", function_help),
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -679,9 +675,9 @@ fn info_memory(ctx: &Ctx, s: &mut String) {
     let (scripts, script_bytes) = ctx.server.scripts.usage();
     field(s, "used_memory_scripts_eval", script_bytes);
     field(s, "number_of_cached_scripts", scripts);
-    for name in ["number_of_functions", "number_of_libraries"] {
-        field(s, name, 0);
-    }
+    let (libraries, functions) = ctx.server.functions.counts();
+    field(s, "number_of_functions", functions);
+    field(s, "number_of_libraries", libraries);
     field(s, "used_memory_scripts", script_bytes);
     field(s, "used_memory_scripts_human", bytes_to_human(script_bytes as u64));
     field(s, "maxmemory", maxmemory);
@@ -1297,89 +1293,6 @@ fn shutdown(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(CmdError::err("No shutdown in progress."));
     }
     ctx.server.shutdown()
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// FUNCTION: SableDB has no scripting engine, so there are never any libraries.
-// ---------------------------------------------------------------------------------------------------------------
-
-fn function_list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let (mut with_code, mut library_name) = (false, false);
-    while let Some(arg) = args.peek() {
-        if !with_code && args.eat("withcode") {
-            with_code = true;
-        } else if !library_name && args.eat("libraryname") {
-            if args.is_empty() {
-                return Err(CmdError::err("library name argument was not given"));
-            }
-            args.next_bytes()?;
-            library_name = true;
-        } else {
-            return Err(CmdError::err(format!("Unknown argument {}", arg_text(arg))));
-        }
-    }
-    ctx.out.array(0);
-    Ok(())
-}
-
-fn function_flush(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    match args.remaining() {
-        0 => {}
-        1 if args.eat("sync") || args.eat("async") => {}
-        1 => return Err(CmdError::err("FUNCTION FLUSH only supports SYNC|ASYNC option")),
-        _ => return Err(CmdError::subcommand_syntax(args.argv(), "FUNCTION")),
-    }
-    ctx.out.ok();
-    Ok(())
-}
-
-fn function_stats(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    let out = &mut *ctx.out;
-    out.map(2);
-    out.bulk(b"running_script");
-    out.null();
-    out.bulk(b"engines");
-    out.map(1);
-    out.bulk(b"LUA");
-    out.map(2);
-    out.bulk(b"libraries_count");
-    out.int(0);
-    out.bulk(b"functions_count");
-    out.int(0);
-    Ok(())
-}
-
-fn function_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    help_reply(
-        ctx,
-        &[
-            "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
-            "    Return general information on all the libraries:",
-            "    * Library name",
-            "    * The engine used to run the Library",
-            "    * Library description",
-            "    * Functions list",
-            "    * Library code (if WITHCODE is given)",
-            "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
-            "STATS",
-            "    Return information about the current function running:",
-            "    * Function name",
-            "    * Command used to run the function",
-            "    * Duration in MS that the function is running",
-            "    If no function is running, return nil",
-            "    In addition, returns a list of available engines.",
-            "FLUSH [ASYNC|SYNC]",
-            "    Delete all the libraries.",
-            "    When called without the optional mode argument, the behavior is determined by the",
-            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
-            "    * ASYNC: Asynchronously flush the libraries.",
-            "    * SYNC: Synchronously flush the libraries.",
-            "HELP",
-            "    Prints this help.",
-        ],
-    );
-    Ok(())
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@
 
 mod cmsgpack;
 pub mod convert;
+pub mod functions;
 mod libs;
 
 use std::cell::RefCell;
@@ -78,7 +79,7 @@ impl ScriptCache {
 }
 
 /// The commands that run scripts: the dispatcher lets them take the exec gate themselves (`flags::EXCLUSIVE`).
-pub const RUNNERS: &[&str] = &["eval", "evalsha", "eval_ro", "evalsha_ro"];
+pub const RUNNERS: &[&str] = &["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"];
 
 /// One worker thread's Lua state.
 struct Vm {
@@ -91,6 +92,8 @@ struct Vm {
     runner: Function,
     compiled: HashMap<String, Function>,
     generation: u64,
+    /// The callbacks of the function libraries, run in this state.
+    libraries: functions::ThreadLibraries,
 }
 
 thread_local! {
@@ -99,17 +102,24 @@ thread_local! {
 
 /// Runs `f` on this thread's Lua state, made on first use and emptied of its scripts after a SCRIPT FLUSH.
 fn with_vm<R>(cache: &ScriptCache, f: impl FnOnce(&mut Vm) -> CmdResult<R>) -> CmdResult<R> {
+    with_library_vm(|vm| {
+        let generation = cache.generation.load(Ordering::Relaxed);
+        if vm.generation != generation {
+            vm.compiled.clear();
+            vm.generation = generation;
+        }
+        f(vm)
+    })
+}
+
+/// Runs `f` on this thread's Lua state (made on first use), whatever scripts it holds.
+fn with_library_vm<R>(f: impl FnOnce(&mut Vm) -> CmdResult<R>) -> CmdResult<R> {
     VM.with(|cell| {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             *slot = Some(Vm::new().map_err(|e| CmdError::err(format!("cannot start the Lua engine: {e}")))?);
         }
         let Some(vm) = slot.as_mut() else { return Err(CmdError::err("no Lua engine")) };
-        let generation = cache.generation.load(Ordering::Relaxed);
-        if vm.generation != generation {
-            vm.compiled.clear();
-            vm.generation = generation;
-        }
         f(vm)
     })
 }
@@ -132,7 +142,71 @@ impl Vm {
         lua.globals().raw_set("cmsgpack", cmsgpack::cmsgpack_table(&lua)?)?;
         let runner: Function =
             lua.load(PRELUDE).set_name("=sable").set_mode(ChunkMode::Text).call((hooks.clone(), redis.clone()))?;
-        Ok(Vm { lua, hooks, redis, runner, compiled: HashMap::new(), generation: 0 })
+        Ok(Vm { lua, hooks, redis, runner, compiled: HashMap::new(), generation: 0, libraries: Default::default() })
+    }
+
+    /// Runs a library's code (FUNCTION LOAD, RESTORE, and each thread before its first FCALL of it) and returns
+    /// its name and the functions it registered, with Redis' errors.
+    fn register(&mut self, code: &[u8]) -> CmdResult<(String, Vec<functions::Registered>)> {
+        let name = functions::library_name(code)?;
+        let fail = |e: mlua::Error| CmdError::err(format!("Lua engine failure: {e}"));
+        // The shebang line stays, empty, so that line numbers are the code's.
+        let end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
+        let env: Table = self.hooks.get::<Function>("library_env").and_then(|f| f.call(())).map_err(fail)?;
+        let chunk = self
+            .lua
+            .load(&code[end..])
+            .set_name("@user_function")
+            .set_mode(ChunkMode::Text)
+            .set_environment(env)
+            .into_function()
+            .map_err(|e| {
+                let msg = match &e {
+                    mlua::Error::SyntaxError { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                CmdError::err(format!("Error compiling function: {msg}"))
+            })?;
+        let registered = RefCell::new(Vec::new());
+        let hooks = &self.hooks;
+        let outcome: (bool, Value) = self
+            .lua
+            .scope(|scope| {
+                let register =
+                    scope.create_function(|lua, args: MultiValue| functions::register(lua, &registered, args))?;
+                let api: Table = hooks.get("load_api")?;
+                api.raw_set("register_function", register)?;
+                hooks.raw_set("loading", true)?;
+                let outcome = hooks.get::<Function>("run_library")?.call(chunk);
+                hooks.raw_set("loading", Value::Nil)?;
+                api.raw_set("register_function", Value::Nil)?;
+                outcome
+            })
+            .map_err(fail)?;
+        if let (false, value) = outcome {
+            let err = convert::error_reply_of(&value).unwrap_or_else(|| "ERR unknown error".into());
+            return Err(CmdError::err(format!("Error registering functions: {err}")));
+        }
+        let registered = registered.into_inner();
+        if registered.is_empty() {
+            return Err(CmdError::err("No functions registered"));
+        }
+        Ok((name, registered))
+    }
+
+    /// This thread's callback of function `name`, running the libraries' code again after any change.
+    fn function(&mut self, all: &functions::Functions, name: &str) -> CmdResult<Function> {
+        let generation = all.generation();
+        if self.libraries.generation != generation || self.libraries.callbacks.is_empty() {
+            let mut callbacks = HashMap::new();
+            for lib in all.libraries() {
+                for r in self.register(&lib.code)?.1 {
+                    callbacks.insert(r.info.name, r.callback);
+                }
+            }
+            self.libraries = functions::ThreadLibraries { generation, callbacks };
+        }
+        self.libraries.callbacks.get(name).cloned().ok_or_else(|| CmdError::err("Function not found"))
     }
 
     /// The function of the script `sha`, compiled from `body` unless this thread did already.
@@ -196,13 +270,18 @@ fn shebang_flags(body: &[u8]) -> Option<Vec<String>> {
     )
 }
 
-/// A script to run: its SHA-1 and body, and the KEYS and ARGV it gets.
+/// What runs: an EVAL script (its SHA-1 and body) or a library function (FCALL).
+pub enum Target<'a> {
+    Script { sha: &'a str, body: &'a [u8] },
+    Function { name: &'a str },
+}
+
+/// A script or function to run, and the KEYS and ARGV it gets.
 pub struct Invocation<'a> {
-    pub sha: &'a str,
-    pub body: &'a [u8],
+    pub target: Target<'a>,
     pub keys: &'a [Bytes],
     pub args: &'a [Bytes],
-    /// EVAL_RO / EVALSHA_RO: write commands are refused.
+    /// EVAL_RO / EVALSHA_RO, a `no-writes` script or function: write commands are refused.
     pub read_only: bool,
 }
 
@@ -220,10 +299,19 @@ struct CallState<'a> {
 /// Runs a script for the client and writes its reply (or error) into `out`. The caller holds what makes it
 /// atomic (see the module doc).
 pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocation) -> CmdResult {
-    let read_only = inv.read_only || shebang_flags(inv.body).is_some_and(|f| f.iter().any(|f| f == "no-writes"));
+    let read_only = inv.read_only
+        || matches!(inv.target, Target::Script { body, .. }
+            if shebang_flags(body).is_some_and(|f| f.iter().any(|f| f == "no-writes")));
     let saved_db = client.db;
     let result = with_vm(&server.scripts, |vm| {
-        let f = vm.compiled(inv.sha, inv.body)?;
+        let (f, runner, label) = match inv.target {
+            Target::Script { sha, body } => (vm.compiled(sha, body)?, vm.runner.clone(), sha),
+            Target::Function { name } => {
+                let f = vm.function(&server.functions, name)?;
+                let call = vm.hooks.get::<Function>("call_function").map_err(|e| CmdError::err(e.to_string()))?;
+                (f, call, name)
+            }
+        };
         let lua = &vm.lua;
         let fail = |e: mlua::Error| CmdError::err(format!("Lua engine failure: {e}"));
         let strings = |items: &[Bytes]| -> mlua::Result<Table> {
@@ -255,7 +343,7 @@ pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocatio
             redis.raw_set("call", call)?;
             redis.raw_set("pcall", pcall)?;
             redis.raw_set("acl_check_cmd", acl_check)?;
-            let (ok, value): (bool, Value) = vm.runner.call((f, keys, argv))?;
+            let (ok, value): (bool, Value) = runner.call((f, keys, argv))?;
             for name in ["call", "pcall", "acl_check_cmd"] {
                 redis.raw_set(name, Value::Nil)?;
             }
@@ -268,7 +356,7 @@ pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocatio
                 convert::lua_to_reply(out, &value, resp);
                 return Ok(Ok(()));
             }
-            Ok(Err(script_error(&value, inv.sha)))
+            Ok(Err(script_error(&value, label)))
         })
         .map_err(fail)?
     });

@@ -91,14 +91,37 @@ G.loadfile = nil
 G.setfenv = nil
 G.getfenv = nil
 
+-- While a library's code runs (FUNCTION LOAD), its `redis` is this table: `register_function` (set from Rust for
+-- the load), `log` and the constants; anything else is an error, as in Redis.
+local load_api = {}
+for _, name in ipairs({'log', 'setresp', 'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION',
+                       'REDIS_VERSION_NUM'}) do
+  load_api[name] = redis[name]
+end
+local loading_redis = setmetatable({}, {
+  __index = function(_, name)
+    local v = rawget(load_api, name)
+    if v == nil then
+      error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+    end
+    return v
+  end,
+  __newindex = deny,
+  __metatable = locked_meta,
+})
+protected[loading_redis] = true
+hooks.load_api = load_api
+
 -- Each run gets a fresh, empty environment that reads the globals through a locked metatable: every assignment
--- to a global raises, and reading an undefined one too.
-local function environment(keys, argv)
+-- to a global raises, and reading an undefined one too. A library gets one for its life (`library`), whose
+-- `redis` is the load-time table while its code runs.
+local function environment(keys, argv, library)
   local env = {}
   local vars = {KEYS = keys, ARGV = argv}
   setmetatable(env, {
     __index = function(_, name)
       if name == '_G' then return env end
+      if library and name == 'redis' and hooks.loading then return loading_redis end
       local v = vars[name]
       if v == nil then v = rawget(G, name) end
       if v == nil then
@@ -111,6 +134,12 @@ local function environment(keys, argv)
   })
   protected[env] = true
   return env
+end
+
+hooks.library_env = function() return environment(nil, nil, true) end
+hooks.run_library = function(chunk) return xpcall(chunk, hooks.handler) end
+hooks.call_function = function(f, keys, args)
+  return xpcall(function() return f(keys, args) end, hooks.handler)
 end
 
 return function(f, keys, argv)

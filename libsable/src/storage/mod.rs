@@ -627,6 +627,33 @@ impl Store {
         (batch, meta)
     }
 
+    /// Server state kept beside the keyspace (function libraries): the `sys` records under `prefix`, in key order.
+    pub fn sys_records(&self, prefix: &[u8]) -> CmdResult<Vec<(Vec<u8>, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_SYS), IteratorMode::From(prefix, Direction::Forward)) {
+            let (k, v) = item?;
+            if !k.starts_with(prefix) {
+                break;
+            }
+            out.push((k.to_vec(), v.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Replaces the `sys` records under `prefix` by `records` in one write, through the WAL.
+    pub fn replace_sys_records(&self, prefix: &[u8], records: &[(Vec<u8>, Vec<u8>)]) -> CmdResult {
+        let cf = self.cf(CF_SYS);
+        let mut batch = WriteBatch::default();
+        for (k, _) in self.sys_records(prefix)? {
+            batch.delete_cf(cf, k);
+        }
+        for (k, v) in records {
+            batch.put_cf(cf, k, v);
+        }
+        self.db.write_opt(batch, &self.write_opts)?;
+        Ok(())
+    }
+
     /// A RocksDB property for INFO (e.g. `rocksdb.estimate-live-data-size`).
     pub fn property(&self, name: &str) -> Option<u64> {
         self.db.property_int_value_cf(self.cf(CF_META), name).ok().flatten()

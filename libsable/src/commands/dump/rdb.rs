@@ -269,6 +269,36 @@ pub fn zset2_object(descending: &[(Vec<u8>, f64)], opts: &SaveOptions) -> Vec<u8
     out
 }
 
+/// `RDB_OPCODE_FUNCTION2`: one library's code in a FUNCTION DUMP payload.
+const OPCODE_FUNCTION2: u8 = 245;
+
+/// FUNCTION DUMP's payload: each library's code after the function opcode, then the RDB version and CRC64.
+pub fn functions_payload<'a>(codes: impl Iterator<Item = &'a [u8]>, compression: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for code in codes {
+        out.push(OPCODE_FUNCTION2);
+        save_string(&mut out, code, compression);
+    }
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The library codes of a FUNCTION RESTORE payload already [`verify`]d; None when malformed.
+pub fn function_codes(payload: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let body = &payload[..payload.len().checked_sub(10)?];
+    let mut r = Reader { buf: body, pos: 0 };
+    let mut codes = Vec::new();
+    while r.pos < body.len() {
+        if r.byte()? != OPCODE_FUNCTION2 {
+            return None;
+        }
+        codes.push(r.string()?);
+    }
+    Some(codes)
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Reading
 
