@@ -213,8 +213,8 @@ pub struct Client {
     /// True while a blocking command runs again after a wake-up: keys of the wrong type count as empty then
     /// (Redis only checks types when the command first runs).
     pub woken: bool,
-    /// The rest of a large reply, written by the connection chunk by chunk (see `commands::stream`).
-    pub stream: Option<Box<dyn crate::commands::stream::ReplyStream>>,
+    /// The rest of a large reply, written by the connection chunk by chunk (see `commands::chunked`).
+    pub stream: Option<Box<dyn crate::commands::chunked::ReplyStream>>,
     /// Between MULTI and EXEC: the queued commands.
     pub multi: Option<crate::commands::transaction::Multi>,
     /// True while EXEC runs the queued commands (nothing may block).

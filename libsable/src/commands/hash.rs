@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use rustc_apfloat::Float;
 
+use super::chunked::{self, emit_sub, emit_value, Elements, Emit, ReplyStream};
 use super::collection::{
     self, random_below, shuffle, sparse, Ranks, RepeatPlan, ScanOptions, ScanPage, Selection, TriePicker,
 };
-use super::stream::{self, emit_sub, emit_value, Elements, Emit, ReplyStream};
 use super::string::long_double;
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify;
@@ -304,12 +304,12 @@ fn emit_random_pair(out: &mut Reply, field: &[u8], value: &[u8]) {
 /// (0 for a missing key), then each field is written by `emit`, streamed from one consistent view of the hash.
 /// Every whole-hash walk goes through here.
 fn send_all(ctx: &mut Ctx, key: &[u8], header: fn(&mut Reply, usize), emit: Emit) -> CmdResult {
-    let Some((coll, cursor)) = stream::open(ctx, key, KeyType::Hash, &[], None, false)? else {
+    let Some((coll, cursor)) = chunked::open(ctx, key, KeyType::Hash, &[], None, false)? else {
         header(ctx.out, 0);
         return Ok(());
     };
     header(ctx.out, coll.len as usize);
-    stream::send(ctx, Elements::new(cursor, 0, coll.len, emit))
+    chunked::send(ctx, Elements::new(cursor, 0, coll.len, emit))
 }
 
 fn hgetall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -409,7 +409,7 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(());
     }
     let (count, with_values) = collection::random_count(args, Some("WITHVALUES"))?;
-    let Some((coll, cursor)) = stream::open(ctx, key, KeyType::Hash, &[], None, false)? else {
+    let Some((coll, cursor)) = chunked::open(ctx, key, KeyType::Hash, &[], None, false)? else {
         ctx.out.array(0);
         return Ok(());
     };
@@ -434,12 +434,12 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             return Ok(());
         }
         random_header(ctx.out, n, with_values);
-        return stream::send(ctx, Repeats { source, left: n, emit });
+        return chunked::send(ctx, Repeats { source, left: n, emit });
     }
     let n = count as u64;
     if n >= coll.len {
         random_header(ctx.out, coll.len, with_values);
-        return stream::send(ctx, Elements::new(cursor, 0, coll.len, emit));
+        return chunked::send(ctx, Elements::new(cursor, 0, coll.len, emit));
     }
     if sparse(coll.len, n) {
         let mut picker = TriePicker::elements(ctx.store, coll.uid, &[], None);
@@ -451,7 +451,7 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     random_header(ctx.out, n, with_values);
-    stream::send(ctx, Distinct { cursor, selection: Selection::new(n, coll.len), emit })
+    chunked::send(ctx, Distinct { cursor, selection: Selection::new(n, coll.len), emit })
 }
 
 /// Every field and value `cursor` walks over.

@@ -7,6 +7,7 @@
 pub mod args;
 pub mod bitmap;
 pub mod block;
+pub mod chunked;
 pub mod cluster;
 pub mod collection;
 pub mod connection;
@@ -25,7 +26,6 @@ pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
-pub mod stream;
 pub mod string;
 pub mod transaction;
 pub mod zset;
