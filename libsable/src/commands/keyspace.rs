@@ -285,7 +285,13 @@ fn copy_value(
             let from = coll.uid;
             coll.uid = ctx.store.new_uid()?;
             txn.copy_elements(from, coll.uid)?;
-            txn.put(dst_db, dst_key, dst_old, coll.encode());
+            // A stream's record holds more than `Collection` knows: only its uid changes.
+            let record = if coll.kind == KeyType::Stream {
+                crate::storage::encoding::with_uid(src.0, coll.uid)
+            } else {
+                coll.encode()
+            };
+            txn.put(dst_db, dst_key, dst_old, record);
         }
         // COPY duplicates the object: a shared small integer becomes a private one, as in Redis.
         None => txn.put(dst_db, dst_key, dst_old, crate::storage::encoding::copy_record(src.0)),
@@ -620,6 +626,7 @@ fn encoding_name(m: &MetaView) -> &'static str {
         (KeyType::Set, false) => "intset",
         (KeyType::Hash | KeyType::Set, true) => "hashtable",
         (KeyType::ZSet, true) => "skiplist",
+        (KeyType::Stream, _) => "stream",
     }
 }
 

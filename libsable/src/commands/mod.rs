@@ -26,6 +26,7 @@ pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod transaction;
 pub mod zset;
@@ -189,6 +190,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         block::HANDLERS,
         transaction::HANDLERS,
         pubsub::HANDLERS,
+        stream::HANDLERS,
     ]
     .into_iter()
     .flatten()

@@ -570,6 +570,9 @@ impl Store {
         for (db, key) in &signals.ready {
             self.ready.signal(*db, key);
         }
+        for (db, key) in &signals.streams {
+            self.ready.signal_all(*db, key);
+        }
         if self.watches.any() {
             for (k, v) in meta {
                 if let Some((db, key)) = split_meta_key(k).filter(|_| !signals.quiet.iter().any(|q| q == k)) {
@@ -662,6 +665,9 @@ fn load_db_map(db: &DB, n: usize) -> Result<Vec<u16>, String> {
 pub(crate) struct Signals {
     /// Keys that became a list or sorted set: blocked clients are woken.
     pub ready: Vec<(u16, Vec<u8>)>,
+    /// Streams that got new entries or changed for their blocked readers (XADD, XGROUP DESTROY, deletion): every
+    /// client blocked on them is woken, as each reads from its own ID and none consumes what another needs.
+    pub streams: Vec<(u16, Vec<u8>)>,
     /// Keys whose elements only were written: modified for WATCH though their meta record is not written.
     pub touched: Vec<(u16, Vec<u8>)>,
     /// Meta keys rewritten without a change of value (a re-encoding): not modified for WATCH.
@@ -671,6 +677,7 @@ pub(crate) struct Signals {
 impl Signals {
     pub(crate) fn append(&mut self, other: Signals) {
         self.ready.extend(other.ready);
+        self.streams.extend(other.streams);
         self.touched.extend(other.touched);
         self.quiet.extend(other.quiet);
     }
