@@ -116,6 +116,18 @@ impl Waiters {
         }
     }
 
+    /// Every key of physical database `db` was removed (FLUSHDB, FLUSHALL): wakes every client waiting there, so
+    /// those blocked on a stream's group learn it is gone; the others find nothing and wait on.
+    pub fn signal_db_all(&self, db: u16) {
+        if self.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let q = self.queues.lock();
+        for w in q.iter().filter(|((d, _), _)| *d == db).flat_map(|(_, queue)| queue.iter()) {
+            self.wake(w);
+        }
+    }
+
     fn wake(&self, w: &Waiter) {
         if !w.busy.load(Ordering::Acquire) && !w.pending.swap(true, Ordering::AcqRel) {
             self.serving.fetch_add(1, Ordering::AcqRel);

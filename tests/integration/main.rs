@@ -20,6 +20,7 @@ mod pubsub;
 mod redis_py;
 mod server;
 mod sets;
+mod streams;
 mod strings;
 mod transactions;
 mod zsets;

@@ -444,7 +444,13 @@ impl Txn<'_> {
         }
         let was = old.and_then(|o| o.live()).map(|m| m.key_type());
         // A stream deleted or replaced: clients blocked in XREADGROUP on it learn so (Redis unblocks them).
-        if was == Some(KeyType::Stream) && new_coll.is_none_or(|c| c.kind != KeyType::Stream) {
+        // A stream written under a key that held another value (RENAME, COPY, RESTORE onto it): clients blocked on
+        // the key look at what it holds now.
+        let stream_changed = match new_coll {
+            Some(c) if c.kind == KeyType::Stream => old_coll.is_none_or(|o| o.uid != c.uid),
+            _ => was == Some(KeyType::Stream),
+        };
+        if stream_changed {
             self.signals.streams.push((db, key.to_vec()));
         }
         if let Some(c) = new_coll {

@@ -448,6 +448,8 @@ impl Store {
         let removed = self.key_counts[db as usize].swap(0, Ordering::Relaxed);
         self.changes.fetch_add(removed.max(0) as u64, Ordering::Relaxed);
         self.expire_counts[db as usize].store(0, Ordering::Relaxed);
+        // Clients blocked in XREADGROUP on a flushed stream learn that it is gone (the others find nothing).
+        self.ready.signal_db_all(db);
         Ok(())
     }
 
