@@ -100,8 +100,7 @@ fn parse_trim_args(ctx: &Ctx, args: &mut Args, xadd: bool) -> CmdResult<TrimArgs
     let mut t = TrimArgs { strategy: Strategy::None, approx: false, limit: 0, no_mkstream: false, id: None };
     let mut limit_given = false;
     const BOTH: &str = "syntax error, MAXLEN and MINID options at the same time are not compatible";
-    loop {
-        let Some(opt) = args.peek() else { break };
+    while let Some(opt) = args.peek() {
         let more = args.remaining() - 1;
         if xadd && &opt[..] == b"*" {
             args.next_bytes()?;

@@ -98,8 +98,11 @@ pub fn xreadgroup(ctx: &mut Ctx, args: &mut crate::commands::Args) -> CmdResult 
     read(ctx, args.argv(), true)
 }
 
+/// Entries given to a reader: (ID, value), no value for a pending entry deleted from the stream.
+type Entries = Vec<(StreamId, Option<Vec<u8>>)>;
+
 /// What one stream gives a reader.
-type Served = (Bytes, Vec<(StreamId, Option<Vec<u8>>)>);
+type Served = (Bytes, Entries);
 
 fn read(ctx: &mut Ctx, argv: &[Bytes], readgroup: bool) -> CmdResult {
     let r = parse(argv, readgroup)?;
@@ -248,7 +251,7 @@ fn serve_plain(
     s: &StreamMeta,
     gt: StreamId,
     count: usize,
-) -> CmdResult<Option<Vec<(StreamId, Option<Vec<u8>>)>>> {
+) -> CmdResult<Option<Entries>> {
     if s.len == 0 || gt >= s.last {
         return Ok(None);
     }
@@ -270,7 +273,7 @@ fn serve_group(
     gt: StreamId,
     count: usize,
     noack: bool,
-) -> CmdResult<Option<Vec<(StreamId, Option<Vec<u8>>)>>> {
+) -> CmdResult<Option<Entries>> {
     let store = ctx.store;
     let now = now_ms();
     let history = gt != MAX_ID;
