@@ -246,12 +246,7 @@ fn write_served(ctx: &mut Ctx, served: &[Served]) {
 }
 
 /// XREAD of one stream: its entries after `gt`, if it has any.
-fn serve_plain(
-    ctx: &Ctx,
-    s: &StreamMeta,
-    gt: StreamId,
-    count: usize,
-) -> CmdResult<Option<Entries>> {
+fn serve_plain(ctx: &Ctx, s: &StreamMeta, gt: StreamId, count: usize) -> CmdResult<Option<Entries>> {
     if s.len == 0 || gt >= s.last {
         return Ok(None);
     }
