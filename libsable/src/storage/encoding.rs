@@ -377,7 +377,8 @@ mod tests {
         }
         assert_eq!(KeyType::from_byte(0x35), Some(KeyType::ZSet));
         assert_eq!(KeyType::from_byte(0x10), None);
-        assert!(MetaView::parse(&[0x26, 0, 0, 0, 0, 0, 0, 0, 0]).is_none());
+        assert_eq!(KeyType::from_byte(0x06), Some(KeyType::Stream));
+        assert!(MetaView::parse(&[0x27, 0, 0, 0, 0, 0, 0, 0, 0]).is_none());
     }
 
     #[test]

@@ -67,7 +67,7 @@ pub fn modify<T>(
         None => return Ok(None),
     };
     let (changed, out) = f(&mut txn, &mut meta, new)?;
-    if changed || !txn.is_empty() {
+    if changed {
         txn.put(db, key, loaded.old.as_ref(), meta.encode());
     }
     txn.commit()?;
