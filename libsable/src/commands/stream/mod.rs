@@ -10,6 +10,7 @@
 pub mod group;
 pub mod id;
 pub mod info;
+pub mod rdb;
 pub mod read;
 pub mod store;
 
