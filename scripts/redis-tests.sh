@@ -6,8 +6,7 @@
 #   scripts/redis-tests.sh unit/type/string     # chosen units
 #
 # Tests needing DEBUG, replication or an RDB save are skipped by tag, and tests of families SableDB does not
-# implement yet (scripting and functions) by name, as is the one test that RESTOREs a stream payload (RDB stream
-# encoding is not implemented; its exception would end the unit). Not part of CI: it downloads the
+# implement yet (scripting and functions) by name. Not part of CI: it downloads the
 # tarball (3 MB) into target/redis-src on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,7 +43,7 @@ for unit in "${units[@]}"; do
     for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
     out=$(cd "$src" && timeout 900 tclsh tests/test_helper.tcl --host 127.0.0.1 --port "$port" --single "$unit" \
         --tags -needs:debug --tags -needs:repl --tags -needs:config-maxmemory --tags -needs:save --tags -needs:reset \
-        --skiptest '/Loading from legacy' --skiptest '/[Ss]cript' \
+        --skiptest '/[Ss]cript' \
         --skiptest '/EVAL' --skiptest '/FUNCTION' --skiptest '/functions' --skiptest '/LUA' --skiptest '/NOSCRIPT' \
         2>&1 | sed 's/\x1b\[[0-9;]*m//g' || true)
     echo "== $unit: $(grep -c '^\[ok\]' <<<"$out") passed, $(grep -c '^\[err\]' <<<"$out") failed" \
