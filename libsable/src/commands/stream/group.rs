@@ -356,7 +356,7 @@ pub fn xpending(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 },
                 None => Nack::decode(v)?,
             };
-            if minidle != 0 && (now as i64 - nack.delivery_time as i64) < minidle {
+            if minidle != 0 && (now as i64).saturating_sub(nack.delivery_time as i64) < minidle {
                 continue;
             }
             rows.push((id, nack));
@@ -367,7 +367,7 @@ pub fn xpending(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         ctx.out.array(4);
         store::reply_id(ctx.out, id);
         ctx.out.bulk(&nack.consumer);
-        ctx.out.int((now as i64 - nack.delivery_time as i64).max(0));
+        ctx.out.int((now as i64).saturating_sub(nack.delivery_time as i64).max(0));
         ctx.out.int(nack.delivery_count as i64);
     }
     Ok(())
@@ -474,7 +474,7 @@ pub fn xclaim(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 None if force => (Nack { delivery_time: now as u64, delivery_count: 1, consumer: Vec::new() }, false),
                 None => continue,
             };
-            if owned && minidle != 0 && now - (nack.delivery_time as i64) < minidle {
+            if owned && minidle != 0 && now.saturating_sub(nack.delivery_time as i64) < minidle {
                 continue;
             }
             if !have_consumer {
@@ -569,7 +569,7 @@ pub fn xautoclaim(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 count -= 1;
                 continue;
             };
-            if minidle != 0 && (now as i64 - nack.delivery_time as i64) < minidle {
+            if minidle != 0 && (now as i64).saturating_sub(nack.delivery_time as i64) < minidle {
                 continue;
             }
             if !have_consumer {

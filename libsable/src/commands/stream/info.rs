@@ -205,7 +205,7 @@ pub fn xinfo_consumers(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         ctx.out.bulk(b"pending");
         ctx.out.int(pending as i64);
         ctx.out.bulk(b"idle");
-        ctx.out.int((now - store::decode_seen(v) as i64).max(0));
+        ctx.out.int(now.saturating_sub(store::decode_seen(v) as i64).max(0));
     }
     Ok(())
 }

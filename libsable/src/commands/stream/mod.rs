@@ -257,7 +257,7 @@ fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending:
             break;
         }
         let remove = match t.strategy {
-            Strategy::MaxLen(max) => s.len - entries >= max,
+            Strategy::MaxLen(max) => s.len.saturating_sub(entries) >= max,
             Strategy::MinId(min) => node.last().is_some_and(|last| *last < min),
             Strategy::None => false,
         };
@@ -266,7 +266,7 @@ fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending:
                 txn.data_delete(s.uid, &entry_sub(*id));
             }
             last_deleted = node.last().copied();
-            s.len -= entries;
+            s.len = s.len.saturating_sub(entries);
             deleted += entries;
             if this_node == tail {
                 s.tail_live = s.tail_live.saturating_sub(entries);
@@ -287,7 +287,7 @@ fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending:
             }
             txn.data_delete(s.uid, &entry_sub(*id));
             last_deleted = Some(*id);
-            s.len -= 1;
+            s.len = s.len.saturating_sub(1);
             deleted += 1;
             if this_node == tail {
                 s.tail_live = s.tail_live.saturating_sub(1);
@@ -422,7 +422,7 @@ fn xdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             if entry_node(&v) == s.tail {
                 s.tail_live = s.tail_live.saturating_sub(1);
             }
-            s.len -= 1;
+            s.len = s.len.saturating_sub(1);
             if *id == s.first {
                 first_entry = true;
             }
@@ -436,9 +436,9 @@ fn xdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 s.first = MIN_ID;
                 s.tail_live = 0;
             } else if first_entry {
-                let from = s.first.decr().unwrap_or(MIN_ID);
-                let start = if s.first.is_zero() { MIN_ID } else { from };
-                s.first = first_after(store, s.uid, start, |id| gone.contains(&id))?.unwrap_or(s.last);
+                // The first entry left: from the deleted first one on (`first_after` starts past its argument).
+                let before = s.first.decr().unwrap_or(MIN_ID);
+                s.first = first_after(store, s.uid, before, |id| gone.contains(&id))?.unwrap_or(s.last);
             }
         }
         Ok((!gone.is_empty(), gone.len()))

@@ -337,7 +337,7 @@ pub fn advance_group(s: &StreamMeta, g: &mut Group, id: StreamId) {
         return;
     }
     if g.entries_read != INVALID_READ && !store::has_tombstones_after(s, id) {
-        g.entries_read += 1;
+        g.entries_read = g.entries_read.saturating_add(1);
     } else if s.entries_added != 0 {
         g.entries_read = store::estimate_distance(s, id);
     }

@@ -371,9 +371,9 @@ pub fn estimate_distance(s: &StreamMeta, id: StreamId) -> i64 {
     }
     if s.max_deleted.is_zero() || s.max_deleted < s.first {
         if id < s.first {
-            return (s.entries_added - s.len) as i64;
+            return s.entries_added.saturating_sub(s.len) as i64;
         } else if id == s.first {
-            return (s.entries_added - s.len + 1) as i64;
+            return s.entries_added.saturating_sub(s.len).saturating_add(1) as i64;
         }
     }
     INVALID_READ
@@ -385,11 +385,11 @@ pub fn lag(s: &StreamMeta, g: &Group) -> Option<i64> {
         return Some(0);
     }
     if g.entries_read != INVALID_READ && !has_tombstones_after(s, g.last) {
-        return Some(s.entries_added as i64 - g.entries_read);
+        return Some((s.entries_added as i64).saturating_sub(g.entries_read));
     }
     match estimate_distance(s, g.last) {
         INVALID_READ => None,
-        read => Some(s.entries_added as i64 - read),
+        read => Some((s.entries_added as i64).saturating_sub(read)),
     }
 }
 
