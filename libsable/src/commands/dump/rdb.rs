@@ -327,6 +327,7 @@ impl<'a> Reader<'a> {
         })
     }
 
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&mut self) -> Option<u64> {
         match self.len_or_enc()? {
             Len::Plain(n) => Some(n),

@@ -15,6 +15,11 @@ use crate::storage::{Store, Txn};
 pub const TYPE_STREAM_LISTPACKS: u8 = 15;
 pub const TYPE_STREAM_LISTPACKS_2: u8 = 19;
 
+/// A node's master ID and its entries as (ID, stored value).
+type StoredNode = (StreamId, Vec<(StreamId, Vec<u8>)>);
+/// Entries decoded from a node: (ID, field/value strings).
+type LoadedEntries = Vec<(StreamId, Vec<Vec<u8>>)>;
+
 const FLAG_DELETED: i64 = 1;
 const FLAG_SAMEFIELDS: i64 = 2;
 
@@ -64,7 +69,7 @@ fn save_ms(out: &mut Vec<u8>, ms: u64) {
 /// The object (after the type byte) of the stream `s`.
 pub fn dump_object(store: &Store, s: &StreamMeta, compression: bool) -> CmdResult<Vec<u8>> {
     let all = store::entries(store, s.uid, super::id::MIN_ID, super::id::MAX_ID, 0, false)?;
-    let mut nodes: Vec<(StreamId, Vec<(StreamId, Vec<u8>)>)> = Vec::new();
+    let mut nodes: Vec<StoredNode> = Vec::new();
     for (id, v) in all {
         let node = store::entry_node(&v);
         match nodes.last_mut() {
@@ -115,7 +120,7 @@ pub fn dump_object(store: &Store, s: &StreamMeta, compression: bool) -> CmdResul
 /// A stream decoded from a payload.
 pub struct Loaded {
     /// (node master ID, its live entries as (ID, field/value strings)), in ID order.
-    nodes: Vec<(StreamId, Vec<(StreamId, Vec<Vec<u8>>)>)>,
+    nodes: Vec<(StreamId, LoadedEntries)>,
     /// Entries of the last node, deleted ones included, and its listpack size.
     tail_count: u64,
     tail_bytes: u64,
@@ -141,7 +146,7 @@ fn int(s: &[u8]) -> Option<i64> {
 }
 
 /// Decodes one node's listpack into its live entries; with its entry count (deleted included).
-fn load_node(master: StreamId, lp: &[u8]) -> Option<(Vec<(StreamId, Vec<Vec<u8>>)>, u64)> {
+fn load_node(master: StreamId, lp: &[u8]) -> Option<(LoadedEntries, u64)> {
     let items = listpack::entries(lp)?;
     let mut it = items.into_iter();
     let mut next = || it.next();
