@@ -65,7 +65,8 @@ pub fn xinfo_stream(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     let limit = if count == 0 { usize::MAX } else { count as usize };
-    let nodes = node_count(ctx, &s)?;
+    // A tail node whose entries were all trimmed (exact trimming marks them deleted) is still a node to Redis.
+    let nodes = node_count(ctx, &s)? + (s.tail_count > 0 && s.tail_live == 0) as u64;
     ctx.out.map(if full { 9 } else { 10 });
     ctx.out.bulk(b"length");
     ctx.out.int(s.len as i64);

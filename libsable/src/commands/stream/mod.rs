@@ -185,7 +185,7 @@ fn append(txn: &mut Txn, s: &mut StreamMeta, id: StreamId, pairs: &[bytes::Bytes
     let elelen: u64 = pairs.iter().map(|p| p.len() as u64).sum();
     let (max_entries, max_bytes) = limits;
     let new_node =
-        s.tail_live == 0 || s.tail_bytes + elelen >= max_bytes || (max_entries > 0 && s.tail_count >= max_entries);
+        s.tail_count == 0 || s.tail_bytes + elelen >= max_bytes || (max_entries > 0 && s.tail_count >= max_entries);
     if new_node {
         s.tail = id;
         s.tail_count = 0;
@@ -197,6 +197,7 @@ fn append(txn: &mut Txn, s: &mut StreamMeta, id: StreamId, pairs: &[bytes::Bytes
     s.tail_live += 1;
     s.tail_bytes += 8 + pairs.iter().skip(1).step_by(2).map(|v| v.len() as u64 + 2).sum::<u64>();
     txn.data_put(s.uid, &entry_sub(id), &store::encode_entry(s.tail, pairs));
+    txn.data_put(s.uid, &store::node_sub(s.tail), &id.to_bytes());
     if s.len == 0 {
         s.first = id;
     }
@@ -258,18 +259,25 @@ fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending:
         }
         let remove = match t.strategy {
             Strategy::MaxLen(max) => s.len.saturating_sub(entries) >= max,
-            Strategy::MinId(min) => node.last().is_some_and(|last| *last < min),
+            Strategy::MinId(min) => {
+                // Redis compares the node's last entry, deleted or not.
+                let last = txn.data_get(s.uid, &store::node_sub(this_node))?.and_then(|v| StreamId::from_bytes(&v));
+                last.or(node.last().copied()).is_some_and(|last| last < min)
+            }
             Strategy::None => false,
         };
         if remove {
             for id in &node {
                 txn.data_delete(s.uid, &entry_sub(*id));
             }
+            txn.data_delete(s.uid, &store::node_sub(this_node));
             last_deleted = node.last().copied();
             s.len = s.len.saturating_sub(entries);
             deleted += entries;
             if this_node == tail {
-                s.tail_live = s.tail_live.saturating_sub(entries);
+                // The tail node is gone: the next XADD starts a new one.
+                s.tail_live = 0;
+                s.tail_count = 0;
             }
             continue;
         }
@@ -295,9 +303,9 @@ fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending:
         }
         break;
     }
+    // Entries trimmed inside a node stay in it as deleted ones (even all of them): the node lives on.
     if s.len == 0 {
         s.first = MIN_ID;
-        s.tail_live = 0;
     } else if let Some(after) = last_deleted {
         // Past the committed entries, the only one left is XADD's own.
         s.first = first_after(store, s.uid, after, |_| false)?.unwrap_or(s.last);
@@ -421,6 +429,10 @@ fn xdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             txn.data_delete(s.uid, &entry_sub(*id));
             if entry_node(&v) == s.tail {
                 s.tail_live = s.tail_live.saturating_sub(1);
+                // Redis frees a node when XDEL removes its last live entry.
+                if s.tail_live == 0 {
+                    s.tail_count = 0;
+                }
             }
             s.len = s.len.saturating_sub(1);
             if *id == s.first {
@@ -434,7 +446,6 @@ fn xdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         if !gone.is_empty() {
             if s.len == 0 {
                 s.first = MIN_ID;
-                s.tail_live = 0;
             } else if first_entry {
                 // The first entry left: from the deleted first one on (`first_after` starts past its argument).
                 let before = s.first.decr().unwrap_or(MIN_ID);

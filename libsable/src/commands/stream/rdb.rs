@@ -120,7 +120,8 @@ pub fn dump_object(store: &Store, s: &StreamMeta, compression: bool) -> CmdResul
 /// A stream decoded from a payload.
 pub struct Loaded {
     /// (node master ID, its live entries as (ID, field/value strings)), in ID order.
-    nodes: Vec<(StreamId, LoadedEntries)>,
+    /// (master ID, live entries, last ID ever in the node).
+    nodes: Vec<(StreamId, LoadedEntries, StreamId)>,
     /// Entries of the last node, deleted ones included, and its listpack size.
     tail_count: u64,
     tail_bytes: u64,
@@ -146,7 +147,7 @@ fn int(s: &[u8]) -> Option<i64> {
 }
 
 /// Decodes one node's listpack into its live entries; with its entry count (deleted included).
-fn load_node(master: StreamId, lp: &[u8]) -> Option<(LoadedEntries, u64)> {
+fn load_node(master: StreamId, lp: &[u8]) -> Option<(LoadedEntries, u64, Option<StreamId>)> {
     let items = listpack::entries(lp)?;
     let mut it = items.into_iter();
     let mut next = || it.next();
@@ -195,7 +196,7 @@ fn load_node(master: StreamId, lp: &[u8]) -> Option<(LoadedEntries, u64)> {
     if next().is_some() || live.len() as i64 != count {
         return None;
     }
-    Some((live, total))
+    Some((live, total, last))
 }
 
 /// Decodes a stream object of RDB type `t` (after the type byte); None when malformed or inconsistent.
@@ -211,7 +212,7 @@ pub fn load(r: &mut Reader, t: u8) -> Option<Loaded> {
         }
         let master = StreamId::from_bytes(&key)?;
         let lp = r.string()?;
-        let (entries, total) = load_node(master, &lp)?;
+        let (entries, total, node_last) = load_node(master, &lp)?;
         if entries.first().is_some_and(|(id, _)| prev.is_some_and(|p| *id <= p)) {
             return None;
         }
@@ -221,7 +222,7 @@ pub fn load(r: &mut Reader, t: u8) -> Option<Loaded> {
         tail_count = total;
         tail_bytes = lp.len() as u64;
         if !entries.is_empty() {
-            nodes.push((master, entries));
+            nodes.push((master, entries, node_last.unwrap_or(master)));
         }
     }
     let len = r.len()?;
@@ -233,7 +234,7 @@ pub fn load(r: &mut Reader, t: u8) -> Option<Loaded> {
     } else {
         (None, StreamId::default(), None)
     };
-    let live: usize = nodes.iter().map(|(_, e)| e.len()).sum();
+    let live: usize = nodes.iter().map(|(_, e, _)| e.len()).sum();
     if live as u64 != len || prev.is_some_and(|p| p > last) {
         return None;
     }
@@ -295,19 +296,20 @@ pub fn write(txn: &mut Txn, uid: u64, l: Loaded, expire_at: u64) -> StreamMeta {
     s.len = l.len;
     s.last = l.last;
     s.max_deleted = l.max_deleted;
-    let first_live = l.nodes.first().and_then(|(_, e)| e.first()).map(|(id, _)| *id);
+    let first_live = l.nodes.first().and_then(|(_, e, _)| e.first()).map(|(id, _)| *id);
     s.first = l.first.unwrap_or_else(|| first_live.unwrap_or_default());
     s.entries_added = l.entries_added.unwrap_or(l.len);
-    if let Some((tail, entries)) = l.nodes.last() {
+    if let Some((tail, entries, _)) = l.nodes.last() {
         s.tail = *tail;
         s.tail_live = entries.len() as u64;
         s.tail_count = l.tail_count.max(s.tail_live);
         s.tail_bytes = l.tail_bytes;
     }
-    for (node, entries) in &l.nodes {
+    for (node, entries, node_last) in &l.nodes {
         for (id, pairs) in entries {
             txn.data_put(uid, &store::entry_sub(*id), &store::encode_entry(*node, pairs));
         }
+        txn.data_put(uid, &store::node_sub(*node), &node_last.to_bytes());
     }
     for g in l.groups {
         let entries_read = g.entries_read.unwrap_or_else(|| store::estimate_distance(&s, g.last));

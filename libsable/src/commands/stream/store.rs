@@ -13,6 +13,7 @@ pub const GROUP: u8 = 1;
 pub const NACK: u8 = 2;
 pub const CONSUMER: u8 = 3;
 pub const CONSUMER_PEL: u8 = 4;
+pub const NODE: u8 = 5;
 
 /// Redis' `SCG_INVALID_ENTRIES_READ`.
 pub const INVALID_READ: i64 = -1;
@@ -33,9 +34,10 @@ pub struct StreamMeta {
     /// The master ID of the node Redis would append to (its listpack's first entry), to emulate whole-node
     /// trimming and `radix-tree-keys`.
     pub tail: StreamId,
-    /// Entries ever put in the tail node, deleted ones included (Redis' node fill test).
+    /// Entries ever put in the tail node, deleted ones included (Redis' node fill test); 0: there is no tail node
+    /// (none yet, or it was trimmed whole or emptied by XDEL), the next XADD starts one.
     pub tail_count: u64,
-    /// Live entries of the tail node; 0: there is no tail node (the next XADD starts one).
+    /// Live entries of the tail node (0 with a tail node: exact trimming deleted them all, the node lives on).
     pub tail_live: u64,
     /// Approximate listpack bytes of the tail node (Redis' `stream-node-max-bytes` test).
     pub tail_bytes: u64,
@@ -137,6 +139,15 @@ pub fn entry_sub(id: StreamId) -> [u8; 17] {
     let mut k = [0u8; 17];
     k[0] = ENTRY;
     k[1..].copy_from_slice(&id.to_bytes());
+    k
+}
+
+/// `[5][master id]` → the last ID ever put in that node (deleted entries stay in a Redis node: its last ID is
+/// what MINID trimming compares).
+pub fn node_sub(node: StreamId) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = NODE;
+    k[1..].copy_from_slice(&node.to_bytes());
     k
 }
 
