@@ -12,21 +12,6 @@ fn stream_or_err(ctx: &Ctx, key: &[u8]) -> CmdResult<StreamMeta> {
     store::read(ctx, key)?.ok_or_else(|| CmdError::err("no such key"))
 }
 
-/// Nodes Redis would hold: runs of entries sharing a master ID.
-fn node_count(ctx: &Ctx, s: &StreamMeta) -> CmdResult<u64> {
-    let mut cur = ctx.store.data_range(s.uid, &[store::ENTRY], Some(&[store::ENTRY + 1]), false);
-    let mut n = 0;
-    let mut last: Option<StreamId> = None;
-    while let Some((_, v)) = cur.next()? {
-        let node = store::entry_node(v);
-        if last != Some(node) {
-            n += 1;
-            last = Some(node);
-        }
-    }
-    Ok(n)
-}
-
 fn entries_read(ctx: &mut Ctx, read: i64) {
     if read == INVALID_READ {
         ctx.out.null();
@@ -65,8 +50,7 @@ pub fn xinfo_stream(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     let limit = if count == 0 { usize::MAX } else { count as usize };
-    // A tail node whose entries were all trimmed (exact trimming marks them deleted) is still a node to Redis.
-    let nodes = node_count(ctx, &s)? + (s.tail_count > 0 && s.tail_live == 0) as u64;
+    let nodes = store::count_under(ctx.store, s.uid, &[store::NODE])?;
     ctx.out.map(if full { 9 } else { 10 });
     ctx.out.bulk(b"length");
     ctx.out.int(s.len as i64);

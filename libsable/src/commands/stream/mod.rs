@@ -206,85 +206,87 @@ fn append(txn: &mut Txn, s: &mut StreamMeta, id: StreamId, pairs: &[bytes::Bytes
     s.entries_added += 1;
 }
 
-/// Trims the stream as Redis' `streamTrim` does (whole nodes first; with `approx`, nothing inside a node).
-/// `pending` is an entry this transaction added that committed reads do not see yet (XADD's). Returns how many
-/// entries were removed.
+/// Trims the stream as Redis' `streamTrim` does, node by node (the `[5]` node records, in order): whole nodes
+/// first; then, unless `approx`, entries inside the first node that cannot go whole. `pending` is the entry XADD
+/// just added in this transaction (committed reads do not see it, nor the tail node it may have started).
+/// Returns how many entries were removed.
 fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending: Option<StreamId>) -> CmdResult<u64> {
     if t.strategy == Strategy::None {
         return Ok(0);
     }
     let tail = s.tail;
-    let mut cur = store.data_range(s.uid, &[ENTRY], Some(&[ENTRY + 1]), false);
-    let mut pending = pending;
-    // The next entry as (id, node); the pending one (XADD's) is in the tail node.
-    let mut next_entry = |cur: &mut crate::storage::data::DataCursor| -> CmdResult<Option<(StreamId, StreamId)>> {
-        if let Some((k, v)) = cur.next()? {
-            let id = StreamId::from_bytes(&k[1..]).unwrap_or_default();
-            return Ok(Some((id, entry_node(v))));
-        }
-        Ok(pending.take().map(|id| (id, tail)))
+    let mut node_cur = store.data_range(s.uid, &[store::NODE], Some(&[store::NODE + 1]), false);
+    let next_node = |cur: &mut crate::storage::data::DataCursor| -> CmdResult<Option<StreamId>> {
+        Ok(cur.next()?.and_then(|(k, _)| StreamId::from_bytes(&k[1..])))
     };
+    let mut node = next_node(&mut node_cur)?;
+    // A tail node XADD has just started is not committed yet: it comes last.
+    let mut pending_node = pending.filter(|_| s.tail_count == 1).map(|_| tail);
+    if node.is_none() {
+        node = pending_node.take();
+    }
     let mut deleted = 0u64;
     let mut last_deleted: Option<StreamId> = None;
-    let mut lookahead: Option<(StreamId, StreamId)> = None;
-    loop {
+    while let Some(this_node) = node {
         if let Strategy::MaxLen(max) = t.strategy {
             if s.len <= max {
                 break;
             }
         }
-        let first = match lookahead.take() {
-            Some(e) => e,
-            None => match next_entry(&mut cur)? {
-                Some(e) => e,
-                None => break,
-            },
+        let following = match next_node(&mut node_cur)? {
+            Some(n) => Some(n),
+            None => pending_node.take().filter(|p| *p != this_node),
         };
-        // One node: the run of entries that share its master ID.
-        let this_node = first.1;
-        let mut node: Vec<StreamId> = vec![first.0];
-        loop {
-            match next_entry(&mut cur)? {
-                Some(e) if e.1 == this_node => node.push(e.0),
-                Some(e) => {
-                    lookahead = Some(e);
-                    break;
-                }
-                None => break,
+        // The node's live entries: committed ones up to the next node, and XADD's own in the last node.
+        let hi = match following {
+            Some(n) => entry_sub(n).to_vec(),
+            None => vec![ENTRY + 1],
+        };
+        let mut entries: Vec<StreamId> = Vec::new();
+        let mut cur = store.data_range(s.uid, &entry_sub(this_node), Some(&hi), false);
+        while let Some((k, _)) = cur.next()? {
+            entries.extend(StreamId::from_bytes(&k[1..]));
+        }
+        if let Some(p) = pending.filter(|p| *p >= this_node && following.is_none_or(|n| *p < n)) {
+            if !entries.contains(&p) {
+                entries.push(p);
             }
         }
-        let entries = node.len() as u64;
-        if t.limit != 0 && deleted + entries > t.limit {
+        let live = entries.len() as u64;
+        if t.limit != 0 && deleted + live > t.limit {
             break;
         }
         let remove = match t.strategy {
-            Strategy::MaxLen(max) => s.len.saturating_sub(entries) >= max,
+            Strategy::MaxLen(max) => s.len.saturating_sub(live) >= max,
             Strategy::MinId(min) => {
                 // Redis compares the node's last entry, deleted or not.
                 let last = txn.data_get(s.uid, &store::node_sub(this_node))?.and_then(|v| StreamId::from_bytes(&v));
-                last.or(node.last().copied()).is_some_and(|last| last < min)
+                last.or(entries.last().copied()).unwrap_or(this_node) < min
             }
             Strategy::None => false,
         };
         if remove {
-            for id in &node {
+            for id in &entries {
                 txn.data_delete(s.uid, &entry_sub(*id));
             }
             txn.data_delete(s.uid, &store::node_sub(this_node));
-            last_deleted = node.last().copied();
-            s.len = s.len.saturating_sub(entries);
-            deleted += entries;
+            if let Some(l) = entries.last() {
+                last_deleted = Some(*l);
+            }
+            s.len = s.len.saturating_sub(live);
+            deleted += live;
             if this_node == tail {
                 // The tail node is gone: the next XADD starts a new one.
                 s.tail_live = 0;
                 s.tail_count = 0;
             }
+            node = following;
             continue;
         }
         if t.approx {
             break;
         }
-        for id in &node {
+        for id in &entries {
             let stop = match t.strategy {
                 Strategy::MaxLen(max) => s.len <= max,
                 Strategy::MinId(min) => *id >= min,
@@ -311,6 +313,41 @@ fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending:
         s.first = first_after(store, s.uid, after, |_| false)?.unwrap_or(s.last);
     }
     Ok(deleted)
+}
+
+/// After XDEL removed `gone`: frees node `node` when none of its entries is left (Redis frees a node when its last
+/// live entry is deleted).
+fn free_if_empty(store: &Store, txn: &mut Txn, s: &mut StreamMeta, node: StreamId, gone: &[StreamId]) -> CmdResult {
+    let next = {
+        let mut cur = store.data_range(s.uid, &store::node_sub(node), Some(&[store::NODE + 1]), false);
+        let mut next = None;
+        while let Some((k, _)) = cur.next()? {
+            match StreamId::from_bytes(&k[1..]) {
+                Some(n) if n > node => {
+                    next = Some(n);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        next
+    };
+    let hi = match next {
+        Some(n) => entry_sub(n).to_vec(),
+        None => vec![ENTRY + 1],
+    };
+    let mut cur = store.data_range(s.uid, &entry_sub(node), Some(&hi), false);
+    while let Some((k, _)) = cur.next()? {
+        if StreamId::from_bytes(&k[1..]).is_some_and(|id| !gone.contains(&id)) {
+            return Ok(());
+        }
+    }
+    txn.data_delete(s.uid, &store::node_sub(node));
+    if node == s.tail {
+        s.tail_live = 0;
+        s.tail_count = 0;
+    }
+    Ok(())
 }
 
 /// The first committed entry after `after` that `gone` does not exclude.
@@ -423,16 +460,17 @@ fn xdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let store = ctx.store;
     let deleted = modify(ctx, key, false, |txn, s, _| {
         let mut gone: Vec<StreamId> = Vec::new();
+        let mut nodes: Vec<StreamId> = Vec::new();
         let mut first_entry = false;
         for id in &ids {
             let Some(v) = txn.data_get(s.uid, &entry_sub(*id))? else { continue };
             txn.data_delete(s.uid, &entry_sub(*id));
-            if entry_node(&v) == s.tail {
+            let node = entry_node(&v);
+            if node == s.tail {
                 s.tail_live = s.tail_live.saturating_sub(1);
-                // Redis frees a node when XDEL removes its last live entry.
-                if s.tail_live == 0 {
-                    s.tail_count = 0;
-                }
+            }
+            if !nodes.contains(&node) {
+                nodes.push(node);
             }
             s.len = s.len.saturating_sub(1);
             if *id == s.first {
@@ -442,6 +480,9 @@ fn xdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 s.max_deleted = *id;
             }
             gone.push(*id);
+        }
+        for node in nodes {
+            free_if_empty(store, txn, s, node, &gone)?;
         }
         if !gone.is_empty() {
             if s.len == 0 {

@@ -221,9 +221,8 @@ pub fn load(r: &mut Reader, t: u8) -> Option<Loaded> {
         }
         tail_count = total;
         tail_bytes = lp.len() as u64;
-        if !entries.is_empty() {
-            nodes.push((master, entries, node_last.unwrap_or(master)));
-        }
+        // A node whose entries are all deleted is still a node (exact trimming leaves such nodes).
+        nodes.push((master, entries, node_last.unwrap_or(master)));
     }
     let len = r.len()?;
     let last = StreamId::new(r.len()?, r.len()?);
@@ -296,7 +295,7 @@ pub fn write(txn: &mut Txn, uid: u64, l: Loaded, expire_at: u64) -> StreamMeta {
     s.len = l.len;
     s.last = l.last;
     s.max_deleted = l.max_deleted;
-    let first_live = l.nodes.first().and_then(|(_, e, _)| e.first()).map(|(id, _)| *id);
+    let first_live = l.nodes.iter().find_map(|(_, e, _)| e.first()).map(|(id, _)| *id);
     s.first = l.first.unwrap_or_else(|| first_live.unwrap_or_default());
     s.entries_added = l.entries_added.unwrap_or(l.len);
     if let Some((tail, entries, _)) = l.nodes.last() {
