@@ -642,3 +642,39 @@ fn crc64(data: &[u8]) -> u64 {
     }
     crc
 }
+
+/// Nodes live and die as in Redis: MINID compares a node's last entry even when deleted, exact trimming keeps a
+/// node it empties (`radix-tree-keys`), XDEL of a node's last entry frees it.
+#[test]
+fn stream_nodes_live_and_die_as_in_redis() {
+    let s = Server::start();
+    let mut r = s.raw();
+    expect(
+        &mut r,
+        &[
+            ("CONFIG SET stream-node-max-entries 3", "+OK\r\n"),
+            ("XADD s 1 a 1", "$3\r\n1-0\r\n"),
+            ("XADD s 2 a 1", "$3\r\n2-0\r\n"),
+            ("XADD s 3 a 1", "$3\r\n3-0\r\n"),
+            ("XADD s 4 a 1", "$3\r\n4-0\r\n"),
+            ("XDEL s 3", ":1\r\n"),
+            ("XTRIM s MINID ~ 3", ":0\r\n"),
+            ("XTRIM s MINID = 3", ":2\r\n"),
+            ("XLEN s", ":1\r\n"),
+            ("XINFO STREAM s", "*20\r\n$6\r\nlength\r\n:1\r\n$15\r\nradix-tree-keys\r\n:2\r\n$16\r\nradix-tree-nodes\r\n:6\r\n$17\r\nlast-generated-id\r\n$3\r\n4-0\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n3-0\r\n$13\r\nentries-added\r\n:4\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n4-0\r\n$6\r\ngroups\r\n:0\r\n$11\r\nfirst-entry\r\n*2\r\n$3\r\n4-0\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n$10\r\nlast-entry\r\n*2\r\n$3\r\n4-0\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"),
+            ("XADD s 5 a 1", "$3\r\n5-0\r\n"),
+            ("XADD s 6 a 1", "$3\r\n6-0\r\n"),
+            ("XTRIM s MINID = 7", ":3\r\n"),
+            ("XINFO STREAM s", "*20\r\n$6\r\nlength\r\n:0\r\n$15\r\nradix-tree-keys\r\n:0\r\n$16\r\nradix-tree-nodes\r\n:1\r\n$17\r\nlast-generated-id\r\n$3\r\n6-0\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n3-0\r\n$13\r\nentries-added\r\n:6\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n0-0\r\n$6\r\ngroups\r\n:0\r\n$11\r\nfirst-entry\r\n$-1\r\n$10\r\nlast-entry\r\n$-1\r\n"),
+            ("XADD s 7 a 1", "$3\r\n7-0\r\n"),
+            ("XINFO STREAM s", "*20\r\n$6\r\nlength\r\n:1\r\n$15\r\nradix-tree-keys\r\n:1\r\n$16\r\nradix-tree-nodes\r\n:2\r\n$17\r\nlast-generated-id\r\n$3\r\n7-0\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n3-0\r\n$13\r\nentries-added\r\n:7\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n7-0\r\n$6\r\ngroups\r\n:0\r\n$11\r\nfirst-entry\r\n*2\r\n$3\r\n7-0\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n$10\r\nlast-entry\r\n*2\r\n$3\r\n7-0\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"),
+            ("XDEL s 7", ":1\r\n"),
+            ("XINFO STREAM s", "*20\r\n$6\r\nlength\r\n:0\r\n$15\r\nradix-tree-keys\r\n:0\r\n$16\r\nradix-tree-nodes\r\n:1\r\n$17\r\nlast-generated-id\r\n$3\r\n7-0\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n7-0\r\n$13\r\nentries-added\r\n:7\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n0-0\r\n$6\r\ngroups\r\n:0\r\n$11\r\nfirst-entry\r\n$-1\r\n$10\r\nlast-entry\r\n$-1\r\n"),
+            ("XADD s 8 a 1", "$3\r\n8-0\r\n"),
+            ("XADD s 9 a 1", "$3\r\n9-0\r\n"),
+            ("XTRIM s MAXLEN ~ 1", ":0\r\n"),
+            ("XINFO STREAM s", "*20\r\n$6\r\nlength\r\n:2\r\n$15\r\nradix-tree-keys\r\n:1\r\n$16\r\nradix-tree-nodes\r\n:2\r\n$17\r\nlast-generated-id\r\n$3\r\n9-0\r\n$20\r\nmax-deleted-entry-id\r\n$3\r\n7-0\r\n$13\r\nentries-added\r\n:9\r\n$23\r\nrecorded-first-entry-id\r\n$3\r\n8-0\r\n$6\r\ngroups\r\n:0\r\n$11\r\nfirst-entry\r\n*2\r\n$3\r\n8-0\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n$10\r\nlast-entry\r\n*2\r\n$3\r\n9-0\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"),
+            ("CONFIG SET stream-node-max-entries 100", "+OK\r\n"),
+        ],
+    );
+}
