@@ -21,6 +21,7 @@ mod hll;
 mod lists;
 mod pubsub;
 mod sets;
+mod streams;
 mod transactions;
 mod zsets;
 
@@ -57,6 +58,9 @@ pub enum Check {
     /// sorted set's listpack against a skiplist passes: Redis' SORT converts the sorted set it sorts, SableDB's
     /// does not (docs/compatibility.md).
     Dump,
+    /// XINFO STREAM: byte for byte except the value of `radix-tree-nodes`, the count of Redis' radix tree nodes
+    /// (inner nodes included), which SableDB estimates (`radix-tree-keys`, the listpack nodes, is compared).
+    StreamInfo,
 }
 
 /// One generated command.
@@ -139,6 +143,7 @@ pub const FAMILIES: &[(&str, u32, Family)] = &[
     ("hll", 16, hll::hll),
     ("geo", 16, geo::geo),
     ("dump", 16, dump::dump),
+    ("streams", 24, streams::streams),
 ];
 
 pub use dump::CAPTURED;

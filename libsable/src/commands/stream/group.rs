@@ -14,7 +14,7 @@ use crate::storage::Txn;
 use crate::util::{eq_ic, now_ms};
 
 fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    crate::util::arg_text(b)
 }
 
 fn no_group(key: &[u8], group: &[u8]) -> CmdError {

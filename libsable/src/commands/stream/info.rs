@@ -175,8 +175,8 @@ pub fn xinfo_consumers(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if store::read_group(ctx.store, s.uid, group)?.is_none() {
         return Err(CmdError::Raw(format!(
             "NOGROUP No such consumer group '{}' for key name '{}'",
-            String::from_utf8_lossy(group),
-            String::from_utf8_lossy(key)
+            crate::util::arg_text(group),
+            crate::util::arg_text(key)
         )));
     }
     let consumers = store::records_under(ctx.store, s.uid, &store::group_prefix(store::CONSUMER, group), usize::MAX)?;

@@ -142,8 +142,8 @@ fn read(ctx: &mut Ctx, argv: &[Bytes], readgroup: bool) -> CmdResult {
             if found.is_none() {
                 return Err(CmdError::Raw(format!(
                     "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
-                    String::from_utf8_lossy(key),
-                    String::from_utf8_lossy(group)
+                    crate::util::arg_text(key),
+                    crate::util::arg_text(group)
                 )));
             }
         }
