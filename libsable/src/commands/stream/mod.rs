@@ -211,8 +211,11 @@ fn append(txn: &mut Txn, s: &mut StreamMeta, id: StreamId, pairs: &[bytes::Bytes
 /// just added in this transaction (committed reads do not see it, nor the tail node it may have started).
 /// Returns how many entries were removed.
 fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending: Option<StreamId>) -> CmdResult<u64> {
-    if t.strategy == Strategy::None {
-        return Ok(0);
+    match t.strategy {
+        Strategy::None => return Ok(0),
+        // Nothing to trim: no walk (a walk commits this thread's pending writes first).
+        Strategy::MaxLen(max) if s.len <= max => return Ok(0),
+        _ => {}
     }
     let tail = s.tail;
     let mut node_cur = store.data_range(s.uid, &[store::NODE], Some(&[store::NODE + 1]), false);
