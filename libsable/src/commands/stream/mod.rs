@@ -192,12 +192,15 @@ fn append(txn: &mut Txn, s: &mut StreamMeta, id: StreamId, pairs: &[bytes::Bytes
         s.tail_live = 0;
         // The listpack header and master entry (counters, field names).
         s.tail_bytes = 16 + pairs.iter().step_by(2).map(|f| f.len() as u64 + 2).sum::<u64>();
+        if s.head.is_zero() {
+            s.head = id;
+        }
     }
     s.tail_count += 1;
     s.tail_live += 1;
     s.tail_bytes += 8 + pairs.iter().skip(1).step_by(2).map(|v| v.len() as u64 + 2).sum::<u64>();
     txn.data_put(s.uid, &entry_sub(id), &store::encode_entry(s.tail, pairs));
-    txn.data_put(s.uid, &store::node_sub(s.tail), &id.to_bytes());
+    txn.data_put(s.uid, &store::node_sub(s.tail), &store::NodeRec { last: id, live: s.tail_live }.encode());
     if s.len == 0 {
         s.first = id;
     }
@@ -217,8 +220,21 @@ fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending:
         Strategy::MaxLen(max) if s.len <= max => return Ok(0),
         _ => {}
     }
+    // When the first node stays whole and nothing inside it goes (always so with `~`), nothing is trimmed: decided
+    // from its record, without a walk. (An empty first node is left to the walk, which removes it silently.)
+    if let Some(head) = store::get_node(txn, s.uid, s.head)?.filter(|h| !s.head.is_zero() && h.live > 0) {
+        let (whole, inside) = match t.strategy {
+            Strategy::MaxLen(max) => (s.len.saturating_sub(head.live) >= max, true),
+            Strategy::MinId(min) => (head.last < min, s.first < min),
+            Strategy::None => (false, false),
+        };
+        if !whole && (t.approx || !inside) {
+            return Ok(0);
+        }
+    }
     let tail = s.tail;
-    let mut node_cur = store.data_range(s.uid, &[store::NODE], Some(&[store::NODE + 1]), false);
+    // From the first node on (not the start of the records: removed nodes leave tombstones there).
+    let mut node_cur = store.data_range(s.uid, &store::node_sub(s.head), Some(&[store::NODE + 1]), false);
     let next_node = |cur: &mut crate::storage::data::DataCursor| -> CmdResult<Option<StreamId>> {
         Ok(cur.next()?.and_then(|(k, _)| StreamId::from_bytes(&k[1..])))
     };
@@ -246,7 +262,9 @@ fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending:
             None => vec![ENTRY + 1],
         };
         let mut entries: Vec<StreamId> = Vec::new();
-        let mut cur = store.data_range(s.uid, &entry_sub(this_node), Some(&hi), false);
+        // No live entry is below the stream's first one (deleted ones before it leave tombstones).
+        let from = if s.len > 0 { this_node.max(s.first) } else { this_node };
+        let mut cur = store.data_range(s.uid, &entry_sub(from), Some(&hi), false);
         while let Some((k, _)) = cur.next()? {
             entries.extend(StreamId::from_bytes(&k[1..]));
         }
@@ -273,6 +291,8 @@ fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending:
                 txn.data_delete(s.uid, &entry_sub(*id));
             }
             txn.data_delete(s.uid, &store::node_sub(this_node));
+            // Nodes go from the first on: the next one is the first now.
+            s.head = following.unwrap_or_default();
             if let Some(l) = entries.last() {
                 last_deleted = Some(*l);
             }
@@ -289,6 +309,7 @@ fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending:
         if t.approx {
             break;
         }
+        let mut removed_here = 0;
         for id in &entries {
             let stop = match t.strategy {
                 Strategy::MaxLen(max) => s.len <= max,
@@ -302,9 +323,15 @@ fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending:
             last_deleted = Some(*id);
             s.len = s.len.saturating_sub(1);
             deleted += 1;
+            removed_here += 1;
             if this_node == tail {
                 s.tail_live = s.tail_live.saturating_sub(1);
             }
+        }
+        // The node keeps its deleted entries (and lives on even with none left).
+        if let Some(mut rec) = store::get_node(txn, s.uid, this_node)? {
+            rec.live = rec.live.saturating_sub(removed_here);
+            txn.data_put(s.uid, &store::node_sub(this_node), &rec.encode());
         }
         break;
     }
@@ -318,37 +345,31 @@ fn trim(store: &Store, txn: &mut Txn, s: &mut StreamMeta, t: &TrimArgs, pending:
     Ok(deleted)
 }
 
-/// After XDEL removed `gone`: frees node `node` when none of its entries is left (Redis frees a node when its last
-/// live entry is deleted).
-fn free_if_empty(store: &Store, txn: &mut Txn, s: &mut StreamMeta, node: StreamId, gone: &[StreamId]) -> CmdResult {
-    let next = {
-        let mut cur = store.data_range(s.uid, &store::node_sub(node), Some(&[store::NODE + 1]), false);
-        let mut next = None;
-        while let Some((k, _)) = cur.next()? {
-            match StreamId::from_bytes(&k[1..]) {
-                Some(n) if n > node => {
-                    next = Some(n);
-                    break;
-                }
-                _ => {}
-            }
-        }
-        next
-    };
-    let hi = match next {
-        Some(n) => entry_sub(n).to_vec(),
-        None => vec![ENTRY + 1],
-    };
-    let mut cur = store.data_range(s.uid, &entry_sub(node), Some(&hi), false);
-    while let Some((k, _)) = cur.next()? {
-        if StreamId::from_bytes(&k[1..]).is_some_and(|id| !gone.contains(&id)) {
-            return Ok(());
-        }
+/// XDEL removed an entry of `node`: one live entry less; Redis frees a node when its last live entry goes.
+fn entry_removed(store: &Store, txn: &mut Txn, s: &mut StreamMeta, node: StreamId) -> CmdResult {
+    let Some(mut rec) = store::get_node(txn, s.uid, node)? else { return Ok(()) };
+    rec.live = rec.live.saturating_sub(1);
+    if rec.live > 0 {
+        txn.data_put(s.uid, &store::node_sub(node), &rec.encode());
+        return Ok(());
     }
     txn.data_delete(s.uid, &store::node_sub(node));
     if node == s.tail {
         s.tail_live = 0;
         s.tail_count = 0;
+    }
+    if node == s.head {
+        // The next node still there (committed records this transaction has not deleted).
+        s.head = StreamId::default();
+        let mut cur = store.data_range(s.uid, &store::node_sub(node), Some(&[store::NODE + 1]), false);
+        while let Some((k, _)) = cur.next()? {
+            if let Some(n) = StreamId::from_bytes(&k[1..]).filter(|n| *n > node) {
+                if txn.data_get(s.uid, &store::node_sub(n))?.is_some() {
+                    s.head = n;
+                    break;
+                }
+            }
+        }
     }
     Ok(())
 }
@@ -463,7 +484,6 @@ fn xdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let store = ctx.store;
     let deleted = modify(ctx, key, false, |txn, s, _| {
         let mut gone: Vec<StreamId> = Vec::new();
-        let mut nodes: Vec<StreamId> = Vec::new();
         let mut first_entry = false;
         for id in &ids {
             let Some(v) = txn.data_get(s.uid, &entry_sub(*id))? else { continue };
@@ -472,9 +492,7 @@ fn xdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             if node == s.tail {
                 s.tail_live = s.tail_live.saturating_sub(1);
             }
-            if !nodes.contains(&node) {
-                nodes.push(node);
-            }
+            entry_removed(store, txn, s, node)?;
             s.len = s.len.saturating_sub(1);
             if *id == s.first {
                 first_entry = true;
@@ -483,9 +501,6 @@ fn xdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 s.max_deleted = *id;
             }
             gone.push(*id);
-        }
-        for node in nodes {
-            free_if_empty(store, txn, s, node, &gone)?;
         }
         if !gone.is_empty() {
             if s.len == 0 {

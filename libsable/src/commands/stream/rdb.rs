@@ -298,6 +298,9 @@ pub fn write(txn: &mut Txn, uid: u64, l: Loaded, expire_at: u64) -> StreamMeta {
     let first_live = l.nodes.iter().find_map(|(_, e, _)| e.first()).map(|(id, _)| *id);
     s.first = l.first.unwrap_or_else(|| first_live.unwrap_or_default());
     s.entries_added = l.entries_added.unwrap_or(l.len);
+    if let Some((head, _, _)) = l.nodes.first() {
+        s.head = *head;
+    }
     if let Some((tail, entries, _)) = l.nodes.last() {
         s.tail = *tail;
         s.tail_live = entries.len() as u64;
@@ -308,7 +311,8 @@ pub fn write(txn: &mut Txn, uid: u64, l: Loaded, expire_at: u64) -> StreamMeta {
         for (id, pairs) in entries {
             txn.data_put(uid, &store::entry_sub(*id), &store::encode_entry(*node, pairs));
         }
-        txn.data_put(uid, &store::node_sub(*node), &node_last.to_bytes());
+        let rec = store::NodeRec { last: *node_last, live: entries.len() as u64 };
+        txn.data_put(uid, &store::node_sub(*node), &rec.encode());
     }
     for g in l.groups {
         let entries_read = g.entries_read.unwrap_or_else(|| store::estimate_distance(&s, g.last));

@@ -41,9 +41,11 @@ pub struct StreamMeta {
     pub tail_live: u64,
     /// Approximate listpack bytes of the tail node (Redis' `stream-node-max-bytes` test).
     pub tail_bytes: u64,
+    /// The master ID of the first node (0-0: no node), so trimming that removes nothing costs point reads only.
+    pub head: StreamId,
 }
 
-const BODY: usize = 24 + 16 * 3 + 8 + 16 + 8 * 3;
+const BODY: usize = 24 + 16 * 3 + 8 + 16 + 8 * 3 + 16;
 
 impl StreamMeta {
     pub fn new(uid: u64) -> Self {
@@ -59,6 +61,7 @@ impl StreamMeta {
             tail_count: 0,
             tail_live: 0,
             tail_bytes: 0,
+            head: StreamId::default(),
         }
     }
 
@@ -81,6 +84,7 @@ impl StreamMeta {
             tail_count: word(96),
             tail_live: word(104),
             tail_bytes: word(112),
+            head: id(120),
         })
     }
 
@@ -99,6 +103,7 @@ impl StreamMeta {
         for w in [self.tail_count, self.tail_live, self.tail_bytes] {
             v.extend_from_slice(&w.to_be_bytes());
         }
+        v.extend_from_slice(&self.head.to_bytes());
         v
     }
 }
@@ -142,13 +147,39 @@ pub fn entry_sub(id: StreamId) -> [u8; 17] {
     k
 }
 
-/// `[5][master id]` → the last ID ever put in that node (deleted entries stay in a Redis node: its last ID is
-/// what MINID trimming compares).
+/// `[5][master id]` → the node's [`NodeRec`].
 pub fn node_sub(node: StreamId) -> [u8; 17] {
     let mut k = [0u8; 17];
     k[0] = NODE;
     k[1..].copy_from_slice(&node.to_bytes());
     k
+}
+
+/// A node record: the last ID ever put in the node (deleted entries stay in a Redis node: its last ID is what MINID
+/// trimming compares) and its live entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeRec {
+    pub last: StreamId,
+    pub live: u64,
+}
+
+impl NodeRec {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut v = self.last.to_bytes().to_vec();
+        v.extend_from_slice(&self.live.to_be_bytes());
+        v
+    }
+
+    pub fn decode(v: &[u8]) -> Option<NodeRec> {
+        let last = StreamId::from_bytes(v)?;
+        let live = u64::from_be_bytes(v.get(16..24)?.try_into().ok()?);
+        Some(NodeRec { last, live })
+    }
+}
+
+/// A node's record as `txn` sees it.
+pub fn get_node(txn: &Txn, uid: u64, node: StreamId) -> CmdResult<Option<NodeRec>> {
+    Ok(txn.data_get(uid, &node_sub(node))?.and_then(|v| NodeRec::decode(&v)))
 }
 
 pub fn group_sub(group: &[u8]) -> Vec<u8> {
@@ -436,6 +467,7 @@ mod tests {
         m.tail_count = 7;
         m.tail_live = 2;
         m.tail_bytes = 300;
+        m.head = StreamId::new(2, 0);
         m.expire_at = 77;
         let raw = m.encode();
         let view = MetaView::parse(&raw).unwrap();
