@@ -251,7 +251,7 @@ fn serve_plain(ctx: &Ctx, s: &StreamMeta, gt: StreamId, count: usize) -> CmdResu
         return Ok(None);
     }
     let Some(start) = gt.incr() else { return Ok(None) };
-    let got = store::entries(ctx.store, s.uid, start, MAX_ID, count, false)?;
+    let got = store::entries(ctx.store, s.uid, start.max(s.first), MAX_ID, count, false)?;
     if got.is_empty() {
         return Ok(None);
     }
@@ -310,7 +310,7 @@ fn serve_group(
                 }
             }
         } else {
-            let start = g.last.incr().unwrap_or(MAX_ID);
+            let start = g.last.incr().unwrap_or(MAX_ID).max(s.first);
             let entries = store::entries(store, s.uid, start, MAX_ID, count, false)?;
             for (id, v) in entries {
                 advance_group(s, &mut g, id);
