@@ -181,7 +181,7 @@ fn load_node(master: StreamId, lp: &[u8]) -> Option<(LoadedEntries, u64, Option<
             }
         } else {
             let n = usize::try_from(int(&next()?)?).ok()?;
-            for _ in 0..2 * n {
+            for _ in 0..n.saturating_mul(2) {
                 pairs.push(next()?);
             }
         }
