@@ -6,8 +6,8 @@
 #   scripts/redis-tests.sh unit/type/string     # chosen units
 #
 # Tests needing DEBUG, replication or an RDB save are skipped by tag, and tests of families SableDB does not
-# implement yet (streams, functions, DEBUG OBJECT) by name, also where an ACL or scripting test uses them. Not part
-# of CI: it downloads the tarball (3 MB) into target/redis-src on first use.
+# implement yet (DEBUG OBJECT) by name, also where an ACL or scripting test uses them. Not part of CI: it
+# downloads the tarball (3 MB) into target/redis-src on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=target/redis-src/redis-7.0.15
@@ -23,7 +23,8 @@ if [ ${#units[@]} -eq 0 ]; then
     units=(unit/type/string unit/type/incr unit/type/hash unit/type/list unit/type/list-2 unit/type/list-3
         unit/type/set unit/type/zset unit/keyspace unit/expire unit/info-command unit/protocol unit/quit unit/scan
         unit/bitops unit/bitfield unit/multi unit/pubsub unit/introspection unit/introspection-2 unit/other
-        unit/sort unit/slowlog unit/latency-monitor unit/info-ext unit/hyperloglog unit/geo unit/dump-ext)
+        unit/sort unit/slowlog unit/latency-monitor unit/info-ext unit/hyperloglog unit/geo unit/dump-ext
+        unit/type/stream unit/type/stream-cgroups)
 fi
 # `unit/NAME-ext` is unit/NAME without its `external:skip` tags: units such as info start servers of their own
 # only to get a fresh one, which this script gives every unit anyway.
@@ -49,8 +50,7 @@ for unit in "${units[@]}"; do
     out=$(cd "$src" && timeout 900 tclsh tests/test_helper.tcl --host 127.0.0.1 --port "$port" --single "$unit" \
         --baseport "$base" \
         --tags -needs:debug --tags -needs:repl --tags -needs:config-maxmemory --tags -needs:save --tags -needs:reset \
-        --skiptest '/[Ss]tream' --skiptest '/XADD' --skiptest '/XREAD' --skiptest '/[Tt]imedout' --skiptest '/massive arguments' \
-        --skiptest '/NOGROUP' \
+        --skiptest '/[Tt]imedout' --skiptest '/massive arguments' \
         --skiptest 'ACLs including of a type includes also subcommands' --skiptest '/DEBUG subcommands' \
         --skiptest '/failed subcommand executions at toplevel' \
         2>&1 | sed 's/\x1b\[[0-9;]*m//g' || true)

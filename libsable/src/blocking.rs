@@ -88,6 +88,21 @@ impl Waiters {
         }
     }
 
+    /// The stream `key` of physical database `db` got entries (or lost a group): wakes every client waiting for
+    /// it, since readers of a stream do not consume what the others read. Each runs its command again; one that
+    /// finds nothing for it keeps its place.
+    pub fn signal_all(&self, db: u16, key: &[u8]) {
+        if self.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let q = self.queues.lock();
+        if let Some(queue) = q.get(&(db, key.to_vec())) {
+            for w in queue {
+                self.wake(w);
+            }
+        }
+    }
+
     /// Every key of physical database `db` may have changed (SWAPDB gave its logical database another one): wakes
     /// the first client waiting on each. A woken client that blocks again moves its place to the physical
     /// database its logical one now maps to, and leaving the old queue wakes the next one there.
@@ -98,6 +113,18 @@ impl Waiters {
         let q = self.queues.lock();
         for head in q.iter().filter(|((d, _), _)| *d == db).filter_map(|(_, queue)| queue.front()) {
             self.wake(head);
+        }
+    }
+
+    /// Every key of physical database `db` was removed (FLUSHDB, FLUSHALL): wakes every client waiting there, so
+    /// those blocked on a stream's group learn it is gone; the others find nothing and wait on.
+    pub fn signal_db_all(&self, db: u16) {
+        if self.count.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let q = self.queues.lock();
+        for w in q.iter().filter(|((d, _), _)| *d == db).flat_map(|(_, queue)| queue.iter()) {
+            self.wake(w);
         }
     }
 

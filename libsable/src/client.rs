@@ -228,8 +228,11 @@ pub struct Client {
     /// True while a blocking command runs again after a wake-up: keys of the wrong type count as empty then
     /// (Redis only checks types when the command first runs).
     pub woken: bool,
-    /// The rest of a large reply, written by the connection chunk by chunk (see `commands::stream`).
-    pub stream: Option<Box<dyn crate::commands::stream::ReplyStream>>,
+    /// A blocked XREAD's IDs (`ms`, `seq`) per stream as resolved when it first ran (`$` is the last ID then), kept
+    /// across its wake-ups.
+    pub xread_from: Option<Vec<(u64, u64)>>,
+    /// The rest of a large reply, written by the connection chunk by chunk (see `commands::chunked`).
+    pub stream: Option<Box<dyn crate::commands::chunked::ReplyStream>>,
     /// Between MULTI and EXEC: the queued commands.
     pub multi: Option<crate::commands::transaction::Multi>,
     /// True while EXEC runs the queued commands (nothing may block).
@@ -314,6 +317,7 @@ impl Client {
             close_after_reply: false,
             block: None,
             woken: false,
+            xread_from: None,
             stream: None,
             multi: None,
             in_exec: false,

@@ -83,6 +83,11 @@ pub fn run(pair: &mut Pair, cmd: &Cmd) -> Replies {
             let agree = x == y;
             (x, y, agree)
         }
+        Check::StreamInfo => {
+            let (x, y) = (without_radix_nodes(&a), without_radix_nodes(&b));
+            let agree = x == y;
+            (x, y, agree)
+        }
         Check::ScanUnion => {
             let (x, y) = (scan_union(&mut pair.a, cmd, a), scan_union(&mut pair.b, cmd, b));
             let agree = x == y;
@@ -120,6 +125,18 @@ fn acl_rules(raw: &[u8]) -> Vec<u8> {
         })
         .collect();
     lines.join(&b'\n')
+}
+
+/// An XINFO STREAM reply with the value after `radix-tree-nodes` blanked (see `Check::StreamInfo`).
+fn without_radix_nodes(reply: &[u8]) -> Vec<u8> {
+    const FIELD: &[u8] = b"radix-tree-nodes\r\n";
+    let Some(at) = reply.windows(FIELD.len()).position(|w| w == FIELD) else { return reply.to_vec() };
+    let from = at + FIELD.len();
+    let Some(len) = reply[from..].windows(2).position(|w| w == b"\r\n") else { return reply.to_vec() };
+    let mut out = reply[..from].to_vec();
+    out.extend_from_slice(b":N");
+    out.extend_from_slice(&reply[from + len..]);
+    out
 }
 
 /// What a listener received, rendered to follow a reply in a mismatch report.

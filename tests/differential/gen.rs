@@ -22,6 +22,7 @@ mod hll;
 mod lists;
 mod pubsub;
 mod sets;
+mod streams;
 mod transactions;
 mod zsets;
 
@@ -61,6 +62,9 @@ pub enum Check {
     /// ACL GETUSER and ACL LIST: byte for byte, except that the words of a rule description (`-@all +get +set`)
     /// are compared sorted: Redis emits single commands in its command dictionary's hash order.
     AclRules,
+    /// XINFO STREAM: byte for byte except the value of `radix-tree-nodes`, the count of Redis' radix tree nodes
+    /// (inner nodes included), which SableDB estimates (`radix-tree-keys`, the listpack nodes, is compared).
+    StreamInfo,
 }
 
 /// One generated command.
@@ -144,6 +148,7 @@ pub const FAMILIES: &[(&str, u32, Family)] = &[
     ("geo", 16, geo::geo),
     ("dump", 16, dump::dump),
     ("acl", 8, acl::acl),
+    ("streams", 24, streams::streams),
 ];
 
 pub use dump::CAPTURED;

@@ -22,6 +22,7 @@ mod redis_py;
 mod scripting;
 mod server;
 mod sets;
+mod streams;
 mod strings;
 mod transactions;
 mod zsets;

@@ -26,3 +26,9 @@ fn redis_py_transactions_pubsub_and_notifications() {
     let s = Server::start_with(&["--workers", "2"]);
     run_script("transactions_pubsub.py", &s);
 }
+
+#[test]
+fn redis_py_streams() {
+    let s = Server::start_with(&["--workers", "2"]);
+    run_script("streams.py", &s);
+}

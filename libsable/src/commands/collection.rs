@@ -403,7 +403,7 @@ const MAX_BRANCHES: usize = 16;
 const MAX_BRANCH_TRIES: usize = 1024;
 
 /// The smallest byte string above every string that starts with `prefix`; None when there is none (all `0xff`).
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {
         if last < 0xff {

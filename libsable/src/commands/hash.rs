@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use rustc_apfloat::Float;
 
+use super::chunked::{self, emit_sub, Elements, Emit, ReplyStream};
 use super::collection::{
     self, random_below, shuffle, sparse, Ranks, RepeatPlan, ScanOptions, ScanPage, Selection, TriePicker,
 };
-use super::stream::{self, emit_sub, Elements, Emit, ReplyStream};
 use super::string::long_double;
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify;
@@ -327,7 +327,7 @@ fn emit_random_pair(out: &mut Reply, field: &[u8], raw: &[u8]) {
 /// (0 for a missing key), then each field is written by `emit`, from one consistent view of the hash: a listpack
 /// in insertion order, a hash table streamed. Every whole-hash walk goes through here.
 fn send_all(ctx: &mut Ctx, key: &[u8], header: fn(&mut Reply, usize), emit: Emit) -> CmdResult {
-    let Some((coll, cursor)) = stream::open(ctx, key, KeyType::Hash, &[], None, false)? else {
+    let Some((coll, cursor)) = chunked::open(ctx, key, KeyType::Hash, &[], None, false)? else {
         header(ctx.out, 0);
         return Ok(());
     };
@@ -338,7 +338,7 @@ fn send_all(ctx: &mut Ctx, key: &[u8], header: fn(&mut Reply, usize), emit: Emit
         return Ok(());
     }
     header(ctx.out, coll.len as usize);
-    stream::send(ctx, Elements::new(cursor, 0, coll.len, emit))
+    chunked::send(ctx, Elements::new(cursor, 0, coll.len, emit))
 }
 
 /// Every field of a hash Redis keeps as a listpack, with its raw value, in insertion order (Redis' listpack order).
@@ -445,7 +445,7 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(());
     }
     let (count, with_values) = collection::random_count(args, Some("WITHVALUES"))?;
-    let Some((coll, cursor)) = stream::open(ctx, key, KeyType::Hash, &[], None, false)? else {
+    let Some((coll, cursor)) = chunked::open(ctx, key, KeyType::Hash, &[], None, false)? else {
         ctx.out.array(0);
         return Ok(());
     };
@@ -470,7 +470,7 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             return Ok(());
         }
         random_header(ctx.out, n, with_values);
-        return stream::send(ctx, Repeats { source, left: n, emit });
+        return chunked::send(ctx, Repeats { source, left: n, emit });
     }
     let n = count as u64;
     if !coll.big {
@@ -487,7 +487,7 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     if n >= coll.len {
         random_header(ctx.out, coll.len, with_values);
-        return stream::send(ctx, Elements::new(cursor, 0, coll.len, emit));
+        return chunked::send(ctx, Elements::new(cursor, 0, coll.len, emit));
     }
     if sparse(coll.len, n) {
         let mut picker = TriePicker::elements(ctx.store, coll.uid, &[], None);
@@ -499,7 +499,7 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     random_header(ctx.out, n, with_values);
-    stream::send(ctx, Distinct { cursor, selection: Selection::new(n, coll.len), emit })
+    chunked::send(ctx, Distinct { cursor, selection: Selection::new(n, coll.len), emit })
 }
 
 /// Every field and value `cursor` walks over.

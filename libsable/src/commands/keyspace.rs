@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 use super::collection::{self, ScanOptions, ScanPage, TriePicker};
 use super::connection::help_reply;
 use super::string::{count_lookup, lookup_read, lookup_read_untouched};
-use super::{stream, Args, CmdError, CmdResult, Ctx, Handler};
+use super::{chunked, Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify::{self, notify, notify_db};
 use crate::resp::reply::Reply;
 use crate::server::Server;
@@ -285,7 +285,13 @@ fn copy_value(
             let from = coll.uid;
             coll.uid = ctx.store.new_uid()?;
             txn.copy_elements(from, coll.uid)?;
-            txn.put(dst_db, dst_key, dst_old, coll.encode());
+            // A stream's record holds more than `Collection` knows: only its uid changes.
+            let record = if coll.kind == KeyType::Stream {
+                crate::storage::encoding::with_uid(src.0, coll.uid)
+            } else {
+                coll.encode()
+            };
+            txn.put(dst_db, dst_key, dst_old, record);
         }
         // COPY duplicates the object: a shared small integer becomes a private one, as in Redis.
         None => txn.put(dst_db, dst_key, dst_old, crate::storage::encoding::copy_record(src.0)),
@@ -456,7 +462,7 @@ fn keys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     matching.cursor.rewind();
     matching.remaining = n;
     ctx.out.array(n as usize);
-    stream::send(ctx, matching)
+    chunked::send(ctx, matching)
 }
 
 /// The keys KEYS streams: live, and matching the pattern.
@@ -473,7 +479,7 @@ fn wanted(pattern: &Option<Vec<u8>>, now: u64, key: &[u8], meta: &[u8]) -> bool 
         && pattern.as_ref().is_none_or(|p| glob_match(p, key, false))
 }
 
-impl stream::ReplyStream for MatchingKeys {
+impl chunked::ReplyStream for MatchingKeys {
     fn fill(&mut self, _server: &Server, out: &mut Reply, budget: usize) -> CmdResult<bool> {
         while self.remaining > 0 && out.len() < budget {
             let Some((key, meta)) = self.cursor.next()? else {
@@ -620,6 +626,7 @@ fn encoding_name(m: &MetaView) -> &'static str {
         (KeyType::Set, false) => "intset",
         (KeyType::Hash | KeyType::Set, true) => "hashtable",
         (KeyType::ZSet, true) => "skiplist",
+        (KeyType::Stream, _) => "stream",
     }
 }
 

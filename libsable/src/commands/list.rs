@@ -9,8 +9,8 @@
 
 use bytes::Bytes;
 
+use super::chunked::{self, emit_value, Elements};
 use super::collection::{self, Loaded};
-use super::stream::{self, emit_value, Elements};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify::{self, notify};
 use crate::resp::reply::Reply;
@@ -477,7 +477,7 @@ fn lrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
     let start = args.next_i64()?;
     let end = args.next_i64()?;
-    // As `stream::open`, but the cursor's bounds depend on the list's head: the record is read and the cursor
+    // As `chunked::open`, but the cursor's bounds depend on the list's head: the record is read and the cursor
     // opened under the key's lock, so the count in the header is what the cursor's snapshot holds.
     let guard = lock_keys(ctx.store, &[key], true);
     let coll = collection::read(ctx, key, KeyType::List)?;
@@ -489,7 +489,7 @@ fn lrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let cursor = owned_range(&ctx.server.store, coll.uid, &lo, Some(&hi), false);
     drop(guard);
     ctx.out.array(n as usize);
-    stream::send(ctx, Elements::new(cursor, 0, n, emit_value))
+    chunked::send(ctx, Elements::new(cursor, 0, n, emit_value))
 }
 
 fn lset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {

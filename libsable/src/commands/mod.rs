@@ -8,6 +8,7 @@ pub mod acl;
 pub mod args;
 pub mod bitmap;
 pub mod block;
+pub mod chunked;
 pub mod cluster;
 pub mod collection;
 pub mod connection;
@@ -200,6 +201,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         transaction::HANDLERS,
         pubsub::HANDLERS,
         scripting::HANDLERS,
+        stream::HANDLERS,
     ]
     .into_iter()
     .flatten()

@@ -14,10 +14,10 @@ use std::collections::{BTreeSet, HashSet};
 
 use bytes::Bytes;
 
+use super::chunked::{self, emit_sub, Elements};
 use super::collection::{
     self, random_below, shuffle, sparse, Ranks, RepeatPlan, ScanOptions, ScanPage, Selection, TriePicker,
 };
-use super::stream::{self, emit_sub, Elements};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify::{self, notify};
 use crate::resp::reply::Reply;
@@ -75,7 +75,7 @@ fn note_added(coll: &mut Collection, member: &[u8], max: u64) {
 }
 
 /// Calls `f` on the members of `coll` from `from` on, in byte order, until it returns false. Every walk over a
-/// set's members goes through here, except SMEMBERS, which streams its reply (`stream::open`).
+/// set's members goes through here, except SMEMBERS, which streams its reply (`chunked::open`).
 fn walk(ctx: &Ctx, coll: &Collection, from: &[u8], mut f: impl FnMut(&[u8]) -> CmdResult<bool>) -> CmdResult {
     let mut cur = ctx.store.data_range(coll.uid, from, None, false);
     while let Some((member, _)) = cur.next()? {
@@ -194,13 +194,13 @@ fn smismember(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 fn smembers(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next_bytes()?;
-    let Some((coll, mut cursor)) = stream::open(ctx, key, KeyType::Set, &[], None, false)? else {
+    let Some((coll, mut cursor)) = chunked::open(ctx, key, KeyType::Set, &[], None, false)? else {
         ctx.out.set(0);
         return Ok(());
     };
     ctx.out.set(coll.len as usize);
     if coll.big {
-        return stream::send(ctx, Elements::new(cursor, 0, coll.len, emit_sub));
+        return chunked::send(ctx, Elements::new(cursor, 0, coll.len, emit_sub));
     }
     // An intset (at most `set-max-intset-entries` members) is put in its numeric order first.
     let mut all = Vec::with_capacity(coll.len as usize);

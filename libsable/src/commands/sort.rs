@@ -15,8 +15,8 @@
 //! INCRBYFLOAT…), it fails every numeric SORT that parses a weight from a string (not from an integer-encoded
 //! object) with "One or more scores can't be converted into double". Here only a bad weight fails.
 
+use super::chunked::{self, ReplyStream};
 use super::set;
-use super::stream::{self, ReplyStream};
 use super::string::{count_lookup_in, lookup_read};
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
 use crate::notify::{self, notify};
@@ -368,7 +368,7 @@ fn sort_generic(ctx: &mut Ctx, args: &mut Args, readonly: bool) -> CmdResult {
             let elems: Vec<Vec<u8>> = items.drain(range).map(|it| it.elem).collect();
             drop(items);
             let gets = o.gets.iter().map(|g| g.to_vec()).collect();
-            return stream::send(ctx, SortedReply { elems: elems.into_iter(), gets, db: ctx.client.db });
+            return chunked::send(ctx, SortedReply { elems: elems.into_iter(), gets, db: ctx.client.db });
         }
         Some(dest) => {
             let mut values = Vec::with_capacity(selected.len() * o.gets.len().max(1));

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::client::{Block, Client, ClientInfo};
 use crate::commands;
-use crate::commands::stream::ReplyStream;
+use crate::commands::chunked::ReplyStream;
 use crate::pubsub::Mailbox;
 use crate::resp::parser::{Argv, Parsed, RequestParser};
 use crate::resp::reply::Reply;
@@ -283,7 +283,7 @@ async fn deliver_mail<W: AsyncWrite + Unpin>(
     }
 }
 
-/// Writes the rest of a streamed reply chunk by chunk (see `commands::stream`). False when the connection must
+/// Writes the rest of a streamed reply chunk by chunk (see `commands::chunked`). False when the connection must
 /// close: a write failed, or the stream failed midway (the reply cannot be completed).
 async fn send_stream<W: AsyncWrite + Unpin>(
     server: &Server,

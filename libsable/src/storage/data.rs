@@ -442,13 +442,28 @@ impl Txn<'_> {
         if let Some(c) = old_coll {
             self.dropped.push(c.uid);
         }
+        let was = old.and_then(|o| o.live()).map(|m| m.key_type());
+        // A stream deleted or replaced: clients blocked in XREADGROUP on it learn so (Redis unblocks them).
+        // A stream written under a key that held another value (RENAME, COPY, RESTORE onto it): clients blocked on
+        // the key look at what it holds now.
+        let stream_changed = match new_coll {
+            Some(c) if c.kind == KeyType::Stream => old_coll.is_none_or(|o| o.uid != c.uid),
+            _ => was == Some(KeyType::Stream),
+        };
+        if stream_changed {
+            self.signals.streams.push((db, key.to_vec()));
+        }
         if let Some(c) = new_coll {
             self.kept.push(c.uid);
-            let was = old.and_then(|o| o.live()).map(|m| m.key_type());
             if matches!(c.kind, KeyType::List | KeyType::ZSet) && was != Some(c.kind) {
                 self.signals.ready.push((db, key.to_vec()));
             }
         }
+    }
+
+    /// Wakes every client blocked on the stream `key` once this transaction is written (see `Signals::streams`).
+    pub fn signal_stream(&mut self, db: u16, key: &[u8]) {
+        self.signals.streams.push((db, key.to_vec()));
     }
 
     /// Queues the dropped uids for the collector, in this transaction's batch.

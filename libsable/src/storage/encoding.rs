@@ -24,6 +24,7 @@ pub enum KeyType {
     List = 3,
     Set = 4,
     ZSet = 5,
+    Stream = 6,
 }
 
 impl KeyType {
@@ -35,6 +36,7 @@ impl KeyType {
             3 => KeyType::List,
             4 => KeyType::Set,
             5 => KeyType::ZSet,
+            6 => KeyType::Stream,
             _ => return None,
         })
     }
@@ -47,6 +49,7 @@ impl KeyType {
             KeyType::List => "list",
             KeyType::Set => "set",
             KeyType::ZSet => "zset",
+            KeyType::Stream => "stream",
         }
     }
 
@@ -219,6 +222,16 @@ impl Collection {
         v.extend_from_slice(&self.head.to_be_bytes());
         v
     }
+}
+
+/// `raw` (a collection's meta record) with its uid replaced: COPY of a record whose body holds more than
+/// [`Collection`] knows (a stream's).
+pub fn with_uid(raw: &[u8], uid: u64) -> Vec<u8> {
+    let mut v = raw.to_vec();
+    if v.len() >= META_HEADER + 8 {
+        v[META_HEADER..META_HEADER + 8].copy_from_slice(&uid.to_be_bytes());
+    }
+    v
 }
 
 /// `[uid][sub]`: the `data` family key of one element.
@@ -412,7 +425,8 @@ mod tests {
         }
         assert_eq!(KeyType::from_byte(0x35), Some(KeyType::ZSet));
         assert_eq!(KeyType::from_byte(0x10), None);
-        assert!(MetaView::parse(&[0x26, 0, 0, 0, 0, 0, 0, 0, 0]).is_none());
+        assert_eq!(KeyType::from_byte(0x06), Some(KeyType::Stream));
+        assert!(MetaView::parse(&[0x27, 0, 0, 0, 0, 0, 0, 0, 0]).is_none());
     }
 
     #[test]

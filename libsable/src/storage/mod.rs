@@ -448,6 +448,8 @@ impl Store {
         let removed = self.key_counts[db as usize].swap(0, Ordering::Relaxed);
         self.changes.fetch_add(removed.max(0) as u64, Ordering::Relaxed);
         self.expire_counts[db as usize].store(0, Ordering::Relaxed);
+        // Clients blocked in XREADGROUP on a flushed stream learn that it is gone (the others find nothing).
+        self.ready.signal_db_all(db);
         Ok(())
     }
 
@@ -570,6 +572,9 @@ impl Store {
         for (db, key) in &signals.ready {
             self.ready.signal(*db, key);
         }
+        for (db, key) in &signals.streams {
+            self.ready.signal_all(*db, key);
+        }
         if self.watches.any() {
             for (k, v) in meta {
                 if let Some((db, key)) = split_meta_key(k).filter(|_| !signals.quiet.iter().any(|q| q == k)) {
@@ -689,6 +694,9 @@ fn load_db_map(db: &DB, n: usize) -> Result<Vec<u16>, String> {
 pub(crate) struct Signals {
     /// Keys that became a list or sorted set: blocked clients are woken.
     pub ready: Vec<(u16, Vec<u8>)>,
+    /// Streams that got new entries or changed for their blocked readers (XADD, XGROUP DESTROY, deletion): every
+    /// client blocked on them is woken, as each reads from its own ID and none consumes what another needs.
+    pub streams: Vec<(u16, Vec<u8>)>,
     /// Keys whose elements only were written: modified for WATCH though their meta record is not written.
     pub touched: Vec<(u16, Vec<u8>)>,
     /// Meta keys rewritten without a change of value (a re-encoding): not modified for WATCH.
@@ -698,6 +706,7 @@ pub(crate) struct Signals {
 impl Signals {
     pub(crate) fn append(&mut self, other: Signals) {
         self.ready.extend(other.ready);
+        self.streams.extend(other.streams);
         self.touched.extend(other.touched);
         self.quiet.extend(other.quiet);
     }

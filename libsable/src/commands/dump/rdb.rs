@@ -314,7 +314,7 @@ pub fn verify(payload: &[u8]) -> bool {
 }
 
 /// A cursor over a payload; every read is bounds-checked and fails as None.
-struct Reader<'a> {
+pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
 }
@@ -326,14 +326,19 @@ enum Len {
 }
 
 impl<'a> Reader<'a> {
-    fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
+    /// A reader from the start of `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
         let end = self.pos.checked_add(n)?;
         let s = self.buf.get(self.pos..end)?;
         self.pos = end;
         Some(s)
     }
 
-    fn byte(&mut self) -> Option<u8> {
+    pub fn byte(&mut self) -> Option<u8> {
         Some(self.bytes(1)?[0])
     }
 
@@ -352,7 +357,8 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn len(&mut self) -> Option<u64> {
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&mut self) -> Option<u64> {
         match self.len_or_enc()? {
             Len::Plain(n) => Some(n),
             Len::Encoded(_) => None,
@@ -360,14 +366,14 @@ impl<'a> Reader<'a> {
     }
 
     /// A count of elements, each at least one byte, so never more than the bytes left.
-    fn count(&mut self) -> Option<usize> {
+    pub fn count(&mut self) -> Option<usize> {
         let n = self.len()?;
         let n = usize::try_from(n).ok()?;
         (n <= self.buf.len() - self.pos).then_some(n)
     }
 
     /// `rdbGenericLoadStringObject`.
-    fn string(&mut self) -> Option<Vec<u8>> {
+    pub fn string(&mut self) -> Option<Vec<u8>> {
         match self.len_or_enc()? {
             Len::Plain(n) => Some(self.bytes(usize::try_from(n).ok()?)?.to_vec()),
             Len::Encoded(ENC_INT8) => Some((self.byte()? as i8).to_string().into_bytes()),

@@ -1,5 +1,5 @@
 //! SINTER, SUNION and SDIFF replies computed by walking the input sets together, so that a big result is streamed
-//! (see `commands::stream`) instead of being built in memory.
+//! (see `commands::chunked`) instead of being built in memory.
 //!
 //! Every input set is read through its own cursor, made under the keys' locks: the cursors' snapshots are one
 //! state of all the sets. Members come in byte order: SUNION merges the cursors, SINTER and SDIFF walk the first
@@ -10,7 +10,7 @@
 use bytes::Bytes;
 
 use super::{int_member, intset_order, max_intset, read_all, write_members};
-use crate::commands::stream::{self, ReplyStream};
+use crate::commands::chunked::{self, ReplyStream};
 use crate::commands::{CmdResult, Ctx};
 use crate::resp::reply::Reply;
 use crate::server::Server;
@@ -84,7 +84,7 @@ impl ReplyStream for (Merge, u64) {
     fn fill(&mut self, _server: &Server, out: &mut Reply, budget: usize) -> CmdResult<bool> {
         let (merge, remaining) = self;
         while *remaining > 0 && out.len() < budget {
-            let member = merge.next(&mut |_| {})?.ok_or_else(stream::changed)?;
+            let member = merge.next(&mut |_| {})?.ok_or_else(chunked::changed)?;
             out.bulk(&member);
             *remaining -= 1;
         }
@@ -153,5 +153,5 @@ pub fn reply(ctx: &mut Ctx, keys: &[Bytes], op: Op) -> CmdResult {
         return Ok(());
     }
     ctx.out.set(n as usize);
-    stream::send(ctx, (merge, n))
+    chunked::send(ctx, (merge, n))
 }

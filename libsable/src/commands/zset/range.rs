@@ -8,8 +8,8 @@
 use std::cmp::Ordering;
 
 use super::{insert, live_range, read_locked, remove, score_bound, EntryReply, Limits, Walk, AFTER_SCORES, BY_SCORE};
+use crate::commands::chunked::{self, Elements};
 use crate::commands::collection::{self, Loaded};
-use crate::commands::stream::{self, Elements};
 use crate::commands::{Args, CmdError, CmdResult, Ctx};
 use crate::notify::{self, notify};
 use crate::resp::reply::Reply;
@@ -375,7 +375,7 @@ fn run_query(store: &Store, coll: &Collection, q: &RangeQuery, emit: Emit) -> Cm
 
 /// ZRANGE and the commands that are ZRANGE with fixed options. Rank and score ranges, and lex ranges over one
 /// score, the ones that can be large, are one contiguous run of the score-ordered records: they are streamed
-/// (see `commands::stream`).
+/// (see `commands::chunked`).
 fn range_reply(ctx: &mut Ctx, args: &mut Args, by: By, rev: Option<bool>) -> CmdResult {
     let q = parse_query(args, false, by, rev)?;
     // Scope writes first: the lock below must not be one this thread's scope already holds.
@@ -414,8 +414,8 @@ fn range_reply(ctx: &mut Ctx, args: &mut Args, by: By, rev: Option<bool>) -> Cmd
         let n = total.saturating_sub(skip).min(limit.unwrap_or(u64::MAX));
         let nested = q.withscores && ctx.out.resp3;
         ctx.out.array(if q.withscores && !nested { 2 * n as usize } else { n as usize });
-        let emit: stream::Emit = if q.withscores { emit_with_score } else { emit_member };
-        return stream::send(ctx, Elements::new(cursor, skip, n, emit));
+        let emit: chunked::Emit = if q.withscores { emit_with_score } else { emit_member };
+        return chunked::send(ctx, Elements::new(cursor, skip, n, emit));
     }
     let mut reply = EntryReply::scores(ctx, q.withscores);
     run_query(ctx.store, &coll, &q, &mut |m, s| {
