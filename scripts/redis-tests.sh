@@ -50,7 +50,7 @@ for unit in "${units[@]}"; do
     out=$(cd "$src" && timeout 900 tclsh tests/test_helper.tcl --host 127.0.0.1 --port "$port" --single "$unit" \
         --baseport "$base" \
         --tags -needs:debug --tags -needs:repl --tags -needs:config-maxmemory --tags -needs:save --tags -needs:reset \
-        --skiptest '/[Tt]imedout' --skiptest '/massive arguments' \
+        --skiptest '/[Tt]imedout' --skiptest '/script timeout' --skiptest '/function kill' --skiptest '/script kill' --skiptest '/massive arguments' \
         --skiptest 'ACLs including of a type includes also subcommands' --skiptest '/DEBUG subcommands' \
         --skiptest '/failed subcommand executions at toplevel' \
         2>&1 | sed 's/\x1b\[[0-9;]*m//g' || true)

@@ -237,6 +237,8 @@ pub struct Client {
     pub multi: Option<crate::commands::transaction::Multi>,
     /// True while EXEC runs the queued commands (nothing may block).
     pub in_exec: bool,
+    /// True while a Lua script or function runs its commands.
+    pub in_script: bool,
     /// The keys WATCHed, if any.
     pub watching: Option<crate::commands::transaction::Watching>,
     /// Pub/sub subscriptions and the mailbox publishers (and MONITOR) deliver to; created by the first subscribe
@@ -321,6 +323,7 @@ impl Client {
             stream: None,
             multi: None,
             in_exec: false,
+            in_script: false,
             watching: None,
             pubsub: None,
             replies: Replies::On,

@@ -78,6 +78,9 @@ fn fcall_ro(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// FCALL / FCALL_RO: a function without the `no-writes` flag may not run read-only; one with it may not write.
 fn fcall_with(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResult {
     let name = String::from_utf8_lossy(args.next_bytes()?).into_owned();
+    if args.peek().is_some_and(|n| crate::util::parse_i64(n).is_none()) {
+        return Err(CmdError::err("Bad number of keys provided"));
+    }
     let (keys, argv) = keys_and_args(args)?;
     let Some((_, info)) = ctx.server.functions.find(&name) else {
         return Err(CmdError::err("Function not found"));
@@ -122,7 +125,9 @@ fn execute(ctx: &mut Ctx, inv: Invocation) -> CmdResult {
         Some(gate)
     };
     ctx.client.in_exec = true;
+    ctx.client.in_script = true;
     let result = crate::scripting::run(ctx.server, ctx.client, ctx.out, inv);
+    ctx.client.in_script = false;
     ctx.client.in_exec = nested;
     if gate.is_some() {
         scope::unpin();
@@ -199,9 +204,13 @@ fn script_help(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 }
 
 fn function_load(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let replace = args.remaining() > 1 && args.eat("replace");
-    if args.remaining() != 1 {
-        return Err(CmdError::subcommand_syntax(args.argv(), "FUNCTION"));
+    let mut replace = false;
+    while args.remaining() > 1 {
+        if args.eat("replace") {
+            replace = true;
+        } else {
+            return Err(CmdError::err(format!("Unknown option given: {}", arg_text(args.next_bytes()?))));
+        }
     }
     let name = ctx.server.functions.load(ctx.store, args.next_bytes()?, replace)?;
     ctx.out.bulk(name.as_bytes());
@@ -304,6 +313,9 @@ fn function_dump(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 }
 
 fn function_restore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    if args.remaining() > 2 {
+        return Err(CmdError::subcommand_syntax(args.argv(), "FUNCTION"));
+    }
     let payload = args.next_bytes()?.clone();
     let policy = if args.is_empty() || args.eat("append") {
         RestorePolicy::Append

@@ -39,7 +39,8 @@ pub struct Library {
     pub functions: Vec<FunctionInfo>,
 }
 
-/// The server's function libraries, by name.
+/// The server's function libraries, by lowercase name: library and function names are case-insensitive, as in
+/// Redis.
 #[derive(Default)]
 pub struct Functions {
     libraries: RwLock<BTreeMap<String, Arc<Library>>>,
@@ -73,9 +74,9 @@ impl Functions {
     /// The library holding function `name`, and that function.
     pub fn find(&self, name: &str) -> Option<(Arc<Library>, FunctionInfo)> {
         let libraries = self.libraries.read();
-        libraries
-            .values()
-            .find_map(|lib| lib.functions.iter().find(|f| f.name == name).map(|f| (lib.clone(), f.clone())))
+        libraries.values().find_map(|lib| {
+            lib.functions.iter().find(|f| f.name.eq_ignore_ascii_case(name)).map(|f| (lib.clone(), f.clone()))
+        })
     }
 
     /// Loads the libraries stored in RocksDB (start-up). One that no longer loads is logged and left out.
@@ -84,7 +85,7 @@ impl Functions {
             match super::with_library_vm(|vm| vm.register(&code)) {
                 Ok((name, functions)) => {
                     let lib = Library { name: name.clone(), code: code.into(), functions: infos(functions) };
-                    self.libraries.write().insert(name, Arc::new(lib));
+                    self.libraries.write().insert(name.to_ascii_lowercase(), Arc::new(lib));
                 }
                 Err(e) => tracing::error!("a stored function library does not load: {}", e.message()),
             }
@@ -96,7 +97,7 @@ impl Functions {
     /// FUNCTION LOAD: the library's name.
     pub fn load(&self, store: &Store, code: &[u8], replace: bool) -> CmdResult<String> {
         let name = library_name(code)?;
-        if !replace && self.libraries.read().contains_key(&name) {
+        if !replace && self.libraries.read().contains_key(&name.to_ascii_lowercase()) {
             return Err(CmdError::err(format!("Library '{name}' already exists")));
         }
         let (name, functions) = super::with_library_vm(|vm| vm.register(code))?;
@@ -110,19 +111,17 @@ impl Functions {
         let mut libraries = self.libraries.write();
         let mut next = if policy == RestorePolicy::Flush { BTreeMap::new() } else { libraries.clone() };
         for lib in new {
-            match next.get(&lib.name) {
-                Some(_) if policy == RestorePolicy::Append => {
-                    return Err(CmdError::err(format!("Library {} already exists", lib.name)));
-                }
-                _ => {}
+            let key = lib.name.to_ascii_lowercase();
+            if policy == RestorePolicy::Append && next.contains_key(&key) {
+                return Err(CmdError::err(format!("Library {} already exists", lib.name)));
             }
-            next.remove(&lib.name);
+            next.remove(&key);
             for f in &lib.functions {
-                if next.values().any(|other| other.functions.iter().any(|g| g.name == f.name)) {
+                if next.values().any(|other| other.functions.iter().any(|g| g.name.eq_ignore_ascii_case(&f.name))) {
                     return Err(CmdError::err(format!("Function {} already exists", f.name)));
                 }
             }
-            next.insert(lib.name.clone(), Arc::new(lib));
+            next.insert(key, Arc::new(lib));
         }
         persist(store, &next)?;
         *libraries = next;
@@ -132,11 +131,12 @@ impl Functions {
 
     pub fn delete(&self, store: &Store, name: &str) -> CmdResult {
         let mut libraries = self.libraries.write();
-        if !libraries.contains_key(name) {
+        let key = name.to_ascii_lowercase();
+        if !libraries.contains_key(&key) {
             return Err(CmdError::err("Library not found"));
         }
         let mut next = libraries.clone();
-        next.remove(name);
+        next.remove(&key);
         persist(store, &next)?;
         *libraries = next;
         self.generation.fetch_add(1, Ordering::AcqRel);
@@ -156,7 +156,7 @@ impl Functions {
         let mut new = Vec::with_capacity(codes.len());
         for code in codes {
             let (name, functions) = super::with_library_vm(|vm| vm.register(code))?;
-            if new.iter().any(|l: &Library| l.name == name) {
+            if new.iter().any(|l: &Library| l.name.eq_ignore_ascii_case(&name)) {
                 return Err(CmdError::err(format!("Library {name} already exists")));
             }
             new.push(Library { name, code: code.as_slice().into(), functions: infos(functions) });
@@ -195,15 +195,19 @@ pub fn library_name(code: &[u8]) -> CmdResult<String> {
     };
     let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
     let line = String::from_utf8_lossy(&rest[..end]).into_owned();
-    let mut parts = line.split(' ').filter(|p| !p.is_empty());
-    let engine = parts.next().unwrap_or("");
+    let (engine, rest) = line.split_once(' ').unwrap_or((&line, ""));
+    let parts = rest.split(' ').filter(|p| !p.is_empty());
     if !engine.eq_ignore_ascii_case("lua") {
         return Err(CmdError::err(format!("Engine '{engine}' not found")));
     }
     let mut name = None;
     for part in parts {
         match part.strip_prefix("name=") {
-            Some(n) => name = Some(n.to_string()),
+            Some(_) if name.is_some() => {
+                return Err(CmdError::err("Invalid metadata value, name argument was given multiple times"));
+            }
+            // Redis reads the shebang with its argument splitter: a quoted name loses its quotes.
+            Some(n) => name = Some(n.strip_prefix('"').and_then(|n| n.strip_suffix('"')).unwrap_or(n).to_string()),
             None => return Err(CmdError::err(format!("Invalid metadata value given: {part}"))),
         }
     }
@@ -228,6 +232,13 @@ pub fn register(lua: &Lua, out: &RefCell<Vec<Registered>>, args: MultiValue) -> 
             (name.to_str()?.to_string(), f.clone(), None, Vec::new())
         }
         (1, Some(Value::Table(t))) => named_arguments(t).map_err(|e| fail(&e))?,
+        (1, _) => {
+            return Err(fail(
+                "calling redis.register_function with a single argument is only applicable to Lua table \
+                 (representing named arguments).",
+            ))
+        }
+        (2, _) => return Err(fail("first argument to redis.register_function must be a string")),
         _ => return Err(fail("wrong number of arguments to redis.register_function")),
     };
     if !valid_name(&name) {
@@ -237,7 +248,7 @@ pub fn register(lua: &Lua, out: &RefCell<Vec<Registered>>, args: MultiValue) -> 
         ));
     }
     let mut registered = out.borrow_mut();
-    if registered.iter().any(|r| r.info.name == name) {
+    if registered.iter().any(|r| r.info.name.eq_ignore_ascii_case(&name)) {
         return Err(fail("Function already exists in the library"));
     }
     registered.push(Registered { info: FunctionInfo { name, description, flags }, callback });

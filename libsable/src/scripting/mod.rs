@@ -177,7 +177,9 @@ impl Vm {
                 let api: Table = hooks.get("load_api")?;
                 api.raw_set("register_function", register)?;
                 hooks.raw_set("loading", true)?;
+                load_watchdog(&self.lua);
                 let outcome = hooks.get::<Function>("run_library")?.call(chunk);
+                self.lua.remove_hook();
                 hooks.raw_set("loading", Value::Nil)?;
                 api.raw_set("register_function", Value::Nil)?;
                 outcome
@@ -201,12 +203,13 @@ impl Vm {
             let mut callbacks = HashMap::new();
             for lib in all.libraries() {
                 for r in self.register(&lib.code)?.1 {
-                    callbacks.insert(r.info.name, r.callback);
+                    callbacks.insert(r.info.name.to_ascii_lowercase(), r.callback);
                 }
             }
             self.libraries = functions::ThreadLibraries { generation, callbacks };
         }
-        self.libraries.callbacks.get(name).cloned().ok_or_else(|| CmdError::err("Function not found"))
+        let key = name.to_ascii_lowercase();
+        self.libraries.callbacks.get(&key).cloned().ok_or_else(|| CmdError::err("Function not found"))
     }
 
     /// The function of the script `sha`, compiled from `body` unless this thread did already.
@@ -343,7 +346,9 @@ pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocatio
             redis.raw_set("call", call)?;
             redis.raw_set("pcall", pcall)?;
             redis.raw_set("acl_check_cmd", acl_check)?;
-            let (ok, value): (bool, Value) = runner.call((f, keys, argv))?;
+            let outcome = runner.call((f, keys, argv));
+            lua.remove_hook();
+            let (ok, value): (bool, Value) = outcome?;
             for name in ["call", "pcall", "acl_check_cmd"] {
                 redis.raw_set(name, Value::Nil)?;
             }
@@ -412,6 +417,18 @@ fn watchdog(lua: &Lua, limit_ms: i64, wrote: std::rc::Rc<std::cell::Cell<bool>>)
              KILL while a script runs)"
                 .into(),
         ))
+    });
+}
+
+/// FUNCTION LOAD stops a library's code that runs longer than Redis' 500 ms load limit.
+fn load_watchdog(lua: &Lua) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(500);
+    let every = HookTriggers { every_nth_instruction: Some(100_000), ..HookTriggers::new() };
+    lua.set_hook(every, move |_, _| {
+        if std::time::Instant::now() < deadline {
+            return Ok(VmState::Continue);
+        }
+        Err(mlua::Error::RuntimeError("FUNCTION LOAD timeout".into()))
     });
 }
 

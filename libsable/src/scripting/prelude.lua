@@ -94,7 +94,7 @@ G.getfenv = nil
 -- While a library's code runs (FUNCTION LOAD), its `redis` is this table: `register_function` (set from Rust for
 -- the load), `log` and the constants; anything else is an error, as in Redis.
 local load_api = {}
-for _, name in ipairs({'log', 'setresp', 'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION',
+for _, name in ipairs({'log', 'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION',
                        'REDIS_VERSION_NUM'}) do
   load_api[name] = redis[name]
 end
@@ -121,7 +121,11 @@ local function environment(keys, argv, library)
   setmetatable(env, {
     __index = function(_, name)
       if name == '_G' then return env end
-      if library and name == 'redis' and hooks.loading then return loading_redis end
+      if library and hooks.loading then
+        -- While a library's code runs, only its `redis` API exists.
+        if name == 'redis' then return loading_redis end
+        error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+      end
       local v = vars[name]
       if v == nil then v = rawget(G, name) end
       if v == nil then

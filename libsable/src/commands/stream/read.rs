@@ -106,6 +106,12 @@ type Served = (Bytes, Entries);
 
 fn read(ctx: &mut Ctx, argv: &[Bytes], readgroup: bool) -> CmdResult {
     let r = parse(argv, readgroup)?;
+    if r.block.is_some() && ctx.client.in_script {
+        return Err(CmdError::err(format!(
+            "{} command is not allowed with BLOCK option from scripts",
+            String::from_utf8_lossy(&argv[0])
+        )));
+    }
     let woken = ctx.client.woken;
     if woken && readgroup {
         // Redis tells a blocked consumer that its stream or group went away.
