@@ -91,6 +91,12 @@ G.loadfile = nil
 G.setfenv = nil
 G.getfenv = nil
 
+-- Reading a global that does not exist is an error, at the user code that read it (level 3: past this function
+-- and the `__index` that calls it).
+local function undefined(name)
+  error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 3)
+end
+
 -- While a library's code runs (FUNCTION LOAD), its `redis` is this table: `register_function` (set from Rust for
 -- the load), `log` and the constants; anything else is an error, as in Redis.
 local load_api = {}
@@ -101,9 +107,7 @@ end
 local loading_redis = setmetatable({}, {
   __index = function(_, name)
     local v = rawget(load_api, name)
-    if v == nil then
-      error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
-    end
+    if v == nil then undefined(name) end
     return v
   end,
   __newindex = deny,
@@ -124,13 +128,11 @@ local function environment(keys, argv, library)
       if library and hooks.loading then
         -- While a library's code runs, only its `redis` API exists.
         if name == 'redis' then return loading_redis end
-        error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+        undefined(name)
       end
       local v = vars[name]
       if v == nil then v = rawget(G, name) end
-      if v == nil then
-        error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
-      end
+      if v == nil then undefined(name) end
       return v
     end,
     __newindex = deny,
