@@ -466,9 +466,11 @@ pub struct Subscriber {
 
 impl Subscriber {
     pub fn new(registry: Arc<PubSub>, client: Arc<ClientInfo>) -> Subscriber {
+        let mailbox = Arc::new(Mailbox::new(client.clone()));
+        *client.mailbox.lock() = Some(Arc::downgrade(&mailbox));
         Subscriber {
             registry,
-            mailbox: Arc::new(Mailbox::new(client)),
+            mailbox,
             channels: BTreeSet::new(),
             patterns: Vec::new(),
             shard: BTreeSet::new(),

@@ -23,5 +23,6 @@ mod scripting;
 mod server;
 mod sets;
 mod strings;
+mod tracking;
 mod transactions;
 mod zsets;
