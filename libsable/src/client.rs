@@ -117,9 +117,11 @@ impl ClientInfo {
             flags.push('b');
         }
         let tracking = self.tracking.load(Ordering::Relaxed);
-        for (bit, letter) in
-            [(crate::tracking::FLAG_ON, 't'), (crate::tracking::FLAG_BROKEN_REDIR, 'R'), (crate::tracking::FLAG_BCAST, 'B')]
-        {
+        for (bit, letter) in [
+            (crate::tracking::FLAG_ON, 't'),
+            (crate::tracking::FLAG_BROKEN_REDIR, 'R'),
+            (crate::tracking::FLAG_BCAST, 'B'),
+        ] {
             if tracking & bit != 0 {
                 flags.push(letter);
             }

@@ -468,13 +468,7 @@ impl Subscriber {
     pub fn new(registry: Arc<PubSub>, client: Arc<ClientInfo>) -> Subscriber {
         let mailbox = Arc::new(Mailbox::new(client.clone()));
         *client.mailbox.lock() = Some(Arc::downgrade(&mailbox));
-        Subscriber {
-            registry,
-            mailbox,
-            channels: BTreeSet::new(),
-            patterns: Vec::new(),
-            shard: BTreeSet::new(),
-        }
+        Subscriber { registry, mailbox, channels: BTreeSet::new(), patterns: Vec::new(), shard: BTreeSet::new() }
     }
 
     /// Subscribes to `name`; false when already subscribed.

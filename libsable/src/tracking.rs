@@ -89,6 +89,33 @@ thread_local! {
     static PENDING: RefCell<Vec<(u64, Bytes)>> = const { RefCell::new(Vec::new()) };
 }
 
+thread_local! {
+    /// A tracking client's script is calling a command (`redis.call`), and whether one of them was read-only.
+    static SCRIPT: Cell<(bool, bool)> = const { Cell::new((false, false)) };
+}
+
+/// A script's `redis.call` of a tracking client starts (true) or ends (false).
+pub fn enter_script(yes: bool) {
+    SCRIPT.with(|s| s.set((yes, s.get().1)));
+}
+
+pub fn in_script() -> bool {
+    SCRIPT.with(|s| s.get().0)
+}
+
+/// The script called a read-only command: its declared keys are remembered when it ends.
+pub fn note_script_read() {
+    SCRIPT.with(|s| s.set((s.get().0, true)));
+}
+
+pub fn take_script_read() -> bool {
+    SCRIPT.with(|s| {
+        let (inside, read) = s.get();
+        s.set((inside, false));
+        read
+    })
+}
+
 /// Marks the tracking client `id` as running a command on this thread (0 when its command ends).
 pub fn set_current(id: u64, noloop: bool) {
     CURRENT.with(|c| c.set((id, noloop)));

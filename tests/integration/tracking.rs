@@ -61,7 +61,7 @@ fn default_mode_invalidates_once_after_another_clients_write() {
     assert!(info.contains("tracking_total_keys:0\r\n"), "{info}");
     // CLIENT TRACKING OFF: no more invalidations for keys read before (Redis skips non-tracking clients).
     assert_eq!(c.cmd(&["GET", "d"]), "_\r\n");
-    assert_eq!(s.cli(&["INFO", "stats"]).contains("tracking_total_keys:1\r\n"), true);
+    assert!(s.cli(&["INFO", "stats"]).contains("tracking_total_keys:1\r\n"));
     assert_eq!(c.cmd(&["CLIENT", "TRACKING", "off"]), "+OK\r\n");
     assert_eq!(w.cmd(&["SET", "d", "1"]), "+OK\r\n");
     assert_eq!(until_pong(&mut c), "+PONG\r\n");
@@ -99,10 +99,7 @@ fn redirect_to_a_resp2_subscriber_and_broken_redirection() {
     drop(sub);
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(w.cmd(&["SET", "k", "v"]), "+OK\r\n");
-    assert_eq!(
-        until_pong(&mut c),
-        format!(">2\r\n$21\r\ntracking-redir-broken\r\n:{id}\r\n") + "+PONG\r\n"
-    );
+    assert_eq!(until_pong(&mut c), format!(">2\r\n$21\r\ntracking-redir-broken\r\n:{id}\r\n") + "+PONG\r\n");
     let info = c.cmd(&["CLIENT", "TRACKINGINFO"]);
     assert_eq!(
         info,

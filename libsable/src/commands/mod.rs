@@ -449,9 +449,12 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
 /// script calls are remembered instead.
 fn remember_keys(server: &Server, client: &Client, cmd: &Command, argv: &[Bytes]) {
     let Some(t) = &client.tracking else { return };
+    // A script that called a read-only command: its declared keys are remembered (Redis 7.0 looks up the keys
+    // of the caller's command, the EVAL).
+    let script_read = crate::tracking::take_script_read();
+    let read_only = cmd.has(flags::READONLY) && !matches!(cmd.name.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro");
     if t.opts.bcast
-        || !cmd.has(flags::READONLY)
-        || matches!(cmd.name.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro")
+        || !(read_only || script_read)
         || (t.opts.optin && !client.caching)
         || (t.opts.optout && client.caching)
     {
@@ -498,7 +501,7 @@ fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Comm
         server.stats.record_error(&e);
         out.error(&e.message());
     }
-    if client.tracking.is_some() {
+    if client.tracking.is_some() && !crate::tracking::in_script() {
         remember_keys(server, client, cmd, argv);
     }
     // MONITOR, after the reply as Redis' call() feeds it. An EXEC that ran feeds its own line, before it lets other
@@ -517,7 +520,17 @@ pub(crate) fn run_for_script(
     cmd: &'static Command,
     argv: &[Bytes],
 ) {
+    let tracked = client.tracking.is_some();
+    if tracked {
+        crate::tracking::enter_script(true);
+    }
     run(server, client, out, cmd, argv);
+    if tracked {
+        crate::tracking::enter_script(false);
+        if cmd.has(flags::READONLY) {
+            crate::tracking::note_script_read();
+        }
+    }
     transaction::finish_stream(server, client, out);
 }
 

@@ -858,10 +858,8 @@ impl<'s> Txn<'s> {
         if store.tracking.active() {
             if let Some(id) = crate::tracking::current_noloop() {
                 let metas = self.ops.iter().filter(|op| op.tag() == TAG_META).filter_map(|op| split_meta_key(op.key()));
-                let keys: Vec<(u64, Vec<u8>)> = metas
-                    .map(|(_, k)| (id, k.to_vec()))
-                    .chain(touched.iter().map(|(_, k)| (id, k.clone())))
-                    .collect();
+                let keys: Vec<(u64, Vec<u8>)> =
+                    metas.map(|(_, k)| (id, k.to_vec())).chain(touched.iter().map(|(_, k)| (id, k.clone()))).collect();
                 self.signals.noloop.extend(keys);
             }
         }
