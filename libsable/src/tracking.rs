@@ -347,3 +347,56 @@ fn send(target: &ClientInfo, out: Reply) {
         m.push_line(msg, crate::pubsub::BufferLimit::default());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::ClientRegistry;
+
+    fn tracker(clients: &ClientRegistry, opts: Options) -> Tracker {
+        Tracker { info: clients.register("a:1".into(), "b:2".into(), false), opts, redirect: None }
+    }
+
+    #[test]
+    fn keys_are_remembered_once_and_forgotten_when_invalidated() {
+        let clients = ClientRegistry::default();
+        let t = Tracking::default();
+        assert!(!t.active());
+        let a = t.enable(tracker(&clients, Options::default()));
+        let b = t.enable(tracker(&clients, Options::default()));
+        assert!(t.active());
+        t.remember(a.info.id, [&b"k"[..], b"k", b"j"].into_iter());
+        t.remember(b.info.id, [&b"k"[..]].into_iter());
+        assert_eq!(t.stats(), (2, 2, 3, 0));
+        t.invalidate([&b"k"[..]].into_iter(), &|_, _| false);
+        assert_eq!(t.stats(), (2, 1, 1, 0));
+        t.flush();
+        assert_eq!(t.stats(), (2, 0, 0, 0));
+        t.disable(&a.info);
+        t.disable(&b.info);
+        assert!(!t.active());
+        assert_eq!(a.info.tracking.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn bcast_prefixes_are_counted_and_released() {
+        let clients = ClientRegistry::default();
+        let t = Tracking::default();
+        let opts = Options { bcast: true, prefixes: vec![b"a".to_vec(), b"b".to_vec()], ..Options::default() };
+        let a = t.enable(tracker(&clients, opts));
+        assert_eq!(a.info.tracking.load(Ordering::Relaxed), FLAG_ON | FLAG_BCAST);
+        assert_eq!(t.stats().3, 2);
+        t.disable(&a.info);
+        assert_eq!(t.stats(), (0, 0, 0, 0));
+    }
+
+    #[test]
+    fn the_table_keeps_to_its_maximum() {
+        let clients = ClientRegistry::default();
+        let t = Tracking::default();
+        t.set_max_keys(2);
+        let a = t.enable(tracker(&clients, Options::default()));
+        t.remember(a.info.id, [&b"x"[..], b"y", b"z"].into_iter());
+        assert_eq!(t.stats().1, 2);
+    }
+}
