@@ -54,6 +54,13 @@ pub struct ClientInfo {
     /// The ACL user the client is authenticated as (CLIENT LIST `user=`, CLIENT KILL USER, ACL DELUSER); `None`
     /// until the connection's [`Client`] exists, shown as `default`. The writer's own copy is [`Client::user`].
     pub user: Mutex<Option<Arc<crate::acl::User>>>,
+    /// CLIENT TRACKING flags (`crate::tracking::FLAG_*`: CLIENT LIST `t`, `R`, `B`) and the redirect id.
+    pub tracking: AtomicU8,
+    pub tracking_redir: AtomicU64,
+    /// The connection closed (a tracking client redirecting here finds its redirection broken).
+    pub gone: AtomicBool,
+    /// The connection's pub/sub mailbox once it has one (invalidations for it are delivered there).
+    pub mailbox: Mutex<Option<std::sync::Weak<crate::pubsub::Mailbox>>>,
 }
 
 impl ClientInfo {
@@ -109,6 +116,16 @@ impl ClientInfo {
         if self.blocked.load(Ordering::Relaxed) {
             flags.push('b');
         }
+        let tracking = self.tracking.load(Ordering::Relaxed);
+        for (bit, letter) in [
+            (crate::tracking::FLAG_ON, 't'),
+            (crate::tracking::FLAG_BROKEN_REDIR, 'R'),
+            (crate::tracking::FLAG_BCAST, 'B'),
+        ] {
+            if tracking & bit != 0 {
+                flags.push(letter);
+            }
+        }
         if self.is_unix {
             flags.push('U');
         }
@@ -121,7 +138,7 @@ impl ClientInfo {
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
              qbuf={} qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem={} tot-mem={} events=r \
-             cmd={} user={} redir=-1 resp={}",
+             cmd={} user={} redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -143,6 +160,11 @@ impl ClientInfo {
                 i => crate::commands::table().entries.get(i - 1).map(|c| c.name.as_str()).unwrap_or("NULL"),
             },
             self.user_name(),
+            if tracking & crate::tracking::FLAG_ON != 0 {
+                self.tracking_redir.load(Ordering::Relaxed) as i64
+            } else {
+                -1
+            },
             self.resp.load(Ordering::Relaxed),
         )
     }
@@ -187,6 +209,10 @@ impl ClientRegistry {
             auth_in_flight: AtomicUsize::new(0),
             no_evict: AtomicBool::new(false),
             user: Mutex::new(None),
+            tracking: AtomicU8::new(0),
+            tracking_redir: AtomicU64::new(0),
+            gone: AtomicBool::new(false),
+            mailbox: Mutex::new(None),
         });
         self.clients.lock().insert(id, info.clone());
         self.total_connections.fetch_add(1, Ordering::Relaxed);
@@ -194,7 +220,9 @@ impl ClientRegistry {
     }
 
     pub fn unregister(&self, id: u64) {
-        self.clients.lock().remove(&id);
+        if let Some(c) = self.clients.lock().remove(&id) {
+            c.gone.store(true, Ordering::Release);
+        }
     }
 
     pub fn count(&self) -> usize {
@@ -251,6 +279,10 @@ pub struct Client {
     /// The ACL user whose permissions the dispatcher checks (shared with every client of that user, so rule
     /// changes apply at once).
     pub user: Arc<crate::acl::User>,
+    /// CLIENT TRACKING: the client's registration in the tracking table, and CLIENT CACHING YES/NO given for
+    /// the next command.
+    pub tracking: Option<Arc<crate::tracking::Tracker>>,
+    pub caching: bool,
 }
 
 /// The CLIENT REPLY state. Pushes (pub/sub messages and subscription confirmations) are sent in every state.
@@ -329,6 +361,8 @@ impl Client {
             replies: Replies::On,
             monitor: None,
             user,
+            tracking: None,
+            caching: false,
         }
     }
 

@@ -28,6 +28,7 @@ pub mod resp;
 pub mod scripting;
 pub mod server;
 pub mod storage;
+pub mod tracking;
 pub mod util;
 pub mod watch;
 

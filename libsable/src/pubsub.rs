@@ -466,13 +466,9 @@ pub struct Subscriber {
 
 impl Subscriber {
     pub fn new(registry: Arc<PubSub>, client: Arc<ClientInfo>) -> Subscriber {
-        Subscriber {
-            registry,
-            mailbox: Arc::new(Mailbox::new(client)),
-            channels: BTreeSet::new(),
-            patterns: Vec::new(),
-            shard: BTreeSet::new(),
-        }
+        let mailbox = Arc::new(Mailbox::new(client.clone()));
+        *client.mailbox.lock() = Some(Arc::downgrade(&mailbox));
+        Subscriber { registry, mailbox, channels: BTreeSet::new(), patterns: Vec::new(), shard: BTreeSet::new() }
     }
 
     /// Subscribes to `name`; false when already subscribed.

@@ -278,6 +278,7 @@ impl Server {
         self.monitors.set_limits(cfg.buffer_limit("normal"), cfg.buffer_limit("pubsub"));
         self.notify.set_flags(cfg.notify_flags());
         self.diag.configure(&cfg);
+        self.store.tracking.set_max_keys(cfg.int("tracking-table-max-keys").max(0) as usize);
         let pass = cfg.str("requirepass");
         let pass = (!pass.is_empty()).then(|| pass.to_string());
         let mut applied = self.requirepass.write();

@@ -24,5 +24,6 @@ mod server;
 mod sets;
 mod streams;
 mod strings;
+mod tracking;
 mod transactions;
 mod zsets;

@@ -26,6 +26,8 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("client|pause", client_pause),
     ("client|unpause", client_unpause),
     ("client|getredir", client_getredir),
+    ("client|tracking", client_tracking),
+    ("client|caching", client_caching),
     ("client|trackinginfo", client_trackinginfo),
     ("client|help", client_help),
 ];
@@ -165,6 +167,10 @@ fn select(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     ctx.client.monitor = None;
+    if ctx.client.tracking.take().is_some() {
+        ctx.server.store.tracking.disable(&ctx.client.info);
+    }
+    ctx.client.caching = false;
     super::transaction::discard_state(ctx.server, ctx.client);
     ctx.client.select(0);
     ctx.out.resp3 = false;
@@ -462,23 +468,195 @@ fn client_unpause(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     Ok(())
 }
 
-/// CLIENT GETREDIR: SableDB has no client-side caching (CLIENT TRACKING), so there is never a redirection.
-fn client_getredir(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    ctx.out.int(-1);
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p …] [BCAST] [OPTIN] [OPTOUT] [NOLOOP], with Redis' checks in
+/// Redis' order (see `crate::tracking`).
+fn client_tracking(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    use crate::tracking::{Options, Tracker};
+    let mode = args.next_bytes()?;
+    let mut opts = Options::default();
+    let mut redirect = None;
+    let mut prefixes: Vec<Vec<u8>> = Vec::new();
+    while let Some(word) = args.peek() {
+        let more = args.remaining() > 1;
+        if word.eq_ignore_ascii_case(b"redirect") && more {
+            args.next_bytes()?;
+            if opts.redirect != 0 {
+                return Err(CmdError::err("A client can only redirect to a single other client"));
+            }
+            let id = crate::util::parse_i64(args.next_bytes()?).ok_or(CmdError::NotInteger)?;
+            let target = u64::try_from(id).ok().and_then(|id| ctx.server.clients.get(id));
+            let Some(target) = target else {
+                return Err(CmdError::err("The client ID you want redirect to does not exist"));
+            };
+            opts.redirect = id as u64;
+            redirect = Some(target);
+        } else if args.eat("bcast") {
+            opts.bcast = true;
+        } else if args.eat("optin") {
+            opts.optin = true;
+        } else if args.eat("optout") {
+            opts.optout = true;
+        } else if args.eat("noloop") {
+            opts.noloop = true;
+        } else if word.eq_ignore_ascii_case(b"prefix") && more {
+            args.next_bytes()?;
+            prefixes.push(args.next_bytes()?.to_vec());
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if mode.eq_ignore_ascii_case(b"on") {
+        if !opts.bcast && !prefixes.is_empty() {
+            return Err(CmdError::err("PREFIX option requires BCAST mode to be enabled"));
+        }
+        let current = ctx.client.tracking.as_ref().map(|t| t.opts.clone());
+        if current.as_ref().is_some_and(|c| c.bcast != opts.bcast) {
+            return Err(CmdError::err(
+                "You can't switch BCAST mode on/off before disabling tracking for this client, and then \
+                 re-enabling it with a different mode.",
+            ));
+        }
+        if opts.bcast && (opts.optin || opts.optout) {
+            return Err(CmdError::err("OPTIN and OPTOUT are not compatible with BCAST"));
+        }
+        if opts.optin && opts.optout {
+            return Err(CmdError::err("You can't specify both OPTIN mode and OPTOUT mode"));
+        }
+        if current.as_ref().is_some_and(|c| (opts.optin && c.optout) || (opts.optout && c.optin)) {
+            return Err(CmdError::err(
+                "You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then \
+                 re-enabling it with a different mode.",
+            ));
+        }
+        if opts.bcast {
+            let existing = current.as_ref().map(|c| c.prefixes.as_slice()).unwrap_or_default();
+            check_prefix_collisions(existing, &prefixes)?;
+            if prefixes.is_empty() {
+                prefixes.push(Vec::new());
+            }
+            prefixes.sort();
+            prefixes.dedup();
+            opts.prefixes = prefixes;
+        }
+        // Invalidations for a RESP3 client without redirection arrive in its mailbox.
+        let info = ctx.client.info.clone();
+        let registry = &ctx.server.pubsub;
+        ctx.client.pubsub.get_or_insert_with(|| crate::pubsub::Subscriber::new(registry.clone(), info.clone()));
+        info.tracking_redir.store(opts.redirect, Ordering::Relaxed);
+        let tracker = ctx.server.store.tracking.enable(Tracker { info, opts, redirect });
+        ctx.client.tracking = Some(tracker);
+    } else if mode.eq_ignore_ascii_case(b"off") {
+        if ctx.client.tracking.take().is_some() {
+            ctx.server.store.tracking.disable(&ctx.client.info);
+        }
+        ctx.client.caching = false;
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    ctx.out.ok();
     Ok(())
 }
 
-/// CLIENT TRACKINGINFO: tracking is always off, as Redis describes a client that has not turned it on.
+/// Redis' `checkPrefixCollisionsOrReply`: no new prefix may be a prefix of an existing one or of another new
+/// one, or the other way round.
+fn check_prefix_collisions(existing: &[Vec<u8>], new: &[Vec<u8>]) -> CmdResult {
+    let overlap = |a: &[u8], b: &[u8]| a.starts_with(b) || b.starts_with(a);
+    for (i, p) in new.iter().enumerate() {
+        if let Some(e) = existing.iter().find(|e| overlap(e, p)) {
+            return Err(CmdError::err(format!(
+                "Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                String::from_utf8_lossy(p),
+                String::from_utf8_lossy(e)
+            )));
+        }
+        if let Some(q) = new[i + 1..].iter().find(|q| overlap(p, q)) {
+            return Err(CmdError::err(format!(
+                "Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not \
+                 overlap.",
+                String::from_utf8_lossy(p),
+                String::from_utf8_lossy(q)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// CLIENT CACHING YES|NO: whether the next command's keys are tracked, in OPTIN / OPTOUT mode.
+fn client_caching(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let Some(t) = &ctx.client.tracking else {
+        return Err(CmdError::err(
+            "CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled",
+        ));
+    };
+    let (optin, optout) = (t.opts.optin, t.opts.optout);
+    if args.eat("yes") {
+        if !optin {
+            return Err(CmdError::err("CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."));
+        }
+    } else if args.eat("no") {
+        if !optout {
+            return Err(CmdError::err("CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."));
+        }
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    ctx.client.caching = true;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT GETREDIR: the client tracking redirects to, 0 when tracking without redirection, -1 when not tracking.
+fn client_getredir(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    let redir = ctx.client.tracking.as_ref().map_or(-1, |t| t.opts.redirect as i64);
+    ctx.out.int(redir);
+    Ok(())
+}
+
+/// CLIENT TRACKINGINFO: flags, redirection and BCAST prefixes, as Redis shapes them.
 fn client_trackinginfo(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    let t = ctx.client.tracking.clone();
+    let caching = ctx.client.caching;
+    let broken = ctx.client.info.tracking.load(Ordering::Relaxed) & crate::tracking::FLAG_BROKEN_REDIR != 0;
+    let mut flags: Vec<&[u8]> = vec![if t.is_some() { b"on" } else { b"off" }];
+    if let Some(t) = &t {
+        let o = &t.opts;
+        if o.bcast {
+            flags.push(b"bcast");
+        }
+        if o.optin {
+            flags.push(b"optin");
+            if caching {
+                flags.push(b"caching-yes");
+            }
+        }
+        if o.optout {
+            flags.push(b"optout");
+            if caching {
+                flags.push(b"caching-no");
+            }
+        }
+        if o.noloop {
+            flags.push(b"noloop");
+        }
+        if broken {
+            flags.push(b"broken_redirect");
+        }
+    }
     let out = &mut *ctx.out;
     out.map(3);
     out.bulk(b"flags");
-    out.set(1);
-    out.bulk(b"off");
+    out.set(flags.len());
+    for f in flags {
+        out.bulk(f);
+    }
     out.bulk(b"redirect");
-    out.int(-1);
+    out.int(t.as_ref().map_or(-1, |t| t.opts.redirect as i64));
     out.bulk(b"prefixes");
-    out.array(0);
+    let prefixes = t.as_ref().map(|t| t.opts.prefixes.clone()).unwrap_or_default();
+    out.array(prefixes.len());
+    for p in prefixes {
+        out.bulk(&p);
+    }
     Ok(())
 }
 

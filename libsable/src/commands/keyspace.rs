@@ -540,6 +540,7 @@ fn flushdb(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     flush_mode(args)?;
     let _guard = ctx.store.locks.lock_all();
     ctx.store.flush_db(ctx.db())?;
+    ctx.store.tracking.flush();
     ctx.out.ok();
     Ok(())
 }
@@ -550,6 +551,7 @@ fn flushall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     for logical in 0..ctx.store.databases() as usize {
         ctx.store.flush_db(ctx.store.phys(logical))?;
     }
+    ctx.store.tracking.flush();
     // Redis saves its RDB file after a FLUSHALL when save points are set, which zeroes its change counter.
     if !ctx.server.config.read().str("save").is_empty() {
         ctx.store.changes.store(0, Ordering::Relaxed);

@@ -426,12 +426,46 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
         }
         return;
     }
+    let tracked = client.tracking.as_ref().map(|t| t.opts.noloop);
+    if let Some(noloop) = tracked {
+        crate::tracking::set_current(client.id(), noloop);
+    }
     if cmd.has(flags::EXCLUSIVE) {
         // EXEC and the script runners take the gate exclusively themselves.
-        return run(server, client, out, cmd, argv);
+        run(server, client, out, cmd, argv);
+    } else {
+        let _gate = server.store.gate.enter();
+        run(server, client, out, cmd, argv);
     }
-    let _gate = server.store.gate.enter();
-    run(server, client, out, cmd, argv);
+    if tracked.is_some() {
+        crate::tracking::set_current(0, false);
+        // CLIENT CACHING lasts one command (any CLIENT subcommand and MULTI's queueing keep it, as in Redis).
+        if client.multi.is_none() && !cmd.name.starts_with("client|") {
+            client.caching = false;
+        }
+    }
+}
+
+/// Redis' `trackingRememberKeys`: a tracking client (not BCAST) read the keys of a read-only command, unless
+/// OPTIN without CACHING YES or OPTOUT with CACHING NO. Scripts' read-only runners are skipped: the commands the
+/// script calls are remembered instead.
+fn remember_keys(server: &Server, client: &Client, cmd: &Command, argv: &[Bytes]) {
+    let Some(t) = &client.tracking else { return };
+    // A script that called a read-only command: its declared keys are remembered (Redis 7.0 looks up the keys
+    // of the caller's command, the EVAL).
+    let script_read = crate::tracking::take_script_read();
+    let read_only = cmd.has(flags::READONLY) && !matches!(cmd.name.as_str(), "eval_ro" | "evalsha_ro" | "fcall_ro");
+    if t.opts.bcast
+        || !(read_only || script_read)
+        || (t.opts.optin && !client.caching)
+        || (t.opts.optout && client.caching)
+    {
+        return;
+    }
+    let keys = server::command_key_positions(cmd, argv);
+    if !keys.is_empty() {
+        server.store.tracking.remember(client.id(), keys.into_iter().filter_map(|p| argv.get(p)).map(|k| &k[..]));
+    }
 }
 
 /// Runs a resolved command: its handler, its statistics, its error reply.
@@ -469,6 +503,9 @@ fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Comm
         server.stats.record_error(&e);
         out.error(&e.message());
     }
+    if client.tracking.is_some() && !crate::tracking::in_script() {
+        remember_keys(server, client, cmd, argv);
+    }
     // MONITOR, after the reply as Redis' call() feeds it. An EXEC that ran feeds its own line, before it lets other
     // commands run.
     if server.monitors.active() && (failed || cmd.name != "exec") {
@@ -485,7 +522,17 @@ pub(crate) fn run_for_script(
     cmd: &'static Command,
     argv: &[Bytes],
 ) {
+    let tracked = client.tracking.is_some();
+    if tracked {
+        crate::tracking::enter_script(true);
+    }
     run(server, client, out, cmd, argv);
+    if tracked {
+        crate::tracking::enter_script(false);
+        if cmd.has(flags::READONLY) {
+            crate::tracking::note_script_read();
+        }
+    }
     transaction::finish_stream(server, client, out);
 }
 

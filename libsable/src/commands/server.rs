@@ -410,6 +410,11 @@ pub fn key_permissions(cmd: &Command, argv: &[Bytes]) -> Vec<(usize, u8)> {
         .collect()
 }
 
+/// The positions in `argv` of the keys of a resolved command (client-side caching remembers them).
+pub fn command_key_positions(cmd: &Command, argv: &[Bytes]) -> Vec<usize> {
+    command_keys(cmd, argv).into_iter().map(|(pos, _)| pos).collect()
+}
+
 /// COMMAND GETKEYS and GETKEYSANDFLAGS: the keys of `argv` (a full command), each with its key flags.
 fn getkeys(argv: &[Bytes]) -> Result<Vec<(&Bytes, Vec<&str>)>, CmdError> {
     let t = table();
@@ -637,7 +642,7 @@ fn info_clients(ctx: &Ctx, s: &mut String) {
     field(s, "client_recent_max_input_buffer", max_in);
     field(s, "client_recent_max_output_buffer", max_out);
     field(s, "blocked_clients", clients.iter().filter(|c| c.blocked.load(Ordering::Relaxed)).count());
-    field(s, "tracking_clients", 0);
+    field(s, "tracking_clients", ctx.store.tracking.stats().0);
     field(s, "clients_in_timeout_table", 0);
 }
 
@@ -780,13 +785,14 @@ fn info_stats(ctx: &Ctx, s: &mut String) {
         "active_defrag_key_misses",
         "total_active_defrag_time",
         "current_active_defrag_time",
-        "tracking_total_keys",
-        "tracking_total_items",
-        "tracking_total_prefixes",
-        "unexpected_error_replies",
     ] {
         field(s, name, 0);
     }
+    let (_, keys, items, prefixes) = ctx.store.tracking.stats();
+    field(s, "tracking_total_keys", keys);
+    field(s, "tracking_total_items", items);
+    field(s, "tracking_total_prefixes", prefixes);
+    field(s, "unexpected_error_replies", 0);
     field(s, "total_error_replies", get(&st.error_replies));
     field(s, "dump_payload_sanitizations", 0);
     field(s, "io_threaded_reads_processed", 0);

@@ -52,6 +52,9 @@ where
     write_loop(&server, writer, rx, &mut client).await;
     // Whatever way the connection ended, its watches go.
     commands::transaction::discard_state(&server, &mut client);
+    if client.tracking.take().is_some() {
+        server.store.tracking.disable(&info);
+    }
     read_task.abort();
     server.clients.unregister(info.id);
 }
@@ -179,6 +182,10 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                         if let Some(sub) = &client.pubsub {
                             crate::notify::release_held();
                             sub.mailbox.drain_before(&mut out, reply_at);
+                        }
+                        if client.tracking.is_some() {
+                            // Invalidations of the client's own writes follow the reply, as in Redis.
+                            crate::tracking::flush_pending(client.id(), &mut out);
                         }
                         if let Some(stream) = client.stream.take() {
                             if !send_stream(server, &mut writer, &mut out, &info, stream).await {

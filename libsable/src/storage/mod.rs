@@ -82,6 +82,8 @@ pub struct Store {
     pub gate: ExecGate,
     /// Keys watched by clients (WATCH), marked modified by every write.
     pub watches: crate::watch::Watches,
+    /// Client-side caching: the keys tracking clients read, invalidated by every write (see `crate::tracking`).
+    pub tracking: crate::tracking::Tracking,
     /// Keyspace notifications, for the `expired` and `new` events writes imply (set once by the server).
     notifier: std::sync::OnceLock<std::sync::Arc<Notifier>>,
 }
@@ -245,6 +247,7 @@ impl Store {
             ready: Default::default(),
             gate: Default::default(),
             watches: Default::default(),
+            tracking: Default::default(),
             notifier: Default::default(),
         };
         store.rebuild_counters()?;
@@ -585,6 +588,15 @@ impl Store {
                 self.touch(*db, key, true);
             }
         }
+        if self.tracking.active() {
+            let keys = meta
+                .iter()
+                .filter(|(k, _)| !signals.quiet.iter().any(|q| q == k))
+                .filter_map(|(k, _)| split_meta_key(k).map(|(_, key)| key))
+                .chain(signals.touched.iter().map(|(_, key)| &key[..]));
+            let noloop = &signals.noloop;
+            self.tracking.invalidate(keys, &|id, key| noloop.iter().any(|(w, k)| *w == id && k == key));
+        }
         Ok(())
     }
 
@@ -701,6 +713,8 @@ pub(crate) struct Signals {
     pub touched: Vec<(u16, Vec<u8>)>,
     /// Meta keys rewritten without a change of value (a re-encoding): not modified for WATCH.
     pub quiet: Vec<Vec<u8>>,
+    /// Keys written by a tracking client in NOLOOP mode (client id, user key): not invalidated for it.
+    pub noloop: Vec<(u64, Vec<u8>)>,
 }
 
 impl Signals {
@@ -709,6 +723,7 @@ impl Signals {
         self.streams.extend(other.streams);
         self.touched.extend(other.touched);
         self.quiet.extend(other.quiet);
+        self.noloop.extend(other.noloop);
     }
 }
 
@@ -875,6 +890,14 @@ impl<'s> Txn<'s> {
             let metas = self.ops.iter().filter(|op| op.tag() == TAG_META).count();
             let changes = (metas + touched.len()).saturating_sub(self.signals.quiet.len());
             store.changes.fetch_add(changes as u64, Ordering::Relaxed);
+        }
+        if store.tracking.active() {
+            if let Some(id) = crate::tracking::current_noloop() {
+                let metas = self.ops.iter().filter(|op| op.tag() == TAG_META).filter_map(|op| split_meta_key(op.key()));
+                let keys: Vec<(u64, Vec<u8>)> =
+                    metas.map(|(_, k)| (id, k.to_vec())).chain(touched.iter().map(|(_, k)| (id, k.clone()))).collect();
+                self.signals.noloop.extend(keys);
+            }
         }
         self.signals.touched.extend(touched);
         let Txn { mut ops, deltas, data, signals, facts, .. } = self;
