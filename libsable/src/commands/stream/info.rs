@@ -20,6 +20,16 @@ fn entries_read(ctx: &mut Ctx, read: i64) {
     }
 }
 
+/// A group's `last-delivered-id`, `entries-read` and `lag` fields (XINFO GROUPS and XINFO STREAM FULL).
+fn progress(ctx: &mut Ctx, s: &StreamMeta, g: &store::Group) {
+    ctx.out.bulk(b"last-delivered-id");
+    store::reply_id(ctx.out, g.last);
+    ctx.out.bulk(b"entries-read");
+    entries_read(ctx, g.entries_read);
+    ctx.out.bulk(b"lag");
+    lag(ctx, s, g);
+}
+
 fn lag(ctx: &mut Ctx, s: &StreamMeta, g: &store::Group) {
     match store::lag(s, g) {
         Some(l) => ctx.out.int(l),
@@ -91,12 +101,7 @@ pub fn xinfo_stream(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         ctx.out.map(7);
         ctx.out.bulk(b"name");
         ctx.out.bulk(name);
-        ctx.out.bulk(b"last-delivered-id");
-        store::reply_id(ctx.out, g.last);
-        ctx.out.bulk(b"entries-read");
-        entries_read(ctx, g.entries_read);
-        ctx.out.bulk(b"lag");
-        lag(ctx, &s, g);
+        progress(ctx, &s, g);
         let pel = store::records_under(ctx.store, s.uid, &store::group_prefix(store::NACK, name), usize::MAX)?;
         ctx.out.bulk(b"pel-count");
         ctx.out.int(pel.len() as i64);
@@ -158,12 +163,7 @@ pub fn xinfo_groups(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         ctx.out.int(consumers as i64);
         ctx.out.bulk(b"pending");
         ctx.out.int(pending as i64);
-        ctx.out.bulk(b"last-delivered-id");
-        store::reply_id(ctx.out, g.last);
-        ctx.out.bulk(b"entries-read");
-        entries_read(ctx, g.entries_read);
-        ctx.out.bulk(b"lag");
-        lag(ctx, &s, g);
+        progress(ctx, &s, g);
     }
     Ok(())
 }
