@@ -13,7 +13,8 @@
 //! AUTH; the same rules as the slow log). Not fed: commands refused before they run (unknown, wrong arity,
 //! NOAUTH, not allowed in the context), commands queued by MULTI (fed when EXEC runs them, before EXEC's own
 //! line), admin commands and those flagged `skip_monitor`, and a blocking command running again after a wake-up
-//! (it was fed once, when it first ran).
+//! (it was fed once, when it first ran). Script runners (EVAL, FCALL…) are fed before their script runs, and the
+//! commands a script calls show `lua` as their origin (`[0 lua] "set" …`).
 //!
 //! Delivery: monitors may live on any worker thread. A line is built once and pushed into each monitor's mailbox
 //! (`crate::pubsub::Mailbox`, shared with its pub/sub messages so that both keep their order), whose writer task
@@ -115,7 +116,19 @@ impl Monitors {
         if cmd.has(flags::ADMIN | flags::SKIP_MONITOR) || client.woken {
             return;
         }
-        let hidden = crate::commands::diagnostics::redacted(&cmd.name, argv);
+        self.feed_line(client, out, &cmd.name, argv);
+    }
+
+    /// Feeds a script runner (EVAL, EVALSHA, FCALL and their `_RO` forms, flagged `skip_monitor`) before its
+    /// script runs, as Redis' `evalCommand` does, so the commands the script calls come after it.
+    #[cold]
+    #[inline(never)]
+    pub fn feed_script_runner(&self, client: &Client, out: &mut Reply, name: &str, argv: &[Bytes]) {
+        self.feed_line(client, out, name, argv);
+    }
+
+    fn feed_line(&self, client: &Client, out: &mut Reply, name: &str, argv: &[Bytes]) {
+        let hidden = crate::commands::diagnostics::redacted(name, argv);
         let mut args = Vec::with_capacity(argv.iter().map(|a| a.len() + 3).sum());
         for (j, arg) in argv.iter().enumerate() {
             if j > 0 {
@@ -127,7 +140,8 @@ impl Monitors {
                 quote_into(&mut args, arg);
             }
         }
-        let origin = origin(&client.info);
+        // A command a script calls comes from Redis' script client.
+        let origin = if client.in_script { "lua".to_string() } else { origin(&client.info) };
         let own = client.monitor.as_ref().map(|m| &m.sink);
         let (normal, pubsub) = *self.limits.read();
         // Under the lock, so that every monitor receives the lines in one order, the order of their times.

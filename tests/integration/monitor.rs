@@ -1,5 +1,5 @@
 //! MONITOR: the lines fed for each command (format, quoting, redaction, what is left out), transactions and
-//! blocking commands, a monitor's own commands, monitors on several workers, Unix-socket clients, the output
+//! blocking commands, scripts, a monitor's own commands, monitors on several workers, Unix-socket clients, the output
 //! buffer limit and the idle timeout. Expected lines were taken from redis-server 7.0.15 (timestamps and client
 //! ports aside).
 
@@ -165,6 +165,46 @@ fn transactions_are_fed_as_exec_runs_them() {
     ];
     for (who, args) in want {
         assert_eq!(line(&mut m), format!("[0 {who}] {args}"));
+    }
+}
+
+#[test]
+fn script_runners_come_before_the_commands_their_scripts_call() {
+    let s = Server::start();
+    let mut c = s.raw();
+    let lib = "#!lua name=mylib\nredis.register_function('test', function(keys, args) return \
+               redis.call('set', keys[1], args[1]) end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), "$5\r\nmylib\r\n");
+    let mut m = monitor(&s);
+    let a = addr(&c);
+    let script = "redis.call('set',KEYS[1],ARGV[1]); redis.call('select','2'); redis.call('set','x','1')";
+    assert_eq!(c.cmd(&["EVAL", script, "1", "foo", "bar"]), "$-1\r\n");
+    // Fed before their arguments are checked, so also when they fail.
+    assert!(c.cmd(&["EVAL", "return 1", "-1"]).starts_with("-ERR"));
+    assert!(c.cmd(&["EVALSHA", "abc", "0"]).starts_with("-NOSCRIPT"));
+    assert!(c.cmd(&["FCALL", "nosuch", "0"]).starts_with("-ERR"));
+    assert_eq!(c.cmd(&["FCALL", "test", "1", "k", "v"]), "+OK\r\n");
+    c.cmd(&["MULTI"]);
+    c.cmd(&["EVAL_RO", "return redis.call('get','foo')", "0"]);
+    assert_eq!(c.cmd(&["EXEC"]), "*1\r\n$3\r\nbar\r\n");
+    // Lines as redis-server 7.0.15 feeds them: the script's commands come from `lua`, in the script's database.
+    let want = [
+        format!("[0 {a}] \"EVAL\" \"{script}\" \"1\" \"foo\" \"bar\""),
+        r#"[0 lua] "set" "foo" "bar""#.into(),
+        r#"[2 lua] "select" "2""#.into(),
+        r#"[2 lua] "set" "x" "1""#.into(),
+        format!(r#"[0 {a}] "EVAL" "return 1" "-1""#),
+        format!(r#"[0 {a}] "EVALSHA" "abc" "0""#),
+        format!(r#"[0 {a}] "FCALL" "nosuch" "0""#),
+        format!(r#"[0 {a}] "FCALL" "test" "1" "k" "v""#),
+        r#"[0 lua] "set" "k" "v""#.into(),
+        format!(r#"[0 {a}] "MULTI""#),
+        format!(r#"[0 {a}] "EVAL_RO" "return redis.call('get','foo')" "0""#),
+        r#"[0 lua] "get" "foo""#.into(),
+        format!(r#"[0 {a}] "EXEC""#),
+    ];
+    for want in want {
+        assert_eq!(line(&mut m), want);
     }
 }
 

@@ -35,19 +35,30 @@ pub const HANDLERS: &[(&str, Handler)] = &[
 ];
 
 fn eval(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    feed_monitors(ctx, args);
     eval_body(ctx, args, false)
 }
 
 fn eval_ro(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    feed_monitors(ctx, args);
     eval_body(ctx, args, true)
 }
 
 fn evalsha(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    feed_monitors(ctx, args);
     eval_cached(ctx, args, false)
 }
 
 fn evalsha_ro(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    feed_monitors(ctx, args);
     eval_cached(ctx, args, true)
+}
+
+/// Monitors see a script runner before the commands its script calls, whether or not it goes on to run.
+fn feed_monitors(ctx: &mut Ctx, args: &Args) {
+    if ctx.server.monitors.active() {
+        ctx.server.monitors.feed_script_runner(ctx.client, ctx.out, &ctx.cmd.name, args.argv());
+    }
 }
 
 /// EVAL: the script is cached (as Redis does) and run.
@@ -68,10 +79,12 @@ fn eval_cached(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResult {
 }
 
 fn fcall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    feed_monitors(ctx, args);
     fcall_with(ctx, args, false)
 }
 
 fn fcall_ro(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    feed_monitors(ctx, args);
     fcall_with(ctx, args, true)
 }
 
