@@ -267,6 +267,8 @@ pub struct Client {
     pub in_exec: bool,
     /// True while a Lua script or function runs its commands.
     pub in_script: bool,
+    /// The server was over `maxmemory` when the running command arrived (Redis' `pre_command_oom_state`).
+    pub oom_at_start: bool,
     /// The keys WATCHed, if any.
     pub watching: Option<crate::commands::transaction::Watching>,
     /// Pub/sub subscriptions and the mailbox publishers (and MONITOR) deliver to; created by the first subscribe
@@ -356,6 +358,7 @@ impl Client {
             multi: None,
             in_exec: false,
             in_script: false,
+            oom_at_start: false,
             watching: None,
             pubsub: None,
             replies: Replies::On,

@@ -14,12 +14,14 @@
 //! - [`scripting`]: the Lua engine behind EVAL and SCRIPT (Redis 7.0's environment and error texts).
 //! - [`server`]: shared server state and background jobs; [`client`]: per-connection state and the registry.
 //! - [`acl`]: ACL users and their rules, the permission check the dispatcher runs, the ACL log and file.
+//! - [`maxmemory`]: the memory ceiling and the commands refused with `-OOM` over it.
 
 pub mod acl;
 pub mod blocking;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod maxmemory;
 pub mod monitor;
 pub mod net;
 pub mod notify;

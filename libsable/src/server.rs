@@ -202,6 +202,8 @@ pub struct Server {
     /// Function libraries (FUNCTION LOAD), kept in RocksDB.
     pub functions: crate::scripting::functions::Functions,
     pub workers: usize,
+    /// `maxmemory`: whether commands that may add data are refused.
+    pub memory: crate::maxmemory::MemoryLimit,
     /// The acceptor thread's control channel, set when it starts serving: CONFIG SET `port`, `tls-port` and `bind`
     /// send it the listeners they bound (see [`crate::net::apply_listeners`]).
     pub listener_ctl: Mutex<Option<tokio::sync::mpsc::UnboundedSender<crate::net::ListenerChange>>>,
@@ -248,6 +250,7 @@ impl Server {
             scripts: Default::default(),
             functions: Default::default(),
             workers,
+            memory: Default::default(),
             listener_ctl: Mutex::new(None),
             config_set_serial: Mutex::new(()),
         };
@@ -290,6 +293,7 @@ impl Server {
         self.acl.set_pubsub_default(cfg.str("acl-pubsub-default") == "allchannels");
         // As in Redis, a shorter log takes effect at the next entry.
         self.acl.log_max_len.store(cfg.int("acllog-max-len").max(0) as usize, Ordering::Relaxed);
+        self.memory.configure(cfg.int("maxmemory").max(0) as u64, cfg.str("maxmemory-policy"));
     }
 
     /// Syncs the WAL and ends the process (SHUTDOWN, SIGTERM).

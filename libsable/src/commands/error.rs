@@ -26,6 +26,9 @@ pub enum CmdError {
     Prefixed(&'static str, String),
     /// A message that already carries its own prefix word.
     Raw(String),
+    /// A script's error that was counted in the error statistics when a command the script called failed or was
+    /// refused: the script runner fails with it, not counted again (Redis' `ERR_REPLY_FLAG_NO_STATS_UPDATE`).
+    Counted(String),
     /// `-NOPERM <text>`: an ACL refusal.
     NoPerm(String),
     /// `-WRONGPASS invalid username-password pair or user is disabled.`
@@ -88,7 +91,7 @@ impl CmdError {
             CmdError::NotFloat => "ERR value is not a valid float".into(),
             CmdError::Overflow => "ERR increment or decrement would overflow".into(),
             CmdError::Prefixed(prefix, msg) => format!("{prefix} {msg}"),
-            CmdError::Raw(msg) => msg.clone(),
+            CmdError::Raw(msg) | CmdError::Counted(msg) => msg.clone(),
             CmdError::Storage(msg) => format!("ERR storage error: {msg}"),
             CmdError::NoPerm(msg) => format!("NOPERM {msg}"),
             CmdError::WrongPass => "WRONGPASS invalid username-password pair or user is disabled.".into(),

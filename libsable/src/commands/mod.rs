@@ -90,6 +90,8 @@ pub mod flags {
     pub const NO_SCRIPT: u32 = 1 << 12;
     /// Takes the exec gate exclusively itself (EXEC and the script runners); not a flag word of the metadata.
     pub const EXCLUSIVE: u32 = 1 << 13;
+    /// May add data: refused while the server is over `maxmemory` (see `crate::maxmemory`).
+    pub const DENYOOM: u32 = 1 << 14;
 
     pub fn from_words<'a>(words: impl IntoIterator<Item = &'a str>) -> u32 {
         words.into_iter().fold(0, |acc, w| {
@@ -106,6 +108,7 @@ pub mod flags {
                 "skip_slowlog" => SKIP_SLOWLOG,
                 "skip_monitor" => SKIP_MONITOR,
                 "noscript" => NO_SCRIPT,
+                "denyoom" => DENYOOM,
                 _ => 0,
             }
         })
@@ -368,13 +371,14 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static Command, CmdError> {
 
 /// Runs one command and writes its reply (inside MULTI: queues it). Errors become RESP errors here and only here.
 pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[Bytes]) {
-    let refuse = |client: &mut Client, out: &mut Reply, e: CmdError| {
-        server.stats.record_error(&e);
-        if let Some(c) = table().lookup(&argv[0]) {
+    // A refused command counts as a rejected call of what it resolved to (the container when it did not).
+    let refuse_resolved = |client: &mut Client, out: &mut Reply, cmd: Option<&Command>, e: CmdError| {
+        if let Some(c) = cmd.or_else(|| table().lookup(&argv[0])) {
             c.stats.rejected.fetch_add(1, Ordering::Relaxed);
         }
         transaction::refused(server, client, out, argv, &e);
     };
+    let refuse = |client: &mut Client, out: &mut Reply, e: CmdError| refuse_resolved(client, out, None, e);
     let cmd = match resolve(argv) {
         Ok(c) => c,
         Err(e) => return refuse(client, out, e),
@@ -401,11 +405,14 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
             };
             acl::log_denial(server, client, cmd, argv, denied, context);
             // Counted as a rejected call of the command or subcommand refused, as Redis counts it.
-            let e = CmdError::NoPerm(acl::denial_text(cmd, denied));
-            server.stats.record_error(&e);
-            cmd.stats.rejected.fetch_add(1, Ordering::Relaxed);
-            return transaction::refused(server, client, out, argv, &e);
+            return refuse_resolved(client, out, Some(cmd), CmdError::NoPerm(acl::denial_text(cmd, denied)));
         }
+    }
+    // Over `maxmemory`, as Redis decides it when a command arrives; scripts remember it for their commands.
+    client.oom_at_start = server.memory.exceeded();
+    if client.oom_at_start && transaction::denied_on_oom(server, client, cmd, argv) {
+        let e = CmdError::Prefixed("OOM", crate::maxmemory::OOM_MESSAGE.into());
+        return refuse_resolved(client, out, Some(cmd), e);
     }
     // RESP2 subscriber mode: only the pub/sub commands, PING, QUIT and RESET.
     if !out.resp3 && client.info.subs.any() && !crate::pubsub::allowed_in_subscriber_mode(&cmd.name) {
@@ -500,7 +507,9 @@ fn run(server: &Server, client: &mut Client, out: &mut Reply, cmd: &'static Comm
     let failed = result.is_err();
     if let Err(e) = result {
         cmd.stats.failed.fetch_add(1, Ordering::Relaxed);
-        server.stats.record_error(&e);
+        if !matches!(e, CmdError::Counted(_)) {
+            server.stats.record_error(&e);
+        }
         out.error(&e.message());
     }
     if client.tracking.is_some() && !crate::tracking::in_script() {

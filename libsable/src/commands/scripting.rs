@@ -4,9 +4,13 @@
 
 use super::connection::help_reply;
 use super::dump::rdb;
-use super::{Args, CmdError, CmdResult, Ctx, Handler};
+use bytes::Bytes;
+
+use super::{Args, CmdError, CmdResult, Command, Ctx, Handler};
 use crate::scripting::functions::RestorePolicy;
+use crate::scripting::shebang_flags;
 use crate::scripting::{Invocation, Target};
+use crate::server::Server;
 use crate::storage::scope;
 use crate::util::{arg_text, glob::glob_match};
 
@@ -52,6 +56,23 @@ fn evalsha(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn evalsha_ro(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     feed_monitors(ctx, args);
     eval_cached(ctx, args, true)
+}
+
+/// Whether a script runner may add data, as Redis judges it before the script runs (`evalGetCommandFlags`,
+/// `fcallGetCommandFlags`): a script with a shebang, or a function, unless flagged `allow-oom` or `no-writes`. A
+/// script without a shebang is judged by the commands it calls instead.
+pub fn runner_denies_oom(server: &Server, cmd: &Command, argv: &[Bytes]) -> bool {
+    let flags = match cmd.name.as_str() {
+        "eval" | "eval_ro" => argv.get(1).and_then(|body| shebang_flags(body)),
+        "evalsha" | "evalsha_ro" => {
+            argv.get(1).and_then(|sha| server.scripts.get(sha)).and_then(|(_, body)| shebang_flags(&body))
+        }
+        "fcall" | "fcall_ro" => {
+            argv.get(1).and_then(|name| server.functions.find(&String::from_utf8_lossy(name))).map(|(_, f)| f.flags)
+        }
+        _ => None,
+    };
+    flags.is_some_and(|f| !f.iter().any(|f| f == "allow-oom" || f == "no-writes"))
 }
 
 /// Monitors see a script runner before the commands its script calls, whether or not it goes on to run.

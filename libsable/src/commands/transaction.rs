@@ -55,16 +55,34 @@ pub fn queue(client: &mut Client, out: &mut Reply, cmd: &'static Command, argv: 
     Ok(())
 }
 
+/// Whether a command arriving while the server is over `maxmemory` is refused, as in Redis' `processCommand`:
+/// one that may add data; inside MULTI anything but EXEC, DISCARD, QUIT and RESET (queueing takes memory too);
+/// an EXEC whose transaction holds a command that may add data.
+pub fn denied_on_oom(server: &Server, client: &Client, cmd: &Command, argv: &[Bytes]) -> bool {
+    let may_add_data = |cmd: &Command, argv: &[Bytes]| {
+        cmd.has(flags::DENYOOM) || super::scripting::runner_denies_oom(server, cmd, argv)
+    };
+    match (&client.multi, cmd.name.as_str()) {
+        (Some(multi), "exec") => multi.queued.iter().any(|(c, a)| may_add_data(c, a)),
+        (Some(_), "discard" | "quit" | "reset") => false,
+        (Some(_), _) => true,
+        (None, _) => may_add_data(cmd, argv),
+    }
+}
+
 /// A command refused before it ran (unknown, wrong arity, not allowed…): inside MULTI the transaction can no
-/// longer run. Refusing EXEC itself ends the transaction with the reason.
+/// longer run. Refusing EXEC itself ends the transaction with the reason. The error replied is counted here.
 pub fn refused(server: &Server, client: &mut Client, out: &mut Reply, argv: &[Bytes], e: &CmdError) {
     if argv.first().is_some_and(|name| name.eq_ignore_ascii_case(b"exec")) {
         discard_state(server, client);
         let msg = e.message();
         let reason = msg.strip_prefix("ERR ").unwrap_or(&msg);
-        out.error(&format!("EXECABORT Transaction discarded because of: {reason}"));
+        let abort = CmdError::Raw(format!("EXECABORT Transaction discarded because of: {reason}"));
+        server.stats.record_error(&abort);
+        out.error(&abort.message());
         return;
     }
+    server.stats.record_error(e);
     if let Some(multi) = client.multi.as_mut() {
         multi.aborted = true;
     }

@@ -37,6 +37,15 @@ pub fn error_table(lua: &Lua, text: &[u8]) -> mlua::Result<Table> {
     Ok(t)
 }
 
+/// Marks the error table of an error already counted in the error statistics (a command's error reply, a
+/// command refused to the script), as Redis marks it: a script that returns or raises it fails without the
+/// error being counted twice.
+pub fn mark_counted(t: &Table) -> mlua::Result<()> {
+    t.raw_set(COUNTED, true)
+}
+
+const COUNTED: &str = "ignore_error_stats_update";
+
 /// A RESP reply as Redis hands it to a script. Returns (is an error reply, value); RESP2 and RESP3 types map as
 /// in Redis 7.0 (`redisProtocolToLuaType`): nil bulk and nil array → false in RESP2, status → `{ok=…}`, error →
 /// `{err=…}`, RESP3 null → nil, map → `{map=…}`, set → `{set=…}`, double → `{double=…}`, boolean → boolean,
@@ -82,7 +91,9 @@ fn parse(lua: &Lua, bytes: &[u8], pos: &mut usize, depth: usize) -> mlua::Result
             let mut raw = Vec::with_capacity(head.len() + 1);
             raw.push(b'-');
             raw.extend_from_slice(head);
-            Value::Table(error_table(lua, &error_text(&raw))?)
+            let t = error_table(lua, &error_text(&raw))?;
+            mark_counted(&t)?;
+            Value::Table(t)
         }
         b':' => Value::Integer(number(head)?),
         b'$' | b'=' => {
@@ -154,6 +165,11 @@ fn parse(lua: &Lua, bytes: &[u8], pos: &mut usize, depth: usize) -> mlua::Result
 pub fn error_reply_of(value: &Value) -> Option<String> {
     let Value::Table(t) = value else { return None };
     string_field(t, "err").map(|err| String::from_utf8_lossy(&err.as_bytes()).into_owned())
+}
+
+/// True for an error table marked by [`mark_counted`].
+pub fn is_counted(value: &Value) -> bool {
+    matches!(value, Value::Table(t) if matches!(t.raw_get::<Value>(COUNTED), Ok(Value::Boolean(true))))
 }
 
 /// A string field of a table, if it holds one.

@@ -12,6 +12,8 @@ pub struct Raised {
     err: Vec<u8>,
     source: Option<String>,
     line: Option<i32>,
+    /// Already counted in the error statistics (see `convert::mark_counted`).
+    counted: bool,
 }
 
 impl std::fmt::Display for Raised {
@@ -24,12 +26,21 @@ impl std::error::Error for Raised {}
 
 /// Raises `err` (`CODE message`) from a Rust function, at the position of the Lua code that called it.
 pub fn raise(lua: &Lua, err: &[u8]) -> mlua::Error {
-    // Level 1: the caller of this (C) function, which Lua never replaces by a tail call.
+    raise_error(lua, err, false)
+}
+
+/// [`raise`] for an error already counted in the error statistics (a command's, see `convert::mark_counted`).
+pub fn raise_counted(lua: &Lua, err: &[u8]) -> mlua::Error {
+    raise_error(lua, err, true)
+}
+
+fn raise_error(lua: &Lua, err: &[u8], counted: bool) -> mlua::Error {
+    // Level 1: the caller of the (C) function that raises, which Lua never replaces by a tail call.
     let (source, line) = match lua.inspect_stack(1) {
         Some(d) => (d.source().source.map(|s| s.into_owned()), Some(d.curr_line())),
         None => (None, None),
     };
-    mlua::Error::external(Raised { err: err.to_vec(), source, line })
+    mlua::Error::external(Raised { err: err.to_vec(), source, line, counted })
 }
 
 /// `hooks.unwrap`: what a Rust function raised, as the prelude's handler and `pcall` want it: our error table
@@ -45,6 +56,9 @@ fn unwrap_error(lua: &Lua, value: Value) -> mlua::Result<Value> {
                     return Ok(Value::String(lua.create_string(inner.to_string())?));
                 };
                 let t = error_table(lua, &r.err)?;
+                if r.counted {
+                    super::convert::mark_counted(&t)?;
+                }
                 if let (Some(source), Some(line)) = (&r.source, r.line) {
                     t.raw_set("source", source.as_str())?;
                     t.raw_set("line", line)?;

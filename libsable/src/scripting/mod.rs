@@ -32,7 +32,7 @@ use parking_lot::RwLock;
 
 use crate::acl::selector::Denied;
 use crate::client::Client;
-use crate::commands::{self, flags, CmdError, CmdResult};
+use crate::commands::{self, flags, CmdError, CmdResult, Command};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 
@@ -261,7 +261,7 @@ fn strip_shebang(body: &[u8]) -> CmdResult<Vec<u8>> {
 }
 
 /// The `flags=` of a script's shebang line, if it has one (None: a script without shebang, no restrictions).
-fn shebang_flags(body: &[u8]) -> Option<Vec<String>> {
+pub(crate) fn shebang_flags(body: &[u8]) -> Option<Vec<String>> {
     let first = body.strip_prefix(b"#!lua")?;
     let end = first.iter().position(|&b| b == b'\n').unwrap_or(first.len());
     let line = String::from_utf8_lossy(&first[..end]);
@@ -293,6 +293,8 @@ struct CallState<'a> {
     server: &'a Server,
     client: &'a mut Client,
     read_only: bool,
+    /// The script or function has the `allow-oom` flag: it may write over `maxmemory`.
+    allow_oom: bool,
     /// Set once the script ran a write command: from then on it is never stopped (see [`watchdog`]).
     wrote: std::rc::Rc<std::cell::Cell<bool>>,
     /// Reused for every command's reply.
@@ -302,9 +304,14 @@ struct CallState<'a> {
 /// Runs a script for the client and writes its reply (or error) into `out`. The caller holds what makes it
 /// atomic (see the module doc).
 pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocation) -> CmdResult {
-    let read_only = inv.read_only
-        || matches!(inv.target, Target::Script { body, .. }
-            if shebang_flags(body).is_some_and(|f| f.iter().any(|f| f == "no-writes")));
+    let has_flag = |flag: &str| match inv.target {
+        Target::Script { body, .. } => shebang_flags(body).is_some_and(|f| f.iter().any(|f| f == flag)),
+        Target::Function { name } => {
+            server.functions.find(name).is_some_and(|(_, info)| info.flags.iter().any(|f| f == flag))
+        }
+    };
+    let read_only = inv.read_only || has_flag("no-writes");
+    let allow_oom = has_flag("allow-oom");
     let saved_db = client.db;
     let result = with_vm(&server.scripts, |vm| {
         let (f, runner, label) = match inv.target {
@@ -328,19 +335,32 @@ pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocatio
         vm.hooks.raw_set("resp", 2).map_err(fail)?;
         let wrote = std::rc::Rc::new(std::cell::Cell::new(false));
         watchdog(lua, server.config.read().int("busy-reply-threshold"), wrote.clone());
-        let state =
-            RefCell::new(CallState { server, client: &mut *client, read_only, wrote, reply: Reply::new(false) });
+        let state = RefCell::new(CallState {
+            server,
+            client: &mut *client,
+            read_only,
+            allow_oom,
+            wrote,
+            reply: Reply::new(false),
+        });
         let (hooks, redis) = (&vm.hooks, &vm.redis);
         lua.scope(|scope| {
             // Rust functions, not Lua wrappers: a `return redis.call(...)` would replace the caller's frame by a
             // tail call, and errors name the line of the user code that called them.
             let call = scope.create_function(|lua, args: MultiValue| match command(lua, hooks, &state, args)? {
                 Ok(value) => Ok(value),
-                Err(text) => Err(libs::raise(lua, &text)),
+                Err(Failed { text, counted: false }) => Err(libs::raise(lua, &text)),
+                Err(Failed { text, counted: true }) => Err(libs::raise_counted(lua, &text)),
             })?;
             let pcall = scope.create_function(|lua, args: MultiValue| match command(lua, hooks, &state, args)? {
                 Ok(value) => Ok(value),
-                Err(text) => Ok(Value::Table(convert::error_table(lua, &text)?)),
+                Err(Failed { text, counted }) => {
+                    let t = convert::error_table(lua, &text)?;
+                    if counted {
+                        convert::mark_counted(&t)?;
+                    }
+                    Ok(Value::Table(t))
+                }
             })?;
             let acl_check = scope.create_function(|lua, args: MultiValue| acl_check_cmd(lua, &state, args))?;
             redis.raw_set("call", call)?;
@@ -356,7 +376,11 @@ pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocatio
             if ok {
                 // An error reply is the command's error, as Redis counts it (errorstats, failed calls).
                 if let Some(err) = convert::error_reply_of(&value) {
-                    return Ok(Err(CmdError::Raw(err)));
+                    return Ok(Err(if convert::is_counted(&value) {
+                        CmdError::Counted(err)
+                    } else {
+                        CmdError::Raw(err)
+                    }));
                 }
                 convert::lua_to_reply(out, &value, resp);
                 return Ok(Ok(()));
@@ -448,42 +472,64 @@ fn script_error(value: &Value, sha: &str) -> CmdError {
         (Some(source), Some(line)) => format!("{err} script: {sha}, on {source}:{line}."),
         _ => format!("{err} script: {sha}"),
     };
-    CmdError::Raw(msg)
+    if convert::is_counted(value) {
+        CmdError::Counted(msg)
+    } else {
+        CmdError::Raw(msg)
+    }
+}
+
+/// Why `redis.call` / `redis.pcall` failed: the error text (`CODE message`), and whether it is already counted
+/// in the error statistics (see `convert::mark_counted`).
+struct Failed {
+    text: Vec<u8>,
+    counted: bool,
 }
 
 /// `redis.call` / `redis.pcall`: runs a command for the script. Returns the command's reply as a Lua value, or
-/// the text of the error (`CODE message`) that `redis.call` raises and `redis.pcall` returns as a table.
+/// the error that `redis.call` raises and `redis.pcall` returns as a table.
 fn command(
     lua: &Lua,
     hooks: &Table,
     state: &RefCell<CallState>,
     args: MultiValue,
-) -> mlua::Result<Result<Value, Vec<u8>>> {
-    let fail = |text: &str| Ok(Err(text.as_bytes().to_vec()));
+) -> mlua::Result<Result<Value, Failed>> {
+    let fail = |text: &str| Ok(Err(Failed { text: text.as_bytes().to_vec(), counted: false }));
     if args.is_empty() {
         return fail("ERR Please specify at least one argument for this redis lib call");
     }
     let Some(argv) = command_argv(&args) else {
         return fail("ERR Lua redis lib command arguments must be strings or integers");
     };
+    let server = state.borrow().server;
+    // A command refused to the script counts as an error reply and a rejected call, as in Redis' `scriptCall`.
+    let refuse = |cmd: Option<&Command>, text: &str| {
+        server.stats.record_error(&CmdError::Raw(text.to_string()));
+        if let Some(cmd) = cmd {
+            cmd.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(Err(Failed { text: text.as_bytes().to_vec(), counted: true }))
+    };
     let cmd = match commands::resolve(&argv) {
         Ok(cmd) => cmd,
-        Err(CmdError::WrongArity(_)) => return fail("ERR Wrong number of args calling Redis command from script"),
-        Err(_) => return fail("ERR Unknown Redis command called from script"),
+        Err(CmdError::WrongArity(_)) => {
+            return refuse(
+                commands::table().lookup(&argv[0]),
+                "ERR Wrong number of args calling Redis command from script",
+            )
+        }
+        Err(_) => return refuse(None, "ERR Unknown Redis command called from script"),
     };
     if cmd.has(flags::NO_SCRIPT) {
-        return fail("ERR This Redis command is not allowed from script");
+        return refuse(Some(cmd), "ERR This Redis command is not allowed from script");
     }
     let mut guard = state.borrow_mut();
     let st = &mut *guard;
-    if st.read_only && cmd.has(flags::WRITE) {
-        return fail("ERR Write commands are not allowed from read-only scripts.");
-    }
     if !st.client.user.unrestricted() {
         if let Err(denied) = crate::acl::check(&st.client.user, cmd, &argv) {
             let context = crate::acl::log::Context::Lua;
             crate::commands::acl::log_denial(st.server, st.client, cmd, &argv, denied, context);
-            return fail(match denied {
+            return refuse(Some(cmd), match denied {
                 Denied::Command => "ERR The user executing the script can't run this command or subcommand",
                 Denied::Key(_) => {
                     "ERR The user executing the script can't access at least one of the keys mentioned in the command \
@@ -495,6 +541,13 @@ fn command(
             });
         }
     }
+    if st.read_only && cmd.has(flags::WRITE) {
+        return refuse(Some(cmd), "ERR Write commands are not allowed from read-only scripts.");
+    }
+    // Over `maxmemory` when the script started, it may not begin to add data (once it has written, it must go on).
+    if st.client.oom_at_start && !st.allow_oom && !st.wrote.get() && cmd.has(flags::DENYOOM) {
+        return refuse(Some(cmd), &format!("OOM {}", crate::maxmemory::OOM_MESSAGE));
+    }
     if cmd.has(flags::WRITE) {
         st.wrote.set(true);
     }
@@ -505,7 +558,8 @@ fn command(
     let reply = &st.reply.buf;
     if reply.first() == Some(&b'-') {
         let end = reply.windows(2).position(|w| w == b"\r\n").unwrap_or(reply.len());
-        return Ok(Err(convert::error_text(&reply[..end])));
+        // Counted when the command replied with it.
+        return Ok(Err(Failed { text: convert::error_text(&reply[..end]), counted: true }));
     }
     Ok(Ok(convert::reply_to_lua(lua, reply)?.1))
 }
