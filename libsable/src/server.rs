@@ -204,6 +204,9 @@ pub struct Server {
     pub workers: usize,
     /// `maxmemory`: whether commands that may add data are refused.
     pub memory: crate::maxmemory::MemoryLimit,
+    /// `min-replicas-to-write` (with `min-replicas-max-lag`) asks for more replicas than the none SableDB has:
+    /// writes are refused with `-NOREPLICAS`, as a Redis primary without enough good replicas refuses them.
+    pub replicas_wanted: AtomicBool,
     /// The acceptor thread's control channel, set when it starts serving: CONFIG SET `port`, `tls-port` and `bind`
     /// send it the listeners they bound (see [`crate::net::apply_listeners`]).
     pub listener_ctl: Mutex<Option<tokio::sync::mpsc::UnboundedSender<crate::net::ListenerChange>>>,
@@ -251,6 +254,7 @@ impl Server {
             functions: Default::default(),
             workers,
             memory: Default::default(),
+            replicas_wanted: AtomicBool::new(false),
             listener_ctl: Mutex::new(None),
             config_set_serial: Mutex::new(()),
         };
@@ -294,6 +298,8 @@ impl Server {
         // As in Redis, a shorter log takes effect at the next entry.
         self.acl.log_max_len.store(cfg.int("acllog-max-len").max(0) as usize, Ordering::Relaxed);
         self.memory.configure(cfg.int("maxmemory").max(0) as u64, cfg.str("maxmemory-policy"));
+        let wanted = cfg.int("min-replicas-to-write") > 0 && cfg.int("min-replicas-max-lag") > 0;
+        self.replicas_wanted.store(wanted, Ordering::Relaxed);
     }
 
     /// Syncs the WAL and ends the process (SHUTDOWN, SIGTERM).

@@ -15,11 +15,12 @@ mod hyperloglog;
 mod keyspace;
 mod listeners;
 mod lists;
-mod maxmemory;
+
 mod monitor;
 mod notify;
 mod pubsub;
 mod redis_py;
+mod refusals;
 mod scripting;
 mod server;
 mod sets;

@@ -369,6 +369,9 @@ pub fn resolve(argv: &[Bytes]) -> Result<&'static Command, CmdError> {
     Ok(sub_cmd)
 }
 
+/// Why writes are refused while `min-replicas-to-write` asks for replicas.
+pub const NOREPLICAS: &str = "Not enough good replicas to write.";
+
 /// Runs one command and writes its reply (inside MULTI: queues it). Errors become RESP errors here and only here.
 pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[Bytes]) {
     // A refused command counts as a rejected call of what it resolved to (the container when it did not).
@@ -413,6 +416,9 @@ pub fn execute(server: &Server, client: &mut Client, out: &mut Reply, argv: &[By
     if client.oom_at_start && transaction::denied_on_oom(server, client, cmd, argv) {
         let e = CmdError::Prefixed("OOM", crate::maxmemory::OOM_MESSAGE.into());
         return refuse_resolved(client, out, Some(cmd), e);
+    }
+    if server.replicas_wanted.load(Ordering::Relaxed) && transaction::writes(server, client, cmd, argv) {
+        return refuse_resolved(client, out, Some(cmd), CmdError::Prefixed("NOREPLICAS", NOREPLICAS.into()));
     }
     // RESP2 subscriber mode: only the pub/sub commands, PING, QUIT and RESET.
     if !out.resp3 && client.info.subs.any() && !crate::pubsub::allowed_in_subscriber_mode(&cmd.name) {

@@ -6,7 +6,7 @@ use super::connection::help_reply;
 use super::dump::rdb;
 use bytes::Bytes;
 
-use super::{Args, CmdError, CmdResult, Command, Ctx, Handler};
+use super::{flags, Args, CmdError, CmdResult, Command, Ctx, Handler};
 use crate::scripting::functions::RestorePolicy;
 use crate::scripting::shebang_flags;
 use crate::scripting::{Invocation, Target};
@@ -58,11 +58,22 @@ fn evalsha_ro(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     eval_cached(ctx, args, true)
 }
 
-/// Whether a script runner may add data, as Redis judges it before the script runs (`evalGetCommandFlags`,
-/// `fcallGetCommandFlags`): a script with a shebang, or a function, unless flagged `allow-oom` or `no-writes`. A
-/// script without a shebang is judged by the commands it calls instead.
-pub fn runner_denies_oom(server: &Server, cmd: &Command, argv: &[Bytes]) -> bool {
-    let flags = match cmd.name.as_str() {
+/// Whether a command may add data (`denyoom`). A script runner is judged as Redis judges it before its script
+/// runs (`evalGetCommandFlags`, `fcallGetCommandFlags`): by the flags a shebang or a function declares, may add
+/// data unless `allow-oom` or `no-writes`; a script without a shebang by the commands it calls instead.
+pub fn may_add_data(server: &Server, cmd: &Command, argv: &[Bytes]) -> bool {
+    cmd.has(flags::DENYOOM)
+        || declared_flags(server, cmd, argv).is_some_and(|f| !f.iter().any(|f| f == "allow-oom" || f == "no-writes"))
+}
+
+/// Whether a command may write; a script runner judged as in [`may_add_data`]: writes unless `no-writes`.
+pub fn may_write(server: &Server, cmd: &Command, argv: &[Bytes]) -> bool {
+    cmd.has(flags::WRITE) || declared_flags(server, cmd, argv).is_some_and(|f| !f.iter().any(|f| f == "no-writes"))
+}
+
+/// The flags a script runner's script or function declares; None for other commands and scripts without one.
+fn declared_flags(server: &Server, cmd: &Command, argv: &[Bytes]) -> Option<Vec<String>> {
+    match cmd.name.as_str() {
         "eval" | "eval_ro" => argv.get(1).and_then(|body| shebang_flags(body)),
         "evalsha" | "evalsha_ro" => {
             argv.get(1).and_then(|sha| server.scripts.get(sha)).and_then(|(_, body)| shebang_flags(&body))
@@ -71,8 +82,7 @@ pub fn runner_denies_oom(server: &Server, cmd: &Command, argv: &[Bytes]) -> bool
             argv.get(1).and_then(|name| server.functions.find(&String::from_utf8_lossy(name))).map(|(_, f)| f.flags)
         }
         _ => None,
-    };
-    flags.is_some_and(|f| !f.iter().any(|f| f == "allow-oom" || f == "no-writes"))
+    }
 }
 
 /// Monitors see a script runner before the commands its script calls, whether or not it goes on to run.

@@ -59,14 +59,20 @@ pub fn queue(client: &mut Client, out: &mut Reply, cmd: &'static Command, argv: 
 /// one that may add data; inside MULTI anything but EXEC, DISCARD, QUIT and RESET (queueing takes memory too);
 /// an EXEC whose transaction holds a command that may add data.
 pub fn denied_on_oom(server: &Server, client: &Client, cmd: &Command, argv: &[Bytes]) -> bool {
-    let may_add_data = |cmd: &Command, argv: &[Bytes]| {
-        cmd.has(flags::DENYOOM) || super::scripting::runner_denies_oom(server, cmd, argv)
-    };
+    let may_add_data = |cmd: &Command, argv: &[Bytes]| super::scripting::may_add_data(server, cmd, argv);
     match (&client.multi, cmd.name.as_str()) {
         (Some(multi), "exec") => multi.queued.iter().any(|(c, a)| may_add_data(c, a)),
         (Some(_), "discard" | "quit" | "reset") => false,
         (Some(_), _) => true,
         (None, _) => may_add_data(cmd, argv),
+    }
+}
+
+/// Whether a command may write (for EXEC: a command of its transaction), as Redis' `processCommand` judges it.
+pub fn writes(server: &Server, client: &Client, cmd: &Command, argv: &[Bytes]) -> bool {
+    match (&client.multi, cmd.name.as_str()) {
+        (Some(multi), "exec") => multi.queued.iter().any(|(c, a)| super::scripting::may_write(server, c, a)),
+        _ => super::scripting::may_write(server, cmd, argv),
     }
 }
 

@@ -156,13 +156,27 @@ fn redis_defaults() -> &'static BTreeMap<String, String> {
     DEFAULTS.get_or_init(|| serde_json::from_str(include_str!("redis_defaults.json")).unwrap_or_default())
 }
 
-/// Redis parameters that are two names for one setting (the old ziplist names of the listpack limits).
+/// Redis parameters that are two names for one setting (the old ziplist names of the listpack limits, the old
+/// `slave` names of the replica settings).
 const ALIASES: &[(&str, &str)] = &[
     ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
     ("hash-max-ziplist-value", "hash-max-listpack-value"),
     ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
     ("zset-max-ziplist-value", "zset-max-listpack-value"),
     ("list-max-ziplist-size", "list-max-listpack-size"),
+    ("cluster-slave-no-failover", "cluster-replica-no-failover"),
+    ("cluster-slave-validity-factor", "cluster-replica-validity-factor"),
+    ("min-slaves-max-lag", "min-replicas-max-lag"),
+    ("min-slaves-to-write", "min-replicas-to-write"),
+    ("repl-ping-slave-period", "repl-ping-replica-period"),
+    ("slave-announce-ip", "replica-announce-ip"),
+    ("slave-announce-port", "replica-announce-port"),
+    ("slave-ignore-maxmemory", "replica-ignore-maxmemory"),
+    ("slave-lazy-flush", "replica-lazy-flush"),
+    ("slave-priority", "replica-priority"),
+    ("slave-read-only", "replica-read-only"),
+    ("slave-serve-stale-data", "replica-serve-stale-data"),
+    ("slaveof", "replicaof"),
 ];
 
 /// `client-output-buffer-limit`: groups of `<class> <hard> <soft> <soft seconds>`, parsed as Redis' own
@@ -652,6 +666,10 @@ mod tests {
         assert_eq!(c.int("hash-max-listpack-entries"), 2);
         c.set_runtime("zset-max-listpack-value", "9").unwrap();
         assert_eq!(c.int("zset-max-ziplist-value"), 9);
+        c.set_runtime("min-slaves-to-write", "3").unwrap();
+        assert_eq!(c.int("min-replicas-to-write"), 3);
+        c.set_runtime("replica-read-only", "no").unwrap();
+        assert_eq!(c.get("slave-read-only"), Some("no"));
     }
 
     #[test]

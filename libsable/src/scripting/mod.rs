@@ -544,6 +544,9 @@ fn command(
     if st.read_only && cmd.has(flags::WRITE) {
         return refuse(Some(cmd), "ERR Write commands are not allowed from read-only scripts.");
     }
+    if cmd.has(flags::WRITE) && st.server.replicas_wanted.load(Ordering::Relaxed) {
+        return refuse(Some(cmd), &format!("NOREPLICAS {}", commands::NOREPLICAS));
+    }
     // Over `maxmemory` when the script started, it may not begin to add data (once it has written, it must go on).
     if st.client.oom_at_start && !st.allow_oom && !st.wrote.get() && cmd.has(flags::DENYOOM) {
         return refuse(Some(cmd), &format!("OOM {}", crate::maxmemory::OOM_MESSAGE));

@@ -1,6 +1,7 @@
-//! `maxmemory` over the limit: which commands are refused with -OOM (plain commands, MULTI/EXEC, scripts and
-//! functions), how the refusals are counted, and that only `noeviction` refuses. Every reply was taken from
-//! redis-server 7.0.15 in the same state (`CONFIG SET maxmemory 1`: both servers use more than one byte).
+//! Commands the server refuses before they run, and how refusals and script errors are counted: `maxmemory` over
+//! the limit (-OOM for plain commands, MULTI/EXEC, scripts and functions; only under `noeviction`) and
+//! `min-replicas-to-write` without replicas (-NOREPLICAS). Every reply was taken from redis-server 7.0.15 in the
+//! same state (`CONFIG SET maxmemory 1`: both servers use more than one byte).
 
 use crate::common::{check, Raw, Server};
 
@@ -193,4 +194,51 @@ fn a_script_s_command_errors_are_counted_once() {
     assert_eq!(calls(&mut r, "lpush"), "cmdstat_lpush:calls=3,rejected_calls=0,failed_calls=3");
     assert_eq!(calls(&mut r, "get"), "cmdstat_get:calls=0,rejected_calls=1,failed_calls=0");
     assert_eq!(calls(&mut r, "eval"), "cmdstat_eval:calls=7,rejected_calls=0,failed_calls=6");
+}
+
+#[test]
+fn writes_need_the_replicas_min_replicas_to_write_asks_for() {
+    let s = Server::start();
+    let mut r = s.raw();
+    r.cmd(&["SET", "x", "some value"]);
+    r.cmd(&["CONFIG", "RESETSTAT"]);
+    const NOREPLICAS: &str = "-NOREPLICAS Not enough good replicas to write.\r\n";
+    check(
+        &mut r,
+        &[
+            // The old name is an alias, as in Redis.
+            (&["CONFIG", "SET", "min-slaves-to-write", "1"], "+OK\r\n"),
+            (&["CONFIG", "GET", "min-replicas-to-write"], "*2\r\n$21\r\nmin-replicas-to-write\r\n$1\r\n1\r\n"),
+            (&["SET", "a", "b"], NOREPLICAS),
+            (&["GET", "x"], "$10\r\nsome value\r\n"),
+            (&["DEL", "x"], NOREPLICAS),
+            (&["PUBLISH", "c", "m"], ":0\r\n"),
+            (&["EVAL", "#!lua flags=no-writes\nreturn redis.call('get','x')", "1", "x"], "$10\r\nsome value\r\n"),
+            (&["EVAL", "return redis.call('get','x')", "1", "x"], "$10\r\nsome value\r\n"),
+            (&["EVAL", "#!lua\nreturn redis.call('get','x')", "1", "x"], NOREPLICAS),
+            (
+                &["EVAL", "return redis.call('set','x', 1)", "1", "x"],
+                "-NOREPLICAS Not enough good replicas to write. script: edc6c778efe97d7b082a13bb199c772df244ec15, on \
+                 @user_script:1.\r\n",
+            ),
+            (&["MULTI"], "+OK\r\n"),
+            (&["SET", "x", "1"], NOREPLICAS),
+            (&["GET", "x"], "+QUEUED\r\n"),
+            (&["EXEC"], "-EXECABORT Transaction discarded because of previous errors.\r\n"),
+            (&["MULTI"], "+OK\r\n"),
+            (&["GET", "x"], "+QUEUED\r\n"),
+            (&["EXEC"], "*1\r\n$10\r\nsome value\r\n"),
+            // No lag allowed means no check, as in Redis.
+            (&["CONFIG", "SET", "min-replicas-max-lag", "0"], "+OK\r\n"),
+            (&["SET", "a", "b"], "+OK\r\n"),
+            (&["CONFIG", "SET", "min-replicas-max-lag", "10"], "+OK\r\n"),
+            (&["CONFIG", "SET", "min-replicas-to-write", "0"], "+OK\r\n"),
+            (&["SET", "a", "c"], "+OK\r\n"),
+        ],
+    );
+    assert_eq!(
+        info_lines(&mut r, "errorstats", "errorstat"),
+        ["errorstat_EXECABORT:count=1", "errorstat_NOREPLICAS:count=5"]
+    );
+    assert_eq!(calls(&mut r, "set"), "cmdstat_set:calls=2,rejected_calls=3,failed_calls=0");
 }
