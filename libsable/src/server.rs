@@ -208,6 +208,8 @@ pub struct Server {
     /// Held through a whole CONFIG SET, which applies listener changes without holding `config` (the acceptor
     /// reads it), so two CONFIG SETs cannot interleave.
     pub config_set_serial: Mutex<()>,
+    /// MIGRATE's cached connections to target instances.
+    pub migrate_sockets: crate::commands::migrate::SocketCache,
 }
 
 impl Server {
@@ -250,6 +252,7 @@ impl Server {
             workers,
             listener_ctl: Mutex::new(None),
             config_set_serial: Mutex::new(()),
+            migrate_sockets: Default::default(),
         };
         server.config_changed();
         // Users of the ACL file replace the default ones; an error stops start-up, as in Redis.
@@ -306,7 +309,6 @@ impl Server {
         std::process::exit(0)
     }
 
-    /// Starts the background jobs: active expiry with the cleanup of dropped collections and, with `wal_fsync everysec`, the WAL syncer.
     /// Closes the clients idle for `timeout` seconds or more (0 = never), as Redis' cron does once a second:
     /// blocked clients, subscribers and monitors never are. Checked here rather than by each connection, so a
     /// read costs no timer and a CONFIG SET of `timeout` applies to every client at once.
@@ -325,6 +327,8 @@ impl Server {
         }
     }
 
+    /// Starts the background jobs: active expiry with the cleanup of dropped collections, the once-a-second check
+    /// of idle clients and of MIGRATE's unused connections and, with `wal_fsync everysec`, the WAL syncer.
     pub fn start_background(self: &Arc<Self>) {
         let interval = Duration::from_millis(self.config.read().int("active_expire_interval_ms").max(1) as u64);
         let me = self.clone();
@@ -375,6 +379,7 @@ impl Server {
             .spawn(move || loop {
                 std::thread::sleep(Duration::from_secs(1));
                 me.close_idle_clients();
+                me.migrate_sockets.close_idle();
             })
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!("cannot start the client timeout check: {e}"));
