@@ -433,12 +433,11 @@ fn migrate(ctx: &mut Ctx, args: &mut super::Args) -> CmdResult {
                 .find(|l| is_error(l))
                 .map(|l| l[1..].to_vec());
             match first_error {
-                Some(text) => {
-                    if target_error.is_none() {
-                        cs.last_dbid = -1;
-                        target_error = Some(text);
-                    }
+                Some(text) if target_error.is_none() => {
+                    cs.last_dbid = -1;
+                    target_error = Some(text);
                 }
+                Some(_) => {}
                 None if !o.copy => accepted.push(found[i].key),
                 None => {}
             }
