@@ -213,6 +213,8 @@ pub struct Server {
     /// Held through a whole CONFIG SET, which applies listener changes without holding `config` (the acceptor
     /// reads it), so two CONFIG SETs cannot interleave.
     pub config_set_serial: Mutex<()>,
+    /// MIGRATE's cached connections to target instances.
+    pub migrate_sockets: crate::commands::migrate::SocketCache,
 }
 
 impl Server {
@@ -257,6 +259,7 @@ impl Server {
             replicas_wanted: AtomicBool::new(false),
             listener_ctl: Mutex::new(None),
             config_set_serial: Mutex::new(()),
+            migrate_sockets: Default::default(),
         };
         server.config_changed();
         // Users of the ACL file replace the default ones; an error stops start-up, as in Redis.
@@ -316,7 +319,6 @@ impl Server {
         std::process::exit(0)
     }
 
-    /// Starts the background jobs: active expiry with the cleanup of dropped collections and, with `wal_fsync everysec`, the WAL syncer.
     /// Closes the clients idle for `timeout` seconds or more (0 = never), as Redis' cron does once a second:
     /// blocked clients, subscribers and monitors never are. Checked here rather than by each connection, so a
     /// read costs no timer and a CONFIG SET of `timeout` applies to every client at once.
@@ -335,6 +337,8 @@ impl Server {
         }
     }
 
+    /// Starts the background jobs: active expiry with the cleanup of dropped collections, the once-a-second check
+    /// of idle clients and of MIGRATE's unused connections and, with `wal_fsync everysec`, the WAL syncer.
     pub fn start_background(self: &Arc<Self>) {
         let interval = Duration::from_millis(self.config.read().int("active_expire_interval_ms").max(1) as u64);
         let me = self.clone();
@@ -385,6 +389,7 @@ impl Server {
             .spawn(move || loop {
                 std::thread::sleep(Duration::from_secs(1));
                 me.close_idle_clients();
+                me.migrate_sockets.close_idle();
             })
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!("cannot start the client timeout check: {e}"));

@@ -15,7 +15,7 @@ mod hyperloglog;
 mod keyspace;
 mod listeners;
 mod lists;
-
+mod migrate;
 mod monitor;
 mod notify;
 mod pubsub;

@@ -294,7 +294,7 @@ const SENSITIVE_CONFIGS: &[&str] = &["requirepass", "masterauth", "masteruser"];
 
 /// Which arguments of `argv` (a run of the command named `name`) Redis replaces with `(redacted)` in what it logs
 /// (`redactClientCommandArgument`: the slow log and MONITOR), following each command's own parsing up to where it
-/// would stop. MIGRATE and ACL SETUSER are not implemented yet; their rules are here for when they are.
+/// would stop.
 pub(crate) fn redacted(name: &str, argv: &[Bytes]) -> Vec<usize> {
     let argc = argv.len();
     let mut out = Vec::new();

@@ -59,7 +59,7 @@ fn corrupt() -> CmdError {
 }
 
 /// The DUMP payload of the stored value `m`.
-fn payload(ctx: &Ctx, m: &MetaView) -> CmdResult<Vec<u8>> {
+pub(crate) fn payload(ctx: &Ctx, m: &MetaView) -> CmdResult<Vec<u8>> {
     let opts = save_options(ctx);
     let Some(coll) = Collection::from_view(m) else {
         return Ok(rdb::dump(rdb::TYPE_STRING, &rdb::string_object(m.body(), &opts)));

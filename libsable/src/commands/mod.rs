@@ -23,6 +23,7 @@ pub mod keyspace;
 pub mod list;
 pub mod memory;
 pub mod meta;
+pub mod migrate;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;
@@ -189,6 +190,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         hyperloglog::HANDLERS,
         keyspace::HANDLERS,
         dump::HANDLERS,
+        migrate::HANDLERS,
         server::HANDLERS,
         diagnostics::HANDLERS,
         debug::HANDLERS,

@@ -774,10 +774,10 @@ fn info_stats(ctx: &Ctx, s: &mut String) {
     field(s, "pubsub_channels", channels);
     field(s, "pubsub_patterns", patterns);
     field(s, "pubsubshard_channels", shard_channels);
+    field(s, "latest_fork_usec", 0);
+    field(s, "total_forks", 0);
+    field(s, "migrate_cached_sockets", ctx.server.migrate_sockets.len());
     for name in [
-        "latest_fork_usec",
-        "total_forks",
-        "migrate_cached_sockets",
         "slave_expires_tracked_keys",
         "active_defrag_hits",
         "active_defrag_misses",

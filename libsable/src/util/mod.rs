@@ -155,7 +155,8 @@ pub fn in_command() -> bool {
     COMMAND_MS.get() != 0
 }
 
-fn wall_ms() -> u64 {
+/// Milliseconds since the Unix epoch, now (also inside a command).
+pub fn wall_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
