@@ -147,8 +147,19 @@ impl Tracking {
         self.count.load(Ordering::Relaxed) != 0
     }
 
+    /// `tracking-table-max-keys`; a lower limit takes effect at once, as Redis' cron applies it while idle.
     pub fn set_max_keys(&self, n: usize) {
         self.max_keys.store(n, Ordering::Relaxed);
+        self.limit(&mut self.inner.lock());
+    }
+
+    /// Forgets (and invalidates) keys beyond `tracking-table-max-keys`.
+    fn limit(&self, inner: &mut Inner) {
+        let max = self.max_keys.load(Ordering::Relaxed);
+        while max > 0 && inner.table.len() > max {
+            let Some(key) = inner.table.keys().next().cloned() else { break };
+            invalidate_key(inner, &key, &|_, _| false);
+        }
     }
 
     /// CLIENT TRACKING ON: registers (or updates) the client's tracking. BCAST prefixes add to those it has.
@@ -209,12 +220,7 @@ impl Tracking {
                 inner.items += 1;
             }
         }
-        // `tracking-table-max-keys`: forget (and invalidate) keys beyond the limit.
-        let max = self.max_keys.load(Ordering::Relaxed);
-        while max > 0 && inner.table.len() > max {
-            let Some(key) = inner.table.keys().next().cloned() else { break };
-            invalidate_key(&mut inner, &key, &|_, _| false);
-        }
+        self.limit(&mut inner);
     }
 
     /// A committed write modified `keys`; `written_by(client, key)` tells whether a NOLOOP client wrote the key

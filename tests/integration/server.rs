@@ -225,6 +225,23 @@ fn info_sections_and_fields() {
     assert!(get.starts_with("cmdstat_get:calls=1,usec=") && get.ends_with(",rejected_calls=1,failed_calls=0"), "{get}");
     assert!(stats.contains("\r\ncmdstat_set:calls=3,"), "{stats}");
     assert!(stats.contains("\r\nerrorstat_ERR:count=2\r\n"), "{stats}");
+    // Every field of Redis 7.0.15's memory section, in its order (SableDB's RocksDB figures follow).
+    let memory = r.cmd(&["INFO", "memory"]);
+    let names: Vec<&str> = memory.split("\r\n").filter_map(|l| l.split_once(':').map(|(n, _)| n)).collect();
+    let redis = "used_memory used_memory_human used_memory_rss used_memory_rss_human used_memory_peak \
+                 used_memory_peak_human used_memory_peak_perc used_memory_overhead used_memory_startup \
+                 used_memory_dataset used_memory_dataset_perc allocator_allocated allocator_active allocator_resident \
+                 total_system_memory total_system_memory_human used_memory_lua used_memory_vm_eval \
+                 used_memory_lua_human used_memory_scripts_eval number_of_cached_scripts number_of_functions \
+                 number_of_libraries used_memory_vm_functions used_memory_vm_total used_memory_vm_total_human \
+                 used_memory_functions used_memory_scripts used_memory_scripts_human maxmemory maxmemory_human \
+                 maxmemory_policy allocator_frag_ratio allocator_frag_bytes allocator_rss_ratio allocator_rss_bytes \
+                 rss_overhead_ratio rss_overhead_bytes mem_fragmentation_ratio mem_fragmentation_bytes \
+                 mem_not_counted_for_evict mem_replication_backlog mem_total_replication_buffers mem_clients_slaves \
+                 mem_clients_normal mem_cluster_links mem_aof_buffer mem_allocator active_defrag_running \
+                 lazyfree_pending_objects lazyfreed_objects";
+    let redis: Vec<&str> = redis.split_whitespace().collect();
+    assert_eq!(names[..redis.len()], redis[..], "{memory}");
     r.cmd(&["HELLO", "3"]);
     assert_eq!(r.cmd(&["INFO", "cluster"]), "=34\r\ntxt:# Cluster\r\ncluster_enabled:0\r\n\r\n");
 

@@ -256,3 +256,63 @@ fn tracking_option_errors() {
     ];
     crate::common::check(&mut c, cases);
 }
+
+#[test]
+fn invalidations_follow_the_order_of_the_writes() {
+    let s = Server::start();
+    let mut c = resp3(&s);
+    let mut w = s.raw();
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on"]), "+OK\r\n");
+    // Keys declared by a script that reads are remembered.
+    assert_eq!(c.cmd(&["EVAL", "redis.call('get', 'key3')", "2", "key1", "key2"]), "_\r\n");
+    assert_eq!(c.cmd(&["MGET", "z", "a"]), "*2\r\n_\r\n_\r\n");
+    // One MSET, written in argument order (a repeated key where it first appears), as Redis invalidates.
+    assert_eq!(w.cmd(&["MSET", "key2", "2", "z", "1", "key1", "2", "key2", "3"]), "+OK\r\n");
+    let want = invalidate(&["key2"]) + &invalidate(&["z"]) + &invalidate(&["key1"]) + "+PONG\r\n";
+    assert_eq!(until_pong(&mut c), want);
+    // A transaction's writes, in command order.
+    w.cmd(&["MULTI"]);
+    w.cmd(&["SET", "z", "1"]);
+    w.cmd(&["DEL", "a"]);
+    assert_eq!(c.cmd(&["MGET", "z", "a"]), "*2\r\n$1\r\n1\r\n_\r\n");
+    w.cmd(&["SET", "a", "1"]);
+    assert_eq!(w.cmd(&["EXEC"]), "*3\r\n+OK\r\n:0\r\n+OK\r\n");
+    assert_eq!(until_pong(&mut c), invalidate(&["z"]) + &invalidate(&["a"]) + "+PONG\r\n");
+}
+
+#[test]
+fn a_resp3_redirect_target_gets_pushes_without_subscribing() {
+    let s = Server::start();
+    let mut target = resp3(&s);
+    let id = int(&target.cmd(&["CLIENT", "ID"]));
+    let mut c = s.raw();
+    let mut w = s.raw();
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on", "REDIRECT", &id.to_string()]), "+OK\r\n");
+    assert_eq!(c.cmd(&["GET", "foo"]), "$-1\r\n");
+    // Pushes are not replies: CLIENT REPLY OFF does not silence them (redis-server 7.0.15).
+    target.send(&Raw::encode(&[b"CLIENT", b"REPLY", b"OFF"]));
+    assert_eq!(w.cmd(&["SET", "foo", "bar"]), "+OK\r\n");
+    assert_eq!(target.read_reply(), invalidate(&["foo"]));
+    assert_eq!(target.cmd(&["CLIENT", "REPLY", "ON"]), "+OK\r\n");
+    assert_eq!(target.cmd(&["PING"]), "+PONG\r\n");
+}
+
+#[test]
+fn lowering_tracking_table_max_keys_evicts_at_once() {
+    let s = Server::start();
+    let mut sub = s.raw();
+    let id = int(&sub.cmd(&["CLIENT", "ID"]));
+    assert!(sub.cmd(&["SUBSCRIBE", "__redis__:invalidate"]).starts_with("*3\r\n"));
+    let mut c = s.raw();
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on", "REDIRECT", &id.to_string()]), "+OK\r\n");
+    assert_eq!(c.cmd(&["MGET", "k1", "k2"]), "*2\r\n$-1\r\n$-1\r\n");
+    // Nothing else is sent: the limit applies without waiting for another command.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "tracking-table-max-keys", "1"]), "+OK\r\n");
+    let msg = sub.read_reply();
+    assert!(
+        msg == "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$2\r\nk1\r\n"
+            || msg == "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n*1\r\n$2\r\nk2\r\n",
+        "{msg:?}"
+    );
+    assert!(s.cli(&["INFO", "stats"]).contains("tracking_total_keys:1\r\n"));
+}

@@ -134,6 +134,12 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if let Some(p) = proto {
         ctx.out.resp3 = p == 3;
         ctx.client.info.resp.store(p as u8, Ordering::Relaxed);
+        if p == 3 {
+            // A RESP3 client may be the redirect target of another client's tracking: its invalidation pushes
+            // arrive in its mailbox, subscribed or not.
+            let (info, registry) = (&ctx.client.info, &ctx.server.pubsub);
+            ctx.client.pubsub.get_or_insert_with(|| crate::pubsub::Subscriber::new(registry.clone(), info.clone()));
+        }
     }
     let version = super::table().redis_version.clone();
     let out = &mut *ctx.out;

@@ -652,46 +652,82 @@ pub(super) static RSS_PEAK: AtomicU64 = AtomicU64::new(0);
 fn info_memory(ctx: &Ctx, s: &mut String) {
     let store = ctx.store;
     let prop = |name: &str| store.property(name).unwrap_or(0);
-    // The process is SableDB's memory: RocksDB's caches and memtables plus connection buffers.
+    // The process is SableDB's memory: RocksDB's caches and memtables plus connection buffers. There is no
+    // separate allocator figure, so the allocator's and the resident set's fields are the resident set.
     let rss = proc_kb("/proc/self/status", "VmRSS");
     let peak = RSS_PEAK.fetch_max(rss, Ordering::Relaxed).max(rss);
+    let startup = ctx.server.diag.startup_rss;
     let cache = prop("rocksdb.block-cache-usage");
     let memtables = prop("rocksdb.cur-size-all-mem-tables");
     let readers = prop("rocksdb.estimate-table-readers-mem");
     let overhead = cache + memtables + readers;
+    // The data set is on disk; what is in memory beyond RocksDB's structures is the process' own.
+    let dataset = rss.saturating_sub(overhead);
+    let net = rss.saturating_sub(startup);
     let total = proc_kb("/proc/meminfo", "MemTotal");
     let cfg = ctx.server.config.read();
     let maxmemory = cfg.int("maxmemory").max(0) as u64;
+    let percent =
+        |part: u64, whole: u64| format!("{:.2}%", if whole == 0 { 0.0 } else { part as f64 * 100.0 / whole as f64 });
     field(s, "used_memory", rss);
     field(s, "used_memory_human", bytes_to_human(rss));
     field(s, "used_memory_rss", rss);
     field(s, "used_memory_rss_human", bytes_to_human(rss));
     field(s, "used_memory_peak", peak);
     field(s, "used_memory_peak_human", bytes_to_human(peak));
-    field(
-        s,
-        "used_memory_peak_perc",
-        format!("{:.2}%", if peak == 0 { 0.0 } else { rss as f64 * 100.0 / peak as f64 }),
-    );
+    field(s, "used_memory_peak_perc", percent(rss, peak));
     field(s, "used_memory_overhead", overhead);
+    field(s, "used_memory_startup", startup);
+    field(s, "used_memory_dataset", dataset);
+    field(s, "used_memory_dataset_perc", percent(dataset.min(net), net));
+    for name in ["allocator_allocated", "allocator_active", "allocator_resident"] {
+        field(s, name, rss);
+    }
     field(s, "total_system_memory", total);
     field(s, "total_system_memory_human", bytes_to_human(total));
-    // EVAL's cached scripts (their bodies); no functions or libraries.
+    // One Lua state per worker thread runs both EVAL scripts and functions; this is the one of the thread
+    // answering INFO.
+    let lua = crate::scripting::vm_memory() as u64;
+    field(s, "used_memory_lua", lua);
+    field(s, "used_memory_vm_eval", lua);
+    field(s, "used_memory_lua_human", bytes_to_human(lua));
     let (scripts, script_bytes) = ctx.server.scripts.usage();
     field(s, "used_memory_scripts_eval", script_bytes);
     field(s, "number_of_cached_scripts", scripts);
     let (libraries, functions) = ctx.server.functions.counts();
     field(s, "number_of_functions", functions);
     field(s, "number_of_libraries", libraries);
-    field(s, "used_memory_scripts", script_bytes);
-    field(s, "used_memory_scripts_human", bytes_to_human(script_bytes as u64));
+    field(s, "used_memory_vm_functions", 0);
+    field(s, "used_memory_vm_total", lua);
+    field(s, "used_memory_vm_total_human", bytes_to_human(lua));
+    let function_bytes = ctx.server.functions.usage();
+    field(s, "used_memory_functions", function_bytes);
+    field(s, "used_memory_scripts", script_bytes + function_bytes);
+    field(s, "used_memory_scripts_human", bytes_to_human((script_bytes + function_bytes) as u64));
     field(s, "maxmemory", maxmemory);
     field(s, "maxmemory_human", bytes_to_human(maxmemory));
     field(s, "maxmemory_policy", cfg.str("maxmemory-policy"));
-    field(s, "mem_fragmentation_ratio", "1.00");
+    for (ratio, bytes) in [
+        ("allocator_frag_ratio", "allocator_frag_bytes"),
+        ("allocator_rss_ratio", "allocator_rss_bytes"),
+        ("rss_overhead_ratio", "rss_overhead_bytes"),
+        ("mem_fragmentation_ratio", "mem_fragmentation_bytes"),
+    ] {
+        field(s, ratio, "1.00");
+        field(s, bytes, 0);
+    }
     let buffers: usize =
         ctx.server.clients.all().iter().map(|c| c.qbuf.load(Ordering::Relaxed) + c.omem.load(Ordering::Relaxed)).sum();
+    // Nothing is excluded from the maxmemory check (no replication backlog, no AOF buffer).
+    for name in
+        ["mem_not_counted_for_evict", "mem_replication_backlog", "mem_total_replication_buffers", "mem_clients_slaves"]
+    {
+        field(s, name, 0);
+    }
     field(s, "mem_clients_normal", buffers);
+    field(s, "mem_cluster_links", 0);
+    field(s, "mem_aof_buffer", 0);
+    field(s, "mem_allocator", "mimalloc");
     for name in ["active_defrag_running", "lazyfree_pending_objects", "lazyfreed_objects"] {
         field(s, name, 0);
     }

@@ -3,7 +3,7 @@
 //!
 //! INCRBYFLOAT reproduces Redis' C `long double` arithmetic exactly (see [`long_double`]).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use super::{Args, CmdError, CmdResult, Ctx, Handler};
@@ -450,10 +450,16 @@ fn mset_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
     if !rest.len().is_multiple_of(2) {
         return Err(CmdError::WrongArity(ctx.cmd.name.clone()));
     }
-    // Redis sets the pairs in order, so the last value of a repeated key wins; each key is written once.
-    let mut seen = HashSet::new();
-    let pairs: Vec<(&[u8], &[u8])> =
-        rest.chunks_exact(2).rev().filter(|p| seen.insert(&p[0][..])).map(|p| (&p[0][..], &p[1][..])).collect();
+    // Redis sets the pairs in order, so the last value of a repeated key wins; each key is written once, where
+    // it first appears (the order client-side caching's invalidations follow).
+    let mut last: HashMap<&[u8], &[u8]> = HashMap::new();
+    let mut order = Vec::new();
+    for p in rest.chunks_exact(2) {
+        if last.insert(&p[0][..], &p[1][..]).is_none() {
+            order.push(&p[0][..]);
+        }
+    }
+    let pairs: Vec<(&[u8], &[u8])> = order.into_iter().map(|k| (k, last[k])).collect();
     let keys: Vec<&[u8]> = pairs.iter().map(|(k, _)| *k).collect();
     let _guard = ctx.store.locks.lock(&keys);
     let db = ctx.db();

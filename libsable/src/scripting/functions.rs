@@ -169,6 +169,11 @@ impl Functions {
         let libraries = self.libraries.read();
         (libraries.len(), libraries.values().map(|l| l.functions.len()).sum())
     }
+
+    /// Bytes of the libraries' code and names (INFO's `used_memory_functions`).
+    pub fn usage(&self) -> usize {
+        self.libraries.read().values().map(|l| l.code.len() + l.name.len()).sum()
+    }
 }
 
 fn infos(functions: Vec<Registered>) -> Vec<FunctionInfo> {

@@ -112,6 +112,11 @@ fn with_vm<R>(cache: &ScriptCache, f: impl FnOnce(&mut Vm) -> CmdResult<R>) -> C
     })
 }
 
+/// Bytes the Lua state of this thread uses (0 before its first script), for INFO's `used_memory_lua`.
+pub fn vm_memory() -> usize {
+    VM.with(|cell| cell.borrow().as_ref().map_or(0, |vm| vm.lua.used_memory()))
+}
+
 /// Runs `f` on this thread's Lua state (made on first use), whatever scripts it holds.
 fn with_library_vm<R>(f: impl FnOnce(&mut Vm) -> CmdResult<R>) -> CmdResult<R> {
     VM.with(|cell| {

@@ -589,11 +589,16 @@ impl Store {
             }
         }
         if self.tracking.active() {
-            let keys = meta
+            // In the order the commands wrote them, as Redis invalidates; then any key written before a client
+            // started tracking (not recorded), in key order.
+            let recorded: std::collections::HashSet<&[u8]> = signals.tracked.iter().map(|k| &k[..]).collect();
+            let late = meta
                 .iter()
                 .filter(|(k, _)| !signals.quiet.iter().any(|q| q == k))
                 .filter_map(|(k, _)| split_meta_key(k).map(|(_, key)| key))
-                .chain(signals.touched.iter().map(|(_, key)| &key[..]));
+                .chain(signals.touched.iter().map(|(_, key)| &key[..]))
+                .filter(|key| !recorded.contains(key));
+            let keys = signals.tracked.iter().map(|k| &k[..]).chain(late);
             let noloop = &signals.noloop;
             self.tracking.invalidate(keys, &|id, key| noloop.iter().any(|(w, k)| *w == id && k == key));
         }
@@ -715,6 +720,9 @@ pub(crate) struct Signals {
     pub quiet: Vec<Vec<u8>>,
     /// Keys written by a tracking client in NOLOOP mode (client id, user key): not invalidated for it.
     pub noloop: Vec<(u64, Vec<u8>)>,
+    /// User keys modified, in the order of their writes, for client-side caching's invalidations (recorded only
+    /// while some client tracks).
+    pub tracked: Vec<Vec<u8>>,
 }
 
 impl Signals {
@@ -724,6 +732,7 @@ impl Signals {
         self.touched.extend(other.touched);
         self.quiet.extend(other.quiet);
         self.noloop.extend(other.noloop);
+        self.tracked.extend(other.tracked);
     }
 }
 
@@ -892,6 +901,15 @@ impl<'s> Txn<'s> {
             store.changes.fetch_add(changes as u64, Ordering::Relaxed);
         }
         if store.tracking.active() {
+            let quiet = &self.signals.quiet;
+            let modified: Vec<Vec<u8>> = self
+                .ops
+                .iter()
+                .filter(|op| op.tag() == TAG_META && !quiet.iter().any(|q| q == op.key()))
+                .filter_map(|op| split_meta_key(op.key()).map(|(_, k)| k.to_vec()))
+                .chain(touched.iter().map(|(_, k)| k.clone()))
+                .collect();
+            self.signals.tracked.extend(modified);
             if let Some(id) = crate::tracking::current_noloop() {
                 let metas = self.ops.iter().filter(|op| op.tag() == TAG_META).filter_map(|op| split_meta_key(op.key()));
                 let keys: Vec<(u64, Vec<u8>)> =
