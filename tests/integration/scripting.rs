@@ -385,3 +385,23 @@ fn function_libraries_survive_a_crash_and_flushall_and_travel_by_dump() {
         "An error was signalled by the server - ResponseError: Library kept already exists"
     );
 }
+
+#[test]
+fn a_function_cannot_register_functions_after_the_load() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let lib = "#!lua name=lib1\nlocal lib = redis\nlib.register_function('f1', function ()\n  lib.redis = redis\n  \
+               return {ok='OK'}\nend)\nlib.register_function('f2', function ()\n  lib.register_function('f1', \
+               function () return 1 end)\nend)";
+    assert_eq!(r.cmd(&["FUNCTION", "LOAD", lib]), "$4\r\nlib1\r\n");
+    // Replies of redis-server 7.0.15: the load-time API a function kept is read-only and refuses registering.
+    assert_eq!(
+        r.cmd(&["FCALL", "f1", "0"]),
+        "-ERR user_function:4: Attempt to modify a readonly table script: f1, on @user_function:4.\r\n"
+    );
+    assert_eq!(
+        r.cmd(&["FCALL", "f2", "0"]),
+        "-ERR redis.register_function can only be called on FUNCTION LOAD command script: f2, on \
+         @user_function:8.\r\n"
+    );
+}

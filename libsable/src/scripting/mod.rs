@@ -186,7 +186,11 @@ impl Vm {
                 let outcome = hooks.get::<Function>("run_library")?.call(chunk);
                 self.lua.remove_hook();
                 hooks.raw_set("loading", Value::Nil)?;
-                api.raw_set("register_function", Value::Nil)?;
+                // A function that kept the load-time `redis` table finds this in it (Redis' same refusal).
+                let refuse = self.lua.create_function(|lua, _: MultiValue| -> mlua::Result<()> {
+                    Err(libs::raise(lua, b"ERR redis.register_function can only be called on FUNCTION LOAD command"))
+                })?;
+                api.raw_set("register_function", refuse)?;
                 outcome
             })
             .map_err(fail)?;
