@@ -92,6 +92,8 @@ struct Vm {
     runner: Function,
     compiled: HashMap<String, Function>,
     generation: u64,
+    /// Runs since the last garbage-collection step.
+    runs: u32,
     /// The callbacks of the function libraries, run in this state.
     libraries: functions::ThreadLibraries,
 }
@@ -106,6 +108,8 @@ fn with_vm<R>(cache: &ScriptCache, f: impl FnOnce(&mut Vm) -> CmdResult<R>) -> C
         let generation = cache.generation.load(Ordering::Relaxed);
         if vm.generation != generation {
             vm.compiled.clear();
+            // SCRIPT FLUSH: the memory of the dropped scripts is given back now, as Redis' new Lua state does.
+            let _ = vm.lua.gc_collect();
             vm.generation = generation;
         }
         f(vm)
@@ -147,7 +151,16 @@ impl Vm {
         lua.globals().raw_set("cmsgpack", cmsgpack::cmsgpack_table(&lua)?)?;
         let runner: Function =
             lua.load(PRELUDE).set_name("=sable").set_mode(ChunkMode::Text).call((hooks.clone(), redis.clone()))?;
-        Ok(Vm { lua, hooks, redis, runner, compiled: HashMap::new(), generation: 0, libraries: Default::default() })
+        Ok(Vm {
+            lua,
+            hooks,
+            redis,
+            runner,
+            compiled: HashMap::new(),
+            generation: 0,
+            runs: 0,
+            libraries: Default::default(),
+        })
     }
 
     /// Runs a library's code (FUNCTION LOAD, RESTORE, and each thread before its first FCALL of it) and returns
@@ -376,6 +389,13 @@ pub fn run(server: &Server, client: &mut Client, out: &mut Reply, inv: Invocatio
             redis.raw_set("pcall", pcall)?;
             redis.raw_set("acl_check_cmd", acl_check)?;
             let outcome = runner.call((f, keys, argv));
+            // Every run leaves an environment behind: a step of the collector every 50 runs keeps the state
+            // small without a full cycle's pause (Redis' `LUA_GC_CYCLE_PERIOD`).
+            vm.runs += 1;
+            if vm.runs >= 50 {
+                vm.runs = 0;
+                let _ = lua.gc_step_kbytes(50);
+            }
             lua.remove_hook();
             let (ok, value): (bool, Value) = outcome?;
             for name in ["call", "pcall", "acl_check_cmd"] {
