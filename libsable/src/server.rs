@@ -197,6 +197,8 @@ pub struct Server {
     pub pause: ClientPause,
     /// Active expiry runs (DEBUG SET-ACTIVE-EXPIRE turns it off and on).
     pub active_expire: std::sync::atomic::AtomicBool,
+    /// DEBUG PAUSE-CRON: active expiry and the idle-client check stop, as Redis' cron does.
+    pub cron_paused: AtomicBool,
     /// Lua scripts cached by EVAL and SCRIPT LOAD.
     pub scripts: crate::scripting::ScriptCache,
     /// Function libraries (FUNCTION LOAD), kept in RocksDB.
@@ -252,6 +254,7 @@ impl Server {
             saves: Arc::default(),
             pause: ClientPause::default(),
             active_expire: std::sync::atomic::AtomicBool::new(true),
+            cron_paused: AtomicBool::new(false),
             scripts: Default::default(),
             functions: Default::default(),
             workers,
@@ -346,7 +349,10 @@ impl Server {
             .name("active-expire".into())
             .spawn(move || loop {
                 // A CLIENT PAUSE holds active expiry too (its deletions are writes), as Redis' expire cycle.
-                if me.pause.active_now() || !me.active_expire.load(std::sync::atomic::Ordering::Relaxed) {
+                if me.pause.active_now()
+                    || !me.active_expire.load(Ordering::Relaxed)
+                    || me.cron_paused.load(Ordering::Relaxed)
+                {
                     std::thread::sleep(interval);
                     continue;
                 }
@@ -388,6 +394,9 @@ impl Server {
             .name("client-timeout".into())
             .spawn(move || loop {
                 std::thread::sleep(Duration::from_secs(1));
+                if me.cron_paused.load(Ordering::Relaxed) {
+                    continue;
+                }
                 me.close_idle_clients();
                 me.migrate_sockets.close_idle();
             })

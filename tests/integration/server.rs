@@ -724,9 +724,11 @@ fn debug_is_protected_and_answers_as_redis() {
             (&["DEBUG", "sleep", "0.01"], "+OK\r\n"),
             (&["DEBUG", "SLEEP", "abc"], "+OK\r\n"),
             (&["DEBUG", "LOG", "hello"], "+OK\r\n"),
+            (&["DEBUG", "reload"], "+OK\r\n"),
+            (&["DEBUG", "reload", "foo"], "-ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.\r\n"),
             (
-                &["DEBUG", "reload"],
-                "-ERR unknown subcommand or wrong number of arguments for 'reload'. Try DEBUG HELP.\r\n",
+                &["DEBUG", "segfault"],
+                "-ERR unknown subcommand or wrong number of arguments for 'segfault'. Try DEBUG HELP.\r\n",
             ),
             (
                 &["DEBUG", "sleep", "1", "2"],
@@ -900,4 +902,75 @@ fn save_and_bgsave_flush_and_count() {
     assert!(std::fs::read_dir(s.db_path())
         .map(|d| d.flatten().any(|e| e.path().extension().is_some_and(|x| x == "sst")))
         .unwrap_or(false));
+}
+
+#[test]
+fn debug_digests_objects_and_populate_as_redis() {
+    let s = Server::start_with(&["--enable-debug-command", "yes"]);
+    let mut r = s.raw();
+    for cmd in [
+        &["RPUSH", "l", "a", "b", "c", "1", "2"][..],
+        &["SET", "s", "12345"],
+        &["SADD", "st", "1", "2", "3"],
+        &["SADD", "sb", "a", "b", "c"],
+        &["HSET", "h", "f", "v", "g", "w"],
+        &["ZADD", "z", "1", "a", "2.5", "b", "-3", "c"],
+        &["XADD", "x", "1-1", "a", "1", "b", "2"],
+        &["XADD", "x", "2-0", "c", "3"],
+        &["SET", "e", "v", "PX", "100000"],
+    ] {
+        assert!(!r.cmd(cmd).starts_with('-'), "{cmd:?}");
+    }
+    // DEBUG OBJECT as redis-server 7.0.15 words it (its address and LRU clock aside).
+    let object = |r: &mut crate::common::Raw, key: &str| {
+        let line = r.cmd(&["DEBUG", "OBJECT", key]);
+        line.split(' ').filter(|f| !f.starts_with("at:") && !f.starts_with("lru:")).collect::<Vec<_>>().join(" ")
+    };
+    assert_eq!(
+        object(&mut r, "l"),
+        "+Value refcount:1 encoding:quicklist serializedlength:23 lru_seconds_idle:0 ql_nodes:1 ql_avg_node:5.00 \
+         ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:20\r\n"
+    );
+    assert_eq!(object(&mut r, "s"), "+Value refcount:1 encoding:int serializedlength:3 lru_seconds_idle:0\r\n");
+    assert_eq!(object(&mut r, "h"), "+Value refcount:1 encoding:listpack serializedlength:20 lru_seconds_idle:0\r\n");
+    assert_eq!(r.cmd(&["DEBUG", "OBJECT", "nosuch"]), "-ERR no such key\r\n");
+    // The same key keeps its identity.
+    let at = |r: &mut crate::common::Raw| r.cmd(&["DEBUG", "OBJECT", "l"]).split(' ').nth(1).map(str::to_string);
+    assert_eq!(at(&mut r), at(&mut r));
+    crate::common::check(
+        &mut r,
+        &[
+            (&["DEBUG", "POPULATE", "3", "pre", "2"], "+OK\r\n"),
+            (&["DEBUG", "POPULATE", "-1"], "-ERR value is out of range, must be positive\r\n"),
+            (&["DEBUG", "POPULATE", "2"], "+OK\r\n"),
+            (&["MGET", "pre:0", "key:1"], "*2\r\n$2\r\nva\r\n$7\r\nvalue:1\r\n"),
+        ],
+    );
+    // Digests of redis-server 7.0.15 for the same data.
+    let values = r.cmd(&["DEBUG", "DIGEST-VALUE", "s", "l", "st", "sb", "h", "z", "x", "e", "nosuch"]);
+    let want = [
+        "e1cf90774e995ae03de66e8109dc5cb9d9c2dc83",
+        "f48a1249517530ff1906fc79ddbf9b687f71f06f",
+        "2a462a3f51a1db89738ebbeef0c47ce1bbc85246",
+        "593c2414786d75446e97f4ea5d4b731f3313da72",
+        "d127864ed50239662bf61bafc9bda63c17da5b37",
+        "2dd2ef669bd842b340aed0cb20be587954151e2b",
+        "f9ebfe376baf354398c20e9bb5219235f942dafe",
+        "311b17018163335616e089f6b951c82c477335ac",
+        "0000000000000000000000000000000000000000",
+    ];
+    assert_eq!(values, format!("*9\r\n{}", want.iter().map(|d| format!("+{d}\r\n")).collect::<String>()));
+    r.cmd(&["SELECT", "3"]);
+    r.cmd(&["SET", "k3", "v"]);
+    let digest = "+de557f76e224a91c5867e01a36c6dbf53f57aa6d\r\n";
+    assert_eq!(r.cmd(&["DEBUG", "DIGEST"]), digest);
+    // A reload changes nothing, and neither does a restart.
+    assert_eq!(r.cmd(&["DEBUG", "RELOAD"]), "+OK\r\n");
+    assert_eq!(r.cmd(&["DEBUG", "DIGEST"]), digest);
+    let mut s = s;
+    s.restart();
+    let mut r = s.raw();
+    assert_eq!(r.cmd(&["DEBUG", "DIGEST"]), digest);
+    r.cmd(&["FLUSHALL"]);
+    assert_eq!(r.cmd(&["DEBUG", "DIGEST"]), "+0000000000000000000000000000000000000000\r\n");
 }

@@ -1,11 +1,16 @@
-//! DEBUG, in the part of Redis' debugging command that means something for SableDB (ERROR, LOG, SLEEP,
-//! SET-ACTIVE-EXPIRE, PROTOCOL, HELP), and the gate of the commands Redis 7 protects: DEBUG, and MODULE LOAD,
-//! LOADEX and UNLOAD. `enable-debug-command` / `enable-module-command` allow them (`yes`), allow them from local
-//! connections only (`local`: a Unix socket or a loopback address) or refuse them (`no`, the default), with
-//! Redis' error, before the authentication check as in Redis' `processCommand`.
+//! DEBUG, in the part of Redis' debugging command that means something for SableDB, and the gate of the commands
+//! Redis 7 protects: DEBUG, and MODULE LOAD, LOADEX and UNLOAD. `enable-debug-command` / `enable-module-command`
+//! allow them (`yes`), allow them from local connections only (`local`: a Unix socket or a loopback address) or
+//! refuse them (`no`, the default), with Redis' error, before the authentication check as in Redis'
+//! `processCommand`.
 //!
-//! The other DEBUG subcommands (RELOAD, OBJECT, DIGEST…) act on Redis' in-memory structures and are answered as
-//! unknown, with Redis' error for those.
+//! Subcommands: ERROR, LOG, SLEEP, SET-ACTIVE-EXPIRE, PAUSE-CRON, PROTOCOL, OBJECT, DIGEST and DIGEST-VALUE
+//! (`super::digest`, Redis' exact digests), POPULATE, SET-DISABLE-DENY-SCRIPTS, HELP; and RELOAD and LOADAOF,
+//! which in Redis save the data set and load it back: SableDB's data is always in RocksDB, so they commit what
+//! the connection has pending and answer OK, the data being what a reload would give. QUICKLIST-PACKED-THRESHOLD,
+//! REPLYBUFFER and CHANGE-REPL-ID are validated and accepted without effect (list node packing, reply buffer
+//! resizing and replication IDs do not exist here). The others, which act on Redis' in-memory structures or
+//! crash it on purpose, get Redis' unknown-subcommand error.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -14,7 +19,8 @@ use super::connection::help_reply;
 use super::{Args, CmdError, CmdResult, Command, Ctx, Handler};
 use crate::client::Client;
 use crate::server::Server;
-use crate::util::{eq_ic, parse_f64};
+use crate::storage::encoding::{encode_string_as, StrOrigin};
+use crate::util::{eq_ic, parse_f64, parse_i64};
 
 pub const HANDLERS: &[(&str, Handler)] = &[("debug", debug)];
 
@@ -47,6 +53,62 @@ fn is_local(client: &Client) -> bool {
 
 fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let sub = args.next_bytes()?;
+    let name = String::from_utf8_lossy(sub).to_ascii_lowercase();
+    let rest = args.rest();
+    match (name.as_str(), rest.len()) {
+        ("object", 1) => return object(ctx, &rest[0]),
+        ("digest", 0) => {
+            let digest = super::digest::dataset(ctx)?;
+            ctx.out.simple(&super::digest::hex(&digest));
+            return Ok(());
+        }
+        ("digest-value", _) => return digest_values(ctx, rest),
+        ("reload", _) => {
+            for option in rest {
+                if !["merge", "noflush", "nosave"].iter().any(|o| eq_ic(option, o.as_bytes())) {
+                    return Err(CmdError::err("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."));
+                }
+            }
+            return persisted(ctx);
+        }
+        ("loadaof", 0) => return persisted(ctx),
+        ("populate", 1..=3) => return populate(ctx, rest),
+        ("quicklist-packed-threshold", 1) => {
+            let size = crate::config::parse_memory(&String::from_utf8_lossy(&rest[0]));
+            if !size.is_some_and(|s| (0..=(1i64 << 32) - (1 << 20)).contains(&s)) {
+                return Err(CmdError::err("argument must be a memory value bigger than 1 and smaller than 4gb"));
+            }
+            ctx.out.ok();
+            return Ok(());
+        }
+        ("set-disable-deny-scripts", 1) => {
+            ctx.server.scripts.allow_denied.store(atoi_nonzero(&rest[0]), Ordering::Relaxed);
+            ctx.out.ok();
+            return Ok(());
+        }
+        ("pause-cron", 1) => {
+            ctx.server.cron_paused.store(atoi_nonzero(&rest[0]), Ordering::Relaxed);
+            ctx.out.ok();
+            return Ok(());
+        }
+        ("replybuffer", 2) => {
+            let valid = if eq_ic(&rest[0], b"peak-reset-time") {
+                eq_ic(&rest[1], b"never") || eq_ic(&rest[1], b"reset") || parse_i64(&rest[1]).is_some()
+            } else {
+                eq_ic(&rest[0], b"resizing")
+            };
+            if !valid {
+                return Err(syntax_error(sub));
+            }
+            ctx.out.ok();
+            return Ok(());
+        }
+        ("change-repl-id", 0) => {
+            ctx.out.ok();
+            return Ok(());
+        }
+        _ => {}
+    }
     let arg = match args.remaining() {
         0 => None,
         1 => Some(args.next_bytes()?),
@@ -71,18 +133,125 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             ctx.out.ok();
         }
         Some(on) if eq_ic(sub, b"set-active-expire") => {
-            // Redis' atoi, of which only zero or not matters: the digits after an optional sign (`-1` is on,
-            // `x` off).
-            let text = String::from_utf8_lossy(on);
-            let text = text.trim_start();
-            let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
-            let enabled = digits.chars().take_while(char::is_ascii_digit).any(|c| c != '0');
-            ctx.server.active_expire.store(enabled, Ordering::Relaxed);
+            ctx.server.active_expire.store(atoi_nonzero(on), Ordering::Relaxed);
             ctx.out.ok();
         }
         Some(kind) if eq_ic(sub, b"protocol") => protocol(ctx, kind)?,
         _ => return Err(syntax_error(sub)),
     }
+    Ok(())
+}
+
+/// Redis' `atoi`, of which only zero or not matters: the digits after an optional sign (`-1` is nonzero, `x`
+/// zero).
+fn atoi_nonzero(arg: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(arg);
+    let text = text.trim_start();
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    digits.chars().take_while(char::is_ascii_digit).any(|c| c != '0')
+}
+
+/// RELOAD and LOADAOF: what the connection wrote is committed, and the data set is what a reload would load.
+fn persisted(ctx: &mut Ctx) -> CmdResult {
+    crate::storage::scope::settle();
+    ctx.out.ok();
+    Ok(())
+}
+
+/// The record of `key` as Redis' debugging subcommands find it (`dictFind`): logically expired or not.
+fn raw_record(ctx: &Ctx, key: &[u8]) -> CmdResult<Option<crate::storage::Existing>> {
+    ctx.store.txn().load(ctx.db(), key)
+}
+
+/// DEBUG OBJECT: Redis' line about the value. `at:` is the key's identity (its collection's id, or a hash of
+/// its name for a string), stable while the key lives; `lru` is the LRU clock of its last access.
+fn object(ctx: &mut Ctx, key: &[u8]) -> CmdResult {
+    let Some(existing) = raw_record(ctx, key)? else { return Err(CmdError::err("no such key")) };
+    let m = existing.view();
+    let at = match crate::storage::encoding::Collection::from_view(&m) {
+        Some(c) => c.uid,
+        None => {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (ctx.db(), key).hash(&mut h);
+            h.finish() >> 16
+        }
+    };
+    let payload = super::dump::payload(ctx, &m)?;
+    // The object without its type byte and DUMP's footer (version and CRC): Redis' `rdbSavedObjectLen`.
+    let serialized = payload.len().saturating_sub(11);
+    let idle = super::keyspace::idle_seconds(ctx, key);
+    let lru = (crate::util::now_ms() / 1000).saturating_sub(idle) & ((1 << 24) - 1);
+    let mut line = format!(
+        "Value at:0x{at:x} refcount:{} encoding:{} serializedlength:{serialized} lru:{lru} lru_seconds_idle:{idle}",
+        super::keyspace::refcount(ctx, &m),
+        super::keyspace::encoding_name(&m)
+    );
+    if let super::dump::rdb::Value::List(elements) = super::digest::decoded(ctx, &m)? {
+        let fill = ctx.server.config.read().int("list-max-listpack-size");
+        let nodes = super::dump::rdb::quicklist_nodes(&elements, fill);
+        let depth = ctx.server.config.read().int("list-compress-depth");
+        line.push_str(&format!(
+            " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{fill} ql_compressed:{} ql_uncompressed_size:{}",
+            nodes.len(),
+            elements.len() as f64 / nodes.len().max(1) as f64,
+            (depth != 0) as u8,
+            nodes.iter().map(Vec::len).sum::<usize>()
+        ));
+    }
+    ctx.out.simple(&line);
+    Ok(())
+}
+
+/// DEBUG DIGEST-VALUE: each key's value digest; zeros for a missing key.
+fn digest_values(ctx: &mut Ctx, keys: &[bytes::Bytes]) -> CmdResult {
+    let mut digests = Vec::with_capacity(keys.len());
+    for key in keys {
+        let mut digest = super::digest::Digest::default();
+        if let Some(existing) = raw_record(ctx, key)? {
+            super::digest::mix_value(ctx, &existing.view(), &mut digest)?;
+        }
+        digests.push(super::digest::hex(&digest));
+    }
+    ctx.out.array(digests.len());
+    for d in digests {
+        ctx.out.simple(&d);
+    }
+    Ok(())
+}
+
+/// DEBUG POPULATE count [prefix] [size]: string keys `<prefix>:<n>` (`key:<n>`) with values `value:<n>`, cut or
+/// padded with zero bytes to `size`; keys that exist are left alone.
+fn populate(ctx: &mut Ctx, args: &[bytes::Bytes]) -> CmdResult {
+    let positive = |arg: &[u8]| {
+        parse_i64(arg).filter(|n| *n >= 0).ok_or_else(|| CmdError::err("value is out of range, must be positive"))
+    };
+    let count = positive(&args[0])?;
+    let prefix = args.get(1).map_or(&b"key"[..], |p| &p[..]);
+    let size = args.get(2).map(|s| positive(s)).transpose()?.map(|s| s as usize);
+    let db = ctx.db();
+    // In slices, so a large count is not one transaction held in memory.
+    for start in (0..count).step_by(1000) {
+        let names: Vec<Vec<u8>> =
+            (start..(start + 1000).min(count)).map(|j| [prefix, b":", j.to_string().as_bytes()].concat()).collect();
+        let keys: Vec<&[u8]> = names.iter().map(|k| &k[..]).collect();
+        let _guard = ctx.store.locks.lock(&keys);
+        let mut txn = ctx.store.txn();
+        for (j, key) in (start..).zip(&keys) {
+            let old = txn.load(db, key)?;
+            if old.as_ref().is_some_and(|o| o.live().is_some()) {
+                continue;
+            }
+            let mut value = format!("value:{j}").into_bytes();
+            if let Some(size) = size.filter(|s| *s > 0) {
+                value.resize(size, 0);
+            }
+            let record = encode_string_as(0, &value, StrOrigin::Created);
+            txn.put(db, key, old.as_ref(), record);
+        }
+        txn.commit()?;
+    }
+    ctx.out.ok();
     Ok(())
 }
 
@@ -166,21 +335,61 @@ fn protocol(ctx: &mut Ctx, kind: &[u8]) -> CmdResult {
 /// Redis' help lines for the subcommands SableDB has.
 const HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CHANGE-REPL-ID",
+    "    Change the replication IDs of the instance.",
+    "    Dangerous: should be used only for testing the replication subsystem.",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
     "ERROR <string>",
     "    Return a Redis protocol error with <string> as message. Useful for clients",
     "    unit tests to simulate Redis errors.",
     "LOG <message>",
     "    Write <message> to the server log.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
     "PROTOCOL <type>",
     "    Reply with a test value of the specified type. <type> can be: string,",
     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
     "    true, false.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
+    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+    "      file to the database.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
+    "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+    "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+    "    In case NEVER is provided the last observed peak will never be reset",
+    "    In case RESET is provided the peak reset time will be restored to the default value",
+    "REPLYBUFFER RESIZING <0|1>",
+    "    Enable or disable the reply buffer resize cron job",
     "HELP",
     "    Print this help.",
 ];

@@ -619,7 +619,7 @@ fn string_object(m: &MetaView) -> (&'static str, bool) {
 
 /// OBJECT ENCODING's name for a record, as Redis would store the same value: collections carry whether Redis
 /// would have converted them to the big encoding (see `Collection::big`).
-fn encoding_name(m: &MetaView) -> &'static str {
+pub(crate) fn encoding_name(m: &MetaView) -> &'static str {
     let big = Collection::from_view(m).is_some_and(|c| c.big);
     match (m.key_type(), big) {
         (KeyType::String, _) => string_object(m).0,
@@ -649,15 +649,24 @@ fn object_encoding(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// policy is read now, while Redis applies it when the value is written: only a CONFIG SET between the two differs.
 fn object_refcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     with_object(ctx, args, |ctx, _, m| {
-        let small = m.key_type() == KeyType::String && string_object(m).1;
-        let sharing = {
-            let cfg = ctx.server.config.read();
-            let policy = cfg.str("maxmemory-policy");
-            cfg.int("maxmemory") == 0 || !(policy.ends_with("-lru") || policy.ends_with("-lfu"))
-        };
-        ctx.out.int(if small && sharing { i32::MAX as i64 } else { 1 });
+        ctx.out.int(refcount(ctx, m));
         Ok(())
     })
+}
+
+/// The reference count Redis would report for record `m` (OBJECT REFCOUNT, DEBUG OBJECT).
+pub(crate) fn refcount(ctx: &Ctx, m: &MetaView) -> i64 {
+    let small = m.key_type() == KeyType::String && string_object(m).1;
+    let sharing = {
+        let cfg = ctx.server.config.read();
+        let policy = cfg.str("maxmemory-policy");
+        cfg.int("maxmemory") == 0 || !(policy.ends_with("-lru") || policy.ends_with("-lfu"))
+    };
+    if small && sharing {
+        i32::MAX as i64
+    } else {
+        1
+    }
 }
 
 /// Seconds since the key was last read or written. Access times live in the meta cache (they are not stored,
@@ -671,12 +680,17 @@ fn object_idletime(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                  policies at runtime LRU and LFU data will take some time to adjust.",
             ));
         }
-        let now = now_ms() / 1000;
-        let started = now.saturating_sub(ctx.server.started.elapsed().as_secs());
-        let at = ctx.store.accessed(ctx.db(), key).map_or(started, u64::from);
-        ctx.out.int(now.saturating_sub(at) as i64);
+        ctx.out.int(idle_seconds(ctx, key) as i64);
         Ok(())
     })
+}
+
+/// Seconds since `key` was last accessed (see OBJECT IDLETIME).
+pub(crate) fn idle_seconds(ctx: &Ctx, key: &[u8]) -> u64 {
+    let now = now_ms() / 1000;
+    let started = now.saturating_sub(ctx.server.started.elapsed().as_secs());
+    let at = ctx.store.accessed(ctx.db(), key).map_or(started, u64::from);
+    now.saturating_sub(at)
 }
 
 /// Redis' initial LFU counter (`LFU_INIT_VAL`): access frequency is not tracked, so every key reads as new.

@@ -14,6 +14,7 @@ pub mod collection;
 pub mod connection;
 pub mod debug;
 pub mod diagnostics;
+pub mod digest;
 pub mod dump;
 pub mod error;
 pub mod geo;

@@ -42,6 +42,8 @@ pub struct ScriptCache {
     bodies: RwLock<HashMap<String, Arc<[u8]>>>,
     /// Bumped by SCRIPT FLUSH: threads drop the scripts they compiled.
     generation: AtomicU64,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call the commands flagged `noscript`.
+    pub allow_denied: std::sync::atomic::AtomicBool,
 }
 
 impl ScriptCache {
@@ -549,7 +551,7 @@ fn command(
         }
         Err(_) => return refuse(None, "ERR Unknown Redis command called from script"),
     };
-    if cmd.has(flags::NO_SCRIPT) {
+    if cmd.has(flags::NO_SCRIPT) && !server.scripts.allow_denied.load(Ordering::Relaxed) {
         return refuse(Some(cmd), "ERR This Redis command is not allowed from script");
     }
     let mut guard = state.borrow_mut();

@@ -156,7 +156,7 @@ fn allow_insert(fill: i64, count: usize, sz: usize, len: usize) -> bool {
 }
 
 /// The listpacks of the quicklist Redis builds by pushing `elements` at the tail one by one.
-fn quicklist_nodes(elements: &[Vec<u8>], fill: i64) -> Vec<Vec<u8>> {
+pub fn quicklist_nodes(elements: &[Vec<u8>], fill: i64) -> Vec<Vec<u8>> {
     let fill = fill.clamp(-5, 1 << 15);
     let mut nodes = Vec::new();
     let mut cur: Option<listpack::Builder> = None;
