@@ -106,7 +106,7 @@ pub struct ClientPause {
 }
 
 /// Commands Redis 7.0 flags `CMD_MAY_REPLICATE` (a WRITE pause holds them too); COMMAND INFO does not show it.
-const MAY_REPLICATE: &[&str] = &["pfcount", "publish", "spublish", "eval", "evalsha", "fcall"];
+pub(crate) const MAY_REPLICATE: &[&str] = &["pfcount", "publish", "spublish", "eval", "evalsha", "fcall"];
 
 impl ClientPause {
     /// CLIENT PAUSE: until `until_ms`; a pause already running keeps the later end and the wider mode, as Redis.
@@ -143,7 +143,7 @@ impl ClientPause {
     }
 
     /// The end of the pause if it holds `argv` (a client's next command) now.
-    pub fn holds(&self, client: &crate::client::Client, argv: &[bytes::Bytes]) -> Option<u64> {
+    pub fn holds(&self, server: &Server, client: &crate::client::Client, argv: &[bytes::Bytes]) -> Option<u64> {
         let until = self.until_ms.load(Ordering::Acquire);
         if until == 0 || until <= now_ms() {
             return None;
@@ -151,14 +151,18 @@ impl ClientPause {
         if self.all.load(Ordering::Relaxed) {
             return Some(until);
         }
-        use crate::commands::flags::WRITE;
+        // Scripts with a shebang and functions are judged by their flags, as Redis' `getCommandFlags` does.
+        let may_replicate =
+            |c: &crate::commands::Command, a: &[bytes::Bytes]| match crate::commands::scripting::declared_flags(
+                server, c, a,
+            ) {
+                Some(flags) => !flags.iter().any(|f| f == "no-writes"),
+                None => c.has(crate::commands::flags::WRITE) || MAY_REPLICATE.contains(&c.name.as_str()),
+            };
         let cmd = crate::commands::resolve(argv).ok()?;
-        let writes = cmd.has(WRITE)
-            || MAY_REPLICATE.contains(&cmd.name.as_str())
+        let writes = may_replicate(cmd, argv)
             || (cmd.name == "exec"
-                && client.multi.as_ref().is_some_and(|m| {
-                    m.queued.iter().any(|(c, _)| c.has(WRITE) || MAY_REPLICATE.contains(&c.name.as_str()))
-                }));
+                && client.multi.as_ref().is_some_and(|m| m.queued.iter().any(|(c, a)| may_replicate(c, a))));
         writes.then_some(until)
     }
 }

@@ -387,6 +387,39 @@ fn client_pause_holds_writes_or_all_until_it_ends_or_unpause() {
 }
 
 #[test]
+fn a_write_pause_lets_read_only_scripts_run() {
+    use std::time::{Duration, Instant};
+    let s = Server::start();
+    let (mut a, mut b) = (s.raw(), s.raw());
+    let lib = "#!lua name=f1\nredis.register_function{function_name='f1', callback=function() return 'hello' end, \
+               flags={'no-writes'}}";
+    assert_eq!(a.cmd(&["FUNCTION", "LOAD", lib]), "$2\r\nf1\r\n");
+    assert_eq!(a.cmd(&["CLIENT", "PAUSE", "60000", "WRITE"]), "+OK\r\n");
+    let t = Instant::now();
+    // Judged by their declared flags, as redis-server 7.0.15 judges them: none of these waits.
+    crate::common::check(
+        &mut b,
+        &[
+            (&["EVAL", "#!lua flags=no-writes\nreturn 'unique script'", "0"], "$13\r\nunique script\r\n"),
+            (&["EVAL_RO", "return 1", "0"], ":1\r\n"),
+            (&["FCALL", "f1", "0"], "$5\r\nhello\r\n"),
+            (&["FCALL_RO", "f1", "0"], "$5\r\nhello\r\n"),
+            (
+                &["EVAL_RO", "return redis.call('publish','ch','msg')", "0"],
+                "-ERR Write commands are not allowed from read-only scripts. script: \
+                 182a3b6a9baccb64fbda951faab9575c9707d126, on @user_script:1.\r\n",
+            ),
+        ],
+    );
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    // A script without a shebang may write: it waits.
+    b.send(&Raw::encode(&[b"EVAL", b"return 1", b"0"]));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(a.cmd(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+    assert_eq!(b.read_reply(), ":1\r\n");
+}
+
+#[test]
 fn client_pause_holds_active_expiry() {
     use std::time::Duration;
     let s = Server::start();

@@ -72,7 +72,7 @@ pub fn may_write(server: &Server, cmd: &Command, argv: &[Bytes]) -> bool {
 }
 
 /// The flags a script runner's script or function declares; None for other commands and scripts without one.
-fn declared_flags(server: &Server, cmd: &Command, argv: &[Bytes]) -> Option<Vec<String>> {
+pub(crate) fn declared_flags(server: &Server, cmd: &Command, argv: &[Bytes]) -> Option<Vec<String>> {
     match cmd.name.as_str() {
         "eval" | "eval_ro" => argv.get(1).and_then(|body| shebang_flags(body)),
         "evalsha" | "evalsha_ro" => {

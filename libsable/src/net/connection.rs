@@ -159,7 +159,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 match req {
                     Request::Command(argv) => {
                         ran += 1;
-                        if server.pause.maybe_active() && server.pause.holds(client, &argv).is_some() {
+                        if server.pause.maybe_active() && server.pause.holds(server, client, &argv).is_some() {
                             // The replies before the paused command go out before the client waits.
                             if !commit(server, &mut out, ran > 1).await
                                 || flush(server, &mut writer, &mut out, &info).await.is_err()
@@ -328,7 +328,7 @@ async fn wait_pause(server: &Server, client: &Client, argv: &[Bytes]) -> bool {
         let ended = server.pause.ended.notified();
         tokio::pin!(ended);
         ended.as_mut().enable();
-        let Some(until) = server.pause.holds(client, argv) else { break };
+        let Some(until) = server.pause.holds(server, client, argv) else { break };
         let wait = Duration::from_millis(until.saturating_sub(now_ms()));
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}

@@ -572,10 +572,12 @@ fn command(
             });
         }
     }
-    if st.read_only && cmd.has(flags::WRITE) {
+    // Commands that may replicate count as writes here, so read-only scripts can run during CLIENT PAUSE WRITE.
+    if st.read_only && (cmd.has(flags::WRITE) || crate::server::MAY_REPLICATE.contains(&cmd.name.as_str())) {
         return refuse(Some(cmd), "ERR Write commands are not allowed from read-only scripts.");
     }
-    if cmd.has(flags::WRITE) && st.server.replicas_wanted.load(Ordering::Relaxed) {
+    // Once the script has written it goes on: it cannot be failed halfway on the server's state.
+    if cmd.has(flags::WRITE) && !st.wrote.get() && st.server.replicas_wanted.load(Ordering::Relaxed) {
         return refuse(Some(cmd), &format!("NOREPLICAS {}", commands::NOREPLICAS));
     }
     // Over `maxmemory` when the script started, it may not begin to add data (once it has written, it must go on).
