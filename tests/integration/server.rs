@@ -898,6 +898,11 @@ fn save_and_bgsave_flush_and_count() {
             || exec == "*1\r\n-ERR Background save already in progress\r\n",
         "{exec}"
     );
+    // The log's rewrite flushes too, and leaves the changes count alone (Redis' dirty count).
+    r.cmd(&["SET", "c", "3"]);
+    assert_eq!(r.cmd(&["BGREWRITEAOF"]), "+Background append only file rewriting started\r\n");
+    assert_eq!(r.cmd(&["BGREWRITEAOF", "x"]), "-ERR wrong number of arguments for 'bgrewriteaof' command\r\n");
+    assert_eq!(persistence(&mut r, "rdb_changes_since_last_save"), "1");
     // The memtables are in SST files now.
     assert!(std::fs::read_dir(s.db_path())
         .map(|d| d.flatten().any(|e| e.path().extension().is_some_and(|x| x == "sst")))

@@ -42,6 +42,7 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("lastsave", lastsave),
     ("save", save),
     ("bgsave", bgsave),
+    ("bgrewriteaof", bgrewriteaof),
     ("role", role),
     ("replicaof", replicaof),
     ("slaveof", replicaof),
@@ -1056,6 +1057,23 @@ fn save(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 
 /// BGSAVE [SCHEDULE]: the work of SAVE on a thread of its own (INFO `rdb_bgsave_in_progress:1` while it runs).
 /// Inside a transaction Redis only schedules it ("Background saving scheduled"); SableDB starts it at once.
+/// BGREWRITEAOF: SableDB's append-only log is RocksDB's write-ahead log, which every acknowledged write is in;
+/// its rewrite is a flush of the memtables to table files in the background, after which RocksDB drops the
+/// log's old segments.
+fn bgrewriteaof(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
+    let store = ctx.server.store.clone();
+    std::thread::Builder::new()
+        .name("bgrewriteaof".into())
+        .spawn(move || {
+            if let Err(e) = store.flush_log() {
+                tracing::error!("BGREWRITEAOF: {}", e.message());
+            }
+        })
+        .map_err(|e| CmdError::err(format!("cannot start the log rewrite: {e}")))?;
+    ctx.out.simple("Background append only file rewriting started");
+    Ok(())
+}
+
 fn bgsave(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     match args.remaining() {
         0 => {}

@@ -492,11 +492,18 @@ impl Store {
     /// loses the changes it had when the save began, as Redis' dirty counter does.
     pub fn save(&self) -> CmdResult {
         let before = self.changes.load(Ordering::Relaxed);
+        self.flush_log()?;
+        let _ = self.changes.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| Some(c.saturating_sub(before)));
+        Ok(())
+    }
+
+    /// Syncs the WAL and flushes every memtable to SST files: the WAL segments before are no longer needed
+    /// (BGREWRITEAOF's rewrite of the log, SAVE's snapshot).
+    pub fn flush_log(&self) -> CmdResult {
         self.db.flush_wal(true)?;
         for name in [CF_META, CF_EXPIRY, CF_SYS, CF_DATA, CF_GC] {
             self.db.flush_cf(self.cf(name))?;
         }
-        let _ = self.changes.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| Some(c.saturating_sub(before)));
         Ok(())
     }
 
