@@ -157,6 +157,13 @@ fn parse(lua: &Lua, bytes: &[u8], pos: &mut usize, depth: usize) -> mlua::Result
             tagged("double", Value::Number(d))?
         }
         b'(' => tagged("big_number", Value::String(lua.create_string(head)?))?,
+        // Attributes are not shown to scripts (as in Redis 7.0): the pairs are skipped, the reply follows.
+        b'|' => {
+            for _ in 0..number(head)?.max(0) * 2 {
+                parse(lua, bytes, pos, depth + 1)?;
+            }
+            parse(lua, bytes, pos, depth + 1)?
+        }
         _ => return Err(bad_reply()),
     })
 }
@@ -224,7 +231,8 @@ fn write_table(out: &mut Reply, t: &Table, resp: u8, depth: usize) {
         _ => {}
     }
     if let Some(big) = string_field(t, "big_number") {
-        let digits = big.as_bytes();
+        // Line breaks would break the reply's framing: Redis maps them to spaces.
+        let digits: Vec<u8> = big.as_bytes().iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }).collect();
         if out.resp3 {
             out.raw(b"(");
             out.raw(&digits);
