@@ -969,8 +969,13 @@ fn debug_digests_objects_and_populate_as_redis() {
     r.cmd(&["SET", "k3", "v"]);
     let digest = "+de557f76e224a91c5867e01a36c6dbf53f57aa6d\r\n";
     assert_eq!(r.cmd(&["DEBUG", "DIGEST"]), digest);
-    // A reload changes nothing, and neither does a restart.
+    // A reload changes nothing, and neither does a restart; loading over the data without MERGE conflicts.
     assert_eq!(r.cmd(&["DEBUG", "RELOAD"]), "+OK\r\n");
+    assert_eq!(
+        r.cmd(&["DEBUG", "RELOAD", "NOFLUSH"]),
+        "-ERR Error trying to load the RDB dump, check server logs.\r\n"
+    );
+    assert_eq!(r.cmd(&["DEBUG", "RELOAD", "NOFLUSH", "MERGE"]), "+OK\r\n");
     assert_eq!(r.cmd(&["DEBUG", "DIGEST"]), digest);
     let mut s = s;
     s.restart();

@@ -316,3 +316,19 @@ fn lowering_tracking_table_max_keys_evicts_at_once() {
     );
     assert!(s.cli(&["INFO", "stats"]).contains("tracking_total_keys:1\r\n"));
 }
+
+#[test]
+fn a_read_after_its_own_pending_write_is_not_invalidated_by_it() {
+    let s = Server::start();
+    let mut c = resp3(&s);
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on"]), "+OK\r\n");
+    // Written and read in one transaction: the read comes after the write, which invalidates nothing (Redis).
+    c.cmd(&["MULTI"]);
+    c.cmd(&["SET", "y", "2"]);
+    c.cmd(&["GET", "y"]);
+    assert_eq!(c.cmd(&["EXEC"]), "*2\r\n+OK\r\n$1\r\n2\r\n");
+    assert_eq!(until_pong(&mut c), "+PONG\r\n");
+    // The read was remembered: a later write invalidates it, after the writer's own reply.
+    assert_eq!(c.cmd(&["SET", "y", "3"]), "+OK\r\n");
+    assert_eq!(c.read_reply(), invalidate(&["y"]));
+}

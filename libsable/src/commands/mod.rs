@@ -480,7 +480,11 @@ fn remember_keys(server: &Server, client: &Client, cmd: &Command, argv: &[Bytes]
     }
     let keys = server::command_key_positions(cmd, argv);
     if !keys.is_empty() {
-        server.store.tracking.remember(client.id(), keys.into_iter().filter_map(|p| argv.get(p)).map(|k| &k[..]));
+        let keys: Vec<&[u8]> = keys.into_iter().filter_map(|p| argv.get(p)).map(|k| &k[..]).collect();
+        // A key this connection's pending writes modified was read after those writes: it is remembered once they
+        // are committed and have invalidated it, not before (they would invalidate the value it just read).
+        let later = crate::storage::scope::remember_after_commit(client.id(), &keys);
+        server.store.tracking.remember(client.id(), keys.into_iter().filter(|k| !later.contains(k)));
     }
 }
 

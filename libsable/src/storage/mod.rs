@@ -608,6 +608,9 @@ impl Store {
             let keys = signals.tracked.iter().map(|k| &k[..]).chain(late);
             let noloop = &signals.noloop;
             self.tracking.invalidate(keys, &|id, key| noloop.iter().any(|(w, k)| *w == id && k == key));
+            for (id, key) in &signals.remember {
+                self.tracking.remember(*id, std::iter::once(&key[..]));
+            }
         }
         Ok(())
     }
@@ -730,6 +733,8 @@ pub(crate) struct Signals {
     /// User keys modified, in the order of their writes, for client-side caching's invalidations (recorded only
     /// while some client tracks).
     pub tracked: Vec<Vec<u8>>,
+    /// (tracking client, key) read after this batch's writes to the key: remembered once they invalidated it.
+    pub remember: Vec<(u64, Vec<u8>)>,
 }
 
 impl Signals {
@@ -740,6 +745,7 @@ impl Signals {
         self.quiet.extend(other.quiet);
         self.noloop.extend(other.noloop);
         self.tracked.extend(other.tracked);
+        self.remember.extend(other.remember);
     }
 }
 

@@ -402,6 +402,18 @@ pub(crate) fn pending_in(tag: u8, lo: &[u8], hi: &[u8], reverse: bool) -> Vec<(V
     found
 }
 
+/// Of `keys`, those written by this thread's uncommitted scope: they are remembered for tracking client `id` by the
+/// commit, after the invalidations it sends (see `Store::write_batch`). Returns them.
+pub(crate) fn remember_after_commit<'k>(id: u64, keys: &[&'k [u8]]) -> Vec<&'k [u8]> {
+    with_scope(|sc| {
+        let later: Vec<&[u8]> =
+            keys.iter().copied().filter(|k| sc.signals.tracked.iter().any(|t| t.as_slice() == *k)).collect();
+        sc.signals.remember.extend(later.iter().map(|k| (id, k.to_vec())));
+        later
+    })
+    .unwrap_or_default()
+}
+
 /// Key and expiry count changes of this thread's scope for physical database `db`, not committed yet.
 pub(crate) fn pending_counts(db: u16) -> (i64, i64) {
     // Writes that built on in-flight batches count relative to them: wait until they are counted.
