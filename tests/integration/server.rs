@@ -939,6 +939,12 @@ fn debug_digests_objects_and_populate_as_redis() {
     assert_eq!(object(&mut r, "s"), "+Value refcount:1 encoding:int serializedlength:3 lru_seconds_idle:0\r\n");
     assert_eq!(object(&mut r, "h"), "+Value refcount:1 encoding:listpack serializedlength:20 lru_seconds_idle:0\r\n");
     assert_eq!(r.cmd(&["DEBUG", "OBJECT", "nosuch"]), "-ERR no such key\r\n");
+    assert!(r.cmd(&["DEBUG", "OBJECT", "x"]).contains(" encoding:stream "));
+    // A value larger than any a client may write is refused, not allocated.
+    assert_eq!(
+        r.cmd(&["DEBUG", "POPULATE", "1", "big", "100000000000"]),
+        "-ERR value is out of range, must not exceed proto-max-bulk-len\r\n"
+    );
     // The same key keeps its identity.
     let at = |r: &mut crate::common::Raw| r.cmd(&["DEBUG", "OBJECT", "l"]).split(' ').nth(1).map(str::to_string);
     assert_eq!(at(&mut r), at(&mut r));

@@ -199,7 +199,8 @@ fn object(ctx: &mut Ctx, key: &[u8]) -> CmdResult {
         super::keyspace::refcount(ctx, &m),
         super::keyspace::encoding_name(&m)
     );
-    if let super::dump::rdb::Value::List(elements) = super::digest::decoded(ctx, &m)? {
+    let list = m.key_type() == crate::storage::KeyType::List;
+    if let Some(super::dump::rdb::Value::List(elements)) = list.then(|| super::digest::decoded(ctx, &m)).transpose()? {
         let fill = ctx.server.config.read().int("list-max-listpack-size");
         let nodes = super::dump::rdb::quicklist_nodes(&elements, fill);
         let depth = ctx.server.config.read().int("list-compress-depth");
@@ -241,6 +242,10 @@ fn populate(ctx: &mut Ctx, args: &[bytes::Bytes]) -> CmdResult {
     let count = positive(&args[0])?;
     let prefix = args.get(1).map_or(&b"key"[..], |p| &p[..]);
     let size = args.get(2).map(|s| positive(s)).transpose()?.map(|s| s as usize);
+    // No value a client could not write itself (Redis would try to allocate anything, and die of it).
+    if size.is_some_and(|s| s as i64 > ctx.server.max_bulk_len.load(Ordering::Relaxed)) {
+        return Err(CmdError::err("value is out of range, must not exceed proto-max-bulk-len"));
+    }
     let db = ctx.db();
     // In slices, so a large count is not one transaction held in memory.
     for start in (0..count).step_by(1000) {
