@@ -180,7 +180,12 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                             client.stream = None;
                         }
                         if let Some(sub) = &client.pubsub {
-                            crate::notify::release_held();
+                            // Messages the command published reach a subscriber (or monitor) before its reply;
+                            // a client that is neither (a RESP3 client's mailbox awaiting redirected
+                            // invalidations) cannot receive them, and costs no commit here.
+                            if client.info.subs.any() || client.tracking.is_some() || client.monitor.is_some() {
+                                crate::notify::release_held();
+                            }
                             sub.mailbox.drain_before(&mut out, reply_at);
                         }
                         if client.tracking.is_some() {
