@@ -253,7 +253,11 @@ fn restore_options_and_errors() {
     assert_eq!(restore(&mut r, "empty", "0", &[0; 11], &[]), "+OK\r\n");
     assert_eq!(r.cmd(&["GET", "empty"]), "$0\r\n\r\n");
 
-    assert_eq!(restore(&mut r, "idle", "0", &p, &["IDLETIME", "10", "REPLACE", "ABSTTL"]), "+OK\r\n");
+    assert_eq!(restore(&mut r, "idle", "0", &p, &["IDLETIME", "1000", "REPLACE", "ABSTTL"]), "+OK\r\n");
+    // Applied as Redis applies it (its unit/dump checks 1000..=1010).
+    let idle = r.cmd(&["OBJECT", "IDLETIME", "idle"]);
+    let idle: i64 = idle.trim_start_matches(':').trim().parse().unwrap_or(-1);
+    assert!((1000..=1010).contains(&idle), "{idle}");
     assert_eq!(restore(&mut r, "freq", "0", &p, &["FREQ", "10"]), "+OK\r\n");
     assert_eq!(restore(&mut r, "ttl", "100000", &p, &[]), "+OK\r\n");
     let pttl: i64 = redis::cmd("PTTL").arg("ttl").query(&mut s.conn()).expect("PTTL");

@@ -154,10 +154,12 @@ fn bad_format() -> CmdError {
 struct RestoreOptions {
     replace: bool,
     absttl: bool,
+    /// IDLETIME: seconds since the key's last access, for OBJECT IDLETIME.
+    idle: Option<u64>,
 }
 
 fn parse_options(args: &mut Args) -> CmdResult<RestoreOptions> {
-    let mut o = RestoreOptions { replace: false, absttl: false };
+    let mut o = RestoreOptions { replace: false, absttl: false, idle: None };
     let (mut idle, mut freq) = (false, false);
     while let Some(_opt) = args.peek() {
         let additional = args.remaining() - 1;
@@ -171,6 +173,7 @@ fn parse_options(args: &mut Args) -> CmdResult<RestoreOptions> {
                 return Err(CmdError::err("Invalid IDLETIME value, must be >= 0"));
             }
             idle = true;
+            o.idle = Some(v as u64);
         } else if additional >= 1 && !idle && args.eat("FREQ") {
             let v = parse_i64(args.next_bytes()?).ok_or(CmdError::NotInteger)?;
             if !(0..=255).contains(&v) {
@@ -357,6 +360,10 @@ fn restore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
         (None, Some(value)) => write_value(ctx, &mut txn, key, old.as_ref(), value, expire_at as u64)?,
         (None, None) => return Err(bad_format()),
+    }
+    // As Redis' `objectSetLRUOrLFU`: the idle time counts under a non-LFU policy.
+    if let Some(idle) = opts.idle.filter(|_| !ctx.server.config.read().str("maxmemory-policy").ends_with("-lfu")) {
+        txn.set_idle(db, key, idle);
     }
     txn.commit()?;
     if expired_old {

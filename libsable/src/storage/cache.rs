@@ -190,6 +190,18 @@ impl MetaCache {
         slots.map.get(h).filter(|e| entry_key(e) == key).map(entry_access).filter(|&at| at != 0)
     }
 
+    /// Sets when a cached key was last accessed (RESTORE … IDLETIME); nothing if it is not cached.
+    pub fn set_accessed(&self, key: &[u8], at: u32) {
+        if !self.enabled() {
+            return;
+        }
+        let h = hash(key);
+        let mut slots = self.shard(h).slots.lock();
+        if let Some(e) = slots.map.get_mut(h).filter(|e| entry_key(e) == key) {
+            set_access(e, at);
+        }
+    }
+
     #[cfg(test)]
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
         match self.lookup(key, false) {

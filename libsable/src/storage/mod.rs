@@ -575,6 +575,9 @@ impl Store {
             return Err(e.into_string());
         }
         self.cache.store(&announced, meta, cache::access_now());
+        for (key, at) in &signals.accessed {
+            self.cache.set_accessed(key, *at);
+        }
         for &(db, keys, expires) in deltas {
             self.key_counts[db as usize].fetch_add(keys, Ordering::Relaxed);
             self.expire_counts[db as usize].fetch_add(expires, Ordering::Relaxed);
@@ -735,6 +738,8 @@ pub(crate) struct Signals {
     pub tracked: Vec<Vec<u8>>,
     /// (tracking client, key) read after this batch's writes to the key: remembered once they invalidated it.
     pub remember: Vec<(u64, Vec<u8>)>,
+    /// (meta key, access time) of keys written with a past access time (RESTORE … IDLETIME).
+    pub accessed: Vec<(Vec<u8>, u32)>,
 }
 
 impl Signals {
@@ -746,6 +751,7 @@ impl Signals {
         self.noloop.extend(other.noloop);
         self.tracked.extend(other.tracked);
         self.remember.extend(other.remember);
+        self.accessed.extend(other.accessed);
     }
 }
 
@@ -858,6 +864,13 @@ impl<'s> Txn<'s> {
     pub fn put_quiet(&mut self, db: u16, key: &[u8], old: Option<&Existing>, new_raw: impl Into<Vec<u8>>) {
         self.put(db, key, old, new_raw);
         self.signals.quiet.push(meta_key(db, key));
+    }
+
+    /// The key written by this transaction was last accessed `idle_secs` ago, not now (RESTORE … IDLETIME): its
+    /// access time is set so once the write is in RocksDB.
+    pub fn set_idle(&mut self, db: u16, key: &[u8], idle_secs: u64) {
+        let at = (now_ms() / 1000).saturating_sub(idle_secs);
+        self.signals.accessed.push((meta_key(db, key), u32::try_from(at).unwrap_or(0)));
     }
 
     /// Deletes `key`, whose current record is `old`.
