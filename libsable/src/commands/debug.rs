@@ -200,10 +200,12 @@ fn object(ctx: &mut Ctx, key: &[u8]) -> CmdResult {
         super::keyspace::encoding_name(&m)
     );
     let list = m.key_type() == crate::storage::KeyType::List;
-    if let Some(super::dump::rdb::Value::List(elements)) = list.then(|| super::digest::decoded(ctx, &m)).transpose()? {
-        let fill = ctx.server.config.read().int("list-max-listpack-size");
+    if let Some(super::dump::rdb::Value::List(elements)) = list.then(|| super::digest::decode(&payload)).transpose()? {
+        let (fill, depth) = {
+            let cfg = ctx.server.config.read();
+            (cfg.int("list-max-listpack-size"), cfg.int("list-compress-depth"))
+        };
         let nodes = super::dump::rdb::quicklist_nodes(&elements, fill);
-        let depth = ctx.server.config.read().int("list-compress-depth");
         line.push_str(&format!(
             " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{fill} ql_compressed:{} ql_uncompressed_size:{}",
             nodes.len(),

@@ -91,9 +91,13 @@ pub fn mix_value(ctx: &Ctx, m: &MetaView, digest: &mut Digest) -> CmdResult {
 }
 
 /// A collection's elements, read back from its DUMP payload.
-pub fn decoded(ctx: &Ctx, m: &MetaView) -> CmdResult<rdb::Value> {
-    let payload = dump::payload(ctx, m)?;
-    rdb::load(&payload).map(|(_, v)| v).ok_or_else(|| CmdError::Storage("a value that does not decode".into()))
+fn decoded(ctx: &Ctx, m: &MetaView) -> CmdResult<rdb::Value> {
+    decode(&dump::payload(ctx, m)?)
+}
+
+/// The value in a DUMP payload SableDB made (not a stream).
+pub fn decode(payload: &[u8]) -> CmdResult<rdb::Value> {
+    rdb::load(payload).map(|(_, v)| v).ok_or_else(|| CmdError::Storage("a value that does not decode".into()))
 }
 
 /// The digest of one key and its value, as DEBUG DIGEST xors it into the data set's.
