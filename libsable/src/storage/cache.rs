@@ -265,11 +265,26 @@ impl MetaCache {
             return;
         }
         debug_assert_eq!(announced.hashes.len(), records.len(), "records of another write");
-        let shard_of = |i: &u32| Self::shard_index(announced.hashes[*i as usize]);
-        let mut order: Vec<u32> = (0..records.len() as u32).collect();
-        order.sort_by_key(shard_of);
-        for group in order.chunk_by(|a, b| shard_of(a) == shard_of(b)) {
-            let shard = &self.shards[shard_of(&group[0])];
+        // The records grouped by shard, each group in write order: a counting sort on the announcement's counts.
+        let mut next = [0usize; SHARDS];
+        let mut at_start = 0;
+        for (slot, &n) in next.iter_mut().zip(&announced.per_shard) {
+            *slot = at_start;
+            at_start += n as usize;
+        }
+        let mut order = vec![0u32; records.len()];
+        for (i, &h) in (0..).zip(&announced.hashes) {
+            let slot = &mut next[Self::shard_index(h)];
+            order[*slot] = i;
+            *slot += 1;
+        }
+        let mut rest = &order[..];
+        for (shard, &n) in self.shards.iter().zip(&announced.per_shard) {
+            let (group, after) = rest.split_at(n as usize);
+            rest = after;
+            if group.is_empty() {
+                continue;
+            }
             let mut slots = shard.slots.lock();
             shard.epoch.fetch_add(1, Ordering::AcqRel);
             // Under the lock: a fill that sees the write over also sees its records.

@@ -253,8 +253,14 @@ fn write_together(batches: &[Arc<Batch>]) {
         signals.append(work.signals);
         included.push((b, work.messages, work.earlier));
     }
-    let (write, meta) = store.batch_of(included.iter().map(|(b, ..)| &b.overlay));
-    let written = if write.is_empty() { Ok(()) } else { store.write_batch(write, &deltas, &meta, &signals) };
+    let written = match store.batch_of(included.iter().map(|(b, ..)| &b.overlay)) {
+        Ok((write, _)) if write.is_empty() => Ok(()),
+        Ok((write, meta)) => store.write_batch(write, &deltas, &meta, &signals),
+        Err(e) => {
+            store.forget_pops();
+            Err(e)
+        }
+    };
     if let Err(e) = &written {
         tracing::error!("commit of a write batch failed: {e}");
     }

@@ -164,6 +164,14 @@ pub trait AsColumnFamilyRef {
     fn inner(&self) -> *mut ffi::rocksdb_column_family_handle_t;
 }
 
+impl ColumnFamily {
+    /// The family's id, as a write batch's records name it (`WriteBatch::from_data`). Added by SableDB's
+    /// vendored copy.
+    pub fn id(&self) -> u32 {
+        unsafe { ffi::rocksdb_column_family_handle_get_id(self.inner) }
+    }
+}
+
 impl AsColumnFamilyRef for ColumnFamily {
     fn inner(&self) -> *mut ffi::rocksdb_column_family_handle_t {
         self.inner
