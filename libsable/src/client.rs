@@ -27,6 +27,8 @@ pub struct ClientInfo {
     /// Queries not yet executed and reply bytes not yet written, for CLIENT LIST.
     pub qbuf: AtomicUsize,
     pub omem: AtomicUsize,
+    /// Pub/sub messages and MONITOR lines waiting in the client's mailbox (`crate::pubsub`): output too.
+    pub mail: AtomicUsize,
     pub blocked: AtomicBool,
     /// Commands queued by MULTI (-1: not in MULTI), for CLIENT LIST.
     pub multi_len: AtomicI64,
@@ -79,6 +81,12 @@ impl ClientInfo {
     /// True when the client is authenticated as `user` (the same user, not one of the same name).
     pub fn is_user(&self, user: &Arc<crate::acl::User>) -> bool {
         self.user.lock().as_ref().is_some_and(|u| Arc::ptr_eq(u, user))
+    }
+
+    /// Output not yet written to the socket: what the writer holds and what waits in the mailbox (CLIENT
+    /// LIST's `omem`).
+    pub fn output_bytes(&self) -> usize {
+        self.omem.load(Ordering::Relaxed) + self.mail.load(Ordering::Relaxed)
     }
 
     pub fn is_killed(&self) -> bool {
@@ -153,8 +161,8 @@ impl ClientInfo {
             self.subs.shard.load(Ordering::Relaxed),
             multi,
             self.qbuf.load(Ordering::Relaxed) + running,
-            self.omem.load(Ordering::Relaxed),
-            16384 + self.omem.load(Ordering::Relaxed),
+            self.output_bytes(),
+            16384 + self.output_bytes(),
             match self.last_cmd.load(Ordering::Relaxed) {
                 0 => "NULL",
                 i => crate::commands::table().entries.get(i - 1).map(|c| c.name.as_str()).unwrap_or("NULL"),
@@ -195,6 +203,7 @@ impl ClientRegistry {
             last_cmd: AtomicUsize::new(0),
             qbuf: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
+            mail: AtomicUsize::new(0),
             blocked: AtomicBool::new(false),
             multi_len: AtomicI64::new(-1),
             killed: AtomicBool::new(false),

@@ -79,7 +79,7 @@ pub struct BufferLimit {
 impl BufferLimit {
     /// Redis' `checkClientOutputBufferLimits`: over the hard limit, or over the soft limit for more than its
     /// seconds. `soft_since` is when the client was first seen over the soft limit (reset once it is below).
-    fn exceeded(&self, used: u64, soft_since: &mut Option<Instant>, now: Instant) -> bool {
+    pub fn exceeded(&self, used: u64, soft_since: &mut Option<Instant>, now: Instant) -> bool {
         let hard = self.hard > 0 && used >= self.hard;
         let soft = self.soft > 0 && used >= self.soft;
         if !soft {
@@ -214,21 +214,39 @@ impl Mailbox {
         }
         inbox.bytes += msg.size();
         inbox.messages.push_back(msg);
-        let used = (inbox.bytes + self.client.omem.load(Ordering::Relaxed)) as u64;
-        let Inbox { soft_since, .. } = &mut *inbox;
-        if limit.exceeded(used, soft_since, Instant::now()) {
-            *inbox = Inbox { closed: true, ..Inbox::default() };
-            drop(inbox);
-            tracing::warn!(
-                "Client id={} addr={} closed for overcoming of output buffer limits.",
-                self.client.id,
-                self.client.addr
-            );
-            self.client.kill();
+        self.client.mail.store(inbox.bytes, Ordering::Relaxed);
+        if self.close_if_over(&mut inbox, limit) {
             return;
         }
         drop(inbox);
         self.notify.notify_one();
+    }
+
+    /// Redis' check of a client's output buffer limits, which its cron also makes while nothing new arrives (a
+    /// soft limit expires without traffic): the writer calls this while a write of this client waits.
+    pub fn enforce(&self, limit: BufferLimit) {
+        let mut inbox = self.inbox.lock();
+        if !inbox.closed {
+            self.close_if_over(&mut inbox, limit);
+        }
+    }
+
+    /// Over `limit`, counting the mailbox and what the writer holds: the mailbox is emptied and closed, and its
+    /// client killed.
+    fn close_if_over(&self, inbox: &mut Inbox, limit: BufferLimit) -> bool {
+        let used = (inbox.bytes + self.client.omem.load(Ordering::Relaxed)) as u64;
+        if !limit.exceeded(used, &mut inbox.soft_since, Instant::now()) {
+            return false;
+        }
+        *inbox = Inbox { closed: true, ..Inbox::default() };
+        self.client.mail.store(0, Ordering::Relaxed);
+        tracing::warn!(
+            "Client id={} addr={} closed for overcoming of output buffer limits.",
+            self.client.id,
+            self.client.addr
+        );
+        self.client.kill();
+        true
     }
 
     pub fn is_empty(&self) -> bool {
@@ -243,6 +261,7 @@ impl Mailbox {
             inbox.bytes -= msg.size();
             msg.write(out);
         }
+        self.client.mail.store(inbox.bytes, Ordering::Relaxed);
     }
 
     /// Inserts every waiting message into `out` at byte `at`: messages that arrived before or while a command ran
@@ -307,6 +326,11 @@ impl PubSub {
     /// The pubsub class of `client-output-buffer-limit` (CONFIG SET applies it to the next message).
     pub fn set_limit(&self, limit: BufferLimit) {
         *self.limit.write() = limit;
+    }
+
+    /// The pubsub class of `client-output-buffer-limit`.
+    pub fn limit(&self) -> BufferLimit {
+        *self.limit.read()
     }
 
     fn counter(&self, kind: Kind) -> &AtomicUsize {

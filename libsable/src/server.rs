@@ -187,6 +187,8 @@ pub struct Server {
     /// Hot copies of config values read on every request.
     pub max_bulk_len: AtomicI64,
     pub idle_timeout_secs: AtomicU64,
+    /// The `normal` and `pubsub` classes of `client-output-buffer-limit`, for the writers of command replies.
+    pub output_limits: RwLock<(crate::pubsub::BufferLimit, crate::pubsub::BufferLimit)>,
     /// The `requirepass` last applied to the default user (CONFIG SET requirepass changes its password, as in
     /// Redis; other CONFIG SETs leave the user alone).
     pub requirepass: RwLock<Option<String>>,
@@ -240,6 +242,7 @@ impl Server {
         let server = Server {
             max_bulk_len: AtomicI64::new(config.int("proto-max-bulk-len")),
             idle_timeout_secs: AtomicU64::new(config.int("timeout") as u64),
+            output_limits: Default::default(),
             requirepass: RwLock::new(None),
             acl: crate::acl::Acl::new(),
             config: RwLock::new(config),
@@ -292,6 +295,7 @@ impl Server {
         self.max_bulk_len.store(cfg.int("proto-max-bulk-len"), Ordering::Relaxed);
         self.idle_timeout_secs.store(cfg.int("timeout") as u64, Ordering::Relaxed);
         self.pubsub.set_limit(cfg.buffer_limit("pubsub"));
+        *self.output_limits.write() = (cfg.buffer_limit("normal"), cfg.buffer_limit("pubsub"));
         self.monitors.set_limits(cfg.buffer_limit("normal"), cfg.buffer_limit("pubsub"));
         self.notify.set_flags(cfg.notify_flags());
         self.diag.configure(&cfg);

@@ -437,3 +437,82 @@ fn client_pause_holds_active_expiry() {
     }
     assert_eq!(r.cmd(&["DBSIZE"]), ":0\r\n");
 }
+
+/// Reads what the server sends until it closes the connection (or 10 s pass): the bytes received.
+fn drain_until_closed(r: &mut Raw) -> Vec<u8> {
+    use std::io::Read;
+    r.stream.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        match r.stream.read(&mut chunk) {
+            Ok(0) => return got,
+            Ok(n) => got.extend_from_slice(&chunk[..n]),
+            Err(e) => panic!("the connection stayed open: {e}"),
+        }
+    }
+}
+
+/// The `normal` class of `client-output-buffer-limit`, as Redis applies it to the replies of one turn: a client
+/// whose replies pass the hard limit is closed before it receives any of them, commands still run (a transaction
+/// whole), a streamed reply stops at the limit, and replies under the limit are untouched.
+#[test]
+fn normal_output_buffer_limit_closes_without_a_reply() {
+    let s = Server::start();
+    let mut p = s.raw();
+    assert_eq!(p.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0"]), "+OK\r\n");
+    let item = "x".repeat(1000);
+    for _ in 0..150 {
+        p.cmd(&["RPUSH", "big", &item]);
+    }
+    // Under the limit: a 50 kB reply arrives whole.
+    assert_eq!(p.cmd(&["LRANGE", "big", "0", "49"]).len(), 50 * 1009 + 5);
+
+    // One command over the limit: closed with nothing sent.
+    let mut c = s.raw();
+    assert_eq!(c.cmd(&["CLIENT", "SETNAME", "onebig"]), "+OK\r\n");
+    c.send(&Raw::encode(&[b"LRANGE", b"big", b"0", b"-1"]));
+    assert_eq!(drain_until_closed(&mut c), b"");
+    let gone = std::time::Instant::now();
+    while p.cmd(&["CLIENT", "LIST"]).contains("name=onebig") {
+        assert!(gone.elapsed() < std::time::Duration::from_secs(5), "the closed client stayed in CLIENT LIST");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+
+    // A pipeline whose replies add up past the limit: none of them is sent.
+    p.cmd(&["SET", "ten", &"y".repeat(10_000)]);
+    let mut c = s.raw();
+    let mut pipeline = Vec::new();
+    for i in 0..15 {
+        let i = i.to_string();
+        pipeline.extend(Raw::encode(&[b"SET", i.as_bytes(), i.as_bytes()]));
+        pipeline.extend(Raw::encode(&[b"GET", b"ten"]));
+    }
+    c.send(&pipeline);
+    assert_eq!(drain_until_closed(&mut c), b"");
+    // Its commands ran up to the one whose reply passed the limit (the tenth GET), and no further, as in Redis.
+    assert_eq!(p.cmd(&["GET", "9"]), "$1\r\n9\r\n");
+    assert_eq!(p.cmd(&["GET", "10"]), "$-1\r\n");
+
+    // A transaction runs whole, then its client is closed.
+    let mut c = s.raw();
+    assert_eq!(c.cmd(&["MULTI"]), "+OK\r\n");
+    for args in [&["SET", "k2", "v2"][..], &["LRANGE", "big", "0", "-1"], &["SET", "k3", "v3"]] {
+        assert_eq!(c.cmd(args), "+QUEUED\r\n");
+    }
+    c.send(&Raw::encode(&[b"EXEC"]));
+    assert_eq!(drain_until_closed(&mut c), b"");
+    assert_eq!(p.cmd(&["MGET", "k2", "k3"]), "*2\r\n$2\r\nv2\r\n$2\r\nv3\r\n");
+
+    // A streamed reply of any size stops at the limit.
+    assert_eq!(p.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "normal 1000000 0 0"]), "+OK\r\n");
+    p.cmd(&["HSET", "h", "a", "b"]);
+    let mut c = s.raw();
+    c.send(&Raw::encode(&[b"HRANDFIELD", b"h", b"-9223372036854775807"]));
+    assert_eq!(drain_until_closed(&mut c), b"");
+
+    // Without a limit the same client class is never closed, and the server went on throughout.
+    assert_eq!(p.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0"]), "+OK\r\n");
+    assert_eq!(p.cmd(&["LRANGE", "big", "0", "-1"]).len(), 150 * 1009 + 6);
+    assert_eq!(p.cmd(&["PING"]), "+PONG\r\n");
+}

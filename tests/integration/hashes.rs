@@ -311,8 +311,6 @@ fn random_fields_follow_redis() {
             ),
             (&["HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"], "-ERR value is out of range\r\n"),
             (&["HRANDFIELD", "h", "4611686018427387904", "WITHVALUES"], "-ERR value is out of range\r\n"),
-            // Beyond what one reply may hold (Redis would build it until it runs out of memory).
-            (&["HRANDFIELD", "h", "-9223372036854775807"], "-ERR value is out of range\r\n"),
             (&["HRANDFIELD", "nokey"], "$-1\r\n"),
             (&["HRANDFIELD", "nokey", "0"], "*0\r\n"),
             (&["HRANDFIELD", "nokey", "-5"], "*0\r\n"),

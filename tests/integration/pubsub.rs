@@ -410,9 +410,14 @@ fn output_buffer_limit_disconnects_a_subscriber_that_never_reads() {
     // 400 MB published in all: without the limit the sleeper's mailbox would hold most of it.
     let started = Instant::now();
     let mut published = 0;
+    let mut omem_seen = 0;
     while published < 4000 {
         let n = int(&p.cmd(&["PUBLISH", "big", &payload]));
         published += 1;
+        // CLIENT LIST's omem counts the messages waiting in the sleeper's mailbox, as Redis counts its reply list.
+        let list = p.cmd(&["CLIENT", "LIST", "TYPE", "pubsub"]);
+        let omem = |line: &str| line.split(' ').find_map(|f| f.strip_prefix("omem=")?.parse::<u64>().ok());
+        omem_seen = list.lines().filter_map(omem).max().unwrap_or(0).max(omem_seen);
         // The reader keeps up, so it is never disconnected.
         let got = reader.read_reply();
         assert!(got.starts_with("*3\r\n$7\r\nmessage\r\n$3\r\nbig\r\n$102400\r\n"), "{}", &got[..40.min(got.len())]);
@@ -421,6 +426,7 @@ fn output_buffer_limit_disconnects_a_subscriber_that_never_reads() {
         }
     }
     assert!(published < 4000, "the subscriber that never reads was not disconnected");
+    assert!(omem_seen >= 512 * 1024, "the sleeper's output never showed in CLIENT LIST (omem up to {omem_seen})");
     assert!(started.elapsed() < Duration::from_secs(60));
     let (_, peak) = s.rss_kib();
     assert!(peak < base + 64 * 1024, "RSS grew from {base} KiB to a peak of {peak} KiB");

@@ -313,8 +313,9 @@ impl ScanPage {
     }
 }
 
-/// Most elements SRANDMEMBER, HRANDFIELD and ZRANDMEMBER return for a negative count: Redis builds any reply, even
-/// one of 2^63 elements (it runs out of memory); a bound keeps one command from exhausting the server.
+/// Most elements SRANDMEMBER and ZRANDMEMBER return for a negative count: Redis builds any reply, even one of 2^63
+/// elements (it runs out of memory); their picks are made in memory, so a bound keeps one command from exhausting
+/// the server. (HRANDFIELD streams its picks and takes any count.)
 pub const MAX_RANDOM_PICKS: u64 = 1 << 25;
 
 /// The count of SRANDMEMBER, HRANDFIELD and ZRANDMEMBER: a `long` in `-LONG_MAX ..= LONG_MAX`, as Redis'

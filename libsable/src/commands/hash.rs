@@ -451,7 +451,9 @@ fn hrandfield(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     };
     let emit: Emit = if with_values { emit_random_pair } else { emit_sub };
     if count < 0 {
-        let n = collection::repeated_picks(count)?;
+        // Any count, as in Redis: the picks are streamed (the memory a plan holds is bounded by the hash's size),
+        // and `client-output-buffer-limit` stops a reply too big for the client, as it stops Redis' mid-run.
+        let n = count.unsigned_abs();
         let source = match RepeatPlan::of(coll.len, n) {
             RepeatPlan::Memory => Source::Loaded(read_all(cursor)?),
             RepeatPlan::Ranked => {

@@ -135,8 +135,7 @@ fn overhead(ctx: &Ctx) -> Overhead {
     let (total, peak) = rss_and_peak();
     let startup = ctx.server.diag.startup_rss;
     let clients = ctx.server.clients.all();
-    let clients_normal: usize =
-        clients.iter().map(|c| c.qbuf.load(Ordering::Relaxed) + c.omem.load(Ordering::Relaxed)).sum();
+    let clients_normal: usize = clients.iter().map(|c| c.qbuf.load(Ordering::Relaxed) + c.output_bytes()).sum();
     let mut dbs = Vec::new();
     let mut keys = 0;
     for db in 0..ctx.store.databases() as usize {

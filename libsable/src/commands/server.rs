@@ -636,7 +636,7 @@ fn info_server(ctx: &Ctx, s: &mut String) {
 fn info_clients(ctx: &Ctx, s: &mut String) {
     let clients = ctx.server.clients.all();
     let max_in = clients.iter().map(|c| c.qbuf.load(Ordering::Relaxed)).max().unwrap_or(0);
-    let max_out = clients.iter().map(|c| c.omem.load(Ordering::Relaxed)).max().unwrap_or(0);
+    let max_out = clients.iter().map(|c| c.output_bytes()).max().unwrap_or(0);
     field(s, "connected_clients", clients.len());
     field(s, "cluster_connections", 0);
     field(s, "maxclients", ctx.server.config.read().int("maxclients"));
@@ -718,7 +718,7 @@ fn info_memory(ctx: &Ctx, s: &mut String) {
         field(s, bytes, 0);
     }
     let buffers: usize =
-        ctx.server.clients.all().iter().map(|c| c.qbuf.load(Ordering::Relaxed) + c.omem.load(Ordering::Relaxed)).sum();
+        ctx.server.clients.all().iter().map(|c| c.qbuf.load(Ordering::Relaxed) + c.output_bytes()).sum();
     // Nothing is excluded from the maxmemory check (no replication backlog, no AOF buffer).
     for name in
         ["mem_not_counted_for_evict", "mem_replication_backlog", "mem_total_replication_buffers", "mem_clients_slaves"]

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use crate::client::{Block, Client, ClientInfo};
 use crate::commands;
 use crate::commands::chunked::ReplyStream;
+use crate::net::output_limit::{close_over_limit, TurnOutput};
 use crate::pubsub::Mailbox;
 use crate::resp::parser::{Argv, Parsed, RequestParser};
 use crate::resp::reply::Reply;
@@ -140,6 +141,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             }
         };
         scope::reap();
+        let mut turn = TurnOutput::start(server, &info);
         let mut pending = Some(batch);
         // Commands run since the last commit: a pipeline lets its group go to the committer early.
         let mut ran = 0usize;
@@ -193,9 +195,16 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                             crate::tracking::flush_pending(client.id(), &mut out);
                         }
                         if let Some(stream) = client.stream.take() {
-                            if !send_stream(server, &mut writer, &mut out, &info, stream).await {
+                            if !send_stream(server, &mut writer, &mut out, &info, stream, &mut turn).await {
                                 return;
                             }
+                        }
+                        if turn.over(out.len()) {
+                            // A transaction or a script still ran whole; only its replies are dropped.
+                            close_over_limit(&info);
+                            let _ = commit(server, &mut out, ran > 1).await;
+                            let _ = flush(server, &mut writer, &mut out, &info).await;
+                            return;
                         }
                         if let Some(block) = client.block.take() {
                             // The replies before the blocking command go out before the client waits.
@@ -224,12 +233,14 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 if client.close_after_reply || info.is_killed() {
                     break;
                 }
-                if out.len() >= FLUSH_AT
-                    && (!commit(server, &mut out, ran > 1).await
-                        || flush(server, &mut writer, &mut out, &info).await.is_err())
-                {
-                    let _ = flush(server, &mut writer, &mut out, &info).await;
-                    return;
+                if out.len() >= FLUSH_AT && turn.may_write_early() {
+                    turn.wrote_early(out.len());
+                    if !commit(server, &mut out, ran > 1).await
+                        || flush(server, &mut writer, &mut out, &info).await.is_err()
+                    {
+                        let _ = flush(server, &mut writer, &mut out, &info).await;
+                        return;
+                    }
                 }
             }
             if client.close_after_reply || info.is_killed() {
@@ -284,14 +295,27 @@ async fn deliver_mail<W: AsyncWrite + Unpin>(
         // The output buffer limit counts what the writer holds as well as what waits in the mailbox.
         info.omem.store(out.len(), Ordering::Relaxed);
         let sent = tokio::select! {
+            // A write that completes at once is all most deliveries need: nothing else is polled (no timer).
+            biased;
             r = flush(server, writer, out, info) => r.is_ok(),
             _ = info.kill_signal.notified() => false,
+            _ = enforce_while_waiting(server, info, mailbox) => false,
         };
         info.omem.store(0, Ordering::Relaxed);
         if !sent {
             out.buf.clear();
             return false;
         }
+    }
+}
+
+/// Redis' periodic check of a client's output buffer limits while a write to it waits: a soft limit expires
+/// even when no new message arrives. Returns once the client is killed.
+async fn enforce_while_waiting(server: &Server, info: &ClientInfo, mailbox: &Mailbox) {
+    while !info.is_killed() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (normal, pubsub) = *server.output_limits.read();
+        mailbox.enforce(if info.subs.any() { pubsub } else { normal });
     }
 }
 
@@ -303,14 +327,23 @@ async fn send_stream<W: AsyncWrite + Unpin>(
     out: &mut Reply,
     info: &ClientInfo,
     mut stream: Box<dyn ReplyStream>,
+    turn: &mut TurnOutput,
 ) -> bool {
     loop {
-        if out.len() >= FLUSH_AT
-            && (!commit(server, out, false).await || flush(server, writer, out, info).await.is_err())
-        {
-            return false;
+        if out.len() >= FLUSH_AT && turn.may_write_early() {
+            turn.wrote_early(out.len());
+            if !commit(server, out, false).await || flush(server, writer, out, info).await.is_err() {
+                return false;
+            }
         }
-        match stream.fill(server, out, FLUSH_AT) {
+        // Held for the turn's end, the buffer grows a chunk per round until the stream ends or passes the limit.
+        let budget = if turn.may_write_early() { FLUSH_AT } else { out.len() + FLUSH_AT };
+        match stream.fill(server, out, budget) {
+            Ok(true) if turn.over(out.len()) => {
+                close_over_limit(info);
+                let _ = flush(server, writer, out, info).await;
+                return false;
+            }
             Ok(true) => {}
             Ok(false) => return true,
             Err(e) => {

@@ -4,6 +4,7 @@
 
 pub mod connection;
 pub mod http;
+mod output_limit;
 pub mod tls;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
