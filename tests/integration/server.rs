@@ -808,6 +808,66 @@ fn replicaof_no_one_on_a_master() {
     );
 }
 
+/// FAILOVER and REPLCONF parse their arguments as Redis 7.0 does and answer as its master without replicas does
+/// (checked against redis-server 7.0.15); REPLCONF ACK and GETACK end without a reply; SYNC and PSYNC are refused.
+#[test]
+fn replication_commands_of_a_master_without_replicas() {
+    let s = Server::start();
+    let mut r = s.raw();
+    let none = "-ERR FAILOVER requires connected replicas.\r\n";
+    let positive = "-ERR FAILOVER timeout must be greater than 0\r\n";
+    let not_int = "-ERR value is not an integer or out of range\r\n";
+    let syntax = "-ERR syntax error\r\n";
+    crate::common::check(
+        &mut r,
+        &[
+            (&["FAILOVER"], none),
+            (&["failover", "abort"], "-ERR No failover in progress.\r\n"),
+            (&["FAILOVER", "TIMEOUT", "10"], none),
+            (&["FAILOVER", "TIMEOUT", "0"], positive),
+            (&["FAILOVER", "TIMEOUT", "-1"], positive),
+            (&["FAILOVER", "TIMEOUT", "abc"], not_int),
+            (&["FAILOVER", "TO", "127.0.0.1", "6380", "FORCE"], none),
+            (&["FAILOVER", "TO", "127.0.0.1", "abc"], not_int),
+            (&["FAILOVER", "TO", "localhost"], syntax),
+            (&["FAILOVER", "FORCE"], none),
+            (&["FAILOVER", "FORCE", "FORCE"], syntax),
+            (&["FAILOVER", "ABORT", "TIMEOUT", "10"], syntax),
+            (&["FAILOVER", "TIMEOUT", "10", "TIMEOUT", "20"], syntax),
+            (&["FAILOVER", "TO", "a", "1", "TO", "b", "2"], syntax),
+            (&["FAILOVER", "foo"], syntax),
+            (&["REPLCONF"], "+OK\r\n"),
+            (&["REPLCONF", "listening-port", "1234", "CAPA", "eof", "capa", "psync2"], "+OK\r\n"),
+            (&["REPLCONF", "ip-address", "1.2.3.4", "rdb-only", "1"], "+OK\r\n"),
+            (&["REPLCONF", "listening-port"], syntax),
+            (&["REPLCONF", "listening-port", "abc"], not_int),
+            (&["REPLCONF", "rdb-only", "2"], "-ERR value is out of range, value must between 0 and 1\r\n"),
+            (&["REPLCONF", "rdb-only", "x"], not_int),
+            (&["REPLCONF", "capa", "x", "foo", "y"], "-ERR Unrecognized REPLCONF option: foo\r\n"),
+            (
+                &["REPLCONF", "ip-address", &"a".repeat(256)],
+                "-ERR REPLCONF ip-address provided by replica instance is too long: 256 bytes\r\n",
+            ),
+            (&["SYNC"], "-ERR replication is not supported: SableDB can only run as a master\r\n"),
+            (&["PSYNC", "?", "-1"], "-ERR replication is not supported: SableDB can only run as a master\r\n"),
+        ],
+    );
+    r.send(&Raw::encode(&[b"REPLCONF", b"ACK", b"10"]));
+    r.send(&Raw::encode(&[b"REPLCONF", b"capa", b"eof", b"GETACK", b"*"]));
+    assert_eq!(r.cmd(&["PING"]), "+PONG\r\n");
+    // RESTORE-ASKING is RESTORE.
+    let mut c = s.conn();
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
+    let payload: Vec<u8> = redis::cmd("DUMP").arg("k").query(&mut c).unwrap();
+    let restore = |c: &mut redis::Connection| redis::cmd("RESTORE-ASKING").arg("k2").arg(0).arg(&payload).query(c);
+    let ok: redis::RedisResult<String> = restore(&mut c);
+    assert_eq!(ok.unwrap(), "OK");
+    let v: String = redis::cmd("GET").arg("k2").query(&mut c).unwrap();
+    assert_eq!(v, "v");
+    let busy: redis::RedisResult<String> = restore(&mut c);
+    assert_eq!(busy.unwrap_err().code(), Some("BUSYKEY"));
+}
+
 #[test]
 fn command_getkeysandflags_matches_redis() {
     let s = Server::start();

@@ -33,7 +33,8 @@ use crate::storage::{scope, Existing, KeyType, Txn};
 use crate::util::{now_ms, parse_i64};
 use rdb::{SaveOptions, Value};
 
-pub const HANDLERS: &[(&str, Handler)] = &[("dump", dump), ("restore", restore)];
+/// RESTORE-ASKING is RESTORE for a cluster's slot migration (Redis runs the same command for both).
+pub const HANDLERS: &[(&str, Handler)] = &[("dump", dump), ("restore", restore), ("restore-asking", restore)];
 
 fn save_options(ctx: &Ctx) -> SaveOptions {
     let cfg = ctx.server.config.read();

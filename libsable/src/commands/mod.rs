@@ -26,6 +26,7 @@ pub mod memory;
 pub mod meta;
 pub mod migrate;
 pub mod pubsub;
+pub mod replication;
 pub mod scripting;
 pub mod server;
 pub mod set;
@@ -193,6 +194,7 @@ fn all_handlers() -> impl Iterator<Item = &'static (&'static str, Handler)> {
         dump::HANDLERS,
         migrate::HANDLERS,
         server::HANDLERS,
+        replication::HANDLERS,
         diagnostics::HANDLERS,
         debug::HANDLERS,
         cluster::HANDLERS,

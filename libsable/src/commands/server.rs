@@ -43,9 +43,6 @@ pub const HANDLERS: &[(&str, Handler)] = &[
     ("save", save),
     ("bgsave", bgsave),
     ("bgrewriteaof", bgrewriteaof),
-    ("role", role),
-    ("replicaof", replicaof),
-    ("slaveof", replicaof),
     ("lolwut", lolwut),
     ("module|list", module_list),
     ("module|load", module_load),
@@ -1112,31 +1109,6 @@ fn bgsave(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 // ---------------------------------------------------------------------------------------------------------------
 // ROLE, LOLWUT, MODULE
 // ---------------------------------------------------------------------------------------------------------------
-
-/// ROLE: SableDB has no replication; it is a master at offset 0 without replicas.
-fn role(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    ctx.out.array(3);
-    ctx.out.bulk(b"master");
-    ctx.out.int(0);
-    ctx.out.array(0);
-    Ok(())
-}
-
-/// REPLICAOF / SLAVEOF: `NO ONE` asks a replica to become a master, which this server always is (+OK, as
-/// Redis answers on a master). Following a master is refused: SableDB has no replication. The port is checked
-/// first, with Redis' error, as Redis does before it connects anywhere.
-fn replicaof(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let host = args.next_bytes()?;
-    let port = args.next_bytes()?;
-    if eq_ic(host, b"no") && eq_ic(port, b"one") {
-        ctx.out.ok();
-        return Ok(());
-    }
-    if !parse_i64(port).is_some_and(|p| (0..=65535).contains(&p)) {
-        return Err(CmdError::err("Invalid master port"));
-    }
-    Err(CmdError::err("replication is not supported: SableDB can only run as a master"))
-}
 
 /// A LOLWUT drawing surface: `width * height` pixels of color 0..=3.
 struct Canvas {
