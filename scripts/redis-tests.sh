@@ -6,8 +6,7 @@
 #   scripts/redis-tests.sh unit/type/string     # chosen units
 #
 # The server runs with `enable-debug-command yes`, so the tests tagged `needs:debug` run too. Tests needing
-# replication or an RDB save are skipped by tag, and by name: the RESTORE test of FREQ (validated, not
-# applied), those that need SCRIPT KILL or a busy script, and the tests of eviction (a tracking one, evicted
+# replication or an RDB save are skipped by tag, and by name: those that need SCRIPT KILL or a busy script, and the tests of eviction (a tracking one, evicted
 # events: SableDB never evicts), those that read the replication stream (SYNC) and one that reads Redis' hash
 # table statistics (DEBUG HTSTATS-KEY). Not part of CI: it downloads the tarball (3 MB) into target/redis-src on first
 # use.
@@ -57,7 +56,6 @@ for unit in "${units[@]}"; do
         --skiptest '/[Tt]imedout' --skiptest '/script timeout' --skiptest '/function kill' --skiptest '/script kill' --skiptest '/massive arguments' \
         --skiptest 'ACLs including of a type includes also subcommands' --skiptest '/DEBUG subcommands' \
         --skiptest '/failed subcommand executions at toplevel' \
-        --skiptest 'RESTORE can set LFU' \
         --skiptest 'Tracking invalidation message of eviction keys should be before response' \
         --skiptest 'Keyspace notifications: evicted events' \
         --skiptest 'MULTI + LPUSH + EXPIRE + DEBUG SLEEP on blocked client, key already expired' \

@@ -296,6 +296,11 @@ impl Server {
         self.idle_timeout_secs.store(cfg.int("timeout") as u64, Ordering::Relaxed);
         self.pubsub.set_limit(cfg.buffer_limit("pubsub"));
         *self.output_limits.write() = (cfg.buffer_limit("normal"), cfg.buffer_limit("pubsub"));
+        self.store.configure_access(
+            cfg.str("maxmemory-policy").ends_with("-lfu"),
+            cfg.int("lfu-log-factor").clamp(0, u32::MAX as i64) as u32,
+            cfg.int("lfu-decay-time").clamp(0, u32::MAX as i64) as u32,
+        );
         self.monitors.set_limits(cfg.buffer_limit("normal"), cfg.buffer_limit("pubsub"));
         self.notify.set_flags(cfg.notify_flags());
         self.diag.configure(&cfg);

@@ -789,6 +789,60 @@ fn object_under_an_lfu_policy() {
     );
 }
 
+/// LFU counters as Redis keeps them (checked against redis-server 7.0.15 with `maxmemory` set, so that small
+/// integers are not shared): a new key starts at 5, each access counts (always, with `lfu-log-factor 0`), a write
+/// keeps the counter its lookup raised, TYPE/EXISTS/TTL/OBJECT do not count, RENAME and MOVE carry the counter,
+/// RESTORE … FREQ sets it.
+#[test]
+fn lfu_counters_follow_accesses() {
+    let s = Server::start_with(&["--maxmemory", "1gb", "--maxmemory-policy", "allkeys-lfu", "--lfu-log-factor", "0"]);
+    let mut r = s.raw();
+    expect(
+        &mut r,
+        &[
+            ("SET k v", "+OK\r\n"),
+            ("OBJECT FREQ k", ":5\r\n"),
+            ("GET k", "$1\r\nv\r\n"),
+            ("OBJECT FREQ k", ":6\r\n"),
+            ("GET k", "$1\r\nv\r\n"),
+            ("SET k v2", "+OK\r\n"),
+            ("OBJECT FREQ k", ":8\r\n"),
+            ("EXISTS k", ":1\r\n"),
+            ("TYPE k", "+string\r\n"),
+            ("TTL k", ":-1\r\n"),
+            ("OBJECT FREQ k", ":8\r\n"),
+            ("INCR c", ":1\r\n"),
+            ("INCR c", ":2\r\n"),
+            ("INCR c", ":3\r\n"),
+            ("OBJECT FREQ c", ":7\r\n"),
+            ("RENAME k k2", "+OK\r\n"),
+            ("OBJECT FREQ k2", ":9\r\n"),
+            ("MOVE k2 1", ":1\r\n"),
+            ("SELECT 1", "+OK\r\n"),
+            ("OBJECT FREQ k2", ":10\r\n"),
+        ],
+    );
+    let mut c = s.conn();
+    let _: () = redis::cmd("SELECT").arg(1).query(&mut c).unwrap();
+    let payload: Vec<u8> = redis::cmd("DUMP").arg("k2").query(&mut c).unwrap();
+    let restore = |c: &mut redis::Connection, key: &str, opt: &str, n: i64| -> redis::RedisResult<String> {
+        redis::cmd("RESTORE").arg(key).arg(0).arg(&payload).arg(opt).arg(n).query(c)
+    };
+    assert_eq!(restore(&mut c, "f", "FREQ", 100).unwrap(), "OK");
+    let freq: i64 = redis::cmd("OBJECT").arg("FREQ").arg("f").query(&mut c).unwrap();
+    assert_eq!(freq, 100);
+    // IDLETIME means nothing under LFU.
+    assert_eq!(restore(&mut c, "i", "IDLETIME", 1000).unwrap(), "OK");
+    let freq: i64 = redis::cmd("OBJECT").arg("FREQ").arg("i").query(&mut c).unwrap();
+    assert_eq!(freq, 5);
+    // Back to an LRU policy: OBJECT FREQ is refused, idle times are kept again.
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("maxmemory-policy").arg("allkeys-lru").query(&mut c).unwrap();
+    assert!(redis::cmd("OBJECT").arg("FREQ").arg("f").query::<i64>(&mut c).is_err());
+    assert_eq!(restore(&mut c, "j", "IDLETIME", 1000).unwrap(), "OK");
+    let idle: i64 = redis::cmd("OBJECT").arg("IDLETIME").arg("j").query(&mut c).unwrap();
+    assert!((1000..1010).contains(&idle), "{idle}");
+}
+
 #[test]
 fn scan_resumes_after_the_empty_key() {
     let s = Server::start();

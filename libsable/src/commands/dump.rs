@@ -157,10 +157,12 @@ struct RestoreOptions {
     absttl: bool,
     /// IDLETIME: seconds since the key's last access, for OBJECT IDLETIME.
     idle: Option<u64>,
+    /// FREQ: the LFU counter the key starts with.
+    freq: Option<u8>,
 }
 
 fn parse_options(args: &mut Args) -> CmdResult<RestoreOptions> {
-    let mut o = RestoreOptions { replace: false, absttl: false, idle: None };
+    let mut o = RestoreOptions { replace: false, absttl: false, idle: None, freq: None };
     let (mut idle, mut freq) = (false, false);
     while let Some(_opt) = args.peek() {
         let additional = args.remaining() - 1;
@@ -177,10 +179,11 @@ fn parse_options(args: &mut Args) -> CmdResult<RestoreOptions> {
             o.idle = Some(v as u64);
         } else if additional >= 1 && !idle && args.eat("FREQ") {
             let v = parse_i64(args.next_bytes()?).ok_or(CmdError::NotInteger)?;
-            if !(0..=255).contains(&v) {
+            let Ok(v) = u8::try_from(v) else {
                 return Err(CmdError::err("Invalid FREQ value, must be >= 0 and <= 255"));
-            }
+            };
             freq = true;
+            o.freq = Some(v);
         } else {
             return Err(CmdError::Syntax);
         }
@@ -362,8 +365,12 @@ fn restore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         (None, Some(value)) => write_value(ctx, &mut txn, key, old.as_ref(), value, expire_at as u64)?,
         (None, None) => return Err(bad_format()),
     }
-    // As Redis' `objectSetLRUOrLFU`: the idle time counts under a non-LFU policy.
-    if let Some(idle) = opts.idle.filter(|_| !ctx.server.config.read().str("maxmemory-policy").ends_with("-lfu")) {
+    // As Redis' `objectSetLRUOrLFU`: the frequency counts under an LFU policy, the idle time under another.
+    if ctx.store.lfu() {
+        if let Some(freq) = opts.freq {
+            txn.set_frequency(db, key, freq);
+        }
+    } else if let Some(idle) = opts.idle {
         txn.set_idle(db, key, idle);
     }
     txn.commit()?;

@@ -302,6 +302,7 @@ fn copy_value(
 /// Gives `src_key`'s record the name `dst_key` in the same database (replacing `dst_old`). RENAME's one operation.
 fn rename_value(txn: &mut Txn, db: u16, src_key: &[u8], src: &Existing, dst_key: &[u8], dst_old: Option<&Existing>) {
     txn.put(db, dst_key, dst_old, src.view().0);
+    txn.carry_access(db, src_key, db, dst_key);
     txn.delete(db, src_key, src);
 }
 
@@ -309,6 +310,7 @@ fn rename_value(txn: &mut Txn, db: u16, src_key: &[u8], src: &Existing, dst_key:
 /// operation.
 fn move_value(txn: &mut Txn, key: &[u8], src_db: u16, src: &Existing, dst_db: u16, dst_old: Option<&Existing>) {
     txn.put(dst_db, key, dst_old, src.view().0);
+    txn.carry_access(src_db, key, dst_db, key);
     txn.delete(src_db, key, src);
 }
 
@@ -693,18 +695,15 @@ pub(crate) fn idle_seconds(ctx: &Ctx, key: &[u8]) -> u64 {
     now.saturating_sub(at)
 }
 
-/// Redis' initial LFU counter (`LFU_INIT_VAL`): access frequency is not tracked, so every key reads as new.
-const LFU_INIT_VAL: i64 = 5;
-
 fn object_freq(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    with_object(ctx, args, |ctx, _, _| {
+    with_object(ctx, args, |ctx, key, _| {
         if !lfu_policy(ctx) {
             return Err(CmdError::err(
                 "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when \
                  switching between policies at runtime LRU and LFU data will take some time to adjust.",
             ));
         }
-        ctx.out.int(LFU_INIT_VAL);
+        ctx.out.int(ctx.store.frequency(ctx.db(), key) as i64);
         Ok(())
     })
 }

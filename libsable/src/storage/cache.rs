@@ -56,6 +56,8 @@ struct Shard {
 
 pub struct MetaCache {
     shards: Vec<Shard>,
+    /// What the entries' access fields hold (access times, or LFU counters): see `super::access`.
+    pub access: super::access::AccessClock,
     /// Where each shard's table keeps its slots, readable without the shard's lock and apart from the shard's
     /// busy cache line (it changes only when a table grows): for [`MetaCache::prefetch`] only.
     locations: Vec<Location>,
@@ -124,6 +126,7 @@ impl MetaCache {
                 .collect(),
             locations: (0..SHARDS).map(|_| Location::default()).collect(),
             shard_budget: budget_bytes / SHARDS,
+            access: Default::default(),
         }
     }
 
@@ -172,7 +175,7 @@ impl MetaCache {
         match slots.map.get_mut(h) {
             Some(e) if entry_key(e) == key => {
                 if touch {
-                    set_access(e, access_now());
+                    set_access(e, self.access.read(entry_access(e)));
                 }
                 Lookup::Hit(e[HEADER + key.len()..].to_vec())
             }
@@ -221,7 +224,7 @@ impl MetaCache {
         let shard = self.shard(h);
         let mut slots = shard.slots.lock();
         if shard.epoch.load(Ordering::Acquire) == epoch && shard.writing.load(Ordering::Acquire) == 0 {
-            self.insert(h, &mut slots, make_entry(key, value, if touch { access_now() } else { 0 }));
+            self.insert(h, &mut slots, make_entry(key, value, if touch { self.access.read(0) } else { 0 }));
         }
     }
 
@@ -301,15 +304,15 @@ impl MetaCache {
     fn put(&self, slots: &mut Slots, h: u64, key: &[u8], value: Option<&[u8]>, at: u32) {
         match value {
             Some(v) if self.fits(key, v) => {
+                let old = slots.map.get_mut(h).filter(|e| entry_key(e) == key);
+                let field = self.access.written(old.as_deref().map(|e| entry_access(e)), at);
                 // A record rewritten at the same size (a counter, a SET of a same-sized value) is updated in place.
-                if let Some(e) = slots.map.get_mut(h) {
-                    if e.len() == HEADER + key.len() + v.len() && entry_key(e) == key {
-                        e[HEADER + key.len()..].copy_from_slice(v);
-                        set_access(e, at);
-                        return;
-                    }
+                if let Some(e) = old.filter(|e| e.len() == HEADER + key.len() + v.len()) {
+                    e[HEADER + key.len()..].copy_from_slice(v);
+                    set_access(e, field);
+                    return;
                 }
-                self.insert(h, slots, make_entry(key, v, at))
+                self.insert(h, slots, make_entry(key, v, field))
             }
             _ => {
                 if let Some(old) = slots.map.remove(h) {

@@ -4,6 +4,7 @@
 //! Everything a command changes goes into one `WriteBatch` ([`Txn`]), written with the WAL on, so a crash keeps
 //! all of a command or none of it and no acknowledged write is lost to a `kill -9`.
 
+pub mod access;
 mod batch;
 pub mod cache;
 pub(crate) mod committer;
@@ -343,6 +344,21 @@ impl Store {
             return u32::try_from(now_ms() / 1000).ok();
         }
         self.cache.accessed(&mk)
+    }
+
+    /// Whether keys' access fields count their LFU frequency (an LFU `maxmemory-policy`; see `access`).
+    pub fn lfu(&self) -> bool {
+        self.cache.access.lfu()
+    }
+
+    /// Applies `maxmemory-policy`, `lfu-log-factor` and `lfu-decay-time` to the keys' access fields.
+    pub fn configure_access(&self, lfu: bool, log_factor: u32, decay_minutes: u32) {
+        self.cache.access.configure(lfu, log_factor, decay_minutes);
+    }
+
+    /// The LFU counter of `key` now (OBJECT FREQ under an LFU policy): Redis' initial 5 when it is not known.
+    pub fn frequency(&self, db: u16, key: &[u8]) -> u8 {
+        self.cache.accessed(&meta_key(db, key)).map_or(access::LFU_INIT_VAL, |f| self.cache.access.frequency(f))
     }
 
     fn read(&self, db: u16, key: &[u8], touch: bool) -> CmdResult<Option<Record<'_>>> {
@@ -882,6 +898,19 @@ impl<'s> Txn<'s> {
     pub fn put_quiet(&mut self, db: u16, key: &[u8], old: Option<&Existing>, new_raw: impl Into<Vec<u8>>) {
         self.put(db, key, old, new_raw);
         self.signals.quiet.push(meta_key(db, key));
+    }
+
+    /// The key `dst` written by this transaction is `src` moved (RENAME, MOVE): it keeps `src`'s access field (its
+    /// LFU counter, or when it was last accessed), as Redis moves the object with its `lru`.
+    pub fn carry_access(&mut self, src_db: u16, src: &[u8], dst_db: u16, dst: &[u8]) {
+        if let Some(field) = self.store.cache.accessed(&meta_key(src_db, src)) {
+            self.signals.accessed.push((meta_key(dst_db, dst), field));
+        }
+    }
+
+    /// The key written by this transaction gets the LFU counter `counter` once written (RESTORE … FREQ).
+    pub fn set_frequency(&mut self, db: u16, key: &[u8], counter: u8) {
+        self.signals.accessed.push((meta_key(db, key), access::with_counter(counter)));
     }
 
     /// The key written by this transaction was last accessed `idle_secs` ago, not now (RESTORE … IDLETIME): its
