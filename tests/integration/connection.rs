@@ -511,6 +511,20 @@ fn normal_output_buffer_limit_closes_without_a_reply() {
     c.send(&Raw::encode(&[b"HRANDFIELD", b"h", b"-9223372036854775807"]));
     assert_eq!(drain_until_closed(&mut c), b"");
 
+    // A long pipeline whose replies add up past the limit over many reads is served whole: as in Redis, a turn
+    // ends with each read.
+    assert_eq!(p.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0"]), "+OK\r\n");
+    let mut c = s.raw();
+    let mut writer = c.stream.try_clone().unwrap();
+    let sender = std::thread::spawn(move || {
+        use std::io::Write;
+        writer.write_all(&Raw::encode(&[b"SET", b"pipelined", b"v"]).repeat(50_000)).unwrap();
+    });
+    for _ in 0..50_000 {
+        assert_eq!(c.read_reply(), "+OK\r\n");
+    }
+    sender.join().unwrap();
+
     // Without a limit the same client class is never closed, and the server went on throughout.
     assert_eq!(p.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0"]), "+OK\r\n");
     assert_eq!(p.cmd(&["LRANGE", "big", "0", "-1"]).len(), 150 * 1009 + 6);

@@ -248,6 +248,17 @@ async fn write_loop<W: AsyncWrite + Unpin>(
             }
             // Run whatever the reader has already queued before paying for a write.
             pending = rx.try_recv().ok();
+            if pending.is_some() && !turn.may_write_early() {
+                // Under a hard output limit a turn ends with each read, as Redis' event loop writes after each: a
+                // long pipeline is not held (and closed) whole.
+                if !commit(server, &mut out, ran > 1).await
+                    || flush(server, &mut writer, &mut out, &info).await.is_err()
+                {
+                    let _ = flush(server, &mut writer, &mut out, &info).await;
+                    return;
+                }
+                turn = TurnOutput::start(server, &info);
+            }
         }
         if !commit(server, &mut out, ran > 1).await {
             let _ = flush(server, &mut writer, &mut out, &info).await;

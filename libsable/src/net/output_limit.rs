@@ -4,10 +4,11 @@
 //! Redis keeps all the replies of an event-loop turn in memory until the turn ends, and frees a client whose
 //! buffered output passes the hard limit, or stays above the soft limit for longer than its seconds, without
 //! writing any more of it: a client over its hard limit gets no reply of that turn at all. A writer here keeps the
-//! replies of a turn (the commands it runs before its connection's input runs out) in one buffer too, but writes
-//! it out whenever it passes `FLUSH_AT` and streams large replies; so while a limit is set it counts every byte the
-//! turn produced, written or not, and while a hard limit is set it writes nothing before the turn ends: the buffer
-//! grows at most to that limit, and a client that passes it is closed having received none of the turn's replies.
+//! replies of a turn (the commands of what the reader has parsed) in one buffer too, but writes it out whenever it
+//! passes `FLUSH_AT` and streams large replies; so while a limit is set it counts every byte the turn produced,
+//! written or not, and while a hard limit is set it writes nothing before the turn ends — which is then at each
+//! batch the reader hands over, as Redis writes after each read — so the buffer grows at most to that limit, and a
+//! client that passes it is closed having received none of the turn's replies.
 //! Streams stop at the limit too (HRANDFIELD with a huge negative count, KEYS of a big keyspace).
 
 use std::time::Instant;
