@@ -530,3 +530,38 @@ fn normal_output_buffer_limit_closes_without_a_reply() {
     assert_eq!(p.cmd(&["LRANGE", "big", "0", "-1"]).len(), 150 * 1009 + 6);
     assert_eq!(p.cmd(&["PING"]), "+PONG\r\n");
 }
+
+/// A client that does not read its replies shows the output the server is writing to it as CLIENT LIST's `omem`
+/// (and INFO's `client_recent_max_output_buffer`), as Redis shows its reply buffer.
+#[test]
+fn unread_output_shows_in_client_list() {
+    let s = Server::start();
+    let mut p = s.raw();
+    p.cmd(&["SET", "big", &"z".repeat(1 << 20)]);
+    let mut c = s.raw();
+    assert_eq!(c.cmd(&["CLIENT", "SETNAME", "sleeper"]), "+OK\r\n");
+    let mut pipeline = Vec::new();
+    for _ in 0..30 {
+        pipeline.extend(Raw::encode(&[b"GET", b"big"]));
+    }
+    c.send(&pipeline);
+    let started = std::time::Instant::now();
+    let omem = loop {
+        let list = p.cmd(&["CLIENT", "LIST"]);
+        let line = list.lines().find(|l| l.contains("name=sleeper")).expect("the sleeper is listed").to_string();
+        let omem: u64 = line.split(' ').find_map(|f| f.strip_prefix("omem=")?.parse().ok()).unwrap();
+        if omem > 0 || started.elapsed() > std::time::Duration::from_secs(10) {
+            break omem;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert!(omem > 0, "omem stayed 0 while 30 MB waited to be written");
+    let info = p.cmd(&["INFO", "clients"]);
+    let recent: u64 =
+        info.lines().find_map(|l| l.strip_prefix("client_recent_max_output_buffer:")?.trim().parse().ok()).unwrap();
+    assert!(recent > 0, "{info}");
+    // Once it reads, everything arrives.
+    for _ in 0..30 {
+        assert_eq!(c.read_reply().len(), (1 << 20) + 12);
+    }
+}

@@ -303,8 +303,6 @@ async fn deliver_mail<W: AsyncWrite + Unpin>(
         if out.is_empty() {
             return true;
         }
-        // The output buffer limit counts what the writer holds as well as what waits in the mailbox.
-        info.omem.store(out.len(), Ordering::Relaxed);
         let sent = tokio::select! {
             // A write that completes at once is all most deliveries need: nothing else is polled (no timer).
             biased;
@@ -312,7 +310,6 @@ async fn deliver_mail<W: AsyncWrite + Unpin>(
             _ = info.kill_signal.notified() => false,
             _ = enforce_while_waiting(server, info, mailbox) => false,
         };
-        info.omem.store(0, Ordering::Relaxed);
         if !sent {
             out.buf.clear();
             return false;
@@ -536,12 +533,17 @@ async fn flush<W: AsyncWrite + Unpin>(
         writer.write_all(&out.buf).await?;
         writer.flush().await
     };
-    tokio::select! {
-        r = write => r?,
-        _ = info.kill_signal.notified() => {
-            out.buf.clear();
-            return Err(killed());
-        }
+    // While it is written, the output is the client's `omem` (CLIENT LIST), which a subscriber's output buffer
+    // limit also counts besides its mailbox.
+    info.omem.store(out.len(), Ordering::Relaxed);
+    let written = tokio::select! {
+        r = write => r,
+        _ = info.kill_signal.notified() => Err(killed()),
+    };
+    info.omem.store(0, Ordering::Relaxed);
+    if let Err(e) = written {
+        out.buf.clear();
+        return Err(e);
     }
     server.stats.net_output_bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
     out.buf.clear();
