@@ -815,6 +815,13 @@ fn lfu_counters_follow_accesses() {
             ("INCR c", ":2\r\n"),
             ("INCR c", ":3\r\n"),
             ("OBJECT FREQ c", ":7\r\n"),
+            // GET then a lookup to write: two accesses, as in Redis.
+            ("GETSET c 10", "$1\r\n3\r\n"),
+            ("OBJECT FREQ c", ":9\r\n"),
+            ("SET c 11 GET", "$2\r\n10\r\n"),
+            ("OBJECT FREQ c", ":11\r\n"),
+            ("GETSET nokey 1", "$-1\r\n"),
+            ("OBJECT FREQ nokey", ":5\r\n"),
             ("RENAME k k2", "+OK\r\n"),
             ("OBJECT FREQ k2", ":9\r\n"),
             ("MOVE k2 1", ":1\r\n"),

@@ -247,6 +247,9 @@ fn set_generic(
     let live = old.as_ref().and_then(|o| o.live());
     let old_value = if opts.get {
         count_lookup(ctx, key, live.is_some());
+        if live.is_some() {
+            ctx.store.touch_again(db, key);
+        }
         live.as_ref().map(string_body).transpose()?
     } else {
         None

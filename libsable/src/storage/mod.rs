@@ -356,6 +356,15 @@ impl Store {
         self.cache.access.configure(lfu, log_factor, decay_minutes);
     }
 
+    /// One more access of `key` under an LFU policy: Redis counts two when a command looks a key up twice (SET …
+    /// GET and GETSET read it, then look it up again to write it). Under another policy a second access changes
+    /// nothing.
+    pub fn touch_again(&self, db: u16, key: &[u8]) {
+        if self.lfu() {
+            let _ = self.cache.lookup(&meta_key(db, key), true);
+        }
+    }
+
     /// The LFU counter of `key` now (OBJECT FREQ under an LFU policy): Redis' initial 5 when it is not known.
     pub fn frequency(&self, db: u16, key: &[u8]) -> u8 {
         self.cache.accessed(&meta_key(db, key)).map_or(access::LFU_INIT_VAL, |f| self.cache.access.frequency(f))
