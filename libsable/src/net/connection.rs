@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use crate::client::{Block, Client, ClientInfo};
 use crate::commands;
 use crate::commands::chunked::ReplyStream;
-use crate::net::output_limit::{close_over_limit, TurnOutput};
+use crate::net::output_limit::{class_limit, close_over_limit, TurnOutput};
 use crate::pubsub::Mailbox;
 use crate::resp::parser::{Argv, Parsed, RequestParser};
 use crate::resp::reply::Reply;
@@ -322,8 +322,7 @@ async fn deliver_mail<W: AsyncWrite + Unpin>(
 async fn enforce_while_waiting(server: &Server, info: &ClientInfo, mailbox: &Mailbox) {
     while !info.is_killed() {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let (normal, pubsub) = *server.output_limits.read();
-        mailbox.enforce(if info.subs.any() { pubsub } else { normal });
+        mailbox.enforce(class_limit(server, info));
     }
 }
 

@@ -28,9 +28,7 @@ pub(crate) struct TurnOutput {
 impl TurnOutput {
     /// A new turn, under the limit of the client's class as configured now.
     pub fn start(server: &Server, info: &ClientInfo) -> TurnOutput {
-        let (normal, pubsub) = *server.output_limits.read();
-        let limit = if info.subs.any() { pubsub } else { normal };
-        TurnOutput { limit, written: 0, soft_since: None }
+        TurnOutput { limit: class_limit(server, info), written: 0, soft_since: None }
     }
 
     /// Whether replies may be written before the turn ends (see the module's doc).
@@ -50,6 +48,17 @@ impl TurnOutput {
             return false;
         }
         self.limit.exceeded(self.written + pending as u64, &mut self.soft_since, Instant::now())
+    }
+}
+
+/// The limit of the client's class as configured now: `pubsub` for a subscribed client, else `normal` (Redis'
+/// `getClientType` for a server without replicas).
+pub(crate) fn class_limit(server: &Server, info: &ClientInfo) -> BufferLimit {
+    let (normal, pubsub) = *server.output_limits.read();
+    if info.subs.any() {
+        pubsub
+    } else {
+        normal
     }
 }
 
