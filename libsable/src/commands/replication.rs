@@ -50,8 +50,8 @@ fn failover(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(CmdError::err("No failover in progress."));
     }
     let (mut timeout, mut to, mut force) = (false, false, false);
-    while let Some(word) = args.peek() {
-        args.next_bytes()?;
+    while !args.is_empty() {
+        let word = args.next_bytes()?;
         if eq_ic(word, b"timeout") && args.remaining() >= 1 && !timeout {
             if args.next_i64()? <= 0 {
                 return Err(CmdError::err("FAILOVER timeout must be greater than 0"));
