@@ -405,3 +405,104 @@ fn a_function_cannot_register_functions_after_the_load() {
          @user_function:8.\r\n"
     );
 }
+
+/// Redis' `struct` library (lua_struct.c) and its errors, and lua-cmsgpack's errors, as redis-server 7.0.15 answers
+/// them (every reply below was taken from it).
+#[test]
+fn struct_library_and_library_errors() {
+    let s = Server::start();
+    let mut r = s.raw();
+    check(
+        &mut r,
+        &[
+            (&["EVAL", "return struct.pack('c0', 'hello')", "0"], "$5\r\nhello\r\n"),
+            (
+                &["EVAL", "return struct.pack('c5', 'ab')", "0"],
+                "-ERR user_script:1: bad argument #3 to 'pack' (string too short) script: cec53901ab5000b5eccda51f64e59e716bdfd4ba, on @user_script:1.\r\n",
+            ),
+            (
+                &["EVAL", "return struct.pack('z', 1)", "0"],
+                "-ERR user_script:1: bad argument #1 to 'pack' (invalid format option 'z') script: b1a49a62278d772f47cfca6a679bc33c0fa64430, on @user_script:1.\r\n",
+            ),
+            (
+                &["EVAL", "return struct.pack('i40', 1)", "0"],
+                "-ERR user_script:1: integral size 40 is larger than limit of 32 script: 652cabace7a9fdbd8e0c2489b1b804d19185ddc8, on @user_script:1.\r\n",
+            ),
+            (
+                &["EVAL", "return struct.pack('ii', 1)", "0"],
+                "-ERR user_script:1: bad argument #3 to 'pack' (number expected, got nil) script: 2c85861ffbe8a6c7335e4a3239f2eafc62283cea, on @user_script:1.\r\n",
+            ),
+            (
+                &["EVAL", "return struct.pack()", "0"],
+                "-ERR user_script:1: bad argument #1 to 'pack' (string expected, got no value) script: c9b8aed4f0633591e6252db264bf8b86b82828d5, on @user_script:1.\r\n",
+            ),
+            (&["EVAL", "return {struct.unpack('<i2', '\\254\\255')}", "0"], "*2\r\n:-2\r\n:3\r\n"),
+            (
+                &["EVAL", "return {struct.unpack('BhHlLT', struct.pack('BhHlLT', 1, -2, 3, -4, 5, 6))}", "0"],
+                "*7\r\n:1\r\n:-2\r\n:3\r\n:-4\r\n:5\r\n:6\r\n:30\r\n",
+            ),
+            (&["EVAL", "return {struct.unpack('c3', 'abcdef', 3)}", "0"], "*2\r\n$3\r\ncde\r\n:6\r\n"),
+            (
+                &["EVAL", "return {struct.unpack('c3', 'abcdef', 0)}", "0"],
+                "-ERR user_script:1: bad argument #3 to 'unpack' (offset must be 1 or greater) script: 36ffcdb0ad6001dee19da2cbf728d34286db2fa5, on @user_script:1.\r\n",
+            ),
+            (&["EVAL", "return {struct.unpack('s', 'hi\\0there')}", "0"], "*2\r\n$2\r\nhi\r\n:4\r\n"),
+            (&["EVAL", "return {struct.unpack('b c0', '\\3abcdef')}", "0"], "*2\r\n$3\r\nabc\r\n:5\r\n"),
+            (
+                &["EVAL", "return {struct.unpack('c0', 'abc')}", "0"],
+                "-ERR user_script:1: format 'c0' needs a previous size script: b3fd8e7c8bb6ee20854fafea5b84014791ec5cf5, on @user_script:1.\r\n",
+            ),
+            (
+                &["EVAL", "return {struct.unpack('i', 'ab')}", "0"],
+                "-ERR user_script:1: bad argument #2 to 'unpack' (data string too short) script: 4ea259654b1cfa6b1fc999f3ae72bb6f48d476f4, on @user_script:1.\r\n",
+            ),
+            (&["EVAL", "return {struct.unpack('f', struct.pack('f', 1.5))}", "0"], "*2\r\n:1\r\n:5\r\n"),
+            (&["EVAL", "return struct.size('bhlTfdc7i3x')", "0"], ":42\r\n"),
+            (&["EVAL", "return struct.size('!8 b d')", "0"], ":16\r\n"),
+            (
+                &["EVAL", "return struct.size('s')", "0"],
+                "-ERR user_script:1: bad argument #1 to 'size' (option 's' has no fixed size) script: a2a0525826ab7939ccd3f54427a862205642f28f, on @user_script:1.\r\n",
+            ),
+            (
+                &["EVAL", "return struct.size('!3')", "0"],
+                "-ERR user_script:1: alignment 3 is not a power of 2 script: e85d1ac33cd35488c9a4f9b4f97cb56bbfae9248, on @user_script:1.\r\n",
+            ),
+            (
+                &["EVAL", "return cmsgpack.pack()", "0"],
+                "-ERR user_script:1: bad argument #0 to 'pack' (MessagePack pack needs input.) script: 6bc235afa55de88253e203cc5fe5844792e25209, on @user_script:1.\r\n",
+            ),
+            (
+                &["EVAL", "return cmsgpack.unpack('\\146')", "0"],
+                "-ERR user_script:1: Missing bytes in input. script: 776baa28bfd841cfe9fc417b014a62f012a25cf1, on @user_script:1.\r\n",
+            ),
+            (
+                &["EVAL", "return cmsgpack.unpack_limit('a', -1)", "0"],
+                "-ERR user_script:1: Invalid request to unpack with offset of 0 and limit of 1. script: 74c65c37f2c004fc74d17d2389135cd91149ce85, on @user_script:1.\r\n",
+            ),
+            (
+                &["EVAL", "return cmsgpack.unpack_one('a', 5)", "0"],
+                "-ERR user_script:1: Start offset 5 greater than input length 1. script: 7d7f6a1fe6fcc16f7174876571d15d4d5c5a122d, on @user_script:1.\r\n",
+            ),
+        ],
+    );
+    // Binary results, byte for byte.
+    let mut c = s.conn();
+    let packed = |c: &mut redis::Connection, script: &str| -> Vec<u8> {
+        redis::cmd("EVAL").arg(script).arg(0).query(c).unwrap()
+    };
+    assert_eq!(packed(&mut c, "return struct.pack('>i2', 1)"), [0, 1]);
+    assert_eq!(packed(&mut c, "return struct.pack('<i16', -1)"), [[0xff; 8], [0; 8]].concat());
+    assert_eq!(
+        packed(&mut c, "return struct.pack('BhHlLT', 1, -2, 3, -4, 5, 6)"),
+        [
+            &[1, 0xfe, 0xff, 3, 0][..],
+            &[0xfc, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            &[5, 0, 0, 0, 0, 0, 0, 0],
+            &[6, 0, 0, 0, 0, 0, 0, 0]
+        ]
+        .concat()
+    );
+    assert_eq!(packed(&mut c, "return struct.pack('>d', -0.25)"), [0xbf, 0xd0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(packed(&mut c, "return struct.pack('s', 'hi')"), b"hi\0");
+    assert_eq!(packed(&mut c, "return struct.pack('!4 b i', 1, 2)"), [1, 0, 0, 0, 2, 0, 0, 0]);
+}

@@ -11,9 +11,9 @@ pub fn cmsgpack_table(lua: &Lua) -> mlua::Result<Table> {
     let t = lua.create_table()?;
     t.raw_set(
         "pack",
-        lua.create_function(|_, args: MultiValue| {
+        lua.create_function(|lua, args: MultiValue| {
             if args.is_empty() {
-                return Err(mlua::Error::RuntimeError("MessagePack pack needs input.".into()));
+                return Err(super::libs::arg_error(lua, 0, "pack", "MessagePack pack needs input."));
             }
             let mut out = Vec::new();
             for v in args.iter() {
@@ -29,7 +29,7 @@ pub fn cmsgpack_table(lua: &Lua) -> mlua::Result<Table> {
             let mut pos = 0;
             let mut values = Vec::new();
             while pos < bytes.len() {
-                values.push(decode(lua, &bytes, &mut pos)?);
+                values.push(decode(lua, &bytes, &mut pos).map_err(|e| at_caller(lua, e))?);
             }
             Ok(MultiValue::from_iter(values))
         })?,
@@ -52,17 +52,21 @@ fn unpack_limit(lua: &Lua, data: &mlua::String, limit: i64, offset: Option<i64>)
     let bytes = data.as_bytes();
     let offset = offset.unwrap_or(0);
     if offset < 0 || limit < 0 {
-        return Err(mlua::Error::RuntimeError(format!(
-            "Invalid request to unpack with offset of {offset} and limit of {limit}."
-        )));
+        // lua-cmsgpack prints the input's length as the "limit".
+        let len = bytes.len();
+        return Err(super::libs::lua_error(
+            lua,
+            &format!("Invalid request to unpack with offset of {offset} and limit of {len}."),
+        ));
     }
     let mut pos = offset as usize;
     if pos > bytes.len() {
-        return Err(mlua::Error::RuntimeError("Start offset greater than input length".into()));
+        let msg = format!("Start offset {offset} greater than input length {}.", bytes.len());
+        return Err(super::libs::lua_error(lua, &msg));
     }
     let mut values = Vec::new();
     while pos < bytes.len() && (limit == 0 || (values.len() as i64) < limit) {
-        values.push(decode(lua, &bytes, &mut pos)?);
+        values.push(decode(lua, &bytes, &mut pos).map_err(|e| at_caller(lua, e))?);
     }
     let next = if pos < bytes.len() { pos as i64 } else { -1 };
     values.insert(0, Value::Integer(next));
@@ -182,6 +186,15 @@ fn encode_table(t: &Table, out: &mut Vec<u8>, level: usize) -> mlua::Result<()> 
         }
     }
     Ok(())
+}
+
+/// A decoding error (raised without a position where the input is read) as lua-cmsgpack's `luaL_error`
+/// raises it: at the position of the script's call.
+fn at_caller(lua: &Lua, e: mlua::Error) -> mlua::Error {
+    match e {
+        mlua::Error::RuntimeError(msg) => super::libs::lua_error(lua, &msg),
+        other => other,
+    }
 }
 
 fn missing() -> mlua::Error {

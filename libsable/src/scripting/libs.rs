@@ -34,6 +34,23 @@ pub fn raise_counted(lua: &Lua, err: &[u8]) -> mlua::Error {
     raise_error(lua, err, true)
 }
 
+/// `luaL_error` from a library function (`struct`, `cmsgpack`): the message, at the position of the Lua code that
+/// called the function, as a plain Lua error.
+pub fn lua_error(lua: &Lua, msg: &str) -> mlua::Error {
+    let at = match lua.inspect_stack(1) {
+        Some(d) if d.curr_line() > 0 => {
+            format!("{}:{}: ", d.source().short_src.unwrap_or_default(), d.curr_line())
+        }
+        _ => String::new(),
+    };
+    mlua::Error::RuntimeError(format!("{at}{msg}"))
+}
+
+/// `luaL_argerror` from library function `func` about its argument `arg`.
+pub fn arg_error(lua: &Lua, arg: i32, func: &str, msg: &str) -> mlua::Error {
+    lua_error(lua, &format!("bad argument #{arg} to '{func}' ({msg})"))
+}
+
 fn raise_error(lua: &Lua, err: &[u8], counted: bool) -> mlua::Error {
     // Level 1: the caller of the (C) function that raises, which Lua never replaces by a tail call.
     let (source, line) = match lua.inspect_stack(1) {

@@ -13,13 +13,14 @@
 //! - Errors carry Redis' text: `<message> script: <sha>, on @user_script:<line>.` — the line of the user code
 //!   that raised them, found by an error handler that walks the Lua stack past our own frames (`=sable`).
 //! - The environment: base (without `print`, `dofile`, `loadfile`), table, string, math, `redis`, `bit`, `cjson`
-//!   ([`libs`]) and `cmsgpack` ([`cmsgpack`]); globals are read-only, and reading an undefined one is an error, as in
-//!   Redis. Redis' `struct` library is not provided.
+//!   ([`libs`]), `cmsgpack` ([`cmsgpack`]) and `struct` ([`structlib`]); globals are read-only, and reading an
+//!   undefined one is an error, as in Redis.
 
 mod cmsgpack;
 pub mod convert;
 pub mod functions;
 mod libs;
+mod structlib;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -151,6 +152,7 @@ impl Vm {
         lua.globals().raw_set("bit", libs::bit_table(&lua)?)?;
         lua.globals().raw_set("cjson", libs::cjson_table(&lua)?)?;
         lua.globals().raw_set("cmsgpack", cmsgpack::cmsgpack_table(&lua)?)?;
+        lua.globals().raw_set("struct", structlib::struct_table(&lua)?)?;
         let runner: Function =
             lua.load(PRELUDE).set_name("=sable").set_mode(ChunkMode::Text).call((hooks.clone(), redis.clone()))?;
         Ok(Vm {
