@@ -485,6 +485,36 @@ fn struct_library_and_library_errors() {
             ),
         ],
     );
+    // Lua's loaders parse every chunk as text, as Redis' patched Lua does: bytecode fails on its first byte.
+    check(
+        &mut r,
+        &[
+            (
+                &["EVAL", "return loadstring()", "0"],
+                "-ERR user_script:1: bad argument #1 to 'loadstring' (string expected, got no value) script: d80723d7d8427f977d218ab648c910adce50e8a3, on @user_script:1.\r\n",
+            ),
+            (
+                &["EVAL", "local f, e = loadstring(string.dump(function() return 1 end), 'nm') return {type(f), tostring(e)}", "0"],
+                "*2\r\n$3\r\nnil\r\n$50\r\n[string \"nm\"]:1: unexpected symbol near 'char(27)'\r\n",
+            ),
+            (
+                &["EVAL", "local d = string.dump(function() return 1 end) local done = false local f, e = load(function() if done then return nil end done = true return d end) return {type(f), tostring(e)}", "0"],
+                "*2\r\n$3\r\nnil\r\n$43\r\n(load):1: unexpected symbol near 'char(27)'\r\n",
+            ),
+            (
+                &["EVAL", "local n = 0 local f, e = load(function() n = n + 1 if n == 1 then return 'return ' elseif n == 2 then return '40+2' end end) return f()", "0"],
+                ":42\r\n",
+            ),
+            (
+                &["EVAL", "return {pcall(load)}", "0"],
+                "*2\r\n$-1\r\n$56\r\nbad argument #1 to '?' (function expected, got no value)\r\n",
+            ),
+            (
+                &["EVAL", "local p = struct.pack return p('z')", "0"],
+                "-ERR user_script:1: bad argument #1 to 'p' (invalid format option 'z') script: ef443eb455fdae85ab6bede27741cc076a5d40d3, on @user_script:1.\r\n",
+            ),
+        ],
+    );
     // Binary results, byte for byte.
     let mut c = s.conn();
     let packed = |c: &mut redis::Connection, script: &str| -> Vec<u8> {

@@ -13,7 +13,7 @@ pub fn cmsgpack_table(lua: &Lua) -> mlua::Result<Table> {
         "pack",
         lua.create_function(|lua, args: MultiValue| {
             if args.is_empty() {
-                return Err(super::libs::arg_error(lua, 0, "pack", "MessagePack pack needs input."));
+                return Err(super::libs::arg_error(lua, 0, "MessagePack pack needs input."));
             }
             let mut out = Vec::new();
             for v in args.iter() {

@@ -1,7 +1,7 @@
 //! The libraries Redis 7.0 gives scripts besides Lua's own: the Rust half of `redis` (the rest is in
 //! `prelude.lua`), `bit` (LuaBitOp's 32-bit operations) and `cjson` (JSON as lua-cjson writes and reads it).
 
-use mlua::{LightUserData, Lua, MultiValue, Table, Value, Variadic};
+use mlua::{Function, LightUserData, Lua, MultiValue, Table, Value, Variadic};
 
 use super::convert::{error_table, error_text};
 
@@ -46,9 +46,11 @@ pub fn lua_error(lua: &Lua, msg: &str) -> mlua::Error {
     mlua::Error::RuntimeError(format!("{at}{msg}"))
 }
 
-/// `luaL_argerror` from library function `func` about its argument `arg`.
-pub fn arg_error(lua: &Lua, arg: i32, func: &str, msg: &str) -> mlua::Error {
-    lua_error(lua, &format!("bad argument #{arg} to '{func}' ({msg})"))
+/// `luaL_argerror` about argument `arg` of the running library function, named as its caller named it (`pack`,
+/// a local alias, or `?` through `pcall`), as Lua names it.
+pub fn arg_error(lua: &Lua, arg: i32, msg: &str) -> mlua::Error {
+    let name = lua.inspect_stack(0).and_then(|d| d.names().name.map(|n| n.into_owned()));
+    lua_error(lua, &format!("bad argument #{arg} to '{}' ({msg})", name.as_deref().unwrap_or("?")))
 }
 
 fn raise_error(lua: &Lua, err: &[u8], counted: bool) -> mlua::Error {
@@ -91,7 +93,89 @@ fn unwrap_error(lua: &Lua, value: Value) -> mlua::Result<Value> {
 /// The Rust functions of the prelude's `hooks` table besides `call`: `unwrap` (see [`unwrap_error`]).
 pub fn fill_hooks(lua: &Lua, hooks: &Table) -> mlua::Result<()> {
     hooks.raw_set("unwrap", lua.create_function(unwrap_error)?)?;
+    fill_loaders(lua, hooks)
+}
+
+/// `hooks.loadstring` and `hooks.load`: Lua's own loaders as Redis' patched Lua has them, parsing every chunk as
+/// text, so a precompiled one (Lua 5.1 does not verify bytecode) fails on its first byte, with Redis' message.
+/// They are Rust (C) functions like the ones they wrap, so their argument errors point at the script's line even
+/// when the script returns their call (a Lua wrapper would have been replaced by the tail call).
+fn fill_loaders(lua: &Lua, hooks: &Table) -> mlua::Result<()> {
+    let loadstring: Function = lua.globals().get("loadstring")?;
+    hooks.raw_set(
+        "loadstring",
+        lua.create_function(move |lua, args: MultiValue| {
+            let chunk = match args.front() {
+                Some(Value::String(s)) => s.clone(),
+                Some(v @ (Value::Number(_) | Value::Integer(_))) => {
+                    lua.coerce_string(v.clone())?.ok_or_else(|| arg_error(lua, 1, "string expected"))?
+                }
+                other => {
+                    let got = other.map_or("no value", Value::type_name);
+                    return Err(arg_error(lua, 1, &format!("string expected, got {got}")));
+                }
+            };
+            let name = args.get(1).cloned().unwrap_or(Value::Nil);
+            if chunk.as_bytes().first() != Some(&27) {
+                return loadstring.call::<MultiValue>((chunk, name));
+            }
+            // Parsed as text after a line break (on its first byte Lua would take it for bytecode); the chunk keeps
+            // its name, and the error its line.
+            let name = if name.is_nil() { Value::String(chunk.clone()) } else { name };
+            let text = lua.create_string([&b"\n"[..], &chunk.as_bytes()].concat())?;
+            first_line(lua, loadstring.call::<MultiValue>((text, name))?)
+        })?,
+    )?;
+    let load: Function = lua.globals().get("load")?;
+    hooks.raw_set(
+        "load",
+        lua.create_function(move |lua, args: MultiValue| {
+            let reader = match args.front() {
+                Some(Value::Function(f)) => f.clone(),
+                other => {
+                    let got = other.map_or("no value", Value::type_name);
+                    return Err(arg_error(lua, 1, &format!("function expected, got {got}")));
+                }
+            };
+            let name = args.get(1).cloned().unwrap_or(Value::Nil);
+            let binary = std::rc::Rc::new(std::cell::Cell::new(None::<bool>));
+            let seen = binary.clone();
+            let pieces = lua.create_function(move |lua, ()| {
+                let piece: Value = reader.call(())?;
+                if seen.get().is_none() {
+                    if let Value::String(s) = &piece {
+                        if let Some(&first) = s.as_bytes().first() {
+                            seen.set(Some(first == 27));
+                            if first == 27 {
+                                return Ok(Value::String(lua.create_string([&b"\n"[..], &s.as_bytes()].concat())?));
+                            }
+                        }
+                    }
+                }
+                Ok(piece)
+            })?;
+            let loaded = load.call::<MultiValue>((pieces, name))?;
+            if binary.get() == Some(true) {
+                first_line(lua, loaded)
+            } else {
+                Ok(loaded)
+            }
+        })?,
+    )?;
     Ok(())
+}
+
+/// A loader's results for a chunk parsed one line down: its error's line put back to 1.
+fn first_line(lua: &Lua, results: MultiValue) -> mlua::Result<MultiValue> {
+    let mut values: Vec<Value> = results.into_iter().collect();
+    if let Some(Value::String(e)) = values.get(1) {
+        let msg = e.to_str()?.to_string();
+        if let Some(i) = msg.find(":2: ") {
+            let fixed = format!("{}:1: {}", &msg[..i], &msg[i + 4..]);
+            values[1] = Value::String(lua.create_string(&fixed)?);
+        }
+    }
+    Ok(MultiValue::from_iter(values))
 }
 
 /// `redis`: the reply helpers, `setresp` (kept in `hooks.resp`), `sha1hex`, `log`, the replication stubs and the

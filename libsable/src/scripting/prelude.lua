@@ -73,13 +73,9 @@ G.setmetatable = function(t, mt)
   if protected[t] then error('Attempt to modify a readonly table', 2) end
   return setmetatable(t, mt)
 end
--- No precompiled chunks: Lua 5.1 does not verify bytecode.
-local loadstring = loadstring
-G.loadstring = function(chunk, name)
-  if type(chunk) == 'string' and chunk:byte(1) == 27 then return nil, 'binary chunks are not allowed' end
-  return loadstring(chunk, name)
-end
-G.load = nil
+-- No precompiled chunks (Lua 5.1 does not verify bytecode): Redis' loaders, which parse every chunk as text.
+G.loadstring = hooks.loadstring
+G.load = hooks.load
 G.redis = readonly(redis)
 for _, name in ipairs({'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack'}) do
   G[name] = readonly(G[name])

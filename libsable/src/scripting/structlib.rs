@@ -30,8 +30,8 @@ impl Header {
         Header { little: true, align: 1 }
     }
 
-    /// lua_struct.c's `controloptions`: `fname` names the function in errors.
-    fn control(&mut self, lua: &Lua, opt: u8, fmt: &[u8], at: &mut usize, fname: &str) -> mlua::Result<()> {
+    /// lua_struct.c's `controloptions`.
+    fn control(&mut self, lua: &Lua, opt: u8, fmt: &[u8], at: &mut usize) -> mlua::Result<()> {
         match opt {
             b' ' => {}
             b'>' => self.little = false,
@@ -44,7 +44,7 @@ impl Header {
                 self.align = a;
             }
             _ => {
-                return Err(arg_error(lua, 1, fname, &format!("invalid format option '{}'", opt as char)));
+                return Err(arg_error(lua, 1, &format!("invalid format option '{}'", opt as char)));
             }
         }
         Ok(())
@@ -105,7 +105,7 @@ fn check_number(lua: &Lua, args: &MultiValue, n: usize, fname: &str) -> mlua::Re
         Value::String(s) => std::str::from_utf8(&s.as_bytes()).ok().and_then(|s| s.trim().parse::<f64>().ok()),
         _ => None,
     };
-    number.ok_or_else(|| arg_error(lua, n as i32, fname, &format!("number expected, got {}", got(args, n, fname))))
+    number.ok_or_else(|| arg_error(lua, n as i32, &format!("number expected, got {}", got(args, n, fname))))
 }
 
 /// Argument `n` (1-based) as bytes, as `luaL_checklstring` takes it (a number converts).
@@ -115,7 +115,7 @@ fn check_string(lua: &Lua, args: &MultiValue, n: usize, fname: &str) -> mlua::Re
         v @ (Value::Number(_) | Value::Integer(_)) => {
             Ok(lua.coerce_string(v.clone())?.map(|s| s.as_bytes().to_vec()).unwrap_or_default())
         }
-        _ => Err(arg_error(lua, n as i32, fname, &format!("string expected, got {}", got(args, n, fname)))),
+        _ => Err(arg_error(lua, n as i32, &format!("string expected, got {}", got(args, n, fname)))),
     }
 }
 
@@ -172,14 +172,14 @@ fn pack(lua: &Lua, args: MultiValue) -> mlua::Result<mlua::BString> {
                 }
                 // lua_struct.c checks the argument after the string (its index was already advanced).
                 if s.len() < size {
-                    return Err(arg_error(lua, arg as i32, "pack", "string too short"));
+                    return Err(arg_error(lua, arg as i32, "string too short"));
                 }
                 out.extend_from_slice(&s[..size]);
                 if opt == b's' {
                     out.push(0);
                 }
             }
-            _ => h.control(lua, opt, &fmt, &mut at, "pack")?,
+            _ => h.control(lua, opt, &fmt, &mut at)?,
         }
     }
     Ok(mlua::BString::from(out))
@@ -196,12 +196,12 @@ fn unpack(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
     // A size_t in lua_struct.c: a negative offset wraps to a huge one (and then finds the data too short).
     let start = start as i64 as u64 as usize;
     if start == 0 {
-        return Err(arg_error(lua, 3, "unpack", "offset must be 1 or greater"));
+        return Err(arg_error(lua, 3, "offset must be 1 or greater"));
     }
     let mut pos = start - 1;
     let mut h = Header::new();
     let mut results: Vec<Value> = Vec::new();
-    let too_short = || arg_error(lua, 2, "unpack", "data string too short");
+    let too_short = || arg_error(lua, 2, "data string too short");
     let mut at = 0;
     while let Some(&opt) = fmt.get(at) {
         at += 1;
@@ -267,7 +267,7 @@ fn unpack(lua: &Lua, args: MultiValue) -> mlua::Result<MultiValue> {
                 results.push(Value::String(lua.create_string(&data[pos..pos + end])?));
                 size = end + 1;
             }
-            _ => h.control(lua, opt, &fmt, &mut at, "unpack")?,
+            _ => h.control(lua, opt, &fmt, &mut at)?,
         }
         pos += size;
     }
@@ -285,13 +285,13 @@ fn size(lua: &Lua, args: MultiValue) -> mlua::Result<f64> {
         let size = option_size(lua, opt, &fmt, &mut at)?;
         pos += h.padding(pos, opt, size);
         if opt == b's' {
-            return Err(arg_error(lua, 1, "size", "option 's' has no fixed size"));
+            return Err(arg_error(lua, 1, "option 's' has no fixed size"));
         }
         if opt == b'c' && size == 0 {
-            return Err(arg_error(lua, 1, "size", "option 'c0' has no fixed size"));
+            return Err(arg_error(lua, 1, "option 'c0' has no fixed size"));
         }
         if !opt.is_ascii_alphanumeric() {
-            h.control(lua, opt, &fmt, &mut at, "size")?;
+            h.control(lua, opt, &fmt, &mut at)?;
         }
         pos += size;
     }
