@@ -46,6 +46,12 @@ pub fn lua_error(lua: &Lua, msg: &str) -> mlua::Error {
     mlua::Error::RuntimeError(format!("{at}{msg}"))
 }
 
+/// `luaL_typerror`: argument `arg` is `got` (None: absent, "no value") where `expected` was wanted.
+pub fn type_error(lua: &Lua, arg: i32, expected: &str, got: Option<&Value>) -> mlua::Error {
+    let got = got.map_or("no value", Value::type_name);
+    arg_error(lua, arg, &format!("{expected} expected, got {got}"))
+}
+
 /// `luaL_argerror` about argument `arg` of the running library function, named as its caller named it (`pack`,
 /// a local alias, or `?` through `pcall`), as Lua names it.
 pub fn arg_error(lua: &Lua, arg: i32, msg: &str) -> mlua::Error {
@@ -110,10 +116,7 @@ fn fill_loaders(lua: &Lua, hooks: &Table) -> mlua::Result<()> {
                 Some(v @ (Value::Number(_) | Value::Integer(_))) => {
                     lua.coerce_string(v.clone())?.ok_or_else(|| arg_error(lua, 1, "string expected"))?
                 }
-                other => {
-                    let got = other.map_or("no value", Value::type_name);
-                    return Err(arg_error(lua, 1, &format!("string expected, got {got}")));
-                }
+                other => return Err(type_error(lua, 1, "string", other)),
             };
             let name = args.get(1).cloned().unwrap_or(Value::Nil);
             if chunk.as_bytes().first() != Some(&27) {
@@ -132,10 +135,7 @@ fn fill_loaders(lua: &Lua, hooks: &Table) -> mlua::Result<()> {
         lua.create_function(move |lua, args: MultiValue| {
             let reader = match args.front() {
                 Some(Value::Function(f)) => f.clone(),
-                other => {
-                    let got = other.map_or("no value", Value::type_name);
-                    return Err(arg_error(lua, 1, &format!("function expected, got {got}")));
-                }
+                other => return Err(type_error(lua, 1, "function", other)),
             };
             let name = args.get(1).cloned().unwrap_or(Value::Nil);
             let binary = std::rc::Rc::new(std::cell::Cell::new(None::<bool>));

@@ -4,7 +4,7 @@
 
 use mlua::{Lua, MultiValue, Table, Value};
 
-use super::libs::{arg_error, lua_error};
+use super::libs::{arg_error, lua_error, type_error};
 
 /// lua_struct.c's MAXINTSIZE.
 const MAX_INT_SIZE: usize = 32;
@@ -105,7 +105,7 @@ fn check_number(lua: &Lua, args: &MultiValue, n: usize, fname: &str) -> mlua::Re
         Value::String(s) => std::str::from_utf8(&s.as_bytes()).ok().and_then(|s| s.trim().parse::<f64>().ok()),
         _ => None,
     };
-    number.ok_or_else(|| arg_error(lua, n as i32, &format!("number expected, got {}", got(args, n, fname))))
+    number.ok_or_else(|| type_error(lua, n as i32, "number", got(args, n, fname)))
 }
 
 /// Argument `n` (1-based) as bytes, as `luaL_checklstring` takes it (a number converts).
@@ -115,17 +115,16 @@ fn check_string(lua: &Lua, args: &MultiValue, n: usize, fname: &str) -> mlua::Re
         v @ (Value::Number(_) | Value::Integer(_)) => {
             Ok(lua.coerce_string(v.clone())?.map(|s| s.as_bytes().to_vec()).unwrap_or_default())
         }
-        _ => Err(arg_error(lua, n as i32, &format!("string expected, got {}", got(args, n, fname)))),
+        _ => Err(type_error(lua, n as i32, "string", got(args, n, fname))),
     }
 }
 
-/// The type `luaL_typerror` names for argument `n`: "no value" past the arguments — but for the first one past
-/// `pack`'s, which reads the nil lua_struct.c pushes after them (its mark before the buffer).
-fn got(args: &MultiValue, n: usize, fname: &str) -> &'static str {
+/// What `luaL_typerror` finds as argument `n`: nothing past the arguments — but for the first one past `pack`'s,
+/// which reads the nil lua_struct.c pushes after them (its mark before the buffer).
+fn got<'a>(args: &'a MultiValue, n: usize, fname: &str) -> Option<&'a Value> {
     match args.get(n - 1) {
-        Some(v) => v.type_name(),
-        None if fname == "pack" && n > 1 && n == args.len() + 1 => "nil",
-        None => "no value",
+        None if fname == "pack" && n > 1 && n == args.len() + 1 => Some(&Value::Nil),
+        found => found,
     }
 }
 
