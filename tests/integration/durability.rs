@@ -218,3 +218,51 @@ fn increments_acknowledged_under_load_survive_kill_9() {
         assert!(v >= *least, "c:{k} is {v} after the restart, but a client was told {least}");
     }
 }
+
+/// The meta cache answers for absent keys once it holds every record (preloaded at start-up): after a restart,
+/// with a cache that takes the whole keyspace and with one far too small for it, every key written before must
+/// still be found by the writes that read it first (INCR, SETNX, SET NX, HSETNX), and absent ones stay absent;
+/// a FLUSHDB of another database must not make the cache forget the keys it drops from memory.
+#[test]
+fn keys_are_found_after_a_restart_whatever_the_meta_cache_holds() {
+    for cache in ["67108864", "65536"] {
+        let mut s = Server::start_with(&["--meta_cache_size", cache]);
+        let mut c = s.conn();
+        let mut pipe = redis::pipe();
+        for i in 0..3000 {
+            pipe.cmd("INCR").arg(format!("c:{i}")).ignore();
+            pipe.cmd("SET").arg(format!("s:{i}")).arg(i).ignore();
+            pipe.cmd("HSET").arg(format!("h:{i}")).arg("f").arg(i).ignore();
+        }
+        let _: () = pipe.query(&mut c).unwrap();
+        let _: () = redis::cmd("SELECT").arg(1).query(&mut c).unwrap();
+        let _: () = redis::cmd("SET").arg("in-db1").arg(7).query(&mut c).unwrap();
+        drop(c);
+        s.kill9();
+        s.restart();
+        let mut c = s.conn();
+        let mut pipe = redis::pipe();
+        for i in 0..3000 {
+            pipe.cmd("INCR").arg(format!("c:{i}"));
+            pipe.cmd("SETNX").arg(format!("s:{i}")).arg("x");
+            pipe.cmd("HSETNX").arg(format!("h:{i}")).arg("f").arg("x");
+            pipe.cmd("INCR").arg(format!("new:{i}"));
+            pipe.cmd("SET").arg(format!("nx:{i}")).arg("y").arg("NX");
+        }
+        let replies: Vec<redis::Value> = pipe.query(&mut c).unwrap();
+        for (i, r) in replies.chunks(5).enumerate() {
+            assert_eq!(r[0], redis::Value::Int(2), "INCR c:{i}, cache {cache}");
+            assert_eq!(r[1], redis::Value::Int(0), "SETNX s:{i}, cache {cache}");
+            assert_eq!(r[2], redis::Value::Int(0), "HSETNX h:{i}, cache {cache}");
+            assert_eq!(r[3], redis::Value::Int(1), "INCR new:{i}, cache {cache}");
+            assert_eq!(r[4], redis::Value::Okay, "SET nx:{i} NX, cache {cache}");
+        }
+        let n: i64 = redis::cmd("DBSIZE").query(&mut c).unwrap();
+        assert_eq!(n, 5 * 3000, "cache {cache}");
+        let _: () = redis::cmd("SELECT").arg(2).query(&mut c).unwrap();
+        let _: () = redis::cmd("FLUSHDB").query(&mut c).unwrap();
+        let _: () = redis::cmd("SELECT").arg(1).query(&mut c).unwrap();
+        let v: i64 = redis::cmd("INCR").arg("in-db1").query(&mut c).unwrap();
+        assert_eq!(v, 8, "cache {cache}");
+    }
+}

@@ -14,6 +14,13 @@
 //! every write and by every read but those Redis makes without touching the key (TYPE, TTL, EXISTS, OBJECT).
 //! A key not in the cache has no known access time.
 //!
+//! A complete shard answers for absent keys too: while every meta record of its keys that RocksDB holds is also
+//! in the cache, a key found neither there nor among the shard's writes in progress has no record, and a lookup
+//! says so without reading RocksDB (the first write of every new key — INCR, SET of a fresh key — reads the key
+//! before writing it, and a miss in RocksDB checks each memtable and level). Shards start complete when
+//! [`MetaCache::preload`] took every record at start-up, and stay so until they drop a record they hold: an
+//! eviction, a record too large to cache, a hash collision, a FLUSHDB.
+//!
 //! Layout, for the cache misses a lookup costs: each shard maps the key's 64-bit hash to one allocation holding
 //! the key and the record, so a hit touches one entry and verifies the key there. Two keys with the same hash
 //! share a slot (the later one wins): a collision costs a miss, never a wrong answer. Eviction is
@@ -41,6 +48,21 @@ struct Slots {
     /// Hashes in insertion order, for eviction (may hold hashes already removed).
     order: VecDeque<u64>,
     bytes: usize,
+    /// Every record RocksDB holds for the shard's keys is in `map` (or being written: `writing`).
+    complete: bool,
+    /// Hashes of the keys being written ([`MetaCache::invalidate`] until [`MetaCache::store`] or
+    /// [`MetaCache::abandon`]), once per write: no reader fills meanwhile, since what it read may already be
+    /// overtaken, and a complete shard does not answer for these keys' absence.
+    writing: Vec<u64>,
+}
+
+impl Slots {
+    /// One write of the key of hash `h` is over.
+    fn written(&mut self, h: u64) {
+        if let Some(i) = self.writing.iter().position(|&w| w == h) {
+            self.writing.swap_remove(i);
+        }
+    }
 }
 
 /// Aligned so that a write to one shard (its lock, its epoch) does not invalidate a neighbour in other cores' caches.
@@ -49,9 +71,6 @@ struct Shard {
     slots: Mutex<Slots>,
     /// Bumped by every write to a key of this shard.
     epoch: AtomicU64,
-    /// Writes to keys of this shard in progress ([`MetaCache::invalidate`] until [`MetaCache::store`] or
-    /// [`MetaCache::abandon`]): no reader fills meanwhile, since what it read may already be overtaken.
-    writing: AtomicU64,
 }
 
 pub struct MetaCache {
@@ -71,6 +90,20 @@ pub type Written<'a> = (&'a [u8], Option<&'a [u8]>);
 pub struct Announced {
     hashes: Vec<u64>,
     per_shard: [u32; SHARDS],
+    /// Positions in `hashes`, grouped by shard (in shard order), each group in write order.
+    by_shard: Vec<u32>,
+}
+
+impl Announced {
+    /// The shards touched, each with the positions of its keys.
+    fn groups(&self) -> impl Iterator<Item = (usize, &[u32])> {
+        let mut rest = &self.by_shard[..];
+        self.per_shard.iter().enumerate().filter(|(_, &n)| n > 0).map(move |(i, &n)| {
+            let (group, after) = rest.split_at(n as usize);
+            rest = after;
+            (i, group)
+        })
+    }
 }
 
 /// The outcome of [`MetaCache::lookup`].
@@ -78,6 +111,8 @@ pub enum Lookup {
     Hit(Vec<u8>),
     /// Not cached: read RocksDB, then [`MetaCache::fill`] with this epoch.
     Miss(u64),
+    /// The key has no record (its shard is complete).
+    Absent,
 }
 
 fn cost(entry: &[u8]) -> usize {
@@ -121,9 +156,7 @@ fn hash(key: &[u8]) -> u64 {
 impl MetaCache {
     pub fn new(budget_bytes: usize) -> Self {
         Self {
-            shards: (0..SHARDS)
-                .map(|_| Shard { slots: Mutex::default(), epoch: AtomicU64::new(0), writing: AtomicU64::new(0) })
-                .collect(),
+            shards: (0..SHARDS).map(|_| Shard { slots: Mutex::default(), epoch: AtomicU64::new(0) }).collect(),
             locations: (0..SHARDS).map(|_| Location::default()).collect(),
             shard_budget: budget_bytes / SHARDS,
             access: Default::default(),
@@ -171,7 +204,8 @@ impl MetaCache {
         let shard = self.shard(h);
         // Read before looking, so a write between the look and a later fill makes the fill stale.
         let epoch = shard.epoch.load(Ordering::Acquire);
-        let mut slots = shard.slots.lock();
+        let mut guard = shard.slots.lock();
+        let slots = &mut *guard;
         match slots.map.get_mut(h) {
             Some(e) if entry_key(e) == key => {
                 if touch {
@@ -179,7 +213,40 @@ impl MetaCache {
                 }
                 Lookup::Hit(e[HEADER + key.len()..].to_vec())
             }
+            _ if slots.complete && !slots.writing.contains(&h) => Lookup::Absent,
             _ => Lookup::Miss(epoch),
+        }
+    }
+
+    /// Before the server serves anyone: every shard complete, for [`MetaCache::preload`] to fill.
+    pub fn begin_preload(&self) {
+        if self.enabled() {
+            for shard in &self.shards {
+                shard.slots.lock().complete = true;
+            }
+        }
+    }
+
+    /// A record read at start-up, each key once. Returns false once the cache cannot take every record (and so
+    /// is no longer complete): the caller stops offering them. The key's access is not known.
+    pub fn preload(&self, key: &[u8], value: &[u8]) -> bool {
+        if !self.enabled() {
+            return false;
+        }
+        let h = hash(key);
+        let mut slots = self.shard(h).slots.lock();
+        if self.fits(key, value) {
+            self.insert(h, &mut slots, make_entry(key, value, 0));
+        } else {
+            slots.complete = false;
+        }
+        slots.complete
+    }
+
+    /// Once a preload stopped short: no shard answers for absent keys.
+    pub fn end_preload_incomplete(&self) {
+        for shard in &self.shards {
+            shard.slots.lock().complete = false;
         }
     }
 
@@ -209,7 +276,7 @@ impl MetaCache {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
         match self.lookup(key, false) {
             Lookup::Hit(v) => Some(v),
-            Lookup::Miss(_) => None,
+            Lookup::Miss(_) | Lookup::Absent => None,
         }
     }
 
@@ -223,7 +290,7 @@ impl MetaCache {
         let h = hash(key);
         let shard = self.shard(h);
         let mut slots = shard.slots.lock();
-        if shard.epoch.load(Ordering::Acquire) == epoch && shard.writing.load(Ordering::Acquire) == 0 {
+        if shard.epoch.load(Ordering::Acquire) == epoch && slots.writing.is_empty() {
             self.insert(h, &mut slots, make_entry(key, value, if touch { self.access.read(0) } else { 0 }));
         }
     }
@@ -232,7 +299,7 @@ impl MetaCache {
     /// until the write ends ([`MetaCache::store`] or [`MetaCache::abandon`]). Each shard is announced once
     /// however many of the keys fall in it.
     pub fn invalidate<'a>(&self, keys: impl IntoIterator<Item = &'a [u8]>) -> Announced {
-        let mut announced = Announced { hashes: Vec::new(), per_shard: [0; SHARDS] };
+        let mut announced = Announced { hashes: Vec::new(), per_shard: [0; SHARDS], by_shard: Vec::new() };
         if !self.enabled() {
             return announced;
         }
@@ -240,21 +307,36 @@ impl MetaCache {
         for &h in &announced.hashes {
             announced.per_shard[Self::shard_index(h)] += 1;
         }
-        for (shard, &n) in self.shards.iter().zip(&announced.per_shard) {
-            if n > 0 {
-                shard.writing.fetch_add(n as u64, Ordering::AcqRel);
-                shard.epoch.fetch_add(1, Ordering::AcqRel);
-            }
+        // Grouped by shard with a counting sort, so each shard is locked once here and once in `store`.
+        let mut next = [0usize; SHARDS];
+        let mut at_start = 0;
+        for (slot, &n) in next.iter_mut().zip(&announced.per_shard) {
+            *slot = at_start;
+            at_start += n as usize;
+        }
+        announced.by_shard = vec![0u32; announced.hashes.len()];
+        for (i, &h) in (0..).zip(&announced.hashes) {
+            let slot = &mut next[Self::shard_index(h)];
+            announced.by_shard[*slot] = i;
+            *slot += 1;
+        }
+        for (i, group) in announced.groups() {
+            let shard = &self.shards[i];
+            let mut slots = shard.slots.lock();
+            shard.epoch.fetch_add(1, Ordering::AcqRel);
+            slots.writing.extend(group.iter().map(|&k| announced.hashes[k as usize]));
         }
         announced
     }
 
     /// After a write announced by [`MetaCache::invalidate`] failed: the cached records (if any) stay right.
     pub fn abandon(&self, announced: &Announced) {
-        for (shard, &n) in self.shards.iter().zip(&announced.per_shard) {
-            if n > 0 {
-                shard.epoch.fetch_add(1, Ordering::AcqRel);
-                shard.writing.fetch_sub(n as u64, Ordering::AcqRel);
+        for (i, group) in announced.groups() {
+            let shard = &self.shards[i];
+            let mut slots = shard.slots.lock();
+            shard.epoch.fetch_add(1, Ordering::AcqRel);
+            for &k in group {
+                slots.written(announced.hashes[k as usize]);
             }
         }
     }
@@ -268,34 +350,16 @@ impl MetaCache {
             return;
         }
         debug_assert_eq!(announced.hashes.len(), records.len(), "records of another write");
-        // The records grouped by shard, each group in write order: a counting sort on the announcement's counts.
-        let mut next = [0usize; SHARDS];
-        let mut at_start = 0;
-        for (slot, &n) in next.iter_mut().zip(&announced.per_shard) {
-            *slot = at_start;
-            at_start += n as usize;
-        }
-        let mut order = vec![0u32; records.len()];
-        for (i, &h) in (0..).zip(&announced.hashes) {
-            let slot = &mut next[Self::shard_index(h)];
-            order[*slot] = i;
-            *slot += 1;
-        }
-        let mut rest = &order[..];
-        for (shard, &n) in self.shards.iter().zip(&announced.per_shard) {
-            let (group, after) = rest.split_at(n as usize);
-            rest = after;
-            if group.is_empty() {
-                continue;
-            }
+        for (i, group) in announced.groups() {
+            let shard = &self.shards[i];
             let mut slots = shard.slots.lock();
             shard.epoch.fetch_add(1, Ordering::AcqRel);
-            // Under the lock: a fill that sees the write over also sees its records.
-            let before = shard.writing.fetch_sub(group.len() as u64, Ordering::AcqRel);
-            debug_assert!(before >= group.len() as u64, "store without invalidate");
-            for &i in group {
-                let (key, value) = records[i as usize];
-                self.put(&mut slots, announced.hashes[i as usize], key, value, at);
+            // Under the lock: a reader that sees the write over also sees its records.
+            for &k in group {
+                let (key, value) = records[k as usize];
+                let h = announced.hashes[k as usize];
+                slots.written(h);
+                self.put(&mut slots, h, key, value, at);
             }
         }
     }
@@ -314,9 +378,19 @@ impl MetaCache {
                 }
                 self.insert(h, slots, make_entry(key, v, field))
             }
-            _ => {
+            Some(_) => {
+                // RocksDB has a record the cache cannot hold.
+                slots.complete = false;
                 if let Some(old) = slots.map.remove(h) {
                     slots.bytes -= cost(&old);
+                }
+            }
+            None => {
+                // A slot holding another key (a hash collision) keeps it: that record is still right.
+                if slots.map.get(h).is_some_and(|e| entry_key(e) == key) {
+                    if let Some(old) = slots.map.remove(h) {
+                        slots.bytes -= cost(&old);
+                    }
                 }
             }
         }
@@ -327,6 +401,8 @@ impl MetaCache {
         for (shard, location) in self.shards.iter().zip(&self.locations) {
             let mut s = shard.slots.lock();
             shard.epoch.fetch_add(1, Ordering::AcqRel);
+            // Records of the databases not flushed are dropped too.
+            s.complete = false;
             s.map = Table::default();
             location.set(&s.map);
             s.order.clear();
@@ -336,6 +412,10 @@ impl MetaCache {
 
     fn insert(&self, h: u64, s: &mut Slots, entry: Box<[u8]>) {
         s.bytes += cost(&entry);
+        // A hash collision drops the other key's record.
+        if s.map.get(h).is_some_and(|old| entry_key(old) != entry_key(&entry)) {
+            s.complete = false;
+        }
         match s.map.insert(h, entry) {
             Some(old) => s.bytes -= cost(&old),
             None => s.order.push_back(h),
@@ -344,6 +424,7 @@ impl MetaCache {
             let Some(old) = s.order.pop_front() else { break };
             if let Some(e) = s.map.remove(old) {
                 s.bytes -= cost(&e);
+                s.complete = false;
             }
         }
         // Hashes removed by deletes linger in `order`; rebuild it before it grows far past the live entries.
@@ -626,7 +707,57 @@ mod tests {
             let want = (i % 10 != 0).then(|| b"second".to_vec());
             assert_eq!(c.get(k), want, "key {i}");
         }
-        assert!(c.shards.iter().all(|s| s.writing.load(Ordering::Acquire) == 0));
+        assert!(c.shards.iter().all(|s| s.slots.lock().writing.is_empty()));
+    }
+
+    #[test]
+    fn a_complete_shard_answers_for_absent_keys_until_it_drops_a_record() {
+        let c = MetaCache::new(64 * 1024);
+        assert!(matches!(c.lookup(b"new", true), Lookup::Miss(_)), "not complete before a preload");
+        c.begin_preload();
+        assert!(c.preload(b"old", b"1"));
+        assert_eq!(c.get(b"old").as_deref(), Some(&b"1"[..]));
+        assert!(matches!(c.lookup(b"new", true), Lookup::Absent));
+        // Being written: RocksDB may already have it.
+        let announced = c.invalidate([&b"new"[..]]);
+        assert!(matches!(c.lookup(b"new", true), Lookup::Miss(_)));
+        c.store(&announced, &[(b"new", Some(b"2"))], access_now());
+        assert_eq!(c.get(b"new").as_deref(), Some(&b"2"[..]));
+        let announced = c.invalidate([&b"new"[..]]);
+        c.abandon(&announced);
+        assert!(matches!(c.lookup(b"new", true), Lookup::Hit(_)));
+        write(&c, b"new", None);
+        assert!(matches!(c.lookup(b"new", true), Lookup::Absent));
+        // A record too large to cache leaves its shard unable to answer for absent keys.
+        let big = vec![0u8; 64 * 1024];
+        write(&c, b"big", Some(&big));
+        assert!(matches!(c.lookup(b"big", true), Lookup::Miss(_)));
+        // So does an eviction: everything that falls in a shard past its budget.
+        for i in 0..10_000u32 {
+            write(&c, &i.to_be_bytes(), Some(&[0u8; 32]));
+        }
+        assert!(c.shards.iter().all(|s| !s.slots.lock().complete));
+        assert!(matches!(c.lookup(b"gone", true), Lookup::Miss(_)));
+    }
+
+    #[test]
+    fn a_preload_past_the_budget_leaves_the_cache_incomplete() {
+        let c = MetaCache::new(64 * 1024);
+        c.begin_preload();
+        let taken = (0..10_000u32).take_while(|i| c.preload(&i.to_be_bytes(), &[0u8; 32])).count();
+        assert!(taken < 10_000);
+        c.end_preload_incomplete();
+        assert!(matches!(c.lookup(b"absent", true), Lookup::Miss(_)));
+        // A collision or a FLUSHDB drops records as well.
+        let c = MetaCache::new(1 << 20);
+        c.begin_preload();
+        assert!(c.preload(b"a", b"1"));
+        let h = hash(b"a");
+        c.insert(h, &mut c.shard(h).slots.lock(), make_entry(b"b", b"2", 0));
+        assert!(matches!(c.lookup(b"a", true), Lookup::Miss(_)));
+        c.begin_preload();
+        c.clear();
+        assert!(matches!(c.lookup(b"a", true), Lookup::Miss(_)));
     }
 
     #[test]
