@@ -90,6 +90,7 @@ fn a_recreated_hash_shows_only_its_new_fields_and_the_old_ones_are_reclaimed() {
         block_cache_bytes: 8 << 20,
         write_buffer_bytes: 4 << 20,
         meta_cache_bytes: 0,
+        background_low_priority: false,
     })
     .unwrap();
     assert_eq!(store.data_records_total().unwrap(), 4);

@@ -731,6 +731,7 @@ pub fn test_store(dir: &std::path::Path) -> Store {
         block_cache_bytes: 1 << 20,
         write_buffer_bytes: 1 << 20,
         meta_cache_bytes: 0,
+        background_low_priority: false,
     })
     .unwrap()
 }

@@ -64,6 +64,7 @@ const OPTIONS: &[OptionDef] = &[
     opt("block_cache_size", Kind::Memory, "268435456", false),
     opt("write_buffer_size", Kind::Memory, "4194304", false),
     opt("meta_cache_size", Kind::Memory, "67108864", false),
+    opt("background_priority", Kind::Enum(&["low", "normal"]), "low", false),
     opt("active_expire_interval_ms", Kind::Int(1, 10_000), "10", false),
 ];
 
@@ -538,6 +539,7 @@ impl Config {
             block_cache_bytes: self.int("block_cache_size") as usize,
             write_buffer_bytes: self.int("write_buffer_size") as usize,
             meta_cache_bytes: self.int("meta_cache_size") as usize,
+            background_low_priority: self.str("background_priority") == "low",
         }
     }
 

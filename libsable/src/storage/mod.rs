@@ -57,6 +57,8 @@ pub struct StorageOptions {
     pub write_buffer_bytes: usize,
     /// Budget of the in-memory meta record cache (0: off).
     pub meta_cache_bytes: usize,
+    /// RocksDB's flushes and compactions run at the lowest CPU priority (nice 19).
+    pub background_low_priority: bool,
 }
 
 /// The open database and its in-memory bookkeeping.
@@ -184,6 +186,16 @@ impl Store {
         // One committer thread writes the workers' batches (see `scope`), so RocksDB's pipelined write, which
         // overlaps the WAL append of one writer with the memtable insert of another, has rarely a second writer.
         db_opts.set_enable_pipelined_write(false);
+        if opts.background_low_priority {
+            // Flushes and compactions take the CPU time the workers and the committer leave: with every core
+            // busy serving clients, background work at normal priority preempts the threads replies wait for
+            // (pipelined SET and INCR: +5-10 %, docs/performance.md). Falling behind is bounded: RocksDB slows
+            // and then stops writes when memtables or level-0 files pile up, which frees the CPU it needs.
+            let mut env = rocksdb::Env::new().map_err(|e| format!("cannot set up RocksDB's threads: {e}"))?;
+            env.lower_thread_pool_cpu_priority();
+            env.lower_high_priority_thread_pool_cpu_priority();
+            db_opts.set_env(&env);
+        }
 
         let cache = Cache::new_lru_cache(opts.block_cache_bytes);
         let mut table = BlockBasedOptions::default();
@@ -1112,6 +1124,7 @@ mod tests {
             block_cache_bytes: 8 << 20,
             write_buffer_bytes: 4 << 20,
             meta_cache_bytes: 1 << 20,
+            background_low_priority: false,
         })
         .unwrap()
     }
