@@ -187,10 +187,14 @@ impl MetaCache {
             return;
         }
         let h = hash(key);
-        let i = Self::shard_index(h);
-        let at = &self.locations[i];
+        prefetch(self.shard(h) as *const Shard as *const u8);
+        self.prefetch_slot(h);
+    }
+
+    /// Starts loading the slot the key of hash `h` is looked for first.
+    fn prefetch_slot(&self, h: u64) {
+        let at = &self.locations[Self::shard_index(h)];
         let slot = at.slots.load(Ordering::Relaxed).wrapping_add(Table::home(h, at.mask.load(Ordering::Relaxed)));
-        prefetch(&self.shards[i] as *const Shard as *const u8);
         prefetch(slot as *const u8);
     }
 
@@ -320,11 +324,22 @@ impl MetaCache {
             announced.by_shard[*slot] = i;
             *slot += 1;
         }
+        for &h in &announced.hashes {
+            self.prefetch_slot(h);
+        }
         for (i, group) in announced.groups() {
             let shard = &self.shards[i];
             let mut slots = shard.slots.lock();
             shard.epoch.fetch_add(1, Ordering::AcqRel);
-            slots.writing.extend(group.iter().map(|&k| announced.hashes[k as usize]));
+            for &k in group {
+                let h = announced.hashes[k as usize];
+                slots.writing.push(h);
+                // The entry [`MetaCache::store`] will rewrite, most often one a worker just read: fetched while
+                // RocksDB writes, instead of a miss per key after it.
+                if let Some(e) = slots.map.get(h) {
+                    prefetch(e.as_ptr());
+                }
+            }
         }
         announced
     }
