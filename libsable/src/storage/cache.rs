@@ -34,6 +34,7 @@ use std::hash::Hasher;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
+use rustc_hash::FxHashMap;
 
 const SHARDS: usize = 64;
 /// Bookkeeping bytes counted per entry besides its key and value.
@@ -51,16 +52,20 @@ struct Slots {
     /// Every record RocksDB holds for the shard's keys is in `map` (or being written: `writing`).
     complete: bool,
     /// Hashes of the keys being written ([`MetaCache::invalidate`] until [`MetaCache::store`] or
-    /// [`MetaCache::abandon`]), once per write: no reader fills meanwhile, since what it read may already be
-    /// overtaken, and a complete shard does not answer for these keys' absence.
-    writing: Vec<u64>,
+    /// [`MetaCache::abandon`]), with how many writes of each: no reader fills meanwhile, since what it read may
+    /// already be overtaken, and a complete shard does not answer for these keys' absence. A map, not a list:
+    /// one MSET may announce a million keys.
+    writing: FxHashMap<u64, u32>,
 }
 
 impl Slots {
     /// One write of the key of hash `h` is over.
     fn written(&mut self, h: u64) {
-        if let Some(i) = self.writing.iter().position(|&w| w == h) {
-            self.writing.swap_remove(i);
+        if let Some(n) = self.writing.get_mut(&h) {
+            *n -= 1;
+            if *n == 0 {
+                self.writing.remove(&h);
+            }
         }
     }
 }
@@ -217,7 +222,7 @@ impl MetaCache {
                 }
                 Lookup::Hit(e[HEADER + key.len()..].to_vec())
             }
-            _ if slots.complete && !slots.writing.contains(&h) => Lookup::Absent,
+            _ if slots.complete && !slots.writing.contains_key(&h) => Lookup::Absent,
             _ => Lookup::Miss(epoch),
         }
     }
@@ -333,7 +338,7 @@ impl MetaCache {
             shard.epoch.fetch_add(1, Ordering::AcqRel);
             for &k in group {
                 let h = announced.hashes[k as usize];
-                slots.writing.push(h);
+                *slots.writing.entry(h).or_insert(0) += 1;
                 // The entry [`MetaCache::store`] will rewrite, most often one a worker just read: fetched while
                 // RocksDB writes, instead of a miss per key after it.
                 if let Some(e) = slots.map.get(h) {
