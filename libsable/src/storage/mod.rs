@@ -226,13 +226,24 @@ impl Store {
         cf_opts
             .set_options_from_string("memtable_insert_with_hint_prefix_extractor=rocksdb.FixedPrefix.0")
             .map_err(|e| format!("cannot configure RocksDB: {e}"))?;
+        // The meta family (every key's record, and with it every string value) is where a hot key set is
+        // rewritten again and again: it waits for 16 level-0 files before compacting, half as often, so the
+        // compaction debt of a burst of writes is paid less often and in one go (a benchmark's INCR -P 16 right
+        // after its SET tests: compaction 21-23 % of a core → none during the test, 460-510k → 540-550k). Its
+        // point reads mostly hit the meta cache, and a miss checks the extra files' pinned Bloom filters. The
+        // write slowdown and stop stay the same distance above it as RocksDB's defaults are above 4.
+        let mut meta_opts = cf_opts.clone();
+        meta_opts.set_level_zero_file_num_compaction_trigger(16);
+        meta_opts.set_level_zero_slowdown_writes_trigger(32);
+        meta_opts.set_level_zero_stop_writes_trigger(48);
         let mut data_opts = cf_opts.clone();
         // SST files where deletes dominate (drained lists, popped sets) are compacted early, so that iterators
         // stop stepping over their tombstones.
         data_opts.add_compact_on_deletion_collector_factory(128, 64, 0.5);
-        let cfs = [CF_META, CF_EXPIRY, CF_SYS, CF_GC]
+        let cfs = [CF_EXPIRY, CF_SYS, CF_GC]
             .map(|name| ColumnFamilyDescriptor::new(name, cf_opts.clone()))
             .into_iter()
+            .chain([ColumnFamilyDescriptor::new(CF_META, meta_opts)])
             .chain([ColumnFamilyDescriptor::new(CF_DATA, data_opts)]);
         let db = DB::open_cf_descriptors(&db_opts, &opts.path, cfs)
             .map_err(|e| format!("cannot open RocksDB at {}: {e}", opts.path.display()))?;
