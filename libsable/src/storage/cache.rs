@@ -2,11 +2,11 @@
 //! half of every write) skip the memtable and SST lookups that dominate a profile of GET and SET.
 //!
 //! Coherence, with RocksDB always the truth:
-//! - writers bump the shard's epoch *before* writing RocksDB and insert the new records *after*
-//!   ([`MetaCache::invalidate`], [`MetaCache::store`]);
+//! - writers bump the shard's epoch and note the keys they write *before* writing RocksDB, and insert the new
+//!   records *after* ([`MetaCache::invalidate`], [`MetaCache::store`]);
 //! - a reader that missed fills the cache only if no writer touched that shard since it looked and none is
 //!   writing to it now ([`MetaCache::lookup`] hands out the epoch, [`MetaCache::fill`] checks it and the shard's
-//!   count of writes in progress), so a reader can never put back a value older than RocksDB's, and once any
+//!   writes in progress), so a reader can never put back a value older than RocksDB's, and once any
 //!   reader has seen a new value no later reader sees the old one (without the second check, a reader that read
 //!   RocksDB just before a write landed could fill its old value after another reader had read the new one).
 //!
