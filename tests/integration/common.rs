@@ -49,6 +49,22 @@ impl Server {
         s
     }
 
+    /// The nice value of each of the server's threads, by thread name.
+    pub fn thread_nices(&self) -> Vec<(String, i64)> {
+        let pid = self.child.as_ref().expect("server running").id();
+        let mut out = Vec::new();
+        for task in std::fs::read_dir(format!("/proc/{pid}/task")).expect("proc tasks").flatten() {
+            let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+            // `pid (comm) state ...`: the fields after the name's closing parenthesis; nice is the 19th field.
+            let Some((head, rest)) = stat.rsplit_once(") ") else { continue };
+            let name = head.split_once(" (").map(|(_, n)| n.to_string()).unwrap_or_default();
+            if let Some(nice) = rest.split(' ').nth(16).and_then(|n| n.parse().ok()) {
+                out.push((name, nice));
+            }
+        }
+        out
+    }
+
     /// The server process' resident memory: (current, peak since the last [`Server::reset_peak_rss`]), in KiB.
     pub fn rss_kib(&self) -> (u64, u64) {
         let pid = self.child.as_ref().expect("server running").id();

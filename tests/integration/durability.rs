@@ -266,3 +266,20 @@ fn keys_are_found_after_a_restart_whatever_the_meta_cache_holds() {
         assert_eq!(v, 8, "cache {cache}");
     }
 }
+
+/// `background_priority`: RocksDB's flush thread takes nice 19 with `low` (the default) once it has run a job
+/// (SAVE flushes every memtable), and keeps the server's priority with `normal`.
+#[test]
+fn background_work_runs_at_the_configured_priority() {
+    for (option, want) in [("low", 19), ("normal", 0)] {
+        let s = Server::start_with(&["--background_priority", option]);
+        let mut c = s.conn();
+        let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
+        let _: () = redis::cmd("SAVE").query(&mut c).unwrap();
+        let nices = s.thread_nices();
+        let flush: Vec<i64> = nices.iter().filter(|(n, _)| n == "rocksdb:high").map(|(_, v)| *v).collect();
+        assert!(!flush.is_empty(), "no flush thread among {nices:?}");
+        assert!(flush.iter().all(|&v| v == want), "background_priority {option}: {nices:?}");
+        assert!(nices.iter().filter(|(n, _)| n.starts_with("worker")).all(|(_, v)| *v == 0), "{nices:?}");
+    }
+}

@@ -680,6 +680,10 @@ mod tests {
         assert!(e.contains("'--port'"), "{e}");
         assert!(Config::from_args(&args(&["--nonsense", "1"])).unwrap_err().contains("unknown option"));
         assert!(Config::from_args(&args(&["--wal_fsync", "sometimes"])).is_err());
+        assert!(Config::from_args(&args(&["--background_priority", "high"])).is_err());
+        let low = Config::from_args(&args(&[])).unwrap().storage_options();
+        let normal = Config::from_args(&args(&["--background_priority", "normal"])).unwrap().storage_options();
+        assert!(low.background_low_priority && !normal.background_low_priority);
     }
 
     #[test]
