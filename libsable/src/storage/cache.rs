@@ -18,8 +18,9 @@
 //! in the cache, a key found neither there nor among the shard's writes in progress has no record, and a lookup
 //! says so without reading RocksDB (the first write of every new key — INCR, SET of a fresh key — reads the key
 //! before writing it, and a miss in RocksDB checks each memtable and level). Shards start complete when
-//! [`MetaCache::preload`] took every record at start-up, and stay so until they drop a record they hold: an
-//! eviction, a record too large to cache, a hash collision, a FLUSHDB.
+//! [`MetaCache::preload`] took every record at start-up (tried only when they should all fit, so a large data
+//! set does not fill the cache with the first keys in key order), and stay so until they drop a record they
+//! hold: an eviction, a record too large to cache, a hash collision, a FLUSHDB.
 //!
 //! Layout, for the cache misses a lookup costs: each shard maps the key's 64-bit hash to one allocation holding
 //! the key and the record, so a hit touches one entry and verifies the key there. Two keys with the same hash
@@ -109,6 +110,13 @@ impl Announced {
             (i, group)
         })
     }
+}
+
+/// The records a preload would take: see [`MetaCache::count_for_preload`].
+#[derive(Default)]
+pub struct FitCheck {
+    bytes: usize,
+    too_large: bool,
 }
 
 /// The outcome of [`MetaCache::lookup`].
@@ -227,6 +235,18 @@ impl MetaCache {
         }
     }
 
+    /// Adds a record RocksDB holds to `fit`, which tells [`MetaCache::could_hold`] whether a preload may take
+    /// them all.
+    pub fn count_for_preload(&self, fit: &mut FitCheck, key: &[u8], value: &[u8]) {
+        fit.bytes += HEADER + key.len() + value.len() + ENTRY_OVERHEAD;
+        fit.too_large |= !self.fits(key, value);
+    }
+
+    /// Whether the records counted in `fit` should all fit, with room for shards that get more than their share.
+    pub fn could_hold(&self, fit: &FitCheck) -> bool {
+        self.enabled() && !fit.too_large && fit.bytes <= self.shard_budget * SHARDS / 4 * 3
+    }
+
     /// Before the server serves anyone: every shard complete, for [`MetaCache::preload`] to fill.
     pub fn begin_preload(&self) {
         if self.enabled() {
@@ -252,11 +272,10 @@ impl MetaCache {
         slots.complete
     }
 
-    /// Once a preload stopped short: no shard answers for absent keys.
+    /// Once a preload stopped short: no shard answers for absent keys, and the records taken are dropped — the
+    /// first ones in key order, not the keys clients will use, held only at the cost of memory right at start.
     pub fn end_preload_incomplete(&self) {
-        for shard in &self.shards {
-            shard.slots.lock().complete = false;
-        }
+        self.clear();
     }
 
     /// When a cached key was last accessed (seconds since the epoch); None when that is not known.
@@ -425,7 +444,7 @@ impl MetaCache {
             s.complete = false;
             s.map = Table::default();
             location.set(&s.map);
-            s.order.clear();
+            s.order = VecDeque::new();
             s.bytes = 0;
         }
     }
@@ -758,6 +777,24 @@ mod tests {
         }
         assert!(c.shards.iter().all(|s| !s.slots.lock().complete));
         assert!(matches!(c.lookup(b"gone", true), Lookup::Miss(_)));
+    }
+
+    #[test]
+    fn a_preload_is_tried_only_when_every_record_should_fit() {
+        let c = MetaCache::new(64 * 1024);
+        let mut fit = FitCheck::default();
+        for i in 0..100u32 {
+            c.count_for_preload(&mut fit, &i.to_be_bytes(), &[0u8; 32]);
+        }
+        assert!(c.could_hold(&fit));
+        for i in 100..10_000u32 {
+            c.count_for_preload(&mut fit, &i.to_be_bytes(), &[0u8; 32]);
+        }
+        assert!(!c.could_hold(&fit), "past three quarters of the budget");
+        let mut fit = FitCheck::default();
+        c.count_for_preload(&mut fit, b"big", &[0u8; 64 * 1024]);
+        assert!(!c.could_hold(&fit), "a record too large to cache");
+        assert!(!MetaCache::new(0).could_hold(&FitCheck::default()), "no cache");
     }
 
     #[test]

@@ -289,13 +289,9 @@ impl Store {
     fn rebuild_counters(&mut self) -> Result<(), String> {
         let mut it = self.db.raw_iterator_cf(self.cf(CF_META));
         it.seek_to_first();
-        self.cache.begin_preload();
-        let mut preloading = true;
+        let mut fit = cache::FitCheck::default();
         while let (Some(k), Some(v)) = (it.key(), it.value()) {
-            if preloading && !self.cache.preload(k, v) {
-                preloading = false;
-                self.cache.end_preload_incomplete();
-            }
+            self.cache.count_for_preload(&mut fit, k, v);
             if let (Some((db, _)), Some(m)) = (split_meta_key(k), MetaView::parse(v)) {
                 if let Some(c) = self.key_counts.get(db as usize) {
                     c.fetch_add(1, Ordering::Relaxed);
@@ -306,9 +302,25 @@ impl Store {
             }
             it.next();
         }
-        if let Err(e) = it.status() {
-            self.cache.end_preload_incomplete();
-            return Err(format!("cannot scan the keyspace at start-up: {e}"));
+        it.status().map_err(|e| format!("cannot scan the keyspace at start-up: {e}"))?;
+        drop(it);
+        // Preloaded only when every record should fit: for a larger data set the cache starts empty, as it would
+        // otherwise end up after dropping what it took (the first keys in key order, not the ones clients use).
+        if self.cache.could_hold(&fit) {
+            let mut it = self.db.raw_iterator_cf(self.cf(CF_META));
+            it.seek_to_first();
+            self.cache.begin_preload();
+            let mut complete = true;
+            while let (Some(k), Some(v)) = (it.key(), it.value()) {
+                if !self.cache.preload(k, v) {
+                    complete = false;
+                    break;
+                }
+                it.next();
+            }
+            if !complete || it.status().is_err() {
+                self.cache.end_preload_incomplete();
+            }
         }
         Ok(())
     }
