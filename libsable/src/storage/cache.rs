@@ -272,12 +272,6 @@ impl MetaCache {
         slots.complete
     }
 
-    /// Once a preload stopped short: no shard answers for absent keys, and the records taken are dropped — the
-    /// first ones in key order, not the keys clients will use, held only at the cost of memory right at start.
-    pub fn end_preload_incomplete(&self) {
-        self.clear();
-    }
-
     /// When a cached key was last accessed (seconds since the epoch); None when that is not known.
     pub fn accessed(&self, key: &[u8]) -> Option<u32> {
         if !self.enabled() {
@@ -435,7 +429,7 @@ impl MetaCache {
         }
     }
 
-    /// Forgets everything (FLUSHDB, FLUSHALL).
+    /// Forgets everything (FLUSHDB, FLUSHALL, a preload that stopped short): no shard answers for absent keys.
     pub fn clear(&self) {
         for (shard, location) in self.shards.iter().zip(&self.locations) {
             let mut s = shard.slots.lock();
@@ -803,7 +797,7 @@ mod tests {
         c.begin_preload();
         let taken = (0..10_000u32).take_while(|i| c.preload(&i.to_be_bytes(), &[0u8; 32])).count();
         assert!(taken < 10_000);
-        c.end_preload_incomplete();
+        c.clear();
         assert!(matches!(c.lookup(b"absent", true), Lookup::Miss(_)));
         // A collision or a FLUSHDB drops records as well.
         let c = MetaCache::new(1 << 20);

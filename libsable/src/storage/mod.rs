@@ -319,7 +319,8 @@ impl Store {
                 it.next();
             }
             if !complete || it.status().is_err() {
-                self.cache.end_preload_incomplete();
+                // The records taken (the first in key order, not the keys clients will use) are dropped.
+                self.cache.clear();
             }
         }
         Ok(())
